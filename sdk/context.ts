@@ -1,0 +1,145 @@
+import type { Duration } from "./duration.js";
+import type { TerminalError } from "./errors.js";
+import type { InvocationHandle, InvocationPromise, RestatePromise } from "./promise.js";
+import type { Serde } from "./serde.js";
+import type { Client, SendClient, ServiceDefinitionLike, ObjectDefinitionLike, WorkflowDefinitionLike } from "./client-types.js";
+
+/** Retry options of one `ctx.run`; unset fields fall back to the invocation's retry policy. */
+export interface RunOptions<T> {
+  serde?: Serde<T>;
+  /** Attempts including the first; when used up the run fails with a `TerminalError`. */
+  maxRetryAttempts?: number;
+  /** Total time after the first failure during which the run is retried. */
+  maxRetryDuration?: Duration | number;
+  /** @default 50 ms */
+  initialRetryInterval?: Duration | number;
+  /** @default 10 s */
+  maxRetryInterval?: Duration | number;
+  /** @default 2 */
+  retryIntervalFactor?: number;
+}
+
+/** The request that started this invocation. */
+export interface Request {
+  readonly id: string;
+  readonly target: { service: string; handler: string; key?: string };
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Uint8Array;
+  readonly idempotencyKey?: string;
+}
+
+/** Deterministic randomness, seeded by the invocation id (not crypto-safe). */
+export interface Rand {
+  random(): number;
+  uuidv4(): string;
+}
+
+/** Journaled time. */
+export interface ContextDate {
+  now(): Promise<number>;
+  toJSON(): Promise<string>;
+}
+
+/** Another invocation, addressed by id. */
+export interface InvocationReference {
+  /** Cancels it: its next await throws `CancelledError`. */
+  cancel(): void;
+  /** Waits for its result. */
+  attach<T>(serde?: Serde<T>): RestatePromise<T>;
+}
+
+/** Options of a request-response call (`rpc.opts`). */
+export interface CallOptions {
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+  input?: Serde<any>;
+  output?: Serde<any>;
+  name?: string;
+}
+/** Options of a one-way message (`rpc.sendOpts`). */
+export interface SendOptions {
+  delay?: Duration | number;
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+  input?: Serde<any>;
+  name?: string;
+}
+
+/** A call described by names rather than a definition. */
+export interface GenericCall<REQ, RES> {
+  service: string;
+  method: string;
+  parameter: REQ;
+  key?: string;
+  headers?: Record<string, string>;
+  inputSerde?: Serde<REQ>;
+  outputSerde?: Serde<RES>;
+  idempotencyKey?: string;
+  name?: string;
+}
+export interface GenericSend<REQ> extends Omit<GenericCall<REQ, unknown>, "outputSerde"> {
+  delay?: Duration | number;
+}
+
+/**
+ * What every handler receives. Every operation is journaled: on retry or
+ * after a restart the recorded results are returned instead of running again.
+ */
+export interface Context {
+  /** Runs `action` once; its result is durable before the promise resolves. */
+  run<T>(action: () => T | Promise<T>): RestatePromise<T>;
+  run<T>(name: string, action: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T>;
+  /** A durable timer: survives restarts; resumes the handler after at least `duration`. */
+  sleep(duration: Duration | number, name?: string): RestatePromise<void>;
+  /** A webhook-like completion: hand `id` to another system, await `promise`. */
+  awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> };
+  resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void;
+  rejectAwakeable(id: string, reason: string | TerminalError): void;
+  serviceClient<D extends ServiceDefinitionLike>(def: D): Client<D>;
+  objectClient<D extends ObjectDefinitionLike>(def: D, key: string): Client<D>;
+  workflowClient<D extends WorkflowDefinitionLike>(def: D, id: string): Client<D>;
+  serviceSendClient<D extends ServiceDefinitionLike>(def: D): SendClient<D>;
+  objectSendClient<D extends ObjectDefinitionLike>(def: D, key: string): SendClient<D>;
+  workflowSendClient<D extends WorkflowDefinitionLike>(def: D, id: string): SendClient<D>;
+  genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES>;
+  genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle;
+  invocation(id: string): InvocationReference;
+  request(): Request;
+  readonly rand: Rand;
+  readonly date: ContextDate;
+  /** A console that is silent while the handler replays its journal. */
+  readonly console: Console;
+}
+
+/** Read-only view of a virtual object's state (shared handlers). */
+export interface ObjectSharedContext<TState extends Record<string, any> = Record<string, any>> extends Context {
+  readonly key: string;
+  get<K extends keyof TState & string>(name: K, serde?: Serde<TState[K]>): Promise<TState[K] | null>;
+  stateKeys(): Promise<string[]>;
+}
+
+/** Exclusive handler of a virtual object: reads and writes state. */
+export interface ObjectContext<TState extends Record<string, any> = Record<string, any>> extends ObjectSharedContext<TState> {
+  set<K extends keyof TState & string>(name: K, value: TState[K], serde?: Serde<TState[K]>): void;
+  clear<K extends keyof TState & string>(name: K): void;
+  clearAll(): void;
+}
+
+/** A workflow's durable promise: resolved once, readable until retention ends. */
+export interface DurablePromise<T> extends Promise<T> {
+  peek(): Promise<T | undefined>;
+  resolve(value?: T): Promise<void>;
+  reject(message: string): Promise<void>;
+  get(): RestatePromise<T>;
+}
+
+/** Shared handlers of a workflow (signals, queries). */
+export interface WorkflowSharedContext<TState extends Record<string, any> = Record<string, any>>
+  extends ObjectSharedContext<TState> {
+  promise<T>(name: string, serde?: Serde<T>): DurablePromise<T>;
+}
+
+/** The `run` handler of a workflow. */
+export interface WorkflowContext<TState extends Record<string, any> = Record<string, any>>
+  extends WorkflowSharedContext<TState>,
+    ObjectContext<TState> {}

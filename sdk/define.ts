@@ -1,0 +1,189 @@
+import type { Duration } from "./duration.js";
+import type {
+  Context,
+  ObjectContext,
+  ObjectSharedContext,
+  WorkflowContext,
+  WorkflowSharedContext,
+} from "./context.js";
+import type { Serde } from "./serde.js";
+
+/** Invocation retry policy (Restate's defaults). */
+export interface RetryPolicy {
+  /** Attempts including the first. @default 70 */
+  maxAttempts?: number;
+  /** What happens when attempts run out. @default "pause" */
+  onMaxAttempts?: "pause" | "kill";
+  /** @default 500 ms */
+  initialInterval?: Duration | number;
+  /** @default 60 s */
+  maxInterval?: Duration | number;
+  /** @default 2 */
+  exponentiationFactor?: number;
+}
+
+/** Options of one handler; unset fields fall back to the service's options. */
+export interface HandlerOptions {
+  input?: Serde<any>;
+  output?: Serde<any>;
+  retryPolicy?: RetryPolicy;
+  /** Not callable from ingress, only from other handlers. @default false */
+  ingressPrivate?: boolean;
+  /** How long a result stays attachable by idempotency key. @default 1 day */
+  idempotencyRetention?: Duration | number;
+  /** How long a finished invocation's journal is kept for inspection. @default 1 day */
+  journalRetention?: Duration | number;
+}
+
+/** Options of a whole service, object or workflow. */
+export interface ServiceOptions extends Omit<HandlerOptions, "input" | "output"> {}
+export interface WorkflowOptions extends ServiceOptions {
+  /** How long a finished workflow's result, state and promises are kept. @default 1 day */
+  workflowRetention?: Duration | number;
+}
+
+export type HandlerKind = "service" | "exclusive" | "shared" | "workflow";
+
+/** Options attached to a handler function by `handlers.*`. */
+export const HANDLER_META = Symbol.for("resolute.handlerMeta");
+interface HandlerMeta {
+  kind?: HandlerKind;
+  options: HandlerOptions;
+}
+type Marked<F> = F & { [HANDLER_META]?: HandlerMeta };
+
+function mark<F extends (...args: any[]) => any>(fn: F, kind: HandlerKind | undefined, options: HandlerOptions): F {
+  const wrapped = ((...args: unknown[]) => fn(...args)) as Marked<F>;
+  wrapped[HANDLER_META] = { ...(kind ? { kind } : {}), options };
+  return wrapped;
+}
+
+/** Reads the options `handlers.*` attached to a function. */
+export function handlerMeta(fn: unknown): HandlerMeta {
+  return (fn as Marked<() => void>)[HANDLER_META] ?? { options: {} };
+}
+
+type OptsOrFn<F> = [F] | [HandlerOptions, F];
+function split<F>(args: OptsOrFn<F>): [HandlerOptions, F] {
+  return args.length === 1 ? [{}, args[0]] : args;
+}
+
+/**
+ * Wrappers that attach options or a kind to a handler.
+ * @example
+ * handlers: {
+ *   add: handlers.object.exclusive({ retryPolicy: { maxAttempts: 3 } }, async (ctx: ObjectContext, n: number) => n),
+ *   get: handlers.object.shared(async (ctx: ObjectSharedContext) => ctx.get("count")),
+ * }
+ */
+export const handlers = {
+  handler<F extends (ctx: Context, input: any) => any>(options: HandlerOptions, fn: F): F {
+    return mark(fn, "service", options);
+  },
+  object: {
+    exclusive<F extends (ctx: ObjectContext<any>, input: any) => any>(...args: OptsOrFn<F>): F {
+      const [options, fn] = split(args);
+      return mark(fn, "exclusive", options);
+    },
+    shared<F extends (ctx: ObjectSharedContext<any>, input: any) => any>(...args: OptsOrFn<F>): F {
+      const [options, fn] = split(args);
+      return mark(fn, "shared", options);
+    },
+  },
+  workflow: {
+    workflow<F extends (ctx: WorkflowContext<any>, input: any) => any>(...args: OptsOrFn<F>): F {
+      const [options, fn] = split(args);
+      return mark(fn, "workflow", options);
+    },
+    shared<F extends (ctx: WorkflowSharedContext<any>, input: any) => any>(...args: OptsOrFn<F>): F {
+      const [options, fn] = split(args);
+      return mark(fn, "shared", options);
+    },
+  },
+};
+
+type Handlers<C> = Record<string, (ctx: C, input: any) => any>;
+
+export interface ServiceDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+  readonly kind: "service";
+  readonly name: N;
+  readonly handlers: H;
+  readonly options: ServiceOptions;
+}
+export interface ObjectDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+  readonly kind: "object";
+  readonly name: N;
+  readonly handlers: H;
+  readonly options: ServiceOptions;
+}
+export interface WorkflowDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+  readonly kind: "workflow";
+  readonly name: N;
+  readonly handlers: H;
+  readonly options: WorkflowOptions;
+}
+export type Definition = ServiceDefinition | ObjectDefinition | WorkflowDefinition;
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const RESERVED_WORKFLOW_HANDLERS = ["workflowSubmit", "workflowAttach", "workflowOutput"];
+
+function checkNames(kind: string, name: string, handlerNames: string[]): void {
+  if (!NAME_PATTERN.test(name)) throw new TypeError(`Invalid ${kind} name '${name}': use letters, digits, '_', '.', '-'`);
+  if (name === "restate") throw new TypeError(`'restate' is reserved for the ingress API`);
+  for (const h of handlerNames) {
+    if (!NAME_PATTERN.test(h)) throw new TypeError(`Invalid handler name '${name}.${h}'`);
+  }
+}
+
+/**
+ * A stateless service: handlers run concurrently, each invocation durable.
+ * @example
+ * export const greeter = service({ name: "greeter", handlers: { greet: async (ctx: Context, name: string) => `Hello ${name}` } });
+ */
+export function service<N extends string, H extends Handlers<Context>>(def: {
+  name: N;
+  handlers: H;
+  options?: ServiceOptions;
+}): ServiceDefinition<N, H> {
+  checkNames("service", def.name, Object.keys(def.handlers));
+  return { kind: "service", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+}
+
+/**
+ * A virtual object: keyed state; exclusive handlers (the default) run one at a
+ * time per key in arrival order, shared handlers read concurrently.
+ * @example
+ * export const counter = object({ name: "counter", handlers: {
+ *   add: async (ctx: ObjectContext, n: number) => { const c = ((await ctx.get<number>("count")) ?? 0) + n; ctx.set("count", c); return c; },
+ * } });
+ */
+export function object<N extends string, H extends Handlers<ObjectContext<any>>>(def: {
+  name: N;
+  handlers: H;
+  options?: ServiceOptions;
+}): ObjectDefinition<N, H> {
+  checkNames("object", def.name, Object.keys(def.handlers));
+  return { kind: "object", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+}
+
+/**
+ * A workflow: `run` executes at most once per workflow id; other handlers are
+ * shared (signals and queries) and run beside it.
+ * @example
+ * export const signup = workflow({ name: "signup", handlers: {
+ *   run: async (ctx: WorkflowContext, email: string) => { await ctx.promise<string>("clicked"); return "ok"; },
+ *   click: async (ctx: WorkflowSharedContext, secret: string) => ctx.promise<string>("clicked").resolve(secret),
+ * } });
+ */
+export function workflow<N extends string, H extends { run: (ctx: WorkflowContext<any>, input: any) => any } & Handlers<any>>(def: {
+  name: N;
+  handlers: H;
+  options?: WorkflowOptions;
+}): WorkflowDefinition<N, H> {
+  const names = Object.keys(def.handlers);
+  checkNames("workflow", def.name, names);
+  if (typeof def.handlers.run !== "function") throw new TypeError(`Workflow '${def.name}' needs a 'run' handler`);
+  const reserved = names.find((n) => RESERVED_WORKFLOW_HANDLERS.includes(n));
+  if (reserved) throw new TypeError(`Workflow '${def.name}': handler name '${reserved}' is reserved`);
+  return { kind: "workflow", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+}

@@ -1,0 +1,75 @@
+import type { z } from "zod";
+import { TerminalError } from "./errors.js";
+
+/**
+ * Turns values into bytes and back. Handlers use one for input and one for
+ * output; `ctx.run`, state and calls take one too.
+ */
+export interface Serde<T> {
+  /** Content type set on HTTP responses. */
+  contentType?: string;
+  serialize(value: T): Uint8Array;
+  deserialize(data: Uint8Array): T;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Status code of an input that fails to parse or validate. */
+const BAD_INPUT = 400;
+
+/** JSON (the default). `undefined` serializes to zero bytes and back. */
+const json: Serde<any> = {
+  contentType: "application/json",
+  serialize(value: unknown): Uint8Array {
+    return value === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(value));
+  },
+  deserialize(data: Uint8Array): any {
+    if (data.length === 0) return undefined;
+    try {
+      return JSON.parse(decoder.decode(data));
+    } catch (e) {
+      throw new TerminalError(`Failed to deserialize input: ${(e as Error).message}`, { errorCode: BAD_INPUT });
+    }
+  },
+};
+
+/** Raw bytes, passed through unchanged. */
+const binary: Serde<Uint8Array> = {
+  contentType: "application/octet-stream",
+  serialize: (value) => value,
+  deserialize: (data) => data,
+};
+
+/** No payload. */
+const empty: Serde<void> = {
+  serialize: () => new Uint8Array(0),
+  deserialize: () => undefined,
+};
+
+/**
+ * JSON validated by a zod schema on both sides; a violation is a 400
+ * `TerminalError` whose message lists zod's issues.
+ * @example
+ * handlers: { greet: handlers.handler({ input: serde.zod(z.object({ name: z.string() })) }, async (ctx, { name }) => `hi ${name}`) }
+ */
+function zod<S extends z.ZodType>(schema: S): Serde<z.infer<S>> {
+  const check = (value: unknown): z.infer<S> => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const issues = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new TerminalError(`Invalid value: ${issues}`, { errorCode: BAD_INPUT });
+  };
+  return {
+    contentType: "application/json",
+    serialize: (value) => json.serialize(check(value)),
+    deserialize: (data) => check(json.deserialize(data)),
+  };
+}
+
+/**
+ * The built-in serdes.
+ * @example
+ * ctx.run("fetch", () => bytes, { serde: serde.binary });
+ */
+export const serde = { json, binary, empty, zod };

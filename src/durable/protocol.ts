@@ -1,0 +1,70 @@
+/**
+ * Messages exchanged with the Durable Object over RPC: from the ingress Worker
+ * and between objects (outbox deliveries). Plain structured-clone data.
+ */
+import type { ErrorRecord } from "../../sdk/errors.js";
+import type { Completion, Target } from "../engine/types.js";
+
+/** A new invocation, from ingress or from another handler's call/send. */
+export interface InvokeRequest {
+  /** The owner (Durable Object name) that runs it; see engine/ids.ts. */
+  owner: string;
+  invocationId: string;
+  target: Target;
+  input: Uint8Array;
+  headers: Record<string, string>;
+  idempotencyKey?: string;
+  /** Absolute time (ms, the object's clock) before which it must not start (delayed send from a handler). */
+  notBefore?: number;
+  /** Delay (ms) from arrival before it starts (delayed send from ingress: `?delay=`). */
+  delayMs?: number;
+  /** Where to deliver the result (request-response call between handlers). */
+  replyTo?: Subscriber;
+  /** Who started it, for observability: "ingress" or the caller's invocation id. */
+  invokedBy: string;
+}
+
+/** An invocation waiting for another one's result: entry `index` of `invocationId`. */
+export interface Subscriber {
+  owner: string;
+  invocationId: string;
+  index: number;
+}
+
+/** How an invocation ended, as ingress renders it. */
+export type InvocationResult =
+  | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
+  | { invocationId: string; ok: false; error: ErrorRecord };
+
+/** Answer to a one-way send. */
+export interface SendReceipt {
+  invocationId: string;
+  status: "Accepted" | "PreviouslyAccepted";
+  /** RFC 3339 time a delayed send will start. */
+  executionTime?: string;
+}
+
+/** Output lookup: done (with result), not done yet, or unknown. */
+export type OutputLookup = { state: "done"; result: InvocationResult } | { state: "pending"; invocationId: string } | { state: "unknown" };
+
+/** Deliveries between objects; each is idempotent at the receiver. */
+export type Delivery =
+  | { kind: "invoke"; request: InvokeRequest }
+  | { kind: "complete"; owner: string; invocationId: string; index: number; completion: Completion }
+  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion }
+  | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
+  | { kind: "cancel"; owner: string; invocationId: string };
+
+/** The RPC surface of the Durable Object (what ingress and other objects call). */
+export interface ObjectRpc {
+  /** Starts (or latches onto) an invocation and waits for its result. */
+  invoke(request: InvokeRequest): Promise<InvocationResult>;
+  /** Starts (or finds) an invocation without waiting. */
+  send(request: InvokeRequest): Promise<SendReceipt>;
+  /** Waits for an invocation's result; `unknown` when it does not exist. */
+  attach(owner: string, invocationId: string): Promise<OutputLookup>;
+  /** The result if done, without waiting. */
+  output(owner: string, invocationId: string): Promise<OutputLookup>;
+  /** Applies deliveries from other objects (or ingress: awakeables, cancel). */
+  deliver(deliveries: Delivery[]): Promise<void>;
+}

@@ -1,0 +1,27 @@
+/**
+ * Decides the outcome of all / race / any / allSettled from the order in which
+ * the inputs settled. The same function runs live and on replay (fed with the
+ * recorded order), which is what makes combinators deterministic. Pure.
+ */
+import type { CombinatorKind } from "../../sdk/promise.js";
+
+export interface Settlement {
+  index: number;
+  ok: boolean;
+}
+
+/** Returns true once `settled` (in order) decides the combinator over `count` inputs. */
+export function isDecided(kind: CombinatorKind, count: number, settled: readonly Settlement[]): boolean {
+  const last = settled[settled.length - 1];
+  if (!last) return count === 0;
+  switch (kind) {
+    case "race":
+      return true;
+    case "all":
+      return !last.ok || settled.length === count;
+    case "any":
+      return last.ok || settled.length === count;
+    case "allSettled":
+      return settled.length === count;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The Context handlers receive. Every operation goes through the journal: on a
+ * first run it records an entry (with its effects) through the host; on replay
+ * it returns what was recorded. Never touches the clock, randomness or storage
+ * directly: those come through the Host port.
+ */
+import type { Duration } from "../../sdk/duration.js";
+import { durationToMs } from "../../sdk/duration.js";
+import { TerminalError, TimeoutError, errorFromRecord, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { HOST, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
+import { serde as serdes, type Serde } from "../../sdk/serde.js";
+import { isDecided, type Settlement } from "./combinators.js";
+import { Journal } from "./journal.js";
+import { createRand } from "./rand.js";
+import type { Completion, Effect, Entry, EntryType, Host } from "./types.js";
+
+/** A promise that never settles: what operations return once the attempt is over. */
+const NEVER = new Promise<never>(() => {});
+
+interface Pending {
+  settle(completion: Completion): void;
+}
+
+/** What the context needs from the attempt that owns it. */
+export interface AttemptControl {
+  readonly invocationId: string;
+  readonly host: Host;
+  readonly closed: boolean;
+  /** Ends the attempt with a retryable failure (journal mismatch, failed run). */
+  abort(error: Error, details?: { retryAfterMs?: number; runIndex?: number }): void;
+}
+
+export class ContextCore {
+  readonly journal: Journal;
+  readonly #pending = new Map<number, Pending>();
+  readonly rand;
+
+  constructor(
+    readonly control: AttemptControl,
+    recorded: readonly Entry[],
+  ) {
+    this.journal = new Journal(recorded);
+    this.rand = createRand(control.invocationId);
+  }
+
+  get id(): string {
+    return this.control.invocationId;
+  }
+
+  /** Takes the next journal index; a mismatch aborts the attempt. */
+  advance(type: EntryType, name: string): { index: number; recorded?: Entry } | undefined {
+    if (this.control.closed) return undefined;
+    try {
+      return this.journal.advance(type, name);
+    } catch (e) {
+      this.control.abort(e as Error);
+      return undefined;
+    }
+  }
+
+  /** Records a finished entry (and its effects); false once the attempt is over. */
+  recordDone(index: number, type: EntryType, name: string, completion: Completion, effects: Effect[] = [], data?: string): Completion | undefined | false {
+    if (this.control.closed) return false;
+    const entry: Entry = { index, type, name, done: true, completion, ...(data !== undefined ? { data } : {}) };
+    this.journal.remember(entry);
+    return this.control.host.record(this.id, entry, effects);
+  }
+
+  /**
+   * An operation whose result arrives later (sleep, call, awakeable...).
+   * `create` returns the entry's data and effects on a first run.
+   */
+  awaitable<T>(type: EntryType, name: string, decode: (bytes: Uint8Array | null) => T, create: (index: number) => { data?: string; effects: Effect[] }): { index: number; promise: RestatePromise<T>; recorded?: Entry } | undefined {
+    const step = this.advance(type, name);
+    if (!step) return undefined;
+    const { index, recorded } = step;
+    const promise = new Promise<T>((resolve, reject) => {
+      const settle = (completion: Completion): void => {
+        if ("failure" in completion) reject(errorFromRecord(completion.failure));
+        else {
+          try {
+            resolve(decode(completion.value));
+          } catch (e) {
+            reject(e);
+          }
+        }
+      };
+      if (recorded?.done && recorded.completion) return settle(recorded.completion);
+      this.#pending.set(index, { settle });
+      if (!recorded) {
+        const { data, effects } = create(index);
+        const entry: Entry = { index, type, name, done: false, ...(data !== undefined ? { data } : {}) };
+        this.journal.remember(entry);
+        const immediate = this.control.host.record(this.id, entry, effects);
+        if (immediate) this.complete(index, immediate);
+      }
+    });
+    return { index, promise: this.wrap(promise), ...(recorded ? { recorded } : {}) };
+  }
+
+  /** A completion arrived (timer fired, call returned, awakeable resolved...). */
+  complete(index: number, completion: Completion): void {
+    this.journal.complete(index, completion);
+    const pending = this.#pending.get(index);
+    if (!pending) return;
+    this.#pending.delete(index);
+    pending.settle(completion);
+  }
+
+  /** Adds `orTimeout`, `map` and the combinator host to a native promise. */
+  wrap<T>(promise: Promise<T>): RestatePromise<T> {
+    const p = promise as RestatePromise<T> & { [HOST]?: unknown };
+    p[HOST] = this;
+    p.orTimeout = (duration: Duration | number) => this.withTimeout(p, duration);
+    p.map = <U>(mapper: (value?: T, failure?: TerminalError) => U) =>
+      this.wrap(
+        p.then(
+          (value) => mapper(value, undefined),
+          (error) => {
+            if (error instanceof TerminalError) return mapper(undefined, error);
+            throw error;
+          },
+        ),
+      );
+    // Rejections of journaled promises nobody awaits are not unhandled errors of the runtime.
+    promise.catch(() => {});
+    return p;
+  }
+
+  sleep(duration: Duration | number, name = ""): RestatePromise<void> {
+    const ms = Math.max(0, durationToMs(duration));
+    const op = this.awaitable("sleep", name, () => undefined, (index) => {
+      const at = this.control.host.now() + ms;
+      return { data: JSON.stringify({ wakeAt: at }), effects: [{ type: "timer", index, at }] };
+    });
+    return op ? op.promise : this.wrap(NEVER);
+  }
+
+  withTimeout<T>(promise: RestatePromise<T>, duration: Duration | number): RestatePromise<T> {
+    const timer = this.sleep(duration);
+    return this.wrap(
+      this.#combineIndexed("race", [promise, timer]).then(({ order, values }) => {
+        const first = order[0]!;
+        if (first.index === 1) throw new TimeoutError();
+        if (!first.ok) throw values[0];
+        return values[0] as T;
+      }),
+    );
+  }
+
+  combine(kind: CombinatorKind, promises: readonly RestatePromise<unknown>[]): RestatePromise<unknown> {
+    return this.wrap(
+      this.#combineIndexed(kind, promises).then(({ order, values }) => {
+        const last = order[order.length - 1];
+        switch (kind) {
+          case "race":
+            if (!last!.ok) throw values[last!.index];
+            return values[last!.index];
+          case "all":
+            if (last && !last.ok) throw values[last.index];
+            return values;
+          case "any":
+            if (last?.ok) return values[last.index];
+            throw new TerminalError("All promises passed to any() were rejected");
+          case "allSettled":
+            return values.map((v, i) =>
+              order.find((s) => s.index === i)?.ok ? { status: "fulfilled", value: v } : { status: "rejected", reason: v },
+            );
+        }
+      }),
+    );
+  }
+
+  /** Settles when the combinator is decided; the deciding order is journaled. */
+  #combineIndexed(kind: CombinatorKind, promises: readonly Promise<unknown>[]): Promise<{ order: Settlement[]; values: unknown[] }> {
+    const step = this.advance("combinator", kind);
+    if (!step) return NEVER;
+    const values: unknown[] = new Array(promises.length);
+    const outcomes = promises.map((p, index) =>
+      p.then(
+        (value) => ((values[index] = value), { index, ok: true }),
+        (error) => ((values[index] = error), { index, ok: false }),
+      ),
+    );
+    if (step.recorded) {
+      const order = (JSON.parse(step.recorded.data ?? "[]") as [number, boolean][]).map(([index, ok]) => ({ index, ok }));
+      return Promise.all(order.map((s) => outcomes[s.index])).then(() => ({ order, values }));
+    }
+    return new Promise((resolve) => {
+      const order: Settlement[] = [];
+      let decided = false;
+      const onSettled = (s: Settlement): void => {
+        if (decided) return;
+        order.push(s);
+        if (!isDecided(kind, promises.length, order)) return;
+        decided = true;
+        const data = JSON.stringify(order.map((o) => [o.index, o.ok]));
+        if (this.recordDone(step.index, "combinator", kind, { value: null }, [], data) === false) return;
+        resolve({ order, values });
+      };
+      for (const outcome of outcomes) void outcome.then(onSettled);
+    });
+  }
+
+  /** Journals a value produced outside the journal (date, state read) and returns it. */
+  captured<T>(type: EntryType, name: string, produce: () => Uint8Array | null, decode: (b: Uint8Array | null) => T): Promise<T> {
+    const step = this.advance(type, name);
+    if (!step) return NEVER;
+    if (step.recorded?.completion && "value" in step.recorded.completion) {
+      return Promise.resolve(decode(step.recorded.completion.value));
+    }
+    const bytes = produce();
+    if (this.recordDone(step.index, type, name, { value: bytes }) === false) return NEVER;
+    return Promise.resolve(decode(bytes));
+  }
+
+  /** Journals a fire-and-forget operation (state write, send...) unless replaying it. */
+  effect(type: EntryType, name: string, effects: () => Effect[], data?: () => string): Entry | undefined {
+    const step = this.advance(type, name);
+    if (!step) return undefined;
+    if (step.recorded) return step.recorded;
+    const entryData = data?.();
+    const completion: Completion = { value: null };
+    if (this.recordDone(step.index, type, name, completion, effects(), entryData) === false) return undefined;
+    return { index: step.index, type, name, done: true, completion, ...(entryData !== undefined ? { data: entryData } : {}) };
+  }
+}
+
+/** Serializes with a serde, normalizing `undefined` for JSON. */
+export function encode<T>(serde: Serde<T> | undefined, value: T): Uint8Array {
+  return (serde ?? serdes.json).serialize(value);
+}
+
+export function decodeWith<T>(serde: Serde<T> | undefined): (bytes: Uint8Array | null) => T {
+  return (bytes) => (serde ?? serdes.json).deserialize(bytes ?? new Uint8Array(0));
+}
+
+/** Turns any thrown value into a terminal error record. */
+export function terminalRecord(error: unknown): ErrorRecord {
+  if (error instanceof TerminalError) return errorToRecord(error);
+  return { name: "TerminalError", message: error instanceof Error ? error.message : String(error), code: 500 };
+}

@@ -1,0 +1,306 @@
+/**
+ * ContextImpl: the object behind `Context`, `ObjectContext` and
+ * `WorkflowContext`. It translates each SDK call into a journal operation of
+ * ContextCore; it holds no durable state itself.
+ */
+import type {
+  CallOptions,
+  Context,
+  ContextDate,
+  DurablePromise,
+  GenericCall,
+  GenericSend,
+  InvocationReference,
+  Request,
+  RunOptions,
+  SendOptions,
+  WorkflowContext,
+} from "../../sdk/context.js";
+import type { HandlerKind } from "../../sdk/define.js";
+import { durationToMs, type Duration } from "../../sdk/duration.js";
+import { TerminalError, errorToRecord } from "../../sdk/errors.js";
+import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
+import { serde as serdes, type Serde } from "../../sdk/serde.js";
+import { RPC_OPTS } from "../../sdk/client-types.js";
+import { ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { addressOf, type TargetKinds } from "./addressing.js";
+import { runClosure } from "./run.js";
+import type { Completion, Target } from "./types.js";
+
+const NEVER = new Promise<never>(() => {});
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+export interface ContextParams {
+  core: ContextCore;
+  request: Request;
+  kind: HandlerKind;
+  kinds: TargetKinds;
+}
+
+export class ContextImpl implements WorkflowContext {
+  readonly #core: ContextCore;
+  readonly #request: Request;
+  readonly #kind: HandlerKind;
+  readonly #kinds: TargetKinds;
+  readonly rand;
+  readonly date: ContextDate;
+  readonly console: Console;
+
+  constructor(params: ContextParams) {
+    this.#core = params.core;
+    this.#request = params.request;
+    this.#kind = params.kind;
+    this.#kinds = params.kinds;
+    this.rand = params.core.rand;
+    this.date = {
+      now: () => this.#core.captured("run", "date.now", () => encode(serdes.json, this.#core.control.host.now()), decodeWith<number>(serdes.json)),
+      toJSON: async () => new Date(await this.date.now()).toJSON(),
+    };
+    this.console = quietDuringReplay(params.core);
+  }
+
+  get key(): string {
+    return this.#request.target.key ?? "";
+  }
+
+  request(): Request {
+    return this.#request;
+  }
+
+  run<T>(nameOrAction: string | (() => T | Promise<T>), action?: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
+    const name = typeof nameOrAction === "string" ? nameOrAction : "";
+    const fn = typeof nameOrAction === "function" ? nameOrAction : action;
+    if (!fn) throw new TypeError("ctx.run needs a function");
+    return runClosure(this.#core, name, fn, options);
+  }
+
+  sleep(duration: Duration | number, name?: string): RestatePromise<void> {
+    return this.#core.sleep(duration, name);
+  }
+
+  // ---- state ----
+
+  get<T>(name: string, serde?: Serde<T>): Promise<T | null> {
+    return this.#core.captured("getState", name, () => this.#core.control.host.readState(name), (bytes) =>
+      bytes === null ? null : decodeWith(serde)(bytes),
+    );
+  }
+
+  stateKeys(): Promise<string[]> {
+    return this.#core.captured("getStateKeys", "", () => encode(serdes.json, this.#core.control.host.stateKeys()), decodeWith<string[]>(serdes.json));
+  }
+
+  set<T>(name: string, value: T, serde?: Serde<T>): void {
+    this.#assertWritable("set");
+    const bytes = encode(serde, value);
+    this.#core.effect("setState", name, () => [{ type: "setState", key: name, value: bytes }]);
+  }
+
+  clear(name: string): void {
+    this.#assertWritable("clear");
+    this.#core.effect("clearState", name, () => [{ type: "clearState", key: name }]);
+  }
+
+  clearAll(): void {
+    this.#assertWritable("clearAll");
+    this.#core.effect("clearAllState", "", () => [{ type: "clearAllState" }]);
+  }
+
+  #assertWritable(op: string): void {
+    if (this.#kind === "exclusive" || this.#kind === "workflow") return;
+    throw new TerminalError(`ctx.${op}() is not allowed in a ${this.#kind} handler: only exclusive object handlers and a workflow's run may write state`);
+  }
+
+  // ---- awakeables ----
+
+  awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
+    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => ({ effects: [] }));
+    if (!op) return { id: "", promise: this.#core.wrap(NEVER) };
+    return { id: makeAwakeableId(this.#core.id, op.index), promise: op.promise };
+  }
+
+  resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
+    const completion: Completion = { value: encode(serde, payload as T) };
+    this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion }]);
+  }
+
+  rejectAwakeable(id: string, reason: string | TerminalError): void {
+    const failure = typeof reason === "string" ? { name: "TerminalError", message: reason, code: 500 } : errorToRecord(reason);
+    this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion: { failure } }]);
+  }
+
+  // ---- calls ----
+
+  genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES> {
+    const target: Target = { service: call.service, handler: call.method, ...(call.key !== undefined ? { key: call.key } : {}) };
+    const input = encode(call.inputSerde ?? (serdes.binary as Serde<any>), call.parameter);
+    let calleeId = "";
+    const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
+      calleeId = this.#calleeId(target, index, call.idempotencyKey);
+      const headers = call.headers ?? {};
+      const key = call.idempotencyKey;
+      return {
+        data: JSON.stringify({ calleeId }),
+        effects: [{ type: "call", call: { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), replyTo: { invocationId: this.#core.id, index } } }],
+      };
+    });
+    if (!op) return Object.assign(this.#core.wrap(NEVER), { invocationId: NEVER });
+    if (op.recorded) calleeId = JSON.parse(op.recorded.data ?? "{}").calleeId ?? "";
+    return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
+  }
+
+  genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle {
+    const target: Target = { service: send.service, handler: send.method, ...(send.key !== undefined ? { key: send.key } : {}) };
+    const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
+    const delayMs = send.delay === undefined ? 0 : durationToMs(send.delay);
+    let calleeId = "";
+    const entry = this.#core.effect(
+      "send",
+      send.name ?? targetName(target),
+      () => {
+        const notBefore = delayMs > 0 ? this.#core.control.host.now() + delayMs : undefined;
+        const key = send.idempotencyKey;
+        const call = { invocationId: calleeId, target, input, headers: send.headers ?? {}, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
+        return [{ type: "call", call }];
+      },
+      () => {
+        calleeId = this.#calleeId(target, this.#core.journal.length - 1, send.idempotencyKey);
+        return JSON.stringify({ calleeId });
+      },
+    );
+    if (entry?.data) calleeId = JSON.parse(entry.data).calleeId;
+    return { invocationId: entry ? Promise.resolve(calleeId) : NEVER };
+  }
+
+  /** The callee's id is derived from this invocation and the entry, so a replay reuses it. */
+  #calleeId(target: Target, index: number, idempotencyKey?: string): string {
+    const address = addressOf(this.#kinds, target, idempotencyKey ?? `${this.#core.id}#${index}`);
+    if (!address) return "";
+    if (address.fixedSuffix) return makeInvocationId(address.owner, address.fixedSuffix);
+    const seed = idempotencyKey ? `${targetName(target)}@${idempotencyKey}` : this.#core.id;
+    return makeInvocationId(address.owner, derivedSuffix(seed, idempotencyKey ? 0 : index));
+  }
+
+  serviceClient(def: { name: string }): any {
+    return this.#client(def.name, undefined, false);
+  }
+  objectClient(def: { name: string }, key: string): any {
+    return this.#client(def.name, key, false);
+  }
+  workflowClient(def: { name: string }, id: string): any {
+    return this.#client(def.name, id, false);
+  }
+  serviceSendClient(def: { name: string }): any {
+    return this.#client(def.name, undefined, true);
+  }
+  objectSendClient(def: { name: string }, key: string): any {
+    return this.#client(def.name, key, true);
+  }
+  workflowSendClient(def: { name: string }, id: string): any {
+    return this.#client(def.name, id, true);
+  }
+
+  #client(service: string, key: string | undefined, send: boolean): unknown {
+    return new Proxy(
+      {},
+      {
+        get: (_target, method) => {
+          if (typeof method !== "string") return undefined;
+          return (parameter: unknown, opts?: CallOptions & SendOptions & { [RPC_OPTS]?: string }) => {
+            const common = {
+              service,
+              method,
+              parameter,
+              ...(key !== undefined ? { key } : {}),
+              inputSerde: opts?.input ?? serdes.json,
+              ...(opts?.headers ? { headers: opts.headers } : {}),
+              ...(opts?.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+              ...(opts?.name ? { name: opts.name } : {}),
+            };
+            if (send) return this.genericSend({ ...common, ...(opts?.delay !== undefined ? { delay: opts.delay } : {}) });
+            return this.genericCall({ ...common, outputSerde: opts?.output ?? serdes.json });
+          };
+        },
+      },
+    );
+  }
+
+  invocation(id: string): InvocationReference {
+    return {
+      cancel: () => {
+        this.#core.effect("cancel", id, () => [{ type: "cancel", invocationId: id }]);
+      },
+      attach: <T>(serde?: Serde<T>) => {
+        const op = this.#core.awaitable("attach", id, decodeWith(serde), (index) => ({ effects: [{ type: "attach", index, invocationId: id }] }));
+        return op ? op.promise : this.#core.wrap(NEVER);
+      },
+    };
+  }
+
+  // ---- workflow promises ----
+
+  promise<T>(name: string, serde?: Serde<T>): DurablePromise<T> {
+    const core = this.#core;
+    const get = (): RestatePromise<T> => {
+      const op = core.awaitable("getPromise", name, decodeWith(serde), (index) => ({ effects: [{ type: "awaitPromise", name, index }] }));
+      return op ? op.promise : core.wrap(NEVER);
+    };
+    let awaited: RestatePromise<T> | undefined;
+    const lazy = (): RestatePromise<T> => (awaited ??= get());
+    const complete = async (completion: Completion): Promise<void> => {
+      const step = core.advance("completePromise", name);
+      if (!step) return NEVER;
+      const result = step.recorded?.completion ?? core.recordDone(step.index, "completePromise", name, { value: null }, [{ type: "completePromise", name, completion }]);
+      if (result && "failure" in result) throw new TerminalError(result.failure.message, { errorCode: result.failure.code });
+    };
+    return {
+      get,
+      peek: () =>
+        core.captured(
+          "peekPromise",
+          name,
+          () => encoder.encode(JSON.stringify(peekRecord(core.control.host.peekPromise(name)))),
+          (bytes) => unpeek<T>(bytes, serde),
+        ),
+      resolve: (value?: T) => complete({ value: encode(serde, value as T) }),
+      reject: (message: string) => complete({ failure: { name: "TerminalError", message, code: 500 } }),
+      then: (onFulfilled, onRejected) => lazy().then(onFulfilled, onRejected),
+      catch: (onRejected) => lazy().catch(onRejected),
+      finally: (onFinally) => lazy().finally(onFinally),
+      [Symbol.toStringTag]: "DurablePromise",
+    } as DurablePromise<T>;
+  }
+}
+
+function targetName(target: Target): string {
+  return target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
+}
+
+type PeekRecord = { state: "pending" } | { state: "value"; value: string } | { state: "failure"; message: string; code: number };
+
+function peekRecord(completion: Completion | undefined): PeekRecord {
+  if (!completion) return { state: "pending" };
+  if ("failure" in completion) return { state: "failure", message: completion.failure.message, code: completion.failure.code };
+  return { state: "value", value: decoder.decode(completion.value ?? new Uint8Array(0)) };
+}
+
+function unpeek<T>(bytes: Uint8Array | null, serde?: Serde<T>): T | undefined {
+  const record = JSON.parse(decoder.decode(bytes ?? new Uint8Array(0))) as PeekRecord;
+  if (record.state === "pending") return undefined;
+  if (record.state === "failure") throw new TerminalError(record.message, { errorCode: record.code });
+  return decodeWith(serde)(encoder.encode(record.value));
+}
+
+/** A console that only speaks once the handler is past its recorded journal. */
+function quietDuringReplay(core: ContextCore): Console {
+  const host = core.control.host;
+  const speak = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => {
+    if (!core.journal.replaying) host.log(level, core.id, args);
+  };
+  return { ...console, log: speak("info"), info: speak("info"), debug: speak("debug"), warn: speak("warn"), error: speak("error") } as Console;
+}
+
+export { terminalRecord };
+export type { Context };

@@ -1,0 +1,131 @@
+/**
+ * One attempt of one invocation: runs the user's handler against its journal
+ * and reports how the attempt ended. Suspension is not an outcome: an attempt
+ * waiting on a completion simply stays pending; the host may drop it and
+ * replay later. Never reads the clock or storage except through the Host.
+ */
+import type { Request } from "../../sdk/context.js";
+import { RetryableError, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { durationToMs } from "../../sdk/duration.js";
+import { ContextCore, terminalRecord, type AttemptControl } from "./context-core.js";
+import { ContextImpl } from "./context-impl.js";
+import type { TargetKinds } from "./addressing.js";
+import type { HandlerSpec } from "./registry.js";
+import type { Completion, Entry, Host, Target } from "./types.js";
+
+export type AttemptOutcome =
+  | { kind: "success"; value: Uint8Array }
+  | { kind: "failure"; error: ErrorRecord }
+  | { kind: "retry"; error: ErrorRecord; retryAfterMs?: number; runIndex?: number };
+
+export interface AttemptParams {
+  invocationId: string;
+  target: Target;
+  input: Uint8Array;
+  headers: Record<string, string>;
+  idempotencyKey?: string;
+  journal: readonly Entry[];
+  spec: HandlerSpec;
+  kinds: TargetKinds;
+  host: Host;
+}
+
+export class Attempt implements AttemptControl {
+  readonly invocationId: string;
+  readonly host: Host;
+  readonly #core: ContextCore;
+  readonly #params: AttemptParams;
+  #closed = false;
+  #finish!: (outcome: AttemptOutcome) => void;
+  readonly outcome: Promise<AttemptOutcome>;
+
+  constructor(params: AttemptParams) {
+    this.invocationId = params.invocationId;
+    this.host = params.host;
+    this.#params = params;
+    this.#core = new ContextCore(this, params.journal);
+    this.outcome = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts the handler; `outcome` settles when the attempt ends. */
+  start(): Promise<AttemptOutcome> {
+    const { spec } = this.#params;
+    let input: unknown;
+    try {
+      input = spec.input.deserialize(this.#params.input);
+    } catch (error) {
+      this.#end({ kind: "failure", error: terminalRecord(asInputError(error)) });
+      return this.outcome;
+    }
+    const ctx = new ContextImpl({ core: this.#core, request: this.#request(), kind: spec.kind, kinds: this.#params.kinds });
+    Promise.resolve()
+      .then(() => spec.fn(ctx, input))
+      .then(
+        (value) => this.#succeed(value),
+        (error) => this.#fail(error),
+      );
+    return this.outcome;
+  }
+
+  /** Delivers a completion to a pending operation of this attempt. */
+  complete(index: number, completion: Completion): void {
+    if (!this.#closed) this.#core.complete(index, completion);
+  }
+
+  abort(error: Error, details?: { retryAfterMs?: number; runIndex?: number }): void {
+    this.#end({ kind: "retry", error: retryRecord(error), ...details });
+  }
+
+  /** Stops the attempt from outside (the invocation was killed or the host gave up on it). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #succeed(value: unknown): void {
+    try {
+      this.#end({ kind: "success", value: this.#params.spec.output.serialize(value) });
+    } catch (error) {
+      this.#end({ kind: "failure", error: { ...terminalRecord(error), code: 500 } });
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (error instanceof TerminalError) return this.#end({ kind: "failure", error: errorToRecord(error) });
+    const retryAfterMs = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
+    this.#end({ kind: "retry", error: retryRecord(error), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
+
+  #end(outcome: AttemptOutcome): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#finish(outcome);
+  }
+
+  #request(): Request {
+    const p = this.#params;
+    return {
+      id: p.invocationId,
+      target: p.target,
+      headers: new Map(Object.entries(p.headers)),
+      body: p.input,
+      ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
+    };
+  }
+}
+
+function retryRecord(error: unknown): ErrorRecord {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, code: typeof code === "number" ? code : 500 };
+  }
+  return { name: "Error", message: String(error), code: 500 };
+}
+
+function asInputError(error: unknown): TerminalError {
+  if (error instanceof TerminalError) return error;
+  return new TerminalError(`Failed to deserialize input: ${error instanceof Error ? error.message : String(error)}`, { errorCode: 400 });
+}

@@ -1,0 +1,87 @@
+/**
+ * Turns user definitions into a lookup table of handlers with their effective
+ * options (handler options over service options over defaults). Pure.
+ */
+import { durationToMs } from "../../sdk/duration.js";
+import { handlerMeta, type Definition, type HandlerKind, type HandlerOptions } from "../../sdk/define.js";
+import { serde as serdes, type Serde } from "../../sdk/serde.js";
+import { resolveRetryPolicy, type ResolvedRetryPolicy } from "./retry.js";
+
+export const DAY_MS = 86_400_000;
+
+export interface HandlerSpec {
+  service: string;
+  name: string;
+  serviceKind: Definition["kind"];
+  kind: HandlerKind;
+  fn: (ctx: any, input: any) => unknown;
+  input: Serde<any>;
+  output: Serde<any>;
+  retry: ResolvedRetryPolicy;
+  ingressPrivate: boolean;
+  idempotencyRetentionMs: number;
+  journalRetentionMs: number;
+  workflowRetentionMs: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  kind: Definition["kind"];
+  handlers: Map<string, HandlerSpec>;
+}
+
+export class Registry {
+  readonly #services = new Map<string, ServiceSpec>();
+
+  constructor(definitions: readonly Definition[]) {
+    for (const def of definitions) {
+      if (this.#services.has(def.name)) throw new TypeError(`Service '${def.name}' is defined twice`);
+      this.#services.set(def.name, specOf(def));
+    }
+  }
+
+  service(name: string): ServiceSpec | undefined {
+    return this.#services.get(name);
+  }
+
+  handler(service: string, handler: string): HandlerSpec | undefined {
+    return this.#services.get(service)?.handlers.get(handler);
+  }
+
+  serviceNames(): string[] {
+    return [...this.#services.keys()];
+  }
+}
+
+function specOf(def: Definition): ServiceSpec {
+  const handlers = new Map<string, HandlerSpec>();
+  for (const [name, fn] of Object.entries(def.handlers)) {
+    const meta = handlerMeta(fn);
+    const merged: HandlerOptions = { ...def.options, ...meta.options };
+    handlers.set(name, {
+      service: def.name,
+      name,
+      serviceKind: def.kind,
+      kind: meta.kind ?? defaultKind(def.kind, name),
+      fn,
+      input: merged.input ?? serdes.json,
+      output: merged.output ?? serdes.json,
+      retry: resolveRetryPolicy(meta.options.retryPolicy, def.options.retryPolicy),
+      ingressPrivate: merged.ingressPrivate ?? false,
+      idempotencyRetentionMs: retention(merged.idempotencyRetention),
+      journalRetentionMs: retention(merged.journalRetention),
+      workflowRetentionMs: retention(def.kind === "workflow" ? def.options.workflowRetention : undefined),
+    });
+  }
+  return { name: def.name, kind: def.kind, handlers };
+}
+
+function defaultKind(kind: Definition["kind"], handler: string): HandlerKind {
+  if (kind === "service") return "service";
+  if (kind === "object") return "exclusive";
+  return handler === "run" ? "workflow" : "shared";
+}
+
+function retention(value: HandlerOptions["journalRetention"]): number {
+  return value === undefined ? DAY_MS : durationToMs(value);
+}

@@ -1,0 +1,57 @@
+/**
+ * Back-off arithmetic for invocation and `ctx.run` retries. Pure.
+ */
+import { durationToMs } from "../../sdk/duration.js";
+import type { RetryPolicy } from "../../sdk/define.js";
+import type { RunOptions } from "../../sdk/context.js";
+
+/** Restate server defaults (1.7): 500 ms, x2, capped at 1 min, 70 attempts, then pause. */
+export const DEFAULT_RETRY = {
+  initialIntervalMs: 500,
+  factor: 2,
+  maxIntervalMs: 60_000,
+  maxAttempts: 70,
+  onMaxAttempts: "pause" as "pause" | "kill",
+};
+
+export interface ResolvedRetryPolicy {
+  initialIntervalMs: number;
+  factor: number;
+  maxIntervalMs: number;
+  maxAttempts: number;
+  onMaxAttempts: "pause" | "kill";
+}
+
+export function resolveRetryPolicy(...policies: (RetryPolicy | undefined)[]): ResolvedRetryPolicy {
+  const merged: RetryPolicy = Object.assign({}, ...policies.filter(Boolean).reverse());
+  return {
+    initialIntervalMs: merged.initialInterval !== undefined ? durationToMs(merged.initialInterval) : DEFAULT_RETRY.initialIntervalMs,
+    factor: merged.exponentiationFactor ?? DEFAULT_RETRY.factor,
+    maxIntervalMs: merged.maxInterval !== undefined ? durationToMs(merged.maxInterval) : DEFAULT_RETRY.maxIntervalMs,
+    maxAttempts: merged.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+    onMaxAttempts: merged.onMaxAttempts ?? DEFAULT_RETRY.onMaxAttempts,
+  };
+}
+
+/** Delay before attempt `failedAttempts + 1`, after `failedAttempts` failures (>= 1). */
+export function backoffMs(policy: Pick<ResolvedRetryPolicy, "initialIntervalMs" | "factor" | "maxIntervalMs">, failedAttempts: number): number {
+  const raw = policy.initialIntervalMs * Math.pow(policy.factor, Math.max(0, failedAttempts - 1));
+  return Math.min(policy.maxIntervalMs, raw);
+}
+
+/** A `ctx.run`'s own retry policy, when it set any option. */
+export function runRetryPolicy(options: RunOptions<unknown> | undefined): (ResolvedRetryPolicy & { maxDurationMs?: number }) | undefined {
+  if (!options) return undefined;
+  const { maxRetryAttempts, maxRetryDuration, initialRetryInterval, maxRetryInterval, retryIntervalFactor } = options;
+  if ([maxRetryAttempts, maxRetryDuration, initialRetryInterval, maxRetryInterval, retryIntervalFactor].every((v) => v === undefined)) {
+    return undefined;
+  }
+  return {
+    initialIntervalMs: initialRetryInterval !== undefined ? durationToMs(initialRetryInterval) : 50,
+    factor: retryIntervalFactor ?? 2,
+    maxIntervalMs: maxRetryInterval !== undefined ? durationToMs(maxRetryInterval) : 10_000,
+    maxAttempts: maxRetryAttempts ?? Number.POSITIVE_INFINITY,
+    onMaxAttempts: "kill",
+    ...(maxRetryDuration !== undefined ? { maxDurationMs: durationToMs(maxRetryDuration) } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * `ctx.run`: executes a closure once and journals its result before the handler
+ * sees it. A retryable failure ends the attempt (the invocation is retried with
+ * back-off); when the run's own retry policy is exhausted its failure is
+ * journaled as a TerminalError so the handler can compensate.
+ */
+import type { RunOptions } from "../../sdk/context.js";
+import { RetryableError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
+import { durationToMs } from "../../sdk/duration.js";
+import type { RestatePromise } from "../../sdk/promise.js";
+import type { ContextCore } from "./context-core.js";
+import { decodeWith, encode } from "./context-core.js";
+import { backoffMs, runRetryPolicy } from "./retry.js";
+
+const NEVER = new Promise<never>(() => {});
+
+export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
+  const step = core.advance("run", name);
+  if (!step) return core.wrap(NEVER);
+  const decode = decodeWith(options?.serde);
+  const recorded = step.recorded?.completion;
+  if (recorded) {
+    if ("failure" in recorded) return core.wrap(Promise.reject(errorFromRecord(recorded.failure)));
+    return core.wrap(Promise.resolve(decode(recorded.value)));
+  }
+  const execute = async (): Promise<T> => {
+    let value: T;
+    try {
+      value = await fn();
+    } catch (error) {
+      return failed(core, step.index, name, error, options);
+    }
+    if (core.control.closed) return NEVER;
+    const bytes = encode(options?.serde, value);
+    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return NEVER;
+    // Hand back what a replay would see, so first runs and replays behave alike.
+    return decode(bytes);
+  };
+  return core.wrap(execute());
+}
+
+function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {
+  if (core.control.closed) return NEVER;
+  if (error instanceof TerminalError) return journalFailure(core, index, name, error);
+  const policy = runRetryPolicy(options);
+  const failures = core.control.host.runFailures(core.id, index) + 1;
+  const message = error instanceof Error ? error.message : String(error);
+  if (policy && failures >= policy.maxAttempts) {
+    return journalFailure(core, index, name, new TerminalError(`ctx.run("${name}") failed after ${failures} attempts: ${message}`));
+  }
+  const retryAfter = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
+  const retryAfterMs = retryAfter ?? (policy ? backoffMs(policy, failures) : undefined);
+  core.control.abort(error instanceof Error ? error : new Error(message), { runIndex: index, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  return NEVER;
+}
+
+function journalFailure(core: ContextCore, index: number, name: string, error: TerminalError): Promise<never> {
+  if (core.recordDone(index, "run", name, { failure: errorToRecord(error) }) === false) return NEVER;
+  return Promise.reject(errorFromRecord(errorToRecord(error)));
+}
