@@ -26,6 +26,8 @@ export interface Request {
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Uint8Array;
   readonly idempotencyKey?: string;
+  /** On Cloudflare: `[env]`, the Worker's bindings (KV, secrets, service bindings...). */
+  readonly extraArgs: readonly unknown[];
 }
 
 /** Deterministic randomness, seeded by the invocation id (not crypto-safe). */
@@ -114,14 +116,16 @@ export interface Context {
 /** Read-only view of a virtual object's state (shared handlers). */
 export interface ObjectSharedContext<TState extends Record<string, any> = Record<string, any>> extends Context {
   readonly key: string;
-  get<K extends keyof TState & string>(name: K, serde?: Serde<TState[K]>): Promise<TState[K] | null>;
+  /** Reads a state value (journaled, so a replay sees the same value); null when unset. */
+  get<T = any>(name: keyof TState & string, serde?: Serde<T>): Promise<T | null>;
   stateKeys(): Promise<string[]>;
 }
 
 /** Exclusive handler of a virtual object: reads and writes state. */
 export interface ObjectContext<TState extends Record<string, any> = Record<string, any>> extends ObjectSharedContext<TState> {
-  set<K extends keyof TState & string>(name: K, value: TState[K], serde?: Serde<TState[K]>): void;
-  clear<K extends keyof TState & string>(name: K): void;
+  /** Writes a state value; it commits atomically with its journal entry. */
+  set<T = any>(name: keyof TState & string, value: T, serde?: Serde<T>): void;
+  clear(name: keyof TState & string): void;
   clearAll(): void;
 }
 

@@ -43,6 +43,11 @@ export class ContextCore {
     this.rand = createRand(control.invocationId);
   }
 
+  /** True while the handler waits on at least one completion (it could be suspended). */
+  get waiting(): boolean {
+    return this.#pending.size > 0;
+  }
+
   get id(): string {
     return this.control.invocationId;
   }

@@ -28,6 +28,8 @@ export interface AttemptParams {
   spec: HandlerSpec;
   kinds: TargetKinds;
   host: Host;
+  /** Passed through to `ctx.request().extraArgs` (the Worker env on Cloudflare). */
+  extraArgs?: readonly unknown[];
 }
 
 export class Attempt implements AttemptControl {
@@ -45,6 +47,11 @@ export class Attempt implements AttemptControl {
     this.#params = params;
     this.#core = new ContextCore(this, params.journal);
     this.outcome = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  /** Waiting on a completion rather than executing code. */
+  get waiting(): boolean {
+    return this.#core.waiting;
   }
 
   get closed(): boolean {
@@ -112,6 +119,7 @@ export class Attempt implements AttemptControl {
       target: p.target,
       headers: new Map(Object.entries(p.headers)),
       body: p.input,
+      extraArgs: p.extraArgs ?? [],
       ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
     };
   }

@@ -1,0 +1,87 @@
+/**
+ * Inspection and control of one object's invocations, journals and state, for
+ * the token-protected admin API. Read-mostly; control goes through the Runtime.
+ */
+import type { Runtime } from "./runtime.js";
+import type { InvocationRow, Store } from "./store.js";
+
+export type AdminView =
+  | { view: "invocations"; status?: string; limit?: number }
+  | { view: "invocation"; invocationId: string }
+  | { view: "state" }
+  | { view: "cancel"; invocationId: string }
+  | { view: "kill"; invocationId: string }
+  | { view: "resume"; invocationId: string };
+
+const decoder = new TextDecoder();
+
+export class ObjectAdmin {
+  constructor(
+    private readonly store: Store,
+    private readonly runtime: Runtime,
+  ) {}
+
+  handle(request: AdminView): unknown {
+    switch (request.view) {
+      case "invocations":
+        return this.#list(request.status, request.limit ?? 100);
+      case "invocation":
+        return this.#describe(request.invocationId);
+      case "state":
+        return this.store.allState().map(({ key, value }) => ({ key, value_utf8: decoder.decode(value), value_length: value.length }));
+      case "cancel":
+        return this.#control(request.invocationId, () => this.runtime.cancel(request.invocationId));
+      case "kill":
+        return this.#control(request.invocationId, () => this.runtime.kill(request.invocationId));
+      case "resume":
+        return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
+    }
+  }
+
+  #list(status: string | undefined, limit: number): unknown[] {
+    const statuses = status ? [status] : ["pending", "scheduled", "running", "backing-off", "paused", "completed"];
+    return statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit)).map(summary);
+  }
+
+  #describe(id: string): unknown {
+    const row = this.store.invocation(id);
+    if (!row) return undefined;
+    const journal = this.store.journal(id).map((e) => ({
+      index: e.index,
+      entry_type: e.type,
+      name: e.name,
+      completed: e.done,
+      ...(e.completion && "value" in e.completion ? { value_utf8: decoder.decode(e.completion.value ?? new Uint8Array(0)) } : {}),
+      ...(e.completion && "failure" in e.completion ? { failure: e.completion.failure } : {}),
+    }));
+    return { ...summary(row), journal };
+  }
+
+  #control(id: string, action: () => void): { ok: boolean } {
+    const row = this.store.invocation(id);
+    if (!row || row.status === "completed") return { ok: false };
+    action();
+    return { ok: true };
+  }
+}
+
+function summary(row: InvocationRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    target: row.key === null ? `${row.service}/${row.handler}` : `${row.service}/${row.key}/${row.handler}`,
+    target_service_name: row.service,
+    target_service_key: row.key,
+    target_handler_name: row.handler,
+    status: row.status,
+    invoked_by: row.invokedBy,
+    idempotency_key: row.idempotencyKey,
+    retry_count: row.attempts,
+    last_failure: row.lastFailure ? JSON.parse(row.lastFailure).message : null,
+    next_retry_at: row.nextAt ? new Date(row.nextAt).toISOString() : null,
+    created_at: new Date(row.createdAt).toISOString(),
+    modified_at: new Date(row.modifiedAt).toISOString(),
+    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
+    completion_result: row.completion ? ("failure" in row.completion ? "failure" : "success") : null,
+    completion_failure: row.completion && "failure" in row.completion ? row.completion.failure.message : null,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The engine's Host, backed by one object's Store. `record` writes a journal
+ * entry and applies its effects in one SQLite transaction: a state write, a
+ * timer or an outgoing call is durable exactly when its entry is.
+ */
+import { CancelledError, errorToRecord } from "../../sdk/errors.js";
+import { invocationOwner, parseAwakeableId } from "../engine/ids.js";
+import type { Completion, Effect, Entry, Host, LogLevel } from "../engine/types.js";
+import type { Store } from "./store.js";
+
+/** What effects need from the object beyond storage. */
+export interface EffectSink {
+  now(): number;
+  /** Invocations of this object whose next awaited operation must see a cancellation. */
+  readonly cancelRequested: Set<string>;
+  /** Called after a transaction that touched timers or the outbox. */
+  afterCommit(touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): void;
+}
+
+const CANCELLED: Completion = { failure: errorToRecord(new CancelledError()) };
+
+export class StoreHost implements Host {
+  constructor(
+    private readonly store: Store,
+    private readonly sink: EffectSink,
+  ) {}
+
+  now(): number {
+    return this.sink.now();
+  }
+
+  record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
+    const touched = { timers: false, outbox: false, promises: [] as { inv: string; idx: number; completion: Completion }[] };
+    let immediate: Completion | undefined;
+    this.store.transaction(() => {
+      for (const effect of effects) {
+        const result = this.#apply(invocationId, entry, effect, touched);
+        if (result) immediate = result;
+      }
+      if (!entry.done && this.sink.cancelRequested.delete(invocationId)) {
+        this.store.setCancelRequested(invocationId, false);
+        immediate = CANCELLED;
+      }
+      if (immediate && !entry.done) {
+        entry.done = true;
+        entry.completion = immediate;
+      }
+      this.store.appendEntry(invocationId, entry, this.now());
+    });
+    this.sink.afterCommit(touched);
+    // A completePromise that lost the race reports its failure through its own entry.
+    return immediate;
+  }
+
+  #apply(inv: string, entry: Entry, effect: Effect, touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): Completion | undefined {
+    const now = this.now();
+    switch (effect.type) {
+      case "setState":
+        return void this.store.setState(effect.key, effect.value);
+      case "clearState":
+        return void this.store.clearState(effect.key);
+      case "clearAllState":
+        return void this.store.clearAllState();
+      case "timer":
+        touched.timers = true;
+        return void this.store.addTimer(inv, effect.index, effect.at);
+      case "call": {
+        const { call } = effect;
+        const owner = invocationOwner(call.invocationId);
+        if (!owner) return { failure: { name: "TerminalError", message: `Cannot address ${call.target.service}`, code: 404 } };
+        touched.outbox = true;
+        const replyTo = call.replyTo ? { owner: invocationOwner(inv)!, ...call.replyTo } : undefined;
+        const request = { owner, invocationId: call.invocationId, target: call.target, input: call.input, headers: call.headers, invokedBy: inv, ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}), ...(call.notBefore ? { notBefore: call.notBefore } : {}), ...(replyTo ? { replyTo } : {}) };
+        return void this.store.enqueue(owner, { kind: "invoke", request }, now);
+      }
+      case "completeAwakeable": {
+        const address = parseAwakeableId(effect.awakeableId);
+        if ("error" in address) return { failure: { name: "TerminalError", message: address.error, code: 400 } };
+        touched.outbox = true;
+        return void this.store.enqueue(address.owner, { kind: "awakeable", owner: address.owner, invocationId: address.invocationId, index: address.index, completion: effect.completion }, now);
+      }
+      case "awaitPromise": {
+        const existing = this.store.promise(effect.name);
+        if (existing) return existing;
+        return void this.store.addPromiseWaiter(effect.name, inv, effect.index);
+      }
+      case "completePromise": {
+        if (this.store.promise(effect.name)) {
+          const failure = { name: "TerminalError", message: `Promise '${effect.name}' was already completed`, code: 409 };
+          entry.completion = { failure };
+          return entry.completion;
+        }
+        this.store.setPromise(effect.name, effect.completion);
+        for (const waiter of this.store.takePromiseWaiters(effect.name)) {
+          if (this.store.completeEntry(waiter.inv, waiter.idx, effect.completion)) touched.promises.push({ ...waiter, completion: effect.completion });
+        }
+        return undefined;
+      }
+      case "attach": {
+        const owner = invocationOwner(effect.invocationId);
+        if (!owner) return { failure: { name: "TerminalError", message: `Unknown invocation id '${effect.invocationId}'`, code: 404 } };
+        touched.outbox = true;
+        const subscriber = { owner: invocationOwner(inv)!, invocationId: inv, index: effect.index };
+        return void this.store.enqueue(owner, { kind: "subscribe", owner, invocationId: effect.invocationId, subscriber }, now);
+      }
+      case "cancel": {
+        const owner = invocationOwner(effect.invocationId);
+        if (!owner) return undefined;
+        touched.outbox = true;
+        return void this.store.enqueue(owner, { kind: "cancel", owner, invocationId: effect.invocationId }, now);
+      }
+    }
+  }
+
+  readState(key: string): Uint8Array | null {
+    return this.store.readState(key);
+  }
+
+  stateKeys(): string[] {
+    return this.store.stateKeys();
+  }
+
+  peekPromise(name: string): Completion | undefined {
+    return this.store.promise(name);
+  }
+
+  runFailures(invocationId: string, index: number): number {
+    return this.store.runFailures(invocationId, index);
+  }
+
+  log(level: LogLevel, invocationId: string, args: unknown[]): void {
+    const message = args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ");
+    console[level === "debug" ? "log" : level](JSON.stringify({ level, invocationId, message }));
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}

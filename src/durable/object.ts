@@ -1,0 +1,150 @@
+/**
+ * The Resolute Durable Object: one per virtual-object key, per workflow id, and
+ * per stateless-service shard. Its public methods are the RPC surface
+ * (ObjectRpc); everything else is private. Owns storage, the alarm and
+ * delivery to other objects.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Registry } from "../engine/registry.js";
+import type { TargetKinds } from "../engine/addressing.js";
+import { Outbox } from "./outbox.js";
+import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import { Runtime } from "./runtime.js";
+import { STATUS } from "./schema.js";
+import { Store } from "./store.js";
+import { AlarmClock } from "./alarm.js";
+import { ObjectAdmin, type AdminView } from "./admin.js";
+
+export interface ResoluteEnv {
+  RESOLUTE: DurableObjectNamespace;
+  RESOLUTE_ADMIN_TOKEN?: string;
+  /** "1" enables test hooks (virtual clock). Never set in production. */
+  RESOLUTE_TEST_HOOKS?: string;
+}
+
+export interface ObjectConfig {
+  registry: Registry;
+  kinds: TargetKinds;
+}
+
+export function createObjectClass(config: ObjectConfig) {
+  return class ResoluteObject extends DurableObject<ResoluteEnv> implements ObjectRpc {
+    readonly #store: Store;
+    readonly #clock: AlarmClock;
+    readonly #runtime: Runtime;
+    readonly #outbox: Outbox;
+
+    constructor(ctx: DurableObjectState, env: ResoluteEnv) {
+      super(ctx, env);
+      this.#store = new Store(ctx.storage);
+      this.#clock = new AlarmClock(ctx.storage, this.#store);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), () => this.#clock.sync(this.#runtime.executing));
+      this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
+        now: () => this.#clock.now(),
+        scheduleAlarm: () => this.#clock.sync(this.#runtime.executing),
+        flushOutbox: () => void this.#outbox.flush(),
+      }, [env]);
+      // After a restart, invocations stored as running have no attempt in memory: wake soon to replay them.
+      void ctx.blockConcurrencyWhile(async () => {
+        await this.#clock.load();
+        if (this.#store.hasRunning()) this.#clock.wakeNow();
+      });
+    }
+
+    async invoke(request: InvokeRequest): Promise<InvocationResult> {
+      this.#outbox.setOwnName(request.owner);
+      const existing = this.#store.invocation(request.invocationId);
+      if (existing && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
+        return { invocationId: existing.id, ok: false, error: { name: "TerminalError", message: "the workflow method was already invoked", code: 409 } };
+      }
+      const row = existing ?? this.#runtime.accept(request);
+      if (row.status === STATUS.completed) return this.#runtime.resultOf(row);
+      return this.#runtime.wait(row.id);
+    }
+
+    async send(request: InvokeRequest): Promise<SendReceipt> {
+      this.#outbox.setOwnName(request.owner);
+      const existing = this.#store.invocation(request.invocationId);
+      const row = existing ?? this.#runtime.accept(request);
+      return this.#runtime.receipt(row, existing !== undefined);
+    }
+
+    attach(_owner: string, invocationId: string): Promise<OutputLookup> {
+      return this.#runtime.lookup(invocationId, true);
+    }
+
+    output(_owner: string, invocationId: string): Promise<OutputLookup> {
+      return this.#runtime.lookup(invocationId, false);
+    }
+
+    async deliver(deliveries: Delivery[]): Promise<void> {
+      for (const delivery of deliveries) {
+        this.#outbox.setOwnName(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
+        this.#apply(delivery);
+      }
+    }
+
+    #apply(d: Delivery): void {
+      switch (d.kind) {
+        case "invoke": {
+          const existing = this.#store.invocation(d.request.invocationId);
+          if (!existing) return void this.#runtime.accept(d.request, d.request.replyTo);
+          if (d.request.replyTo) this.#subscribe(existing.id, d.request.replyTo);
+          return;
+        }
+        case "complete":
+        case "awakeable":
+          return this.#runtime.complete(d.invocationId, d.index, d.completion);
+        case "subscribe":
+          return this.#subscribe(d.invocationId, d.subscriber);
+        case "cancel":
+          return this.#runtime.cancel(d.invocationId);
+      }
+    }
+
+    /** Someone waits for an invocation's result: answer now if done, else remember them. */
+    #subscribe(invocationId: string, subscriber: { owner: string; invocationId: string; index: number }): void {
+      const row = this.#store.invocation(invocationId);
+      const now = this.#clock.now();
+      if (row && row.status !== STATUS.completed) return this.#store.addSubscriber(invocationId, subscriber);
+      const completion = row?.completion ?? { failure: { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 } };
+      this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, completion }, now);
+      this.#outbox.flush();
+    }
+
+    override async alarm(): Promise<void> {
+      this.#clock.fired();
+      this.#fireDue();
+      await this.#outbox.flush();
+      this.#clock.sync(this.#runtime.executing);
+    }
+
+    #fireDue(): void {
+      const now = this.#clock.now();
+      for (const timer of this.#store.dueTimers(now)) this.#runtime.complete(timer.inv, timer.idx, { value: null });
+      this.#runtime.startDue();
+      for (const id of this.#store.deleteExpired(now)) this.#onExpired(id);
+      this.#runtime.recoverOrphans();
+    }
+
+    #onExpired(id: string): void {
+      // A workflow's instance ends with its run's retention: state and promises go too.
+      if (id.endsWith(".run") && id.startsWith("inv_1")) this.#store.clearWorkflowData();
+    }
+
+    /** Admin and inspection (token-checked by the router before it calls). */
+    async admin(view: AdminView): Promise<unknown> {
+      return new ObjectAdmin(this.#store, this.#runtime).handle(view);
+    }
+
+    /** Test hook: moves this object's clock forward and fires what became due. */
+    async advanceClock(ms: number): Promise<number> {
+      if (this.env.RESOLUTE_TEST_HOOKS !== "1") throw new Error("test hooks are disabled");
+      this.#clock.advance(ms);
+      this.#fireDue();
+      await this.#outbox.flush();
+      this.#clock.sync(this.#runtime.executing);
+      return this.#clock.now();
+    }
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * The life of invocations inside one Durable Object: accept, queue behind the
+ * exclusive lock, run attempts, retry with back-off, finish and notify. It
+ * executes what the engine decides; it never interprets handler code.
+ * Invariant: one exclusive invocation holds the lock at a time, in arrival order.
+ */
+import { errorToRecord, CancelledError, TerminalError, KILLED_CODE } from "../../sdk/errors.js";
+import { Attempt, type AttemptOutcome } from "../engine/invocation.js";
+import { backoffMs } from "../engine/retry.js";
+import type { Registry, HandlerSpec } from "../engine/registry.js";
+import type { TargetKinds } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { invocationOwner } from "../engine/ids.js";
+import type { Completion } from "../engine/types.js";
+import { StoreHost, type EffectSink } from "./effects.js";
+import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
+import { STATUS } from "./schema.js";
+import type { InvocationRow, Store } from "./store.js";
+
+export interface RuntimeHooks {
+  now(): number;
+  /** Something due changed: re-arm the alarm. */
+  scheduleAlarm(): void;
+  /** The outbox has new rows: deliver them. */
+  flushOutbox(): void;
+}
+
+type Waiter = (result: InvocationResult) => void;
+
+export class Runtime implements EffectSink {
+  readonly live = new Map<string, Attempt>();
+  readonly cancelRequested = new Set<string>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  readonly #host: StoreHost;
+  #lock: string | null | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly registry: Registry,
+    readonly kinds: TargetKinds,
+    readonly hooks: RuntimeHooks,
+    readonly extraArgs: readonly unknown[] = [],
+  ) {
+    this.#host = new StoreHost(store, this);
+  }
+
+  /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
+  get executing(): boolean {
+    for (const attempt of this.live.values()) if (!attempt.waiting) return true;
+    return false;
+  }
+
+  now(): number {
+    return this.hooks.now();
+  }
+
+  afterCommit(touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): void {
+    if (touched.timers) this.hooks.scheduleAlarm();
+    if (touched.outbox) this.hooks.flushOutbox();
+    for (const p of touched.promises) queueMicrotask(() => this.resume(p.inv, p.idx, p.completion));
+  }
+
+  // ---- accepting ----
+
+  /** Stores a new invocation and starts it if it may run now. Returns its row. */
+  accept(req: InvokeRequest, subscriber?: Subscriber): InvocationRow {
+    const spec = this.registry.handler(req.target.service, req.target.handler);
+    const exclusive = spec?.kind === "exclusive" || spec?.kind === "workflow";
+    const now = this.now();
+    const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
+    const scheduled = startAt !== undefined && startAt > now;
+    const status = scheduled ? STATUS.scheduled : exclusive && this.#lockHolder() ? STATUS.pending : STATUS.running;
+    this.store.transaction(() => {
+      this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
+      if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
+    });
+    if (!spec) {
+      this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
+    } else if (status === STATUS.running) {
+      if (exclusive) this.#lock = req.invocationId;
+      this.start(req.invocationId);
+    } else if (scheduled) {
+      this.hooks.scheduleAlarm();
+    }
+    return this.store.invocation(req.invocationId)!;
+  }
+
+  /** Whether a repeated request for an existing workflow run must be refused (409). */
+  isRepeatedWorkflowRun(req: InvokeRequest): boolean {
+    return req.invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`) && req.target.handler === "run" && this.registry.service(req.target.service)?.kind === "workflow";
+  }
+
+  wait(id: string): Promise<InvocationResult> {
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id) ?? [];
+      list.push(resolve);
+      this.#waiters.set(id, list);
+    });
+  }
+
+  resultOf(row: InvocationRow): InvocationResult {
+    const completion = row.completion!;
+    if ("failure" in completion) return { invocationId: row.id, ok: false, error: completion.failure };
+    const contentType = this.registry.handler(row.service, row.handler)?.output.contentType;
+    return { invocationId: row.id, ok: true, value: completion.value ?? new Uint8Array(0), ...(contentType ? { contentType } : {}) };
+  }
+
+  async lookup(id: string, wait: boolean): Promise<OutputLookup> {
+    const row = this.store.invocation(id);
+    if (!row) return { state: "unknown" };
+    if (row.status === STATUS.completed) return { state: "done", result: this.resultOf(row) };
+    if (!wait) return { state: "pending", invocationId: id };
+    return { state: "done", result: await this.wait(id) };
+  }
+
+  receipt(row: InvocationRow, previously: boolean): SendReceipt {
+    return {
+      invocationId: row.id,
+      status: previously ? "PreviouslyAccepted" : "Accepted",
+      ...(row.status === STATUS.scheduled && row.nextAt ? { executionTime: new Date(row.nextAt).toISOString() } : {}),
+    };
+  }
+
+  // ---- running ----
+
+  /** Runs an attempt of a stored invocation (first run, retry, or replay after a restart). */
+  start(id: string): void {
+    const row = this.store.invocation(id);
+    const spec = row && this.registry.handler(row.service, row.handler);
+    if (!row || !spec || row.status === STATUS.completed) return;
+    if (row.status !== STATUS.running) this.store.setStatus(id, STATUS.running, this.now());
+    if (row.cancelRequested) this.cancelRequested.add(id);
+    this.live.get(id)?.close();
+    const attempt = new Attempt({
+      invocationId: id,
+      target: { service: row.service, handler: row.handler, ...(row.key !== null ? { key: row.key } : {}) },
+      input: row.input,
+      headers: row.headers,
+      ...(row.idempotencyKey ? { idempotencyKey: row.idempotencyKey } : {}),
+      journal: this.store.journal(id),
+      spec,
+      kinds: this.kinds,
+      host: this.#host,
+      extraArgs: this.extraArgs,
+    });
+    this.live.set(id, attempt);
+    this.hooks.scheduleAlarm();
+    void attempt.start().then((outcome) => this.#onOutcome(id, attempt, spec, outcome));
+  }
+
+  /** A completion for a journal entry arrived: persist it, then resume the invocation. */
+  complete(inv: string, idx: number, completion: Completion): void {
+    const changed = this.store.transaction(() => {
+      const ok = this.store.completeEntry(inv, idx, completion);
+      if (ok) this.store.deleteTimer(inv, idx);
+      return ok;
+    });
+    if (changed) this.resume(inv, idx, completion);
+    this.hooks.scheduleAlarm();
+  }
+
+  /** Hands a persisted completion to the live attempt, or replays the invocation. */
+  resume(inv: string, idx: number, completion: Completion): void {
+    const attempt = this.live.get(inv);
+    if (attempt && !attempt.closed) return attempt.complete(idx, completion);
+    if (this.store.invocation(inv)?.status === STATUS.running) this.start(inv);
+  }
+
+  #onOutcome(id: string, attempt: Attempt, spec: HandlerSpec, outcome: AttemptOutcome): void {
+    if (this.live.get(id) !== attempt) return;
+    this.live.delete(id);
+    if (outcome.kind === "success") return this.finish(id, { value: outcome.value });
+    if (outcome.kind === "failure") return this.finish(id, { failure: outcome.error });
+    this.#retry(id, spec, outcome);
+  }
+
+  #retry(id: string, spec: HandlerSpec, outcome: Extract<AttemptOutcome, { kind: "retry" }>): void {
+    const row = this.store.invocation(id);
+    if (!row) return;
+    const failures = row.attempts + 1;
+    const failure = JSON.stringify(outcome.error);
+    this.#host.log("warn", id, [`attempt ${failures} failed, will retry: ${outcome.error.message}`]);
+    if (failures >= spec.retry.maxAttempts) {
+      if (spec.retry.onMaxAttempts === "kill") {
+        return this.finish(id, { failure: { ...outcome.error, name: "TerminalError", message: `${outcome.error.message} (gave up after ${failures} attempts)` } });
+      }
+      return this.store.recordRetry(id, STATUS.paused, failure, null, this.now());
+    }
+    const delay = outcome.retryAfterMs ?? backoffMs(spec.retry, failures);
+    this.store.transaction(() => {
+      if (outcome.runIndex !== undefined) this.store.addRunFailure(id, outcome.runIndex);
+      this.store.recordRetry(id, STATUS.backingOff, failure, this.now() + delay, this.now());
+    });
+    this.hooks.scheduleAlarm();
+  }
+
+  /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. */
+  finish(id: string, completion: Completion): void {
+    const row = this.store.invocation(id);
+    if (!row || row.status === STATUS.completed) return;
+    const spec = this.registry.handler(row.service, row.handler);
+    const now = this.now();
+    const retention = retentionOf(spec, row);
+    this.store.transaction(() => {
+      this.store.complete(id, completion, now, now + retention);
+      for (const sub of this.store.takeSubscribers(id)) {
+        this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion }, now);
+      }
+    });
+    this.live.get(id)?.close();
+    this.live.delete(id);
+    this.cancelRequested.delete(id);
+    const result = this.resultOf({ ...row, completion });
+    for (const waiter of this.#waiters.get(id) ?? []) waiter(result);
+    this.#waiters.delete(id);
+    if (this.#lock === id || row.exclusive) this.#releaseLock(id);
+    this.hooks.flushOutbox();
+    this.hooks.scheduleAlarm();
+  }
+
+  #lockHolder(): string | null {
+    if (this.#lock === undefined) this.#lock = this.store.lockHolder() ?? null;
+    return this.#lock;
+  }
+
+  #releaseLock(id: string): void {
+    if (this.#lockHolder() !== id) return;
+    this.#lock = null;
+    const next = this.store.nextPending();
+    if (!next) return;
+    this.#lock = next;
+    this.start(next);
+  }
+
+  /** Starts due retries and scheduled invocations. */
+  startDue(): void {
+    for (const row of this.store.dueInvocations(this.now())) {
+      if (row.status === STATUS.scheduled && row.exclusive && this.#lockHolder() && this.#lockHolder() !== row.id) {
+        this.store.setStatus(row.id, STATUS.pending, this.now());
+        continue;
+      }
+      if (row.exclusive) this.#lock = row.id;
+      this.start(row.id);
+    }
+  }
+
+  /** Replays invocations stored as running that no attempt in memory is driving (after a restart). */
+  recoverOrphans(): void {
+    for (const row of this.store.invocationsWithStatus(STATUS.running)) {
+      if (!this.live.has(row.id)) this.start(row.id);
+    }
+  }
+
+  // ---- cancellation ----
+
+  /** Cancels: pending awaits fail with CancelledError; calls in flight are cancelled downstream. */
+  cancel(id: string): void {
+    const row = this.store.invocation(id);
+    if (!row || row.status === STATUS.completed) return;
+    if (row.status === STATUS.pending || row.status === STATUS.scheduled) return this.finish(id, { failure: errorToRecord(new CancelledError()) });
+    const cancelled: Completion = { failure: errorToRecord(new CancelledError()) };
+    let struck = false;
+    for (const entry of this.store.pendingEntries(id)) {
+      if (entry.type === "call") {
+        const calleeId = JSON.parse(entry.data ?? "{}").calleeId as string | undefined;
+        const owner = calleeId ? invocationOwner(calleeId) : undefined;
+        if (owner) this.store.enqueue(owner, { kind: "cancel", owner, invocationId: calleeId! }, this.now());
+        this.hooks.flushOutbox();
+        struck = true;
+        continue;
+      }
+      this.complete(id, entry.index, cancelled);
+      struck = true;
+    }
+    if (!struck) {
+      this.store.setCancelRequested(id, true);
+      this.cancelRequested.add(id);
+    }
+    if (row.status === STATUS.backingOff || row.status === STATUS.paused) this.start(id);
+  }
+
+  /** Stops at once, without compensation: the caller sees 409 "killed". */
+  kill(id: string): void {
+    this.finish(id, { failure: errorToRecord(new TerminalError("killed", { errorCode: KILLED_CODE })) });
+  }
+}
+
+function retentionOf(spec: HandlerSpec | undefined, row: InvocationRow): number {
+  if (!spec) return 60_000;
+  if (spec.kind === "workflow") return spec.workflowRetentionMs;
+  return row.idempotencyKey ? Math.max(spec.idempotencyRetentionMs, spec.journalRetentionMs) : spec.journalRetentionMs;
+}

@@ -1,0 +1,301 @@
+/**
+ * Typed, synchronous access to one object's SQLite tables. The only module that
+ * writes SQL; callers group calls inside `transaction` for atomicity.
+ */
+import type { Completion, Entry, EntryType } from "../engine/types.js";
+import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
+import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
+import { SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
+
+export interface InvocationRow {
+  seq: number;
+  id: string;
+  service: string;
+  handler: string;
+  key: string | null;
+  exclusive: boolean;
+  input: Uint8Array;
+  headers: Record<string, string>;
+  idempotencyKey: string | null;
+  invokedBy: string;
+  status: Status;
+  attempts: number;
+  nextAt: number | null;
+  completion?: Completion;
+  lastFailure: string | null;
+  cancelRequested: boolean;
+  createdAt: number;
+  modifiedAt: number;
+  completedAt: number | null;
+  expiresAt: number | null;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+export class Store {
+  readonly #sql: SqlStorage;
+  readonly #storage: DurableObjectStorage;
+
+  constructor(storage: DurableObjectStorage) {
+    this.#storage = storage;
+    this.#sql = storage.sql;
+    this.#sql.exec(SCHEMA_SQL);
+    this.#sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#storage.transactionSync(fn);
+  }
+
+  // ---- meta ----
+  meta(key: string): string | undefined {
+    const row = this.#sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
+    return row?.v;
+  }
+  setMeta(key: string, value: string): void {
+    this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", key, value);
+  }
+
+  // ---- invocations ----
+  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): void {
+    this.#sql.exec(
+      `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
+      toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
+    );
+  }
+
+  invocation(id: string): InvocationRow | undefined {
+    const row = this.#sql.exec<Row>("SELECT * FROM invocations WHERE id = ?", id).toArray()[0];
+    return row ? toInvocation(row) : undefined;
+  }
+
+  invocationsWithStatus(status: Status, limit = 1000): InvocationRow[] {
+    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY seq LIMIT ?", status, limit).toArray().map(toInvocation);
+  }
+
+  /** The invocation holding this object's exclusive lock, if any. */
+  lockHolder(): string | undefined {
+    const row = this.#sql
+      .exec<{ id: string }>("SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1")
+      .toArray()[0];
+    return row?.id;
+  }
+
+  nextPending(): string | undefined {
+    return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' ORDER BY seq LIMIT 1").toArray()[0]?.id;
+  }
+
+  setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
+    this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
+  }
+
+  recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
+    this.#sql.exec(
+      "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
+      status, failure, nextAt, now, id,
+    );
+  }
+
+  complete(id: string, completion: Completion, now: number, expiresAt: number): void {
+    const { value, failure } = completionColumns(completion);
+    this.#sql.exec(
+      "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
+      value, failure, now, now, expiresAt, id,
+    );
+  }
+
+  setCancelRequested(id: string, requested: boolean): void {
+    this.#sql.exec("UPDATE invocations SET cancel_requested = ? WHERE id = ?", requested ? 1 : 0, id);
+  }
+
+  /** Due retries and scheduled starts. */
+  dueInvocations(now: number): InvocationRow[] {
+    return this.#sql
+      .exec<Row>("SELECT * FROM invocations WHERE status IN ('backing-off', 'scheduled') AND next_at <= ? ORDER BY seq LIMIT 500", now)
+      .toArray()
+      .map(toInvocation);
+  }
+
+  /** Deletes expired invocations and their journals; returns how many. */
+  deleteExpired(now: number): string[] {
+    const ids = this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE expires_at <= ? LIMIT 500", now).toArray().map((r) => r.id);
+    for (const id of ids) {
+      this.#sql.exec("DELETE FROM journal WHERE inv = ?", id);
+      this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
+      this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
+      this.#sql.exec("DELETE FROM invocations WHERE id = ?", id);
+    }
+    return ids;
+  }
+
+  // ---- journal ----
+  journal(inv: string): Entry[] {
+    return this.#sql
+      .exec<Row>("SELECT idx, type, name, done, value, failure, data FROM journal WHERE inv = ? ORDER BY idx", inv)
+      .toArray()
+      .map((r) => ({
+        index: Number(r.idx),
+        type: r.type as EntryType,
+        name: String(r.name),
+        done: r.done === 1,
+        ...(r.done === 1 ? { completion: completionFromColumns(r.value, r.failure) } : {}),
+        ...(typeof r.data === "string" ? { data: r.data } : {}),
+      }));
+  }
+
+  appendEntry(inv: string, entry: Entry, now: number): void {
+    const { value, failure } = completionColumns(entry.completion);
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO journal (inv, idx, type, name, done, value, failure, data, appended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      inv, entry.index, entry.type, entry.name, entry.done ? 1 : 0, value, failure, entry.data ?? null, now,
+    );
+  }
+
+  /** Completes a pending entry; false when it was already complete or does not exist. */
+  completeEntry(inv: string, idx: number, completion: Completion): boolean {
+    const { value, failure } = completionColumns(completion);
+    const cursor = this.#sql.exec("UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv = ? AND idx = ? AND done = 0", value, failure, inv, idx);
+    return cursor.rowsWritten > 0;
+  }
+
+  pendingEntries(inv: string): { index: number; type: EntryType; data: string | null }[] {
+    return this.#sql
+      .exec<Row>("SELECT idx, type, data FROM journal WHERE inv = ? AND done = 0", inv)
+      .toArray()
+      .map((r) => ({ index: Number(r.idx), type: r.type as EntryType, data: (r.data as string | null) ?? null }));
+  }
+
+  // ---- state ----
+  readState(key: string): Uint8Array | null {
+    return fromBlob(this.#sql.exec<{ value: ArrayBuffer }>("SELECT value FROM state WHERE key = ?", key).toArray()[0]?.value);
+  }
+  stateKeys(): string[] {
+    return this.#sql.exec<{ key: string }>("SELECT key FROM state ORDER BY key").toArray().map((r) => r.key);
+  }
+  allState(): { key: string; value: Uint8Array }[] {
+    return this.#sql.exec<Row>("SELECT key, value FROM state ORDER BY key").toArray().map((r) => ({ key: String(r.key), value: fromBlob(r.value)! }));
+  }
+  setState(key: string, value: Uint8Array): void {
+    this.#sql.exec("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", key, toBlob(value));
+  }
+  clearState(key: string): void {
+    this.#sql.exec("DELETE FROM state WHERE key = ?", key);
+  }
+  clearAllState(): void {
+    this.#sql.exec("DELETE FROM state");
+  }
+
+  // ---- timers ----
+  addTimer(inv: string, idx: number, at: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO timers (inv, idx, at) VALUES (?, ?, ?)", inv, idx, at);
+  }
+  dueTimers(now: number): { inv: string; idx: number }[] {
+    return this.#sql.exec<{ inv: string; idx: number }>("SELECT inv, idx FROM timers WHERE at <= ? ORDER BY at LIMIT 500", now).toArray();
+  }
+  deleteTimer(inv: string, idx: number): void {
+    this.#sql.exec("DELETE FROM timers WHERE inv = ? AND idx = ?", inv, idx);
+  }
+
+  // ---- outbox ----
+  enqueue(owner: string, delivery: Delivery, now: number): void {
+    this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, encodeJson(delivery), now);
+  }
+  dueOutbox(now: number, limit = 200): { seq: number; owner: string; delivery: Delivery; attempts: number }[] {
+    return this.#sql
+      .exec<Row>("SELECT seq, owner, payload, attempts FROM outbox WHERE next_at <= ? ORDER BY seq LIMIT ?", now, limit)
+      .toArray()
+      .map((r) => ({ seq: Number(r.seq), owner: String(r.owner), delivery: decodeJson<Delivery>(String(r.payload)), attempts: Number(r.attempts) }));
+  }
+  deleteOutbox(seqs: number[]): void {
+    for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+  }
+  postponeOutbox(seqs: number[], nextAt: number): void {
+    for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
+  }
+
+  // ---- run failures ----
+  runFailures(inv: string, idx: number): number {
+    return Number(this.#sql.exec<{ count: number }>("SELECT count FROM run_failures WHERE inv = ? AND idx = ?", inv, idx).toArray()[0]?.count ?? 0);
+  }
+  addRunFailure(inv: string, idx: number): void {
+    this.#sql.exec("INSERT INTO run_failures (inv, idx, count) VALUES (?, ?, 1) ON CONFLICT (inv, idx) DO UPDATE SET count = count + 1", inv, idx);
+  }
+
+  // ---- durable promises (workflows) ----
+  promise(name: string): Completion | undefined {
+    const row = this.#sql.exec<Row>("SELECT value, failure FROM promises WHERE name = ?", name).toArray()[0];
+    return row ? completionFromColumns(row.value, row.failure) : undefined;
+  }
+  setPromise(name: string, completion: Completion): void {
+    const { value, failure } = completionColumns(completion);
+    this.#sql.exec("INSERT INTO promises (name, value, failure) VALUES (?, ?, ?)", name, value, failure);
+  }
+  addPromiseWaiter(name: string, inv: string, idx: number): void {
+    this.#sql.exec("INSERT OR IGNORE INTO promise_waiters (name, inv, idx) VALUES (?, ?, ?)", name, inv, idx);
+  }
+  takePromiseWaiters(name: string): { inv: string; idx: number }[] {
+    const rows = this.#sql.exec<{ inv: string; idx: number }>("SELECT inv, idx FROM promise_waiters WHERE name = ?", name).toArray();
+    this.#sql.exec("DELETE FROM promise_waiters WHERE name = ?", name);
+    return rows;
+  }
+  clearWorkflowData(): void {
+    this.#sql.exec("DELETE FROM promises; DELETE FROM promise_waiters; DELETE FROM state");
+  }
+
+  // ---- subscribers (callers waiting for a result) ----
+  addSubscriber(inv: string, sub: Subscriber): void {
+    this.#sql.exec("INSERT OR IGNORE INTO subscribers (inv, owner, sub_inv, sub_idx) VALUES (?, ?, ?, ?)", inv, sub.owner, sub.invocationId, sub.index);
+  }
+  takeSubscribers(inv: string): Subscriber[] {
+    const rows = this.#sql.exec<Row>("SELECT owner, sub_inv, sub_idx FROM subscribers WHERE inv = ?", inv).toArray();
+    this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", inv);
+    return rows.map((r) => ({ owner: String(r.owner), invocationId: String(r.sub_inv), index: Number(r.sub_idx) }));
+  }
+
+  // ---- alarm ----
+  /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
+  earliestDue(): number | undefined {
+    const row = this.#sql
+      .exec<{ t: number | null }>(
+        `SELECT MIN(t) AS t FROM (
+           SELECT MIN(at) AS t FROM timers
+           UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
+           UNION ALL SELECT MIN(next_at) FROM outbox
+           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE expires_at IS NOT NULL)`,
+      )
+      .toArray()[0];
+    return row?.t ?? undefined;
+  }
+
+  hasRunning(): boolean {
+    return this.#sql.exec("SELECT 1 FROM invocations WHERE status = 'running' LIMIT 1").toArray().length > 0;
+  }
+}
+
+function toInvocation(r: Row): InvocationRow {
+  const status = r.status as Status;
+  return {
+    seq: Number(r.seq),
+    id: String(r.id),
+    service: String(r.service),
+    handler: String(r.handler),
+    key: (r.key as string | null) ?? null,
+    exclusive: r.exclusive === 1,
+    input: fromBlob(r.input) ?? new Uint8Array(0),
+    headers: JSON.parse(String(r.headers)) as Record<string, string>,
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    invokedBy: String(r.invoked_by),
+    status,
+    attempts: Number(r.attempts),
+    nextAt: (r.next_at as number | null) ?? null,
+    ...(status === STATUS.completed ? { completion: completionFromColumns(r.result, r.failure) } : {}),
+    lastFailure: (r.last_failure as string | null) ?? null,
+    cancelRequested: r.cancel_requested === 1,
+    createdAt: Number(r.created_at),
+    modifiedAt: Number(r.modified_at),
+    completedAt: (r.completed_at as number | null) ?? null,
+    expiresAt: (r.expires_at as number | null) ?? null,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Wiring only: builds the router Worker and the Durable Object class for a set
+ * of service definitions. Users export both from their Worker entry.
+ */
+import type { Definition } from "../sdk/define.js";
+import type { TargetKinds } from "./engine/addressing.js";
+import { Registry } from "./engine/registry.js";
+import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
+import { createIngress } from "./ingress/router.js";
+import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
+
+export interface WorkerConfig {
+  services: readonly Definition[];
+  /** Executor objects stateless-service invocations are spread over. @default 64 */
+  serviceShards?: number;
+  /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULT_SERVICE_SHARDS = 64;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Builds Resolute for your services.
+ * @example
+ * const resolute = createWorker({ services: [counter, greeter] });
+ * export default { fetch: resolute.fetch };
+ * export const ResoluteObject = resolute.ResoluteObject;
+ */
+export function createWorker(config: WorkerConfig) {
+  const registry = new Registry(config.services);
+  const serviceShards = config.serviceShards ?? DEFAULT_SERVICE_SHARDS;
+  const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
+  const ingress = createIngress({ registry, serviceShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const admin = createAdmin(registry);
+  const ResoluteObject = createObjectClass({ registry, kinds });
+  return {
+    fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
+      if (new URL(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
+      return ingress(request, env);
+    },
+    ResoluteObject,
+  };
+}
+
+export type { ResoluteEnv };

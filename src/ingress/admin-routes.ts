@@ -1,0 +1,105 @@
+/**
+ * The admin API under /restate/admin: inspect invocations, journals and state;
+ * cancel, kill and resume. Requires `authorization: Bearer <RESOLUTE_ADMIN_TOKEN>`;
+ * with no token configured the admin API is disabled.
+ */
+import type { Registry } from "../engine/registry.js";
+import { invocationOwner, ownerName } from "../engine/ids.js";
+import type { AdminView } from "../durable/admin.js";
+
+export const ADMIN_PREFIX = "/restate/admin/";
+
+interface AdminEnv {
+  RESOLUTE: DurableObjectNamespace;
+  RESOLUTE_ADMIN_TOKEN?: string;
+}
+
+type AdminStub = { admin(view: AdminView): Promise<unknown> };
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function error(status: number, message: string): Response {
+  return new Response(JSON.stringify({ code: status, message, source: "ingress" }), {
+    status,
+    headers: { "content-type": "application/json", "x-restate-error-source": "ingress" },
+  });
+}
+
+/** Compares without leaking the position of the first difference through timing. */
+function sameToken(given: string, expected: string): boolean {
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < Math.max(given.length, expected.length); i++) diff |= (given.charCodeAt(i) || 0) ^ (expected.charCodeAt(i) || 0);
+  return diff === 0;
+}
+
+function authorize(request: Request, env: AdminEnv): Response | undefined {
+  const token = env.RESOLUTE_ADMIN_TOKEN;
+  if (!token) return error(403, "the admin API is disabled: set RESOLUTE_ADMIN_TOKEN to enable it");
+  const header = request.headers.get("authorization") ?? "";
+  if (!header.startsWith("Bearer ") || !sameToken(header.slice(7), token)) return error(401, "missing or wrong admin token (authorization: Bearer <token>)");
+  return undefined;
+}
+
+export function createAdmin(registry: Registry) {
+  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as AdminStub;
+
+  const ownerOfTarget = (service: string, key: string): string | undefined => {
+    const kind = registry.service(service)?.kind;
+    if (kind === "object") return ownerName("o", service, key);
+    if (kind === "workflow") return ownerName("w", service, key);
+    if (kind === "service") return ownerName("s", service, key);
+    return undefined;
+  };
+
+  return async function admin(request: Request, env: AdminEnv): Promise<Response> {
+    const denied = authorize(request, env);
+    if (denied) return denied;
+    const url = new URL(request.url);
+    const parts = url.pathname.slice(ADMIN_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
+    const method = request.method;
+    try {
+      if (method === "GET" && parts.length === 1 && parts[0] === "services") {
+        return json(200, { services: registry.serviceNames().map((name) => describeService(registry, name)) });
+      }
+      if (parts[0] === "invocations" && parts[1]) {
+        const owner = invocationOwner(parts[1]);
+        if (!owner) return error(404, `'${parts[1]}' is not an invocation id`);
+        const stub = stubFor(env, owner);
+        if (method === "GET" && parts.length === 2) {
+          const found = await stub.admin({ view: "invocation", invocationId: parts[1] });
+          return found ? json(200, found) : error(404, "not found");
+        }
+        const action = parts[2];
+        if (method === "PATCH" && parts.length === 3 && (action === "cancel" || action === "kill" || action === "resume")) {
+          const result = (await stub.admin({ view: action, invocationId: parts[1] })) as { ok: boolean };
+          return result.ok ? json(202, { invocationId: parts[1], action }) : error(409, `invocation '${parts[1]}' is unknown or already completed`);
+        }
+      }
+      // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)
+      if (method === "GET" && parts[0] === "objects" && parts.length === 4) {
+        const owner = ownerOfTarget(parts[1]!, parts[2]!);
+        if (!owner) return error(404, `service '${parts[1]}' not found`);
+        const stub = stubFor(env, owner);
+        if (parts[3] === "state") return json(200, { state: await stub.admin({ view: "state" }) });
+        if (parts[3] === "invocations") {
+          const status = url.searchParams.get("status") ?? undefined;
+          return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}) }) });
+        }
+      }
+      return error(404, `no admin route ${method} ${url.pathname}`);
+    } catch (e) {
+      return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+}
+
+function describeService(registry: Registry, name: string): unknown {
+  const spec = registry.service(name)!;
+  return {
+    name,
+    ty: spec.kind,
+    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry })),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The invocation id of a request arriving at ingress, and the Durable Object
+ * (owner) it lives in. With an idempotency key the id is derived, so a retry
+ * lands on the same object with the same id (and latches on or gets the stored
+ * result); without one it is random.
+ */
+import { addressOf, type TargetKinds } from "../engine/addressing.js";
+import { derivedSuffix, makeInvocationId } from "../engine/ids.js";
+import type { Registry } from "../engine/registry.js";
+import type { Target } from "../engine/types.js";
+
+export interface InvocationAddress {
+  owner: string;
+  invocationId: string;
+}
+
+/** The addressing view of a registry. */
+export function targetKinds(registry: Registry, serviceShards: number): TargetKinds {
+  if (!Number.isInteger(serviceShards) || serviceShards < 1) {
+    throw new TypeError(`serviceShards must be a positive integer, got ${serviceShards}`);
+  }
+  return { kindOf: (name) => registry.service(name)?.kind, serviceShards };
+}
+
+/**
+ * Owner and id of an invocation of `target`.
+ *
+ * - workflow `run`: the fixed suffix (one run per workflow id);
+ * - with an idempotency key: derived from target + key, computed exactly as
+ *   the engine does for a call/send with an idempotency key (context-impl.ts),
+ *   so ingress and handlers agree on the id of the same idempotent request;
+ * - otherwise: a random suffix, which also picks the service shard.
+ */
+export function invocationIdFor(
+  kinds: TargetKinds,
+  target: Target,
+  idempotencyKey?: string,
+  randomSuffix: () => string = newRandomSuffix,
+): InvocationAddress {
+  const random = idempotencyKey === undefined ? randomSuffix() : undefined;
+  const { owner, fixedSuffix } = addressOf(kinds, target, idempotencyKey ?? random!);
+  const suffix = fixedSuffix ?? random ?? derivedSuffix(idempotencySeed(target, idempotencyKey!), 0);
+  return { owner, invocationId: makeInvocationId(owner, suffix) };
+}
+
+/** `svc/handler@key` or `obj/objKey/handler@key`: what an idempotency key is scoped to. */
+export function idempotencySeed(target: Target, idempotencyKey: string): string {
+  const name = target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
+  return `${name}@${idempotencyKey}`;
+}
+
+/** 32 hex characters: a UUID without dashes (valid in an id suffix). */
+export function newRandomSuffix(): string {
+  return crypto.randomUUID().replace(/-/g, "");
+}

@@ -1,0 +1,113 @@
+/**
+ * Every HTTP response the ingress produces. Errors all go through
+ * `errorResponse`, so they share one shape, Restate's:
+ * `{"code", "message", "source"}` with header `x-restate-error-source`
+ * (clients never retry `invocation` errors). Never leaks stack traces.
+ */
+import type { InvocationResult, OutputLookup, SendReceipt } from "../durable/protocol.js";
+
+/** Who produced an error: the ingress itself, or the invocation (handler or runtime). */
+export type ErrorSource = "ingress" | "invocation";
+
+export const INVOCATION_ID_HEADER = "x-restate-id";
+export const ERROR_SOURCE_HEADER = "x-restate-error-source";
+/** Restate's status for "the invocation exists but has not completed yet". */
+export const NOT_READY_CODE = 470;
+
+const JSON_TYPE = "application/json";
+/** Longest message of an unexpected error that is echoed to the client. */
+const MAX_INTERNAL_MESSAGE = 300;
+
+/** An error the ingress answers with: `code` becomes the HTTP status when it is one (400-599). */
+export class IngressError extends Error {
+  readonly code: number;
+  readonly source: ErrorSource;
+  /** Extra response headers (`allow`, `x-restate-id`...). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: number, message: string, options?: { source?: ErrorSource; headers?: Record<string, string> }) {
+    super(message);
+    this.name = "IngressError";
+    this.code = code;
+    this.source = options?.source ?? "ingress";
+    this.headers = options?.headers ?? {};
+  }
+}
+
+/**
+ * The one place an error becomes a Response. An `IngressError` keeps its code,
+ * message and source; anything else is an unexpected failure: 503 when the
+ * Durable Object says it is overloaded (worth retrying), else 500.
+ */
+export function errorResponse(error: unknown): Response {
+  const e = error instanceof IngressError ? error : unexpected(error);
+  const headers = { [ERROR_SOURCE_HEADER]: e.source, ...e.headers };
+  return jsonResponse({ code: e.code, message: e.message, source: e.source }, httpStatusOf(e.code), headers);
+}
+
+/**
+ * The HTTP status for an error code. Handlers choose codes freely
+ * (`TerminalError(..., { errorCode })`); only 400-599 are used as the status,
+ * anything else answers 500 (the body keeps the original code).
+ */
+export function httpStatusOf(code: number): number {
+  return Number.isInteger(code) && code >= 400 && code <= 599 ? code : 500;
+}
+
+/** A finished invocation: 200 with its output bytes, or its failure as an `invocation` error. */
+export function resultResponse(result: InvocationResult): Response {
+  const idHeader = { [INVOCATION_ID_HEADER]: result.invocationId };
+  if (!result.ok) {
+    const { code, message } = result.error;
+    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader }));
+  }
+  return new Response(result.value, {
+    status: 200,
+    headers: { "content-type": result.contentType ?? JSON_TYPE, ...idHeader },
+  });
+}
+
+/** A one-way send: 202 `{"invocationId","status"[,"executionTime"]}`. */
+export function receiptResponse(receipt: SendReceipt): Response {
+  const body = {
+    invocationId: receipt.invocationId,
+    status: receipt.status,
+    ...(receipt.executionTime !== undefined ? { executionTime: receipt.executionTime } : {}),
+  };
+  return jsonResponse(body, 202, { [INVOCATION_ID_HEADER]: receipt.invocationId });
+}
+
+/** Attach/output answer: the result, 470 while still running, 404 when unknown. */
+export function lookupResponse(lookup: OutputLookup, invocationId: string): Response {
+  const headers = { [INVOCATION_ID_HEADER]: invocationId };
+  switch (lookup.state) {
+    case "done":
+      return resultResponse(lookup.result);
+    case "pending":
+      return errorResponse(new IngressError(NOT_READY_CODE, "the invocation exists but has not completed yet", { headers }));
+    case "unknown":
+      return errorResponse(invocationNotFound(headers));
+  }
+}
+
+/** Restate's answer for an invocation id (or idempotency key) it does not know. */
+export function invocationNotFound(headers?: Record<string, string>): IngressError {
+  return new IngressError(404, "not found", { source: "invocation", ...(headers ? { headers } : {}) });
+}
+
+export function jsonResponse(body: unknown, status: number, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": JSON_TYPE, ...headers } });
+}
+
+function unexpected(error: unknown): IngressError {
+  if (isOverloaded(error)) return new IngressError(503, "the target is overloaded, retry later");
+  // The message only: names and stacks of internal errors stay in the logs.
+  const text = error instanceof Error ? error.message : String(error);
+  const firstLine = (text.split("\n")[0] ?? "").slice(0, MAX_INTERNAL_MESSAGE);
+  return new IngressError(500, firstLine ? `internal error: ${firstLine}` : "internal error");
+}
+
+/** Cloudflare marks Durable Object overload errors with `overloaded: true`. */
+function isOverloaded(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { overloaded?: unknown }).overloaded === true;
+}

@@ -1,0 +1,185 @@
+/**
+ * The router Worker's ingress: parse the path into a target, check the
+ * request, compute the invocation id, forward to the owning Durable Object,
+ * render. All errors become responses in `errorResponse`.
+ *
+ * `/restate/admin/...` is not handled here: `createIngressRouter(...).fetch`
+ * resolves to undefined for it, so admin can be mounted before or after, e.g.
+ * `Router().all("/restate/admin/*", admin.fetch).all("*", ingress.fetch)`.
+ */
+import { Router, type IRequest } from "itty-router";
+import type { Completion } from "../engine/types.js";
+import type { TargetKinds } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
+import type { Registry } from "../engine/registry.js";
+import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
+import { invocationIdFor, targetKinds, type InvocationAddress } from "./invocation-id.js";
+import { checkJsonInput, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody } from "./request.js";
+import { IngressError, errorResponse, invocationNotFound, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
+import { RESTATE_SEGMENT, parseTarget, pathSegments, type IngressTarget } from "./target.js";
+
+export interface IngressOptions {
+  registry: Registry;
+  /** How many executor objects stateless services are spread over. */
+  serviceShards: number;
+  /** Largest request body accepted (413 above). */
+  maxBodyBytes: number;
+}
+
+export interface IngressEnv {
+  RESOLUTE: DurableObjectNamespace;
+}
+
+export type IngressHandler = (request: Request, env: IngressEnv) => Promise<Response>;
+
+type Invoke = Extract<IngressTarget, { type: "invoke" }>;
+type Lookup = Extract<IngressTarget, { type: "attach" | "output" | "workflowAttach" | "workflowOutput" }>;
+type Awakeable = Extract<IngressTarget, { type: "awakeable" }>;
+
+interface Ctx {
+  options: IngressOptions;
+  kinds: TargetKinds;
+  env: IngressEnv;
+  url: URL;
+}
+
+/** Methods each kind of target answers; anything else is a 405. */
+const ALLOWED_METHODS: Record<IngressTarget["type"], readonly string[]> = {
+  // Restate accepts GET for invocations too (the input is then empty).
+  invoke: ["POST", "GET"],
+  attach: ["GET"],
+  output: ["GET"],
+  workflowAttach: ["GET"],
+  workflowOutput: ["GET"],
+  awakeable: ["POST"],
+  health: ["GET"],
+  notFound: [],
+};
+
+const ADMIN_PREFIX = `/${RESTATE_SEGMENT}/admin`;
+
+/** The ingress as a complete handler: every request gets a Response (404 for admin paths). */
+export function createIngress(options: IngressOptions): IngressHandler {
+  const router = createIngressRouter(options);
+  return async (request, env) => {
+    const response: Response | undefined = await router.fetch(request, env);
+    return response ?? errorResponse(new IngressError(404, `no route for '${new URL(request.url).pathname}'`));
+  };
+}
+
+/** The ingress as an itty-router whose `fetch` resolves to undefined for `/restate/admin/...`. */
+export function createIngressRouter(options: IngressOptions) {
+  const handle = createHandler(options);
+  return Router<IRequest, [IngressEnv]>({
+    catch: (error: unknown) => {
+      if (!(error instanceof IngressError)) console.error("ingress: unexpected error", error);
+      return errorResponse(error);
+    },
+  }).all("*", (request, env) => (isAdminPath(request.url) ? undefined : handle(request, env)));
+}
+
+function isAdminPath(url: string): boolean {
+  const { pathname } = new URL(url);
+  return pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`);
+}
+
+function createHandler(options: IngressOptions): IngressHandler {
+  const kinds = targetKinds(options.registry, options.serviceShards);
+  return async (request, env) => {
+    const url = new URL(request.url);
+    const segments = pathSegments(url.pathname);
+    if (!segments) throw new IngressError(400, `bad percent-encoding in path '${url.pathname}'`);
+    const target = parseTarget(segments, options.registry);
+    if (target.type === "notFound") throw new IngressError(404, target.message);
+    checkMethod(target, request.method);
+    const ctx: Ctx = { options, kinds, env, url };
+    switch (target.type) {
+      case "invoke":
+        return invoke(ctx, request, target);
+      case "awakeable":
+        return completeAwakeable(ctx, request, target);
+      case "health":
+        return jsonResponse({ status: "ok" }, 200);
+      default:
+        return lookup(ctx, target);
+    }
+  };
+}
+
+function checkMethod(target: IngressTarget, method: string): void {
+  const allowed = ALLOWED_METHODS[target.type];
+  if (allowed.includes(method)) return;
+  throw new IngressError(405, `method ${method} not allowed here: use ${allowed.join(" or ")}`, { headers: { allow: allowed.join(", ") } });
+}
+
+async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Response> {
+  const { service, handler, key } = target;
+  // parseTarget only yields handlers that exist.
+  const spec = ctx.options.registry.handler(service, handler)!;
+  // Decision: a private handler answers 404 with a message that says so,
+  // rather than pretending it does not exist. The handler set is code, not a
+  // secret, and "not found" for a handler in the source misleads developers.
+  if (spec.ingressPrivate) throw new IngressError(404, `handler '${service}/${handler}' is private: it can only be called from other handlers`);
+  const delayMs = parseDelay(ctx.url, target.send);
+  const input = await readBody(request, ctx.options.maxBodyBytes);
+  checkJsonInput(spec, input);
+  const engineTarget = { service, handler, ...(key !== undefined ? { key } : {}) };
+  const idempotencyKey = idempotencyKeyOf(request.headers);
+  const { owner, invocationId } = invocationIdFor(ctx.kinds, engineTarget, idempotencyKey);
+  const req: InvokeRequest = {
+    owner,
+    invocationId,
+    target: engineTarget,
+    input,
+    headers: forwardedHeaders(request.headers),
+    invokedBy: "ingress",
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    ...(delayMs !== undefined ? { delayMs } : {}),
+  };
+  const stub = stubFor(ctx.env, owner);
+  return target.send ? receiptResponse(await stub.send(req)) : resultResponse(await stub.invoke(req));
+}
+
+async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {
+  const address = lookupAddress(ctx.kinds, target);
+  if (!address) throw invocationNotFound();
+  const stub = stubFor(ctx.env, address.owner);
+  const wait = target.type === "attach" || target.type === "workflowAttach";
+  const found = wait ? await stub.attach(address.owner, address.invocationId) : await stub.output(address.owner, address.invocationId);
+  return lookupResponse(found, address.invocationId);
+}
+
+/** Where the looked-up invocation lives; undefined when an id is not one of ours. */
+function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress | undefined {
+  if ("workflow" in target) {
+    const owner = ownerName("w", target.workflow, target.id);
+    return { owner, invocationId: makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) };
+  }
+  if (target.by === "id") {
+    const owner = invocationOwner(target.invocationId);
+    return owner === undefined ? undefined : { owner, invocationId: target.invocationId };
+  }
+  const { service, handler, key, idempotencyKey } = target;
+  return invocationIdFor(kinds, { service, handler, ...(key !== undefined ? { key } : {}) }, idempotencyKey);
+}
+
+async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable): Promise<Response> {
+  const address = parseAwakeableId(target.id);
+  if ("error" in address) throw new IngressError(400, address.error);
+  const body = await readBody(request, ctx.options.maxBodyBytes);
+  const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
+  const { owner, invocationId, index } = address;
+  await stubFor(ctx.env, owner).deliver([{ kind: "awakeable", owner, invocationId, index, completion }]);
+  return new Response(null, { status: 202 });
+}
+
+/** A reject's body is the reason; the awaiting handler sees a TerminalError (500). */
+function rejection(body: Uint8Array) {
+  const reason = new TextDecoder().decode(body);
+  return { name: "TerminalError", message: reason || "awakeable rejected", code: 500 };
+}
+
+function stubFor(env: IngressEnv, owner: string): ObjectRpc {
+  return env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as ObjectRpc;
+}

@@ -1,0 +1,133 @@
+/**
+ * Starts the real runtime for tests: the Worker bundled with esbuild, run by
+ * workerd through Miniflare, SQLite-backed Durable Objects persisted on disk,
+ * real alarms. `restart()` disposes workerd and starts it again on the same
+ * storage — a real crash/restart, not a mock.
+ */
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const bundles = new Map<string, Promise<string>>();
+
+/** Bundles a Worker entry once per test process. */
+export function bundle(entry: string): Promise<string> {
+  const absolute = resolve(entry);
+  let built = bundles.get(absolute);
+  if (!built) {
+    // workerd resolves module paths relative to the working directory: keep bundles inside it.
+    mkdirSync(resolve(".wrangler/test-bundles"), { recursive: true });
+    const outdir = mkdtempSync(resolve(".wrangler/test-bundles/b-"));
+    const outfile = join(outdir, "worker.js");
+    built = build({
+      entryPoints: [absolute],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      external: ["cloudflare:*", "node:*"],
+      mainFields: ["module", "main"],
+      logLevel: "silent",
+    }).then(() => outfile);
+    bundles.set(absolute, built);
+  }
+  return built;
+}
+
+export interface RuntimeOptions {
+  entry: string;
+  bindings?: Record<string, string>;
+  /** Reuse a storage directory (a restart); a fresh one by default. */
+  persistDir?: string;
+}
+
+export class TestRuntime {
+  private constructor(
+    private mf: Miniflare,
+    readonly url: URL,
+    readonly persistDir: string,
+    private readonly options: RuntimeOptions,
+  ) {}
+
+  static async start(options: RuntimeOptions): Promise<TestRuntime> {
+    const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "resolute-state-"));
+    const mf = await launch(options, persistDir);
+    return new TestRuntime(mf, await mf.ready, persistDir, options);
+  }
+
+  fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(new URL(path, this.url), init);
+  }
+
+  /** POSTs JSON and returns status, parsed body and headers. */
+  async post(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+    const response = await this.fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: await parse(response), headers: response.headers };
+  }
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+    const response = await this.fetch(path, { headers });
+    return { status: response.status, body: await parse(response), headers: response.headers };
+  }
+
+  /** Kills workerd and starts it again on the same storage. */
+  async restart(): Promise<void> {
+    await this.mf.dispose();
+    this.mf = await launch(this.options, this.persistDir);
+    const url = await this.mf.ready;
+    (this as { url: URL }).url = url;
+  }
+
+  /** Stops workerd; removes the storage unless `keepStorage`. */
+  async dispose(keepStorage = false): Promise<void> {
+    await this.mf.dispose();
+    if (!keepStorage) rmSync(this.persistDir, { recursive: true, force: true });
+  }
+}
+
+async function launch(options: RuntimeOptions, persistDir: string): Promise<Miniflare> {
+  const scriptPath = await bundle(options.entry);
+  return new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: "2026-04-20",
+    durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true } },
+    durableObjectsPersist: persistDir,
+    bindings: { RESOLUTE_TEST_HOOKS: "1", RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
+    host: "127.0.0.1",
+    port: 0,
+  });
+}
+
+async function parse(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Polls `check` until it returns a truthy value or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+}
