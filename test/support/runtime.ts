@@ -49,7 +49,7 @@ export class TestRuntime {
     private mf: Miniflare,
     readonly url: URL,
     readonly persistDir: string,
-    private readonly options: RuntimeOptions,
+    private options: RuntimeOptions,
   ) {}
 
   static async start(options: RuntimeOptions): Promise<TestRuntime> {
@@ -77,9 +77,10 @@ export class TestRuntime {
     return { status: response.status, body: await parse(response), headers: response.headers };
   }
 
-  /** Kills workerd and starts it again on the same storage. */
-  async restart(): Promise<void> {
+  /** Kills workerd and starts it again on the same storage (optionally with changed bindings: a new deploy). */
+  async restart(bindings?: Record<string, string>): Promise<void> {
     await this.mf.dispose();
+    if (bindings) this.options = { ...this.options, bindings: { ...this.options.bindings, ...bindings } };
     this.mf = await launch(this.options, this.persistDir);
     const url = await this.mf.ready;
     (this as { url: URL }).url = url;
@@ -130,4 +131,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+}
+
+/** Admin API GET with the test token. */
+export async function admin(rt: TestRuntime, path: string, method = "GET"): Promise<{ status: number; body: any }> {
+  const response = await rt.fetch(`/restate/admin/${path}`, { method, headers: { authorization: "Bearer test-token" } });
+  return { status: response.status, body: await parse(response) };
 }
