@@ -24,7 +24,7 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
 import { ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
 import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
-import { addressOf, type TargetKinds } from "./addressing.js";
+import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import type { Completion, Target } from "./types.js";
 
@@ -174,13 +174,11 @@ export class ContextImpl implements WorkflowContext {
     return { invocationId: entry ? Promise.resolve(calleeId) : NEVER };
   }
 
-  /** The callee's id is derived from this invocation and the entry, so a replay reuses it. */
+  /** The callee's id is derived from this invocation and the entry (or the idempotency key), so a replay reuses it. */
   #calleeId(target: Target, index: number, idempotencyKey?: string): string {
-    const address = addressOf(this.#kinds, target, idempotencyKey ?? `${this.#core.id}#${index}`);
-    if (!address) return "";
-    if (address.fixedSuffix) return makeInvocationId(address.owner, address.fixedSuffix);
-    const seed = idempotencyKey ? `${targetName(target)}@${idempotencyKey}` : this.#core.id;
-    return makeInvocationId(address.owner, derivedSuffix(seed, idempotencyKey ? 0 : index));
+    if (idempotencyKey) return idempotentInvocationId(this.#kinds, target, idempotencyKey).invocationId;
+    const address = addressOf(this.#kinds, target, `${this.#core.id}#${index}`);
+    return makeInvocationId(address.owner, address.fixedSuffix ?? derivedSuffix(this.#core.id, index));
   }
 
   serviceClient(def: { name: string }): any {

@@ -6,6 +6,7 @@
 import type { Registry } from "../engine/registry.js";
 import { invocationOwner, ownerName } from "../engine/ids.js";
 import type { AdminView } from "../durable/admin.js";
+import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -16,16 +17,8 @@ interface AdminEnv {
 
 type AdminStub = { admin(view: AdminView): Promise<unknown> };
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-}
-
-function error(status: number, message: string): Response {
-  return new Response(JSON.stringify({ code: status, message, source: "ingress" }), {
-    status,
-    headers: { "content-type": "application/json", "x-restate-error-source": "ingress" },
-  });
-}
+const json = (status: number, body: unknown): Response => jsonResponse(body, status);
+const error = (status: number, message: string): Response => errorResponse(new IngressError(status, message));
 
 /** Compares without leaking the position of the first difference through timing. */
 function sameToken(given: string, expected: string): boolean {

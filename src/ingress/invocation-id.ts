@@ -4,8 +4,8 @@
  * lands on the same object with the same id (and latches on or gets the stored
  * result); without one it is random.
  */
-import { addressOf, type TargetKinds } from "../engine/addressing.js";
-import { derivedSuffix, makeInvocationId } from "../engine/ids.js";
+import { addressOf, idempotencyScope, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
+import { makeInvocationId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { Target } from "../engine/types.js";
 
@@ -37,17 +37,13 @@ export function invocationIdFor(
   idempotencyKey?: string,
   randomSuffix: () => string = newRandomSuffix,
 ): InvocationAddress {
-  const random = idempotencyKey === undefined ? randomSuffix() : undefined;
-  const { owner, fixedSuffix } = addressOf(kinds, target, idempotencyKey ?? random!);
-  const suffix = fixedSuffix ?? random ?? derivedSuffix(idempotencySeed(target, idempotencyKey!), 0);
-  return { owner, invocationId: makeInvocationId(owner, suffix) };
+  if (idempotencyKey !== undefined) return idempotentInvocationId(kinds, target, idempotencyKey);
+  const random = randomSuffix();
+  const { owner, fixedSuffix } = addressOf(kinds, target, random);
+  return { owner, invocationId: makeInvocationId(owner, fixedSuffix ?? random) };
 }
 
-/** `svc/handler@key` or `obj/objKey/handler@key`: what an idempotency key is scoped to. */
-export function idempotencySeed(target: Target, idempotencyKey: string): string {
-  const name = target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
-  return `${name}@${idempotencyKey}`;
-}
+export { idempotencyScope as idempotencySeed };
 
 /** 32 hex characters: a UUID without dashes (valid in an id suffix). */
 export function newRandomSuffix(): string {
