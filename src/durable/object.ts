@@ -20,6 +20,8 @@ export interface ResoluteEnv {
   RESOLUTE_ADMIN_TOKEN?: string;
   /** "1" enables test hooks (virtual clock). Never set in production. */
   RESOLUTE_TEST_HOOKS?: string;
+  /** Test hook: "1" keeps deliveries in the outbox, to test restarts between journal and delivery. */
+  RESOLUTE_TEST_HOLD_OUTBOX?: string;
 }
 
 export interface ObjectConfig {
@@ -38,16 +40,19 @@ export function createObjectClass(config: ObjectConfig) {
       super(ctx, env);
       this.#store = new Store(ctx.storage);
       this.#clock = new AlarmClock(ctx.storage, this.#store);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), () => this.#clock.sync(this.#runtime.executing));
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), () => this.#clock.sync(this.#runtime.executing), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
         now: () => this.#clock.now(),
         scheduleAlarm: () => this.#clock.sync(this.#runtime.executing),
         flushOutbox: () => void this.#outbox.flush(),
       }, [env]);
-      // After a restart, invocations stored as running have no attempt in memory: wake soon to replay them.
+      // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
+      // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       void ctx.blockConcurrencyWhile(async () => {
         await this.#clock.load();
-        if (this.#store.hasRunning()) this.#clock.wakeNow();
+        const undelivered = this.#store.hasOutbox();
+        if (undelivered) this.#store.outboxDueNow(this.#clock.now());
+        if (undelivered || this.#store.hasRunning()) this.#clock.wakeNow();
       });
     }
 

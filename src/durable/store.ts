@@ -208,6 +208,13 @@ export class Store {
       .toArray()
       .map((r) => ({ seq: Number(r.seq), owner: String(r.owner), delivery: decodeJson<Delivery>(String(r.payload)), attempts: Number(r.attempts) }));
   }
+  /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
+  hasOutbox(): boolean {
+    return this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+  }
+  outboxDueNow(now: number): void {
+    this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
+  }
   deleteOutbox(seqs: number[]): void {
     for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
   }

@@ -1,0 +1,216 @@
+/**
+ * The engine's Host kept in memory: what one Durable Object stores (journals,
+ * state, timers, durable promises, run-failure counts, an outbox), as plain
+ * maps. Used by tests and by `MemoryRuntime`. Mirrors `src/durable/effects.ts`:
+ * an entry and its effects are applied together, and what the engine holds is
+ * never shared with what is stored (entries are copied both ways).
+ * Pure: time comes from a `FakeClock` that only tests move.
+ */
+import { CancelledError, errorToRecord } from "../../sdk/errors.js";
+import { invocationOwner, parseAwakeableId } from "./ids.js";
+import type { Completion, Effect, Entry, Host, LogLevel } from "./types.js";
+
+/** Time that moves only when told to. */
+export class FakeClock {
+  #now: number;
+
+  constructor(start = 0) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  /** Moves the clock to `at`; the clock never goes backwards. */
+  set(at: number): void {
+    if (at < this.#now) throw new RangeError(`FakeClock cannot go back from ${this.#now} to ${at}`);
+    this.#now = at;
+  }
+
+  advance(ms: number): number {
+    this.set(this.#now + ms);
+    return this.#now;
+  }
+}
+
+/** A durable timer: entry `index` of `invocationId` completes at `at`. */
+export interface MemoryTimer {
+  invocationId: string;
+  index: number;
+  at: number;
+}
+
+/** An effect that leaves this owner: a call or send, an awakeable completion, an attach or a cancel. */
+export interface OutboxItem {
+  /** The invocation whose entry produced it. */
+  from: string;
+  effect: Extract<Effect, { type: "call" | "completeAwakeable" | "attach" | "cancel" }>;
+}
+
+export interface LogLine {
+  level: LogLevel;
+  invocationId: string;
+  args: unknown[];
+}
+
+/** What the host tells its driver; called after the entry and its effects are stored. */
+export interface MemoryHostEvents {
+  recorded?(invocationId: string, entry: Entry): void;
+  /** A durable promise completed an entry another invocation waits on. */
+  woke?(invocationId: string, index: number, completion: Completion): void;
+  log?(line: LogLine): void;
+}
+
+const CANCELLED: Completion = { failure: errorToRecord(new CancelledError()) };
+
+export class MemoryHost implements Host {
+  readonly journals = new Map<string, Entry[]>();
+  readonly state = new Map<string, Uint8Array>();
+  readonly timers: MemoryTimer[] = [];
+  readonly promises = new Map<string, Completion>();
+  readonly promiseWaiters = new Map<string, { invocationId: string; index: number }[]>();
+  readonly runFailureCounts = new Map<string, number>();
+  readonly outbox: OutboxItem[] = [];
+  readonly logs: LogLine[] = [];
+  /** Invocations whose next awaited operation must see a cancellation. */
+  readonly cancelRequested = new Set<string>();
+
+  constructor(
+    /** The owner name (see ids.ts) this host stands for: an object key, a workflow id, a service shard. */
+    readonly owner: string,
+    readonly clock: FakeClock = new FakeClock(),
+    readonly events: MemoryHostEvents = {},
+  ) {}
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
+    const stored = structuredClone(entry);
+    let immediate: Completion | undefined;
+    for (const effect of effects) immediate = this.#apply(invocationId, stored, effect) ?? immediate;
+    if (!stored.done && this.cancelRequested.delete(invocationId)) immediate = CANCELLED;
+    if (immediate && !stored.done) {
+      stored.done = true;
+      stored.completion = immediate;
+    }
+    const journal = this.journals.get(invocationId) ?? [];
+    journal[stored.index] = stored;
+    this.journals.set(invocationId, journal);
+    this.events.recorded?.(invocationId, structuredClone(stored));
+    return immediate;
+  }
+
+  #apply(inv: string, entry: Entry, effect: Effect): Completion | undefined {
+    switch (effect.type) {
+      case "setState":
+        return void this.state.set(effect.key, effect.value.slice());
+      case "clearState":
+        return void this.state.delete(effect.key);
+      case "clearAllState":
+        return void this.state.clear();
+      case "timer":
+        return void this.timers.push({ invocationId: inv, index: effect.index, at: effect.at });
+      case "call":
+        if (!invocationOwner(effect.call.invocationId)) {
+          return { failure: { name: "TerminalError", message: `Cannot address ${effect.call.target.service}`, code: 404 } };
+        }
+        return void this.outbox.push({ from: inv, effect: structuredClone(effect) });
+      case "completeAwakeable": {
+        const address = parseAwakeableId(effect.awakeableId);
+        if ("error" in address) return { failure: { name: "TerminalError", message: address.error, code: 400 } };
+        return void this.outbox.push({ from: inv, effect: structuredClone(effect) });
+      }
+      case "attach":
+        if (!invocationOwner(effect.invocationId)) {
+          return { failure: { name: "TerminalError", message: `Unknown invocation id '${effect.invocationId}'`, code: 404 } };
+        }
+        return void this.outbox.push({ from: inv, effect });
+      case "cancel":
+        return void (invocationOwner(effect.invocationId) && this.outbox.push({ from: inv, effect }));
+      case "awaitPromise": {
+        const existing = this.promises.get(effect.name);
+        if (existing) return structuredClone(existing);
+        const waiters = this.promiseWaiters.get(effect.name) ?? [];
+        waiters.push({ invocationId: inv, index: effect.index });
+        return void this.promiseWaiters.set(effect.name, waiters);
+      }
+      case "completePromise":
+        return this.#completePromise(effect.name, effect.completion, entry);
+    }
+  }
+
+  #completePromise(name: string, completion: Completion, entry: Entry): Completion | undefined {
+    if (this.promises.has(name)) {
+      entry.completion = { failure: { name: "TerminalError", message: `Promise '${name}' was already completed`, code: 409 } };
+      return entry.completion;
+    }
+    this.promises.set(name, structuredClone(completion));
+    const waiters = this.promiseWaiters.get(name) ?? [];
+    this.promiseWaiters.delete(name);
+    for (const w of waiters) {
+      if (this.completeEntry(w.invocationId, w.index, completion)) this.events.woke?.(w.invocationId, w.index, structuredClone(completion));
+    }
+    return undefined;
+  }
+
+  /** Stores a completion for a waiting entry; false when it is unknown or already done. */
+  completeEntry(invocationId: string, index: number, completion: Completion): boolean {
+    const entry = this.journals.get(invocationId)?.[index];
+    if (!entry || entry.done) return false;
+    entry.done = true;
+    entry.completion = structuredClone(completion);
+    const timer = this.timers.findIndex((t) => t.invocationId === invocationId && t.index === index);
+    if (timer >= 0) this.timers.splice(timer, 1);
+    return true;
+  }
+
+  /** A copy of an invocation's journal, in index order (what an attempt replays). */
+  journal(invocationId: string): Entry[] {
+    return structuredClone((this.journals.get(invocationId) ?? []).filter(Boolean));
+  }
+
+  /** Entries still waiting on a completion. */
+  pendingEntries(invocationId: string): Entry[] {
+    return this.journal(invocationId).filter((e) => !e.done);
+  }
+
+  dueTimers(now: number): MemoryTimer[] {
+    return this.timers.filter((t) => t.at <= now).sort((a, b) => a.at - b.at);
+  }
+
+  /** Removes and returns the outbox items. */
+  takeOutbox(): OutboxItem[] {
+    return this.outbox.splice(0, this.outbox.length);
+  }
+
+  readState(key: string): Uint8Array | null {
+    return this.state.get(key)?.slice() ?? null;
+  }
+
+  stateKeys(): string[] {
+    return [...this.state.keys()].sort();
+  }
+
+  peekPromise(name: string): Completion | undefined {
+    const completion = this.promises.get(name);
+    return completion && structuredClone(completion);
+  }
+
+  runFailures(invocationId: string, index: number): number {
+    return this.runFailureCounts.get(`${invocationId}#${index}`) ?? 0;
+  }
+
+  addRunFailure(invocationId: string, index: number): void {
+    const key = `${invocationId}#${index}`;
+    this.runFailureCounts.set(key, (this.runFailureCounts.get(key) ?? 0) + 1);
+  }
+
+  log(level: LogLevel, invocationId: string, args: unknown[]): void {
+    const line = { level, invocationId, args };
+    this.logs.push(line);
+    this.events.log?.(line);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Issue #3: calls, sends, delayed sends, awakeables, cancellation and
+ * idempotency across Durable Objects, on the real runtime with real restarts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { admin, eventually, TestRuntime } from "../support/runtime.js";
+import { Probe } from "../support/probe.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+let probe: Probe;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  probe = await Probe.start();
+  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url } });
+});
+afterAll(async () => {
+  await rt?.dispose();
+  await probe?.stop();
+});
+
+const advance = (owner: string, ms: number) => rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
+
+describe("calls between handlers", () => {
+  test("a chain A → B → C across three objects returns through every hop", async () => {
+    const res = await rt.post("/chainA/k1/start", 7);
+    expect(res).toMatchObject({ status: 200, body: "A(B(C(7)))" });
+    expect(["a", "b", "c"].map((h) => probe.count(`chain-${h}-7`))).toEqual([1, 1, 1]);
+  });
+
+  test("a fan-out of 50 parallel calls joined with all()", async () => {
+    const res = await rt.post("/fanout/sum", 50);
+    expect(res).toMatchObject({ status: 200, body: Array.from({ length: 50 }, (_, i) => i * i).reduce((a, b) => a + b) });
+    expect(Array.from({ length: 50 }, (_, i) => probe.count(`square-${i}`)).every((c) => c === 1)).toBe(true);
+  });
+
+  test("genericCall reaches a handler by name", async () => {
+    expect(await rt.post("/messenger/generic", 12)).toMatchObject({ status: 200, body: 144 });
+  });
+
+  test("a fan-out interrupted by a restart completes with every callee run once", async () => {
+    probe.close("fan-gate");
+    const pending = rt.post("/fanout/sumGated", 20, { "idempotency-key": "fan-restart" }).catch(() => undefined);
+    await probe.waitForHits("fan-gate", 20);
+    await rt.restart();
+    await pending;
+    probe.open("fan-gate");
+    const res = await rt.get("/restate/invocation/fanout/sumGated/fan-restart/attach");
+    expect(res).toMatchObject({ status: 200, body: Array.from({ length: 20 }, (_, i) => i * i).reduce((a, b) => a + b) });
+    // Each callee's gated step ran at most twice (once killed, once completed); the total is one per callee after the kill.
+    expect(probe.count("fan-gate")).toBe(40);
+  });
+});
+
+describe("restart at each delivery boundary", () => {
+  test("after the call is journaled but before it is delivered", async () => {
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "1" });
+    const sent = await rt.post("/messenger/callGated/send", "held-call", { "idempotency-key": "held-call" });
+    const callerId = sent.body.invocationId as string;
+    await probe.waitForHits("held-call-before", 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(probe.count("held-call-callee")).toBe(0); // journaled, not delivered
+
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "0" });
+    const res = await rt.get(`/restate/invocation/${callerId}/attach`); // wakes the caller, which redelivers
+    expect(res).toMatchObject({ status: 200, body: "done held-call" });
+    expect(probe.count("held-call-before")).toBe(1);
+    expect(probe.count("held-call-callee")).toBe(1);
+    expect(probe.count("held-call-after")).toBe(1);
+  });
+
+  test("after the callee finished but before its result reached the caller", async () => {
+    probe.close("held-result-callee");
+    const sent = await rt.post("/messenger/callGated/send", "held-result");
+    const callerId = sent.body.invocationId as string;
+    await probe.waitForHits("held-result-callee", 1);
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "1" }); // callee killed mid-step; results will be held
+    probe.open("held-result-callee");
+    await probe.waitForHits("held-result-callee", 2); // callee replayed and finished
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await rt.get(`/restate/invocation/${callerId}/output`)).status).toBe(470);
+    expect(probe.count("held-result-after")).toBe(0);
+
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "0" });
+    const calls = await admin(rt, `invocations/${callerId}`);
+    const calleeId = JSON.stringify(calls.body).match(/inv_1[A-Za-z0-9_-]+\.[a-z0-9]+/g)!.find((id) => id !== callerId)!;
+    await admin(rt, `invocations/${calleeId}`); // wakes the callee, which redelivers its result
+    const res = await rt.get(`/restate/invocation/${callerId}/attach`);
+    expect(res).toMatchObject({ status: 200, body: "done held-result" });
+    expect(probe.count("held-result-before")).toBe(1);
+    expect(probe.count("held-result-after")).toBe(1);
+  });
+
+  test("during a delayed send's wait", async () => {
+    const sent = await rt.post("/tally/delayed/add/send?delay=1h", 5);
+    expect(sent.status).toBe(202);
+    expect(sent.body.status).toBe("Accepted");
+    expect(Date.parse(sent.body.executionTime) - Date.now()).toBeGreaterThan(3_590_000);
+    await rt.restart();
+    expect((await rt.post("/tally/delayed/get")).body).toBe(0);
+    await advance("o:tally:delayed", 3_600_000);
+    await eventually(async () => (await rt.post("/tally/delayed/get")).body === 5);
+    await advance("o:tally:delayed", 3_600_000);
+    expect((await rt.post("/tally/delayed/get")).body).toBe(5); // delivered once
+  });
+
+  test("a delayed send from a handler survives a restart and runs once", async () => {
+    const res = await rt.post("/messenger/send", { key: "from-handler", delayMs: 600_000 });
+    expect(res.status).toBe(200);
+    await rt.restart();
+    await advance("o:tally:from-handler", 600_000);
+    await eventually(async () => (await rt.post("/tally/from-handler/get")).body === 1);
+    expect((await rt.get(`/restate/invocation/${res.body}/output`)).body).toBe(1);
+  });
+});
+
+describe("idempotency at ingress", () => {
+  test("1,000 requests carrying 500 idempotency keys give 500 executions and identical responses per key", async () => {
+    const keys = Array.from({ length: 500 }, (_, i) => `idem-${i}`);
+    const requests = keys.flatMap((key) => [key, key]).map((key) => rt.post("/once/work", key, { "idempotency-key": key }));
+    const responses = await Promise.all(requests);
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    for (let i = 0; i < keys.length; i++) {
+      expect(responses[2 * i]!.body).toEqual(responses[2 * i + 1]!.body);
+      expect(responses[2 * i]!.headers.get("x-restate-id")).toBe(responses[2 * i + 1]!.headers.get("x-restate-id"));
+    }
+    expect(keys.every((key) => probe.count(`once-${key}`) === 1)).toBe(true);
+  });
+
+  test("a repeated send answers PreviouslyAccepted with the same id", async () => {
+    const first = await rt.post("/tally/sends/add/send", 1, { "idempotency-key": "s1" });
+    const second = await rt.post("/tally/sends/add/send", 1, { "idempotency-key": "s1" });
+    expect(first.body.status).toBe("Accepted");
+    expect(second.body).toEqual({ invocationId: first.body.invocationId, status: "PreviouslyAccepted" });
+    await eventually(async () => (await rt.get(`/restate/invocation/${first.body.invocationId}/output`)).status === 200);
+    expect((await rt.post("/tally/sends/get")).body).toBe(1);
+  });
+});
+
+describe("awakeables", () => {
+  test("resolved over HTTP, the waiting handler continues", async () => {
+    const pending = rt.post("/approvals/a1/request", "deploy");
+    const id = await eventually(async () => (await rt.post("/approvals/a1/pending")).body as string | undefined);
+    expect(id).toMatch(/^sign_1/);
+    const resolved = await rt.fetch(`/restate/awakeables/${id}/resolve`, { method: "POST", body: JSON.stringify("yes") });
+    expect(resolved.status).toBe(202);
+    expect(await pending).toMatchObject({ status: 200, body: "deploy: yes" });
+  });
+
+  test("resolved from another handler (short /restate/a path works too)", async () => {
+    const pending = rt.post("/approvals/a2/request", "merge");
+    const id = await eventually(async () => (await rt.post("/approvals/a2/pending")).body as string | undefined);
+    expect((await rt.post("/messenger/resolve", { id, value: "approved" })).status).toBe(200);
+    expect(await pending).toMatchObject({ status: 200, body: "merge: approved" });
+    const again = await rt.fetch(`/restate/a/${id}/resolve`, { method: "POST", body: JSON.stringify("late") });
+    expect(again.status).toBe(202); // resolving twice is accepted and ignored
+  });
+
+  test("orTimeout fires through the alarm when nobody answers", async () => {
+    const pending = rt.post("/approvals/a3/request", "wait");
+    await eventually(async () => (await rt.post("/approvals/a3/pending")).body as string | undefined);
+    await advance("o:approvals:a3", 3_600_000);
+    expect(await pending).toMatchObject({ status: 200, body: "wait: timed out (Timeout occurred)" });
+  });
+
+  test("a bad awakeable id is a 400 with a clear message", async () => {
+    const res = await rt.fetch("/restate/awakeables/nonsense/resolve", { method: "POST", body: "1" });
+    expect(res.status).toBe(400);
+    expect((await res.json()) as object).toMatchObject({ code: 400, message: expect.stringContaining("bad awakeable id 'nonsense'") });
+  });
+});
+
+describe("cancellation and attach", () => {
+  test("cancel makes the next await throw CancelledError; compensation runs; ingress sees 409", async () => {
+    const sent = await rt.post("/longTask/run/send", "c1");
+    const id = sent.body.invocationId as string;
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.journal?.length === 1);
+    const cancelled = await admin(rt, `invocations/${id}/cancel`, "PATCH");
+    expect(cancelled.status).toBe(202);
+    const res = await rt.get(`/restate/invocation/${id}/attach`);
+    expect(res).toMatchObject({ status: 409, body: { code: 409, message: "Cancelled" } });
+    expect(probe.count("c1-compensate")).toBe(1);
+  });
+
+  test("cancelling a caller propagates to the call it waits on", async () => {
+    const sent = await rt.post("/longTask/parent/send", "c2");
+    const id = sent.body.invocationId as string;
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.journal?.length === 1);
+    await eventually(async () => (await admin(rt, `invocations/${id}/cancel`, "PATCH")).status === 202);
+    const res = await rt.get(`/restate/invocation/${id}/attach`);
+    expect(res.status).toBe(409);
+    expect(probe.count("c2-child-compensate")).toBe(1);
+  });
+
+  test("cancel from a handler with ctx.invocation(id).cancel()", async () => {
+    const sent = await rt.post("/longTask/run/send", "c3");
+    const id = sent.body.invocationId as string;
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.journal?.length === 1);
+    expect((await rt.post("/messenger/cancel", id)).status).toBe(200);
+    expect((await rt.get(`/restate/invocation/${id}/attach`)).status).toBe(409);
+    expect(probe.count("c3-compensate")).toBe(1);
+  });
+
+  test("kill stops at once without compensation: 409 killed", async () => {
+    const sent = await rt.post("/longTask/run/send", "k1");
+    const id = sent.body.invocationId as string;
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.journal?.length === 1);
+    expect((await admin(rt, `invocations/${id}/kill`, "PATCH")).status).toBe(202);
+    expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 409, body: { message: "killed" } });
+    expect(probe.count("k1-compensate")).toBe(0);
+  });
+
+  test("ctx.invocation(id).attach() waits for another invocation's result", async () => {
+    const sent = await rt.post("/chainA/att/start/send", 3);
+    const res = await rt.post("/messenger/attach", sent.body.invocationId);
+    expect(res).toMatchObject({ status: 200, body: "A(B(C(3)))" });
+  });
+
+  test("attach and output for an unknown id are 404", async () => {
+    const fake = sentLikeId();
+    expect((await rt.get(`/restate/invocation/${fake}/attach`)).status).toBe(404);
+    expect((await rt.get(`/restate/invocation/${fake}/output`)).status).toBe(404);
+  });
+});
+
+function sentLikeId(): string {
+  return `inv_1${Buffer.from("o:tally:nobody").toString("base64url")}.deadbeef`;
+}
