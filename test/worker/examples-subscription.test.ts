@@ -20,6 +20,13 @@ describe("examples: subscription", () => {
     const res = await rt.fetch(`/__test/advance?owner=${encodeURIComponent(`o:subscription:${id}`)}&ms=${ms}`);
     expect(res.status).toBe(200);
   };
+  /** The state as stored, read through the admin API (not through a handler). */
+  const stored = async (id: string) => {
+    const res = await rt.get(`/restate/admin/objects/subscription/${id}/state`, { authorization: "Bearer test-token" });
+    expect(res.status).toBe(200);
+    const entry = (res.body.state as { key: string; value_utf8: string }[]).find((e) => e.key === "subscription");
+    return JSON.parse(entry!.value_utf8);
+  };
   const events = (body: { history: { event: string; from: string; to: string }[] }) => body.history.map((h) => `${h.from}-${h.event}->${h.to}`);
 
   it("goes through its whole lifecycle and records every transition", async () => {
@@ -82,10 +89,14 @@ describe("examples: subscription", () => {
     expect(lapsed.status).toBe("past_due");
     expect(lapsed.history.at(-1)).toMatchObject({ event: "trialExpired", from: "trial", to: "past_due", at: started.trialEndsAt });
 
-    // An exclusive call persists the expiry even when its own event is refused.
+    // `status` is shared: it reports the expiry but cannot store it.
+    expect((await stored("sub-4")).status).toBe("trial");
+
+    // An exclusive call stores the expiry, even when its own event is refused.
     const refused = await call("sub-4", "paymentFailed");
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain("it is 'past_due'; allowed from 'past_due': activate, cancel");
+    expect(await stored("sub-4")).toEqual(lapsed);
 
     const paid = (await call("sub-4", "activate", "pay_late")).body;
     expect(paid.status).toBe("active");

@@ -1,0 +1,109 @@
+/**
+ * Issue #4: workflows and durable promises on the real runtime.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { admin, eventually, TestRuntime } from "../support/runtime.js";
+import { Probe } from "../support/probe.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+const HOUR = 3_600_000;
+let probe: Probe;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  probe = await Probe.start();
+  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url } });
+});
+afterAll(async () => {
+  await rt?.dispose();
+  await probe?.stop();
+});
+
+const advance = (owner: string, ms: number) => rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
+
+describe("durable promises", () => {
+  test("a workflow waits hours on a promise, survives a restart, completes when a shared handler resolves it over HTTP", async () => {
+    const submitted = await rt.post("/approval/wf1/run/send", { title: "launch" });
+    expect(submitted).toMatchObject({ status: 202, body: { status: "Accepted" } });
+    await eventually(async () => (await rt.post("/approval/wf1/stage")).body === "waiting");
+    expect((await rt.post("/approval/wf1/peek")).body).toBeNull();
+
+    await advance("w:approval:wf1", 5 * HOUR);
+    await rt.restart();
+    await advance("w:approval:wf1", 5 * HOUR);
+    expect((await rt.get("/restate/workflow/approval/wf1/output")).status).toBe(470);
+
+    expect((await rt.post("/approval/wf1/decide", "approved")).status).toBe(200);
+    const attached = await rt.get("/restate/workflow/approval/wf1/attach");
+    expect(attached).toMatchObject({ status: 200, body: "launch: approved" });
+    expect((await rt.post("/approval/wf1/stage")).body).toBe("decided");
+    expect((await rt.post("/approval/wf1/peek")).body).toBe("approved");
+    expect(probe.count("approval-wf1-notify")).toBe(1);
+  });
+
+  test("resolving a promise twice is a 409 the caller sees", async () => {
+    await rt.post("/approval/wf2/run/send", { title: "x" });
+    expect((await rt.post("/approval/wf2/decide", "first")).status).toBe(200);
+    const second = await rt.post("/approval/wf2/decide", "second");
+    expect(second.status).toBe(409);
+    expect(second.body.message).toContain("already completed");
+    expect((await rt.get("/restate/workflow/approval/wf2/attach")).body).toBe("x: first");
+  });
+
+  test("shared handlers cannot write workflow state", async () => {
+    const res = await rt.post("/approval/wf2/tryWrite");
+    expect(res.status).toBe(500);
+    expect(res.body.message).toContain("not allowed in a shared handler");
+  });
+});
+
+describe("run executes at most once per workflow id", () => {
+  test("a second run is rejected while running and after finishing; output is 470 then the result", async () => {
+    const first = rt.post("/approval/once/run", { title: "deploy" });
+    await eventually(async () => (await rt.post("/approval/once/stage")).body === "waiting");
+    const whileRunning = await rt.post("/approval/once/run", { title: "again" });
+    expect(whileRunning).toMatchObject({ status: 409, body: { message: "the workflow method was already invoked" } });
+    expect((await rt.post("/approval/once/run/send", { title: "again" })).body.status).toBe("PreviouslyAccepted");
+    expect((await rt.get("/restate/workflow/approval/once/output")).status).toBe(470);
+
+    await rt.post("/approval/once/decide", "ok");
+    expect(await first).toMatchObject({ status: 200, body: "deploy: ok" });
+    expect((await rt.post("/approval/once/run", { title: "again" })).status).toBe(409);
+    expect(await rt.get("/restate/workflow/approval/once/output")).toMatchObject({ status: 200, body: "deploy: ok" });
+    expect(probe.count("approval-once-notify")).toBe(1);
+  });
+
+  test("retention clean-up removes a finished workflow after the period (default 1 day)", async () => {
+    await rt.post("/approval/ret/run/send", { title: "t" });
+    await rt.post("/approval/ret/decide", "done");
+    await eventually(async () => (await rt.get("/restate/workflow/approval/ret/output")).status === 200);
+
+    await advance("w:approval:ret", 23 * HOUR);
+    expect((await rt.get("/restate/workflow/approval/ret/output")).status).toBe(200);
+    await advance("w:approval:ret", 2 * HOUR);
+    expect((await rt.get("/restate/workflow/approval/ret/output")).status).toBe(404);
+    expect((await rt.post("/approval/ret/stage")).body).toBeNull(); // state went with it
+    expect((await rt.post("/approval/ret/peek")).body).toBeNull(); // and the promises
+  });
+});
+
+describe("long workflows", () => {
+  test("1,000 ctx.run steps complete and replay correctly after a restart in the middle", async () => {
+    probe.close("long-big-middle");
+    await rt.post("/longRunner/big/run/send", 1000);
+    await probe.waitForHits("long-big-middle", 1);
+    expect((await rt.post("/longRunner/big/progress")).body).toBe(500);
+
+    await rt.restart();
+    probe.open("long-big-middle");
+    const result = await rt.get("/restate/workflow/longRunner/big/attach");
+    expect(result).toMatchObject({ status: 200, body: (999 * 1000) / 2 });
+    expect(probe.count("long-big-middle")).toBe(2);
+
+    const id = result.headers.get("x-restate-id")!;
+    const described = await admin(rt, `invocations/${id}`);
+    expect(described.body.journal).toHaveLength(2000); // 1,000 runs + 1,000 state writes
+    const largest = Math.max(...described.body.journal.map((e: object) => JSON.stringify(e).length));
+    expect(largest).toBeLessThan(2 * 1024 * 1024); // every row far below the 2 MB SQLite row limit
+  });
+});
