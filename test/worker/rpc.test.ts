@@ -160,7 +160,7 @@ describe("awakeables", () => {
     const pending = rt.post("/approvals/a3/request", "wait");
     await eventually(async () => (await rt.post("/approvals/a3/pending")).body as string | undefined);
     await advance("o:approvals:a3", 3_600_000);
-    expect(await pending).toMatchObject({ status: 200, body: "wait: timed out (Timeout occurred)" });
+    expect(await pending).toMatchObject({ status: 200, body: "wait: TimeoutError: Timeout occurred" });
   });
 
   test("a bad awakeable id is a 400 with a clear message", async () => {
