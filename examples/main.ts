@@ -2,15 +2,31 @@
  * The wrangler entry of the examples (`npm start`, `wrangler deploy`). To add
  * an example, import its definitions and list them in `services`.
  */
-import { createWorker } from "../src/index.js";
+import { createWorker, type ResoluteEnv } from "../src/index.js";
 import { greeter } from "./greeter/greeter.js";
 import { counter } from "./counter/counter.js";
 import { roleUpdater } from "./role-updater/role-updater.js";
 import { subscription } from "./subscription/subscription.js";
+import { reservationServices } from "./reservation/reservation.js";
+import { fakeProvider, paymentServices } from "./payment/payment.js";
+import { travelServices } from "./travel/travel.js";
+import { foodOrderingServices } from "./food-ordering/food-ordering.js";
 
-export const services = [greeter, counter, roleUpdater, subscription];
+export const services = [
+  greeter,
+  counter,
+  roleUpdater,
+  subscription,
+  ...reservationServices,
+  ...paymentServices,
+  ...travelServices,
+  ...foodOrderingServices,
+];
 
 const resolute = createWorker({ services });
 
-export default { fetch: resolute.fetch };
+export default {
+  // The payment example's fake provider is served by this same Worker, under /fake-provider.
+  fetch: async (request: Request, env: ResoluteEnv, ctx: ExecutionContext) => (await fakeProvider(request)) ?? resolute.fetch(request, env, ctx),
+};
 export const ResoluteObject = resolute.ResoluteObject;

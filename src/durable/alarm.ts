@@ -8,7 +8,7 @@
 import type { Store } from "./store.js";
 
 /** How soon after a crash an executing attempt is replayed. */
-export const RECOVERY_MS = 5_000;
+export const RECOVERY_MS = 1_000;
 const CLOCK_OFFSET_KEY = "clock_offset";
 
 export class AlarmClock {

@@ -3,6 +3,7 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import type { Completion } from "../engine/types.js";
+import { base64ToBytes, bytesToBase64 } from "../engine/bytes.js";
 
 export function toBlob(bytes: Uint8Array | null | undefined): ArrayBuffer | null {
   if (!bytes) return null;
@@ -37,12 +38,3 @@ export function decodeJson<T>(text: string): T {
   return JSON.parse(text, (_key, v) => (v && typeof v === "object" && typeof v.$bytes === "string" ? base64ToBytes(v.$bytes) : v)) as T;
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function base64ToBytes(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}

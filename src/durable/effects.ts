@@ -5,7 +5,7 @@
  */
 import { CancelledError, errorToRecord } from "../../sdk/errors.js";
 import { invocationOwner, parseAwakeableId } from "../engine/ids.js";
-import type { Completion, Effect, Entry, Host, LogLevel } from "../engine/types.js";
+import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "../engine/types.js";
 import type { Store } from "./store.js";
 
 /** What effects need from the object beyond storage. */
@@ -124,7 +124,7 @@ export class StoreHost implements Host {
     return this.store.promise(name);
   }
 
-  runFailures(invocationId: string, index: number): number {
+  runFailures(invocationId: string, index: number): RunFailures {
     return this.store.runFailures(invocationId, index);
   }
 

@@ -188,7 +188,7 @@ export class Runtime implements EffectSink {
     }
     const delay = outcome.retryAfterMs ?? backoffMs(spec.retry, failures);
     this.store.transaction(() => {
-      if (outcome.runIndex !== undefined) this.store.addRunFailure(id, outcome.runIndex);
+      if (outcome.runIndex !== undefined) this.store.addRunFailure(id, outcome.runIndex, this.now());
       this.store.recordRetry(id, STATUS.backingOff, failure, this.now() + delay, this.now());
     });
     this.hooks.scheduleAlarm();

@@ -2,7 +2,7 @@
  * Typed, synchronous access to one object's SQLite tables. The only module that
  * writes SQL; callers group calls inside `transaction` for atomicity.
  */
-import type { Completion, Entry, EntryType } from "../engine/types.js";
+import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
 import { SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
@@ -223,11 +223,15 @@ export class Store {
   }
 
   // ---- run failures ----
-  runFailures(inv: string, idx: number): number {
-    return Number(this.#sql.exec<{ count: number }>("SELECT count FROM run_failures WHERE inv = ? AND idx = ?", inv, idx).toArray()[0]?.count ?? 0);
+  runFailures(inv: string, idx: number): RunFailures {
+    const row = this.#sql.exec<{ count: number; first_at: number }>("SELECT count, first_at FROM run_failures WHERE inv = ? AND idx = ?", inv, idx).toArray()[0];
+    return row ? { count: Number(row.count), firstFailureAt: Number(row.first_at) } : { count: 0 };
   }
-  addRunFailure(inv: string, idx: number): void {
-    this.#sql.exec("INSERT INTO run_failures (inv, idx, count) VALUES (?, ?, 1) ON CONFLICT (inv, idx) DO UPDATE SET count = count + 1", inv, idx);
+  addRunFailure(inv: string, idx: number, now: number): void {
+    this.#sql.exec(
+      "INSERT INTO run_failures (inv, idx, count, first_at) VALUES (?, ?, 1, ?) ON CONFLICT (inv, idx) DO UPDATE SET count = count + 1",
+      inv, idx, now,
+    );
   }
 
   // ---- durable promises (workflows) ----

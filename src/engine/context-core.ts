@@ -211,12 +211,14 @@ export class ContextCore {
   captured<T>(type: EntryType, name: string, produce: () => Uint8Array | null, decode: (b: Uint8Array | null) => T): Promise<T> {
     const step = this.advance(type, name);
     if (!step) return NEVER;
+    // A decode that throws (a rejected promise's peek, a bad serde) must reject, not throw at the call site.
     if (step.recorded?.completion && "value" in step.recorded.completion) {
-      return Promise.resolve(decode(step.recorded.completion.value));
+      const recorded = step.recorded.completion.value;
+      return new Promise((resolve) => resolve(decode(recorded)));
     }
     const bytes = produce();
     if (this.recordDone(step.index, type, name, { value: bytes }) === false) return NEVER;
-    return Promise.resolve(decode(bytes));
+    return new Promise((resolve) => resolve(decode(bytes)));
   }
 
   /** Journals a fire-and-forget operation (state write, send...) unless replaying it. */

@@ -26,6 +26,7 @@ import { ContextCore, decodeWith, encode, terminalRecord } from "./context-core.
 import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
+import { base64ToBytes, bytesToBase64 } from "./bytes.js";
 import type { Completion, Target } from "./types.js";
 
 const NEVER = new Promise<never>(() => {});
@@ -276,26 +277,27 @@ function targetName(target: Target): string {
   return target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
 }
 
-type PeekRecord = { state: "pending" } | { state: "value"; value: string } | { state: "failure"; message: string; code: number };
+/** A peeked promise as journaled; the value is base64 so binary payloads survive JSON. */
+type PeekRecord = { state: "pending" } | { state: "value"; base64: string } | { state: "failure"; message: string; code: number };
 
 function peekRecord(completion: Completion | undefined): PeekRecord {
   if (!completion) return { state: "pending" };
   if ("failure" in completion) return { state: "failure", message: completion.failure.message, code: completion.failure.code };
-  return { state: "value", value: decoder.decode(completion.value ?? new Uint8Array(0)) };
+  return { state: "value", base64: bytesToBase64(completion.value ?? new Uint8Array(0)) };
 }
 
 function unpeek<T>(bytes: Uint8Array | null, serde?: Serde<T>): T | undefined {
   const record = JSON.parse(decoder.decode(bytes ?? new Uint8Array(0))) as PeekRecord;
   if (record.state === "pending") return undefined;
   if (record.state === "failure") throw new TerminalError(record.message, { errorCode: record.code });
-  return decodeWith(serde)(encoder.encode(record.value));
+  return decodeWith(serde)(base64ToBytes(record.base64));
 }
 
 /** A console that only speaks once the handler is past its recorded journal. */
 function quietDuringReplay(core: ContextCore): Console {
   const host = core.control.host;
   const speak = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => {
-    if (!core.journal.replaying) host.log(level, core.id, args);
+    if (!core.journal.replaying && !core.control.closed) host.log(level, core.id, args);
   };
   return { ...console, log: speak("info"), info: speak("info"), debug: speak("debug"), warn: speak("warn"), error: speak("error") } as Console;
 }

@@ -8,7 +8,7 @@
  */
 import { CancelledError, errorToRecord } from "../../sdk/errors.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
-import type { Completion, Effect, Entry, Host, LogLevel } from "./types.js";
+import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "./types.js";
 
 /** Time that moves only when told to. */
 export class FakeClock {
@@ -70,7 +70,7 @@ export class MemoryHost implements Host {
   readonly timers: MemoryTimer[] = [];
   readonly promises = new Map<string, Completion>();
   readonly promiseWaiters = new Map<string, { invocationId: string; index: number }[]>();
-  readonly runFailureCounts = new Map<string, number>();
+  readonly runFailureCounts = new Map<string, RunFailures>();
   readonly outbox: OutboxItem[] = [];
   readonly logs: LogLine[] = [];
   /** Invocations whose next awaited operation must see a cancellation. */
@@ -199,13 +199,14 @@ export class MemoryHost implements Host {
     return completion && structuredClone(completion);
   }
 
-  runFailures(invocationId: string, index: number): number {
-    return this.runFailureCounts.get(`${invocationId}#${index}`) ?? 0;
+  runFailures(invocationId: string, index: number): RunFailures {
+    return this.runFailureCounts.get(`${invocationId}#${index}`) ?? { count: 0 };
   }
 
   addRunFailure(invocationId: string, index: number): void {
     const key = `${invocationId}#${index}`;
-    this.runFailureCounts.set(key, (this.runFailureCounts.get(key) ?? 0) + 1);
+    const previous = this.runFailureCounts.get(key);
+    this.runFailureCounts.set(key, { count: (previous?.count ?? 0) + 1, firstFailureAt: previous?.firstFailureAt ?? this.now() });
   }
 
   log(level: LogLevel, invocationId: string, args: unknown[]): void {

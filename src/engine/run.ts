@@ -43,10 +43,14 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
   if (core.control.closed) return NEVER;
   if (error instanceof TerminalError) return journalFailure(core, index, name, error);
   const policy = runRetryPolicy(options);
-  const failures = core.control.host.runFailures(core.id, index) + 1;
+  const previous = core.control.host.runFailures(core.id, index);
+  const failures = previous.count + 1;
   const message = error instanceof Error ? error.message : String(error);
-  if (policy && failures >= policy.maxAttempts) {
-    return journalFailure(core, index, name, new TerminalError(`ctx.run("${name}") failed after ${failures} attempts: ${message}`));
+  const retryingFor = previous.firstFailureAt === undefined ? 0 : core.control.host.now() - previous.firstFailureAt;
+  const outOfTime = policy?.maxDurationMs !== undefined && retryingFor >= policy.maxDurationMs;
+  if (policy && (failures >= policy.maxAttempts || outOfTime)) {
+    const why = outOfTime ? `after retrying for ${retryingFor} ms` : `after ${failures} attempts`;
+    return journalFailure(core, index, name, new TerminalError(`ctx.run("${name}") failed ${why}: ${message}`));
   }
   const retryAfter = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
   const retryAfterMs = retryAfter ?? (policy ? backoffMs(policy, failures) : undefined);

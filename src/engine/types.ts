@@ -71,6 +71,13 @@ export type Effect =
   | { type: "attach"; index: number; invocationId: string }
   | { type: "cancel"; invocationId: string };
 
+/** Failed attempts of one `ctx.run` so far. */
+export interface RunFailures {
+  count: number;
+  /** Host time of the first failure; undefined before any. */
+  firstFailureAt?: number;
+}
+
 /** Severity of an engine log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -88,7 +95,7 @@ export interface Host {
   readState(key: string): Uint8Array | null;
   stateKeys(): string[];
   peekPromise(name: string): Completion | undefined;
-  /** How many attempts of the `run` at `index` already failed (for run retry policies). */
-  runFailures(invocationId: string, index: number): number;
+  /** How often the `run` at `index` already failed, and when first (for run retry policies). */
+  runFailures(invocationId: string, index: number): RunFailures;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;
 }

@@ -88,7 +88,7 @@ describe("ingress and handlers agree on idempotent ids", () => {
       readState: () => null,
       stateKeys: () => [],
       peekPromise: () => undefined,
-      runFailures: () => 0,
+      runFailures: () => ({ count: 0 }),
       log: () => {},
     };
     const spec = reg.handler("caller", "go")!;
