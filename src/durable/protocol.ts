@@ -32,9 +32,13 @@ export interface Subscriber {
 }
 
 /** How an invocation ended, as ingress renders it. */
-export type InvocationResult =
+export type InvocationResult = (
   | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
-  | { invocationId: string; ok: false; error: ErrorRecord };
+  | { invocationId: string; ok: false; error: ErrorRecord }
+) & {
+  /** For idempotent invocations: when the stored result is forgotten (ms since epoch). */
+  idempotencyExpiresAt?: number;
+};
 
 /** Answer to a one-way send. */
 export interface SendReceipt {

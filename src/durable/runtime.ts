@@ -100,9 +100,10 @@ export class Runtime implements EffectSink {
 
   resultOf(row: InvocationRow): InvocationResult {
     const completion = row.completion!;
-    if ("failure" in completion) return { invocationId: row.id, ok: false, error: completion.failure };
+    const expires = row.idempotencyKey && row.expiresAt ? { idempotencyExpiresAt: row.expiresAt } : {};
+    if ("failure" in completion) return { invocationId: row.id, ok: false, error: completion.failure, ...expires };
     const contentType = this.registry.handler(row.service, row.handler)?.output.contentType;
-    return { invocationId: row.id, ok: true, value: completion.value ?? new Uint8Array(0), ...(contentType ? { contentType } : {}) };
+    return { invocationId: row.id, ok: true, value: completion.value ?? new Uint8Array(0), ...(contentType ? { contentType } : {}), ...expires };
   }
 
   async lookup(id: string, wait: boolean): Promise<OutputLookup> {
@@ -210,7 +211,7 @@ export class Runtime implements EffectSink {
     this.live.get(id)?.close();
     this.live.delete(id);
     this.cancelRequested.delete(id);
-    const result = this.resultOf({ ...row, completion });
+    const result = this.resultOf({ ...row, completion, expiresAt: now + retention });
     for (const waiter of this.#waiters.get(id) ?? []) waiter(result);
     this.#waiters.delete(id);
     if (this.#lock === id || row.exclusive) this.#releaseLock(id);

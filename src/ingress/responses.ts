@@ -10,6 +10,7 @@ import type { InvocationResult, OutputLookup, SendReceipt } from "../durable/pro
 export type ErrorSource = "ingress" | "invocation";
 
 export const INVOCATION_ID_HEADER = "x-restate-id";
+export const IDEMPOTENCY_EXPIRES_HEADER = "idempotency-expires";
 export const ERROR_SOURCE_HEADER = "x-restate-error-source";
 /** Restate's status for "the invocation exists but has not completed yet". */
 export const NOT_READY_CODE = 470;
@@ -56,7 +57,8 @@ export function httpStatusOf(code: number): number {
 
 /** A finished invocation: 200 with its output bytes, or its failure as an `invocation` error. */
 export function resultResponse(result: InvocationResult): Response {
-  const idHeader = { [INVOCATION_ID_HEADER]: result.invocationId };
+  const idHeader: Record<string, string> = { [INVOCATION_ID_HEADER]: result.invocationId };
+  if (result.idempotencyExpiresAt !== undefined) idHeader[IDEMPOTENCY_EXPIRES_HEADER] = new Date(result.idempotencyExpiresAt).toISOString();
   if (!result.ok) {
     const { code, message } = result.error;
     return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader }));
