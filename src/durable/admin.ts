@@ -40,7 +40,7 @@ export class ObjectAdmin {
 
   #list(status: string | undefined, limit: number): unknown[] {
     const statuses = status ? [status] : ["pending", "scheduled", "running", "backing-off", "paused", "completed"];
-    return statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit)).map(summary);
+    return statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit)).map((row) => this.#summary(row));
   }
 
   #describe(id: string): unknown {
@@ -54,7 +54,13 @@ export class ObjectAdmin {
       ...(e.completion && "value" in e.completion ? { value_utf8: decoder.decode(e.completion.value ?? new Uint8Array(0)) } : {}),
       ...(e.completion && "failure" in e.completion ? { failure: e.completion.failure } : {}),
     }));
-    return { ...summary(row), journal };
+    return { ...this.#summary(row), journal };
+  }
+
+  /** Restate's status names; a running invocation that only waits on completions is "suspended". */
+  #summary(row: InvocationRow): Record<string, unknown> {
+    const suspended = row.status === "running" && this.runtime.isWaiting(row.id);
+    return { ...summary(row), status: suspended ? "suspended" : row.status };
   }
 
   #control(id: string, action: () => void): { ok: boolean } {

@@ -50,6 +50,13 @@ export class Runtime implements EffectSink {
     return false;
   }
 
+  /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code. */
+  isWaiting(id: string): boolean {
+    const attempt = this.live.get(id);
+    if (attempt) return attempt.waiting;
+    return this.store.pendingEntries(id).length > 0;
+  }
+
   now(): number {
     return this.hooks.now();
   }

@@ -175,6 +175,7 @@ describe("cancellation and attach", () => {
     const sent = await rt.post("/longTask/run/send", "c1");
     const id = sent.body.invocationId as string;
     await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.journal?.length === 1);
+    expect((await admin(rt, `invocations/${id}`)).body.status).toBe("suspended"); // waiting on its timer
     const cancelled = await admin(rt, `invocations/${id}/cancel`, "PATCH");
     expect(cancelled.status).toBe(202);
     const res = await rt.get(`/restate/invocation/${id}/attach`);
