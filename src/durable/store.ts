@@ -39,8 +39,12 @@ export class Store {
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
     this.#sql = storage.sql;
-    this.#sql.exec(SCHEMA_SQL);
-    this.#sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
+    // A woken object already has its tables: one lookup instead of re-running every CREATE.
+    const installed = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (!installed || this.meta("schema") !== String(SCHEMA_VERSION)) {
+      this.#sql.exec(SCHEMA_SQL);
+      this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
+    }
   }
 
   transaction<T>(fn: () => T): T {
