@@ -1,0 +1,25 @@
+/**
+ * Workload W3 as a Resolute virtual object: read `count`, three journaled steps,
+ * write `count + n`, return it. The floor (floor.ts) performs the same storage
+ * writes without the engine.
+ */
+import { object } from "../sdk/define.js";
+import type { ObjectContext } from "../sdk/context.js";
+
+interface CounterState {
+  count: number;
+}
+
+export const counter = object({
+  name: "counter",
+  handlers: {
+    async add(ctx: ObjectContext<CounterState>, n: number): Promise<number> {
+      const count = (await ctx.get("count")) ?? 0;
+      for (let k = 1; k <= 3; k++) {
+        await ctx.run(`step-${k}`, () => ({ k, v: count + k }));
+      }
+      ctx.set("count", count + n);
+      return count + n;
+    },
+  },
+});

@@ -1,0 +1,172 @@
+/**
+ * Starts the benchmark Worker under `wrangler dev` on loopback, waits until it
+ * answers, and stops it (the whole process group: npx, wrangler, both workerds).
+ *
+ * The Worker is bundled once up front (`wrangler deploy --dry-run`) and served with
+ * `--no-bundle`: wrangler dev would otherwise rebuild and restart the Worker whenever
+ * a source file changes during the run, failing in-flight requests with 503 and
+ * mixing two versions of the code in one set of figures.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface DevServer {
+  readonly url: string;
+  readonly logPath: string;
+  /** Last lines of wrangler's output, for error messages. */
+  logTail(lines?: number): string;
+  /** Stops wrangler and deletes its files; `keepLog` leaves the log at `logPath`. */
+  stop(options?: { keepLog?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Path of the wrangler config, relative to `cwd`. */
+  config: string;
+  cwd: string;
+  /** Resolves true once the Worker serves what the benchmark needs. */
+  isReady: (url: string) => Promise<boolean>;
+  timeoutMs?: number;
+}
+
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" };
+
+export async function startDevServer(options: StartOptions): Promise<DevServer> {
+  const dir = mkdtempSync(join(tmpdir(), "resolute-bench-"));
+  const logPath = join(dir, "wrangler.log");
+  const logFd = openSync(logPath, "a");
+  const logTail = (lines = 30) => tail(logPath, lines);
+  const removeFiles = (keepLog: boolean) => {
+    closeSync(logFd);
+    const doomed = keepLog ? [join(dir, "dist"), join(dir, "state")] : [dir];
+    for (const path of doomed) rmSync(path, { recursive: true, force: true });
+  };
+
+  let child: ChildProcess;
+  const url = `http://127.0.0.1:${await freePort()}`;
+  try {
+    const script = await bundle(options, join(dir, "dist"), logFd, logTail);
+    child = spawnDev(options, script, url, join(dir, "state"), await freePort(), logFd);
+  } catch (error) {
+    removeFiles(true);
+    throw error;
+  }
+  const onExit = () => signalGroup(child, "SIGKILL");
+  process.once("exit", onExit);
+  const stop = once(async (keepLog: boolean) => {
+    process.off("exit", onExit);
+    await killGroup(child);
+    removeFiles(keepLog);
+  });
+
+  try {
+    await waitUntilReady(child, url, options.isReady, options.timeoutMs ?? 90_000, logTail);
+  } catch (error) {
+    await stop(true);
+    throw error;
+  }
+  return { url, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
+}
+
+/** Bundles the Worker as `wrangler deploy` would, without deploying; returns the script's path. */
+async function bundle(options: StartOptions, outdir: string, logFd: number, logTail: () => string): Promise<string> {
+  const child = spawn("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "-c", options.config], {
+    cwd: options.cwd,
+    stdio: ["ignore", logFd, logFd],
+    env: ENV,
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  if (code !== 0) throw new Error(`bundling ${options.config} failed (exit ${code}):\n${logTail()}`);
+  return join(outdir, "worker.js");
+}
+
+function spawnDev(options: StartOptions, script: string, url: string, persistTo: string, inspectorPort: number, logFd: number) {
+  const args = [
+    "wrangler", "dev", script,
+    "-c", options.config,
+    "--no-bundle",
+    "--ip", "127.0.0.1",
+    "--port", new URL(url).port,
+    "--inspector-ip", "127.0.0.1",
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", persistTo,
+    "--show-interactive-dev-session=false",
+    // Per-request log lines would cost CPU in wrangler's own process, which shares
+    // the machine with workerd and the load generator.
+    "--log-level", process.env.BENCH_WRANGLER_LOG ?? "warn",
+  ];
+  // detached: the child leads its own process group, so one kill reaches workerd too.
+  return spawn("npx", args, { cwd: options.cwd, detached: true, stdio: ["ignore", logFd, logFd], env: ENV });
+}
+
+async function waitUntilReady(
+  child: ChildProcess,
+  url: string,
+  isReady: (url: string) => Promise<boolean>,
+  timeoutMs: number,
+  logTail: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (hasExited(child)) {
+      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${logTail()}`);
+    }
+    if (await isReady(url).catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`wrangler dev was not ready at ${url} after ${timeoutMs / 1000} s:\n${logTail()}`);
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (!hasExited(child)) {
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    signalGroup(child, "SIGTERM");
+    await Promise.race([exited, sleep(5_000)]);
+  }
+  // workerd may outlive wrangler; the group is gone already in the usual case.
+  signalGroup(child, "SIGKILL");
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no wrangler output)";
+  }
+}
+
+function once<A>(fn: (arg: A) => Promise<void>): (arg: A) => Promise<void> {
+  let running: Promise<void> | undefined;
+  return (arg) => (running ??= fn(arg));
+}

@@ -1,0 +1,63 @@
+/**
+ * The shapes a workload plugs into the runner with: targets (the systems being
+ * compared), scenarios (what is measured on each), and the measurements.
+ */
+import type { Call, Http } from "./load.js";
+
+/** One system under test for one workload. */
+export interface Target {
+  /** "resolute", "floor", "cf-workflows"...; what `--only` matches. */
+  readonly system: string;
+  /** Resolves true once this system answers; polled while wrangler starts. */
+  isReady(http: Http): Promise<boolean>;
+  /** The workload's call; resolves with the answer, throws on a non-200. */
+  readonly call: Call;
+}
+
+export interface RunContext {
+  /** The Worker's origin, e.g. http://127.0.0.1:41234. */
+  readonly origin: string;
+  /** Smaller counts and shorter runs, for iteration. */
+  readonly quick: boolean;
+  /** Unique per run: prefix keys with it so runs never share objects. */
+  readonly runId: string;
+  log(message: string): void;
+}
+
+export interface Measurement {
+  /** The headline figure, compared against the baseline's. */
+  value: number;
+  /** A short companion to the headline, e.g. "p99 4.1 ms". */
+  note: string;
+  /** Everything else worth keeping in the results file. */
+  details: Record<string, number | string>;
+  errors: number;
+  errorKinds: Record<string, number>;
+  /** Calls wrangler dev's proxy dropped; not the system's fault, but they cost time. */
+  proxyDrops: number;
+  /** Wrong answers or final state; empty when the system was correct. */
+  problems: string[];
+}
+
+export interface Scenario<T extends Target = Target> {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: "ms" | "req/s";
+  readonly better: "lower" | "higher";
+  /** The goal on subject ÷ baseline: ≤ goal when lower is better, ≥ goal otherwise. */
+  readonly goalRatio?: number;
+  run(target: T, ctx: RunContext): Promise<Measurement>;
+}
+
+export interface Workload<T extends Target = Target> {
+  /** Short id, used in the results file name ("w3"). */
+  readonly id: string;
+  readonly title: string;
+  /** Resolute. */
+  readonly subject: T;
+  /** What Resolute is compared against. */
+  readonly baseline: T;
+  /** Runs once per target before its scenarios (JIT, connections, object creation). */
+  warmUp(target: T, ctx: RunContext): Promise<void>;
+  readonly scenarios: readonly Scenario<T>[];
+}
