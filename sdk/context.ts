@@ -30,7 +30,12 @@ export interface Request {
   readonly extraArgs: readonly unknown[];
 }
 
-/** Deterministic randomness, seeded by the invocation id (not crypto-safe). */
+/**
+ * Deterministic randomness, seeded by the invocation id: a replay draws the
+ * same values. Not crypto-safe, and predictable by anyone who knows the id — a
+ * workflow's `run` id is derived from the workflow id. For secrets use
+ * `ctx.run("secret", () => crypto.randomUUID())`, which is journaled.
+ */
 export interface Rand {
   random(): number;
   uuidv4(): string;

@@ -3,18 +3,26 @@
  * retry back-offs, delayed starts, outbox redeliveries, retention clean-up, and
  * a recovery wake-up while an attempt is executing (if the process dies mid-
  * attempt, the alarm replays it from the journal).
+ * Invariant: the alarm is never later than the earliest due work, and it is
+ * written synchronously when an attempt starts, so it is durable before the
+ * attempt's first I/O leaves the object (the output gate holds that I/O).
  * Also the object's clock: real time plus a test-only offset.
  */
 import type { Store } from "./store.js";
 
 /** How soon after a crash an executing attempt is replayed. */
 export const RECOVERY_MS = 1_000;
+/** How soon an undelivered outbox row is retried if the process died before delivering it. */
+export const REDELIVERY_MS = 1_000;
 const CLOCK_OFFSET_KEY = "clock_offset";
 
 export class AlarmClock {
   #offset: number;
-  /** Real time the alarm is set for; null when none; undefined before load(). */
-  #alarmAt: number | null | undefined;
+  /** Real time the alarm is set for; null when none. */
+  #alarmAt: number | null = null;
+  /** Earliest stored due work (object clock); null when none; undefined until first needed. */
+  #due: number | null | undefined;
+  #recovery = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -36,8 +44,9 @@ export class AlarmClock {
     this.#alarmAt = null;
   }
 
+  /** Work is due now (replay orphans, redeliver): recorded as due so nothing disarms it. */
   wakeNow(): void {
-    this.#set(Date.now());
+    this.ensureBy(this.now());
   }
 
   /** Test hook: moves the clock forward. */
@@ -46,21 +55,45 @@ export class AlarmClock {
     this.store.setMeta(CLOCK_OFFSET_KEY, String(this.#offset));
   }
 
-  /** Arms the alarm for the earliest due work; `executing` adds the recovery wake-up. */
+  /** New work is due at `at` (timer, retry, delayed start, delivery, expiry). */
+  ensureBy(at: number): void {
+    this.#due = Math.min(this.#knownDue() ?? Infinity, at);
+    this.#apply();
+  }
+
+  /** Whether some attempt is executing code (arms or disarms the recovery wake-up). */
+  recovery(executing: boolean): void {
+    if (executing === this.#recovery && !executing) return;
+    this.#recovery = executing;
+    this.#apply();
+  }
+
+  /** Recomputes from storage (after the alarm consumed due work). */
   sync(executing: boolean): void {
-    const due = this.store.earliestDue();
-    const recovery = executing ? this.now() + RECOVERY_MS : undefined;
-    const candidates = [due, recovery].filter((t): t is number => t !== undefined);
-    if (candidates.length === 0) {
-      if (this.#alarmAt) void this.storage.deleteAlarm();
+    this.#due = this.store.earliestDue() ?? null;
+    this.#recovery = executing;
+    this.#apply();
+  }
+
+  #knownDue(): number | null {
+    if (this.#due === undefined) this.#due = this.store.earliestDue() ?? null;
+    return this.#due;
+  }
+
+  #apply(): void {
+    const due = this.#knownDue() ?? Infinity;
+    const recoveryAt = this.#recovery ? this.now() + RECOVERY_MS : Infinity;
+    const target = Math.min(due, recoveryAt);
+    const current = this.#alarmAt === null ? null : this.#alarmAt + this.#offset;
+    if (target === Infinity) {
+      if (current !== null) void this.storage.deleteAlarm();
       this.#alarmAt = null;
       return;
     }
-    const real = Math.min(...candidates) - this.#offset;
-    const current = this.#alarmAt;
-    // An alarm already set earlier (and still in the future) fires first and re-syncs.
-    if (current !== undefined && current !== null && current <= real && current > Date.now()) return;
-    this.#set(real);
+    // While executing, an alarm already due sooner than the recovery time is good enough:
+    // no write per request on a busy object. Otherwise the alarm sits exactly on the due work.
+    if (current !== null && (this.#recovery ? current <= target : current === target)) return;
+    this.#set(target - this.#offset);
   }
 
   #set(real: number): void {

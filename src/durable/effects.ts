@@ -13,8 +13,15 @@ export interface EffectSink {
   now(): number;
   /** Invocations of this object whose next awaited operation must see a cancellation. */
   readonly cancelRequested: Set<string>;
-  /** Called after a transaction that touched timers or the outbox. */
-  afterCommit(touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): void;
+  /** Called after a transaction: the earliest new timer, whether the outbox grew, promises completed. */
+  afterCommit(touched: Touched): void;
+}
+
+/** What one `record` transaction changed that the object must react to. */
+export interface Touched {
+  timerAt?: number;
+  outbox: boolean;
+  promises: { inv: string; idx: number; completion: Completion }[];
 }
 
 const CANCELLED: Completion = { failure: errorToRecord(new CancelledError()) };
@@ -30,9 +37,12 @@ export class StoreHost implements Host {
   }
 
   record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
-    const touched = { timers: false, outbox: false, promises: [] as { inv: string; idx: number; completion: Completion }[] };
+    const touched: Touched = { outbox: false, promises: [] };
     let immediate: Completion | undefined;
-    this.store.transaction(() => {
+    // Writes in one synchronous turn commit together anyway; the savepoint adds rollback
+    // for entries with effects (several statements), and costs two statements, so lone entries skip it.
+    const atomically = effects.length > 0 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
+    atomically(() => {
       for (const effect of effects) {
         const result = this.#apply(invocationId, entry, effect, touched);
         if (result) immediate = result;
@@ -52,7 +62,7 @@ export class StoreHost implements Host {
     return immediate;
   }
 
-  #apply(inv: string, entry: Entry, effect: Effect, touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): Completion | undefined {
+  #apply(inv: string, entry: Entry, effect: Effect, touched: Touched): Completion | undefined {
     const now = this.now();
     switch (effect.type) {
       case "setState":
@@ -62,7 +72,7 @@ export class StoreHost implements Host {
       case "clearAllState":
         return void this.store.clearAllState();
       case "timer":
-        touched.timers = true;
+        touched.timerAt = Math.min(touched.timerAt ?? Infinity, effect.at);
         return void this.store.addTimer(inv, effect.index, effect.at);
       case "call": {
         const { call } = effect;

@@ -40,10 +40,11 @@ export function createObjectClass(config: ObjectConfig) {
       super(ctx, env);
       this.#store = new Store(ctx.storage);
       this.#clock = new AlarmClock(ctx.storage, this.#store);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), () => this.#clock.sync(this.#runtime.executing), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
         now: () => this.#clock.now(),
-        scheduleAlarm: () => this.#clock.sync(this.#runtime.executing),
+        alarmBy: (at) => this.#clock.ensureBy(at),
+        recovery: (executing) => this.#clock.recovery(executing),
         flushOutbox: () => void this.#outbox.flush(),
       }, [env]);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
@@ -58,20 +59,18 @@ export function createObjectClass(config: ObjectConfig) {
 
     async invoke(request: InvokeRequest): Promise<InvocationResult> {
       this.#outbox.setOwnName(request.owner);
-      const existing = this.#store.invocation(request.invocationId);
-      if (existing && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
-        return { invocationId: existing.id, ok: false, error: { name: "TerminalError", message: "the workflow method was already invoked", code: 409 } };
+      const { row, fresh } = this.#runtime.admit(request);
+      if (!fresh && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
+        return { invocationId: row.id, ok: false, error: { name: "TerminalError", message: "the workflow method was already invoked", code: 409 } };
       }
-      const row = existing ?? this.#runtime.accept(request);
       if (row.status === STATUS.completed) return this.#runtime.resultOf(row);
       return this.#runtime.wait(row.id);
     }
 
     async send(request: InvokeRequest): Promise<SendReceipt> {
       this.#outbox.setOwnName(request.owner);
-      const existing = this.#store.invocation(request.invocationId);
-      const row = existing ?? this.#runtime.accept(request);
-      return this.#runtime.receipt(row, existing !== undefined);
+      const { row, fresh } = this.#runtime.admit(request);
+      return this.#runtime.receipt(row, !fresh);
     }
 
     attach(_owner: string, invocationId: string): Promise<OutputLookup> {
@@ -92,9 +91,8 @@ export function createObjectClass(config: ObjectConfig) {
     #apply(d: Delivery): void {
       switch (d.kind) {
         case "invoke": {
-          const existing = this.#store.invocation(d.request.invocationId);
-          if (!existing) return void this.#runtime.accept(d.request, d.request.replyTo);
-          if (d.request.replyTo) this.#subscribe(existing.id, d.request.replyTo);
+          const { row, fresh } = this.#runtime.admit(d.request, d.request.replyTo);
+          if (!fresh && d.request.replyTo) this.#subscribe(row.id, d.request.replyTo);
           return;
         }
         case "complete":
@@ -114,7 +112,7 @@ export function createObjectClass(config: ObjectConfig) {
       if (row && row.status !== STATUS.completed) return this.#store.addSubscriber(invocationId, subscriber);
       const completion = row?.completion ?? { failure: { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 } };
       this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, completion }, now);
-      this.#outbox.flush();
+      this.#runtime.deliverSoon();
     }
 
     override async alarm(): Promise<void> {

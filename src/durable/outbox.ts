@@ -22,7 +22,8 @@ export class Outbox {
     private readonly namespace: DurableObjectNamespace,
     private readonly now: () => number,
     private readonly deliverLocally: Deliver,
-    private readonly rearm: () => void,
+    /** The alarm must fire by `at` (a postponed delivery). */
+    private readonly alarmBy: (at: number) => void,
     /** Test hook: when true, deliveries stay in the outbox (postponed), as if the process died first. */
     private readonly held: () => boolean = () => false,
   ) {}
@@ -44,6 +45,7 @@ export class Outbox {
       if (rows.length === 0) break;
       if (this.held()) {
         this.store.postponeOutbox(rows.map((r) => r.seq), this.now() + HOLD_MS);
+        this.alarmBy(this.now() + HOLD_MS);
         break;
       }
       const byOwner = new Map<string, typeof rows>();
@@ -62,7 +64,7 @@ export class Outbox {
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
       console.warn(JSON.stringify({ level: "warn", message: `delivery to ${owner} failed (attempt ${attempts}), retrying in ${delay} ms`, error: String(error) }));
       this.store.postponeOutbox(seqs, this.now() + delay);
-      this.rearm();
+      this.alarmBy(this.now() + delay);
     }
   }
 

@@ -11,16 +11,19 @@ import type { Registry, HandlerSpec } from "../engine/registry.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import { invocationOwner } from "../engine/ids.js";
-import type { Completion } from "../engine/types.js";
-import { StoreHost, type EffectSink } from "./effects.js";
+import type { Completion, Entry } from "../engine/types.js";
+import { StoreHost, type EffectSink, type Touched } from "./effects.js";
+import { REDELIVERY_MS } from "./alarm.js";
 import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
 import { STATUS } from "./schema.js";
 import type { InvocationRow, Store } from "./store.js";
 
 export interface RuntimeHooks {
   now(): number;
-  /** Something due changed: re-arm the alarm. */
-  scheduleAlarm(): void;
+  /** Work is due at `at`: the alarm must fire by then. */
+  alarmBy(at: number): void;
+  /** Whether attempts are executing: arms or disarms the recovery wake-up. */
+  recovery(executing: boolean): void;
   /** The outbox has new rows: deliver them. */
   flushOutbox(): void;
 }
@@ -31,6 +34,10 @@ export class Runtime implements EffectSink {
   readonly live = new Map<string, Attempt>();
   readonly cancelRequested = new Set<string>();
   readonly #waiters = new Map<string, Waiter[]>();
+  /** Rows of invocations with an attempt in memory: finishing them needs no read. */
+  readonly #rows = new Map<string, InvocationRow>();
+  /** How many invocations wait for the lock; undefined when not known (ask storage). */
+  #queued: number | undefined;
   readonly #host: StoreHost;
   #lock: string | null | undefined;
 
@@ -61,35 +68,42 @@ export class Runtime implements EffectSink {
     return this.hooks.now();
   }
 
-  afterCommit(touched: { timers: boolean; outbox: boolean; promises: { inv: string; idx: number; completion: Completion }[] }): void {
-    if (touched.timers) this.hooks.scheduleAlarm();
-    if (touched.outbox) this.hooks.flushOutbox();
+  afterCommit(touched: Touched): void {
+    if (touched.timerAt !== undefined) this.hooks.alarmBy(touched.timerAt);
+    if (touched.outbox) this.deliverSoon();
     for (const p of touched.promises) queueMicrotask(() => this.resume(p.inv, p.idx, p.completion));
   }
 
   // ---- accepting ----
 
-  /** Stores a new invocation and starts it if it may run now. Returns its row. */
-  accept(req: InvokeRequest, subscriber?: Subscriber): InvocationRow {
+  /**
+   * Stores a new invocation and starts it if it may run now; for a duplicate id
+   * (idempotency key, redelivery) returns the existing row instead.
+   */
+  admit(req: InvokeRequest, subscriber?: Subscriber): { row: InvocationRow; fresh: boolean } {
     const spec = this.registry.handler(req.target.service, req.target.handler);
     const exclusive = spec?.kind === "exclusive" || spec?.kind === "workflow";
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
     const status = scheduled ? STATUS.scheduled : exclusive && this.#lockHolder() ? STATUS.pending : STATUS.running;
-    this.store.transaction(() => {
-      this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
-      if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
-    });
+    const inserted = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
+    if (!inserted) return { row: this.store.invocation(req.invocationId)!, fresh: false };
+    if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
     if (!spec) {
       this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
-    } else if (status === STATUS.running) {
-      if (exclusive) this.#lock = req.invocationId;
-      this.start(req.invocationId);
-    } else if (scheduled) {
-      this.hooks.scheduleAlarm();
+      return { row: this.store.invocation(req.invocationId)!, fresh: true };
     }
-    return this.store.invocation(req.invocationId)!;
+    const row = newRow(req, exclusive, status, scheduled ? startAt : null, now);
+    if (status === STATUS.pending && this.#queued !== undefined) this.#queued++;
+    if (status === STATUS.running) {
+      if (exclusive) this.#lock = req.invocationId;
+      // A fresh invocation: its row is the one just written and its journal is empty.
+      this.start(req.invocationId, { row, journal: [] });
+    } else if (scheduled) {
+      this.hooks.alarmBy(startAt);
+    }
+    return { row, fresh: true };
   }
 
   /** Whether a repeated request for an existing workflow run must be refused (409). */
@@ -132,8 +146,8 @@ export class Runtime implements EffectSink {
   // ---- running ----
 
   /** Runs an attempt of a stored invocation (first run, retry, or replay after a restart). */
-  start(id: string): void {
-    const row = this.store.invocation(id);
+  start(id: string, known?: { row: InvocationRow; journal: Entry[] }): void {
+    const row = known?.row ?? this.store.invocation(id);
     const spec = row && this.registry.handler(row.service, row.handler);
     if (!row || !spec || row.status === STATUS.completed) return;
     if (row.status !== STATUS.running) this.store.setStatus(id, STATUS.running, this.now());
@@ -145,15 +159,23 @@ export class Runtime implements EffectSink {
       input: row.input,
       headers: row.headers,
       ...(row.idempotencyKey ? { idempotencyKey: row.idempotencyKey } : {}),
-      journal: this.store.journal(id),
+      journal: known?.journal ?? this.store.journal(id),
       spec,
       kinds: this.kinds,
       host: this.#host,
       extraArgs: this.extraArgs,
     });
     this.live.set(id, attempt);
-    this.hooks.scheduleAlarm();
+    this.#rows.set(id, { ...row, status: STATUS.running });
+    // Armed before the handler's first I/O can leave the object; disarmed when it ends in the same turn.
+    this.hooks.recovery(true);
     void attempt.start().then((outcome) => this.#onOutcome(id, attempt, spec, outcome));
+  }
+
+  /** Outbox rows exist: deliver now, and make sure a crash before delivery is retried. */
+  deliverSoon(): void {
+    this.hooks.alarmBy(this.now() + REDELIVERY_MS);
+    this.hooks.flushOutbox();
   }
 
   /** A completion for a journal entry arrived: persist it, then resume the invocation. */
@@ -164,21 +186,26 @@ export class Runtime implements EffectSink {
       return ok;
     });
     if (changed) this.resume(inv, idx, completion);
-    this.hooks.scheduleAlarm();
   }
 
   /** Hands a persisted completion to the live attempt, or replays the invocation. */
   resume(inv: string, idx: number, completion: Completion): void {
     const attempt = this.live.get(inv);
-    if (attempt && !attempt.closed) return attempt.complete(idx, completion);
+    if (attempt && !attempt.closed) {
+      this.hooks.recovery(true);
+      return attempt.complete(idx, completion);
+    }
     if (this.store.invocation(inv)?.status === STATUS.running) this.start(inv);
   }
 
   #onOutcome(id: string, attempt: Attempt, spec: HandlerSpec, outcome: AttemptOutcome): void {
     if (this.live.get(id) !== attempt) return;
     this.live.delete(id);
-    if (outcome.kind === "success") return this.finish(id, { value: outcome.value });
-    if (outcome.kind === "failure") return this.finish(id, { failure: outcome.error });
+    const row = this.#rows.get(id);
+    this.#rows.delete(id);
+    this.hooks.recovery(this.executing);
+    if (outcome.kind === "success") return this.finish(id, { value: outcome.value }, row);
+    if (outcome.kind === "failure") return this.finish(id, { failure: outcome.error }, row);
     this.#retry(id, spec, outcome);
   }
 
@@ -199,31 +226,36 @@ export class Runtime implements EffectSink {
       if (outcome.runIndex !== undefined) this.store.addRunFailure(id, outcome.runIndex, this.now());
       this.store.recordRetry(id, STATUS.backingOff, failure, this.now() + delay, this.now());
     });
-    this.hooks.scheduleAlarm();
+    this.hooks.alarmBy(this.now() + delay);
   }
 
   /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. */
-  finish(id: string, completion: Completion): void {
-    const row = this.store.invocation(id);
+  finish(id: string, completion: Completion, known?: InvocationRow): void {
+    const row = known ?? this.store.invocation(id);
     if (!row || row.status === STATUS.completed) return;
     const spec = this.registry.handler(row.service, row.handler);
     const now = this.now();
     const retention = retentionOf(spec, row);
-    this.store.transaction(() => {
+    const replies = this.store.transaction(() => {
       this.store.complete(id, completion, now, now + retention);
-      for (const sub of this.store.takeSubscribers(id)) {
+      const subscribers = this.store.takeSubscribers(id);
+      for (const sub of subscribers) {
         this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion }, now);
       }
+      return subscribers.length;
     });
     this.live.get(id)?.close();
     this.live.delete(id);
+    this.#rows.delete(id);
     this.cancelRequested.delete(id);
+    if (row.status === STATUS.pending) this.#queued = undefined;
+    this.hooks.recovery(this.executing);
     const result = this.resultOf({ ...row, completion, expiresAt: now + retention });
     for (const waiter of this.#waiters.get(id) ?? []) waiter(result);
     this.#waiters.delete(id);
     if (this.#lock === id || row.exclusive) this.#releaseLock(id);
-    this.hooks.flushOutbox();
-    this.hooks.scheduleAlarm();
+    if (replies > 0) this.deliverSoon();
+    this.hooks.alarmBy(now + retention);
   }
 
   #lockHolder(): string | null {
@@ -234,8 +266,10 @@ export class Runtime implements EffectSink {
   #releaseLock(id: string): void {
     if (this.#lockHolder() !== id) return;
     this.#lock = null;
+    if (this.#queued === 0) return;
     const next = this.store.nextPending();
-    if (!next) return;
+    if (!next) return void (this.#queued = 0);
+    if (this.#queued !== undefined) this.#queued--;
     this.#lock = next;
     this.start(next);
   }
@@ -245,6 +279,7 @@ export class Runtime implements EffectSink {
     for (const row of this.store.dueInvocations(this.now())) {
       if (row.status === STATUS.scheduled && row.exclusive && this.#lockHolder() && this.#lockHolder() !== row.id) {
         this.store.setStatus(row.id, STATUS.pending, this.now());
+        if (this.#queued !== undefined) this.#queued++;
         continue;
       }
       if (row.exclusive) this.#lock = row.id;
@@ -273,7 +308,7 @@ export class Runtime implements EffectSink {
         const calleeId = JSON.parse(entry.data ?? "{}").calleeId as string | undefined;
         const owner = calleeId ? invocationOwner(calleeId) : undefined;
         if (owner) this.store.enqueue(owner, { kind: "cancel", owner, invocationId: calleeId! }, this.now());
-        this.hooks.flushOutbox();
+        this.deliverSoon();
         struck = true;
         continue;
       }
@@ -297,4 +332,29 @@ function retentionOf(spec: HandlerSpec | undefined, row: InvocationRow): number 
   if (!spec) return 60_000;
   if (spec.kind === "workflow") return spec.workflowRetentionMs;
   return row.idempotencyKey ? Math.max(spec.idempotencyRetentionMs, spec.journalRetentionMs) : spec.journalRetentionMs;
+}
+
+/** The row `insertInvocation` just wrote, without reading it back. */
+function newRow(req: InvokeRequest, exclusive: boolean, status: InvocationRow["status"], nextAt: number | null, now: number): InvocationRow {
+  return {
+    seq: 0,
+    id: req.invocationId,
+    service: req.target.service,
+    handler: req.target.handler,
+    key: req.target.key ?? null,
+    exclusive,
+    input: req.input,
+    headers: req.headers,
+    idempotencyKey: req.idempotencyKey ?? null,
+    invokedBy: req.invokedBy,
+    status,
+    attempts: 0,
+    nextAt,
+    lastFailure: null,
+    cancelRequested: false,
+    createdAt: now,
+    modifiedAt: now,
+    completedAt: null,
+    expiresAt: null,
+  };
 }

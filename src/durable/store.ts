@@ -61,13 +61,15 @@ export class Store {
   }
 
   // ---- invocations ----
-  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): void {
-    this.#sql.exec(
+  /** Inserts a new invocation; false when one with this id exists (a duplicate). */
+  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): boolean {
+    return this.#sql.exec(
       `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
-    );
+      // Not rowsWritten: with AUTOINCREMENT a conflicting insert still counts a write (sqlite_sequence).
+    ).toArray().length > 0;
   }
 
   invocation(id: string): InvocationRow | undefined {
@@ -264,8 +266,7 @@ export class Store {
     this.#sql.exec("INSERT OR IGNORE INTO subscribers (inv, owner, sub_inv, sub_idx) VALUES (?, ?, ?, ?)", inv, sub.owner, sub.invocationId, sub.index);
   }
   takeSubscribers(inv: string): Subscriber[] {
-    const rows = this.#sql.exec<Row>("SELECT owner, sub_inv, sub_idx FROM subscribers WHERE inv = ?", inv).toArray();
-    this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", inv);
+    const rows = this.#sql.exec<Row>("DELETE FROM subscribers WHERE inv = ? RETURNING owner, sub_inv, sub_idx", inv).toArray();
     return rows.map((r) => ({ owner: String(r.owner), invocationId: String(r.sub_inv), index: Number(r.sub_idx) }));
   }
 
