@@ -11,6 +11,8 @@ import { reservationServices } from "./reservation/reservation.js";
 import { fakeProvider, paymentServices } from "./payment/payment.js";
 import { travelServices } from "./travel/travel.js";
 import { foodOrderingServices } from "./food-ordering/food-ordering.js";
+import { fakeMailer, signupServices } from "./signup/signup.js";
+import { approvalServices } from "./approval/approval.js";
 
 export const services = [
   greeter,
@@ -21,12 +23,15 @@ export const services = [
   ...paymentServices,
   ...travelServices,
   ...foodOrderingServices,
+  ...signupServices,
+  ...approvalServices,
 ];
 
 const resolute = createWorker({ services });
 
 export default {
-  // The payment example's fake provider is served by this same Worker, under /fake-provider.
-  fetch: async (request: Request, env: ResoluteEnv, ctx: ExecutionContext) => (await fakeProvider(request)) ?? resolute.fetch(request, env, ctx),
+  // The examples' fake payment provider and fake mailer are served by this same Worker.
+  fetch: async (request: Request, env: ResoluteEnv, ctx: ExecutionContext) =>
+    (await fakeProvider(request)) ?? (await fakeMailer(request)) ?? resolute.fetch(request, env, ctx),
 };
 export const ResoluteObject = resolute.ResoluteObject;
