@@ -68,9 +68,9 @@ export class AlarmClock {
     this.#apply();
   }
 
-  /** Recomputes from storage (after the alarm consumed due work). */
-  sync(executing: boolean): void {
-    this.#due = this.store.earliestDue() ?? null;
+  /** Recomputes from storage (after the alarm consumed due work); `knownDue` skips the query. */
+  sync(executing: boolean, knownDue = false): void {
+    if (!knownDue) this.#due = this.store.earliestDue() ?? null;
     this.#recovery = executing;
     this.#apply();
   }
@@ -80,19 +80,20 @@ export class AlarmClock {
     return this.#due;
   }
 
+  /** True when nothing stored is due yet: the alarm fired only to check on attempts. */
+  get nothingDue(): boolean {
+    const due = this.#knownDue();
+    return due === null || due > this.now();
+  }
+
   #apply(): void {
     const due = this.#knownDue() ?? Infinity;
     const recoveryAt = this.#recovery ? this.now() + RECOVERY_MS : Infinity;
     const target = Math.min(due, recoveryAt);
     const current = this.#alarmAt === null ? null : this.#alarmAt + this.#offset;
-    if (target === Infinity) {
-      if (current !== null) void this.storage.deleteAlarm();
-      this.#alarmAt = null;
-      return;
-    }
-    // While executing, an alarm already due sooner than the recovery time is good enough:
-    // no write per request on a busy object. Otherwise the alarm sits exactly on the due work.
-    if (current !== null && (this.#recovery ? current <= target : current === target)) return;
+    // An alarm set earlier than needed is kept: it fires, finds little to do and re-syncs.
+    // So a busy object writes its alarm about once per RECOVERY_MS, not on every request.
+    if (target === Infinity || (current !== null && current <= target)) return;
     this.#set(target - this.#offset);
   }
 

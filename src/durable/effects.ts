@@ -39,9 +39,9 @@ export class StoreHost implements Host {
   record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
     const touched: Touched = { outbox: false, promises: [] };
     let immediate: Completion | undefined;
-    // Writes in one synchronous turn commit together anyway; the savepoint adds rollback
-    // for entries with effects (several statements), and costs two statements, so lone entries skip it.
-    const atomically = effects.length > 0 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
+    // Writes in one synchronous turn commit together anyway; a savepoint only adds rollback if a
+    // statement throws half-way, which matters when several effects must stand or fall together.
+    const atomically = effects.length > 1 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
     atomically(() => {
       for (const effect of effects) {
         const result = this.#apply(invocationId, entry, effect, touched);

@@ -109,7 +109,7 @@ export function createObjectClass(config: ObjectConfig) {
     #subscribe(invocationId: string, subscriber: { owner: string; invocationId: string; index: number }): void {
       const row = this.#store.invocation(invocationId);
       const now = this.#clock.now();
-      if (row && row.status !== STATUS.completed) return this.#store.addSubscriber(invocationId, subscriber);
+      if (row && row.status !== STATUS.completed) return this.#runtime.subscribe(invocationId, subscriber);
       const completion = row?.completion ?? { failure: { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 } };
       this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, completion }, now);
       this.#runtime.deliverSoon();
@@ -117,10 +117,16 @@ export function createObjectClass(config: ObjectConfig) {
 
     override async alarm(): Promise<void> {
       this.#clock.fired();
+      // Most wake-ups are recovery checks on a healthy instance: nothing due, no orphans.
+      if (this.#checkedOrphans && this.#clock.nothingDue) return this.#clock.sync(this.#runtime.executing, true);
+      this.#checkedOrphans = true;
       this.#fireDue();
       await this.#outbox.flush();
       this.#clock.sync(this.#runtime.executing);
     }
+
+    /** Whether this instance already replayed invocations left running by a previous one. */
+    #checkedOrphans = false;
 
     #fireDue(): void {
       const now = this.#clock.now();

@@ -36,6 +36,8 @@ export class Runtime implements EffectSink {
   readonly #waiters = new Map<string, Waiter[]>();
   /** Rows of invocations with an attempt in memory: finishing them needs no read. */
   readonly #rows = new Map<string, InvocationRow>();
+  /** Whether an invocation admitted by this instance has callers waiting for its result (absent: ask storage). */
+  readonly #hasSubscribers = new Map<string, boolean>();
   /** How many invocations wait for the lock; undefined when not known (ask storage). */
   #queued: number | undefined;
   readonly #host: StoreHost;
@@ -55,6 +57,12 @@ export class Runtime implements EffectSink {
   get executing(): boolean {
     for (const attempt of this.live.values()) if (!attempt.waiting) return true;
     return false;
+  }
+
+  /** Someone waits for this invocation's result (a caller, an attach from a handler). */
+  subscribe(id: string, subscriber: Subscriber): void {
+    this.store.addSubscriber(id, subscriber);
+    if (this.#hasSubscribers.has(id)) this.#hasSubscribers.set(id, true);
   }
 
   /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code. */
@@ -90,6 +98,7 @@ export class Runtime implements EffectSink {
     const inserted = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
     if (!inserted) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
+    this.#hasSubscribers.set(req.invocationId, subscriber !== undefined);
     if (!spec) {
       this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
       return { row: this.store.invocation(req.invocationId)!, fresh: true };
@@ -236,14 +245,14 @@ export class Runtime implements EffectSink {
     const spec = this.registry.handler(row.service, row.handler);
     const now = this.now();
     const retention = retentionOf(spec, row);
-    const replies = this.store.transaction(() => {
-      this.store.complete(id, completion, now, now + retention);
-      const subscribers = this.store.takeSubscribers(id);
-      for (const sub of subscribers) {
-        this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion }, now);
-      }
-      return subscribers.length;
-    });
+    // One synchronous turn: the result and the replies to callers commit together.
+    this.store.complete(id, completion, now, now + retention);
+    const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
+    this.#hasSubscribers.delete(id);
+    for (const sub of subscribers) {
+      this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion }, now);
+    }
+    const replies = subscribers.length;
     this.live.get(id)?.close();
     this.live.delete(id);
     this.#rows.delete(id);
