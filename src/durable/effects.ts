@@ -13,6 +13,8 @@ export interface EffectSink {
   now(): number;
   /** Invocations of this object whose next awaited operation must see a cancellation. */
   readonly cancelRequested: Set<string>;
+  /** User I/O is in flight: a crash must now be recoverable (arm the recovery alarm). */
+  sideEffectStarted(invocationId: string): void;
   /** Called after a transaction: the earliest new timer, whether the outbox grew, promises completed. */
   afterCommit(touched: Touched): void;
 }
@@ -120,6 +122,10 @@ export class StoreHost implements Host {
         return void this.store.enqueue(owner, { kind: "cancel", owner, invocationId: effect.invocationId }, now);
       }
     }
+  }
+
+  sideEffectStarted(invocationId: string): void {
+    this.sink.sideEffectStarted(invocationId);
   }
 
   readState(key: string): Uint8Array | null {

@@ -59,6 +59,7 @@ export function createObjectClass(config: ObjectConfig) {
 
     async invoke(request: InvokeRequest): Promise<InvocationResult> {
       this.#outbox.setOwnName(request.owner);
+      this.#runtime.checkExecuting();
       const { row, fresh } = this.#runtime.admit(request);
       if (!fresh && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
         return { invocationId: row.id, ok: false, error: { name: "TerminalError", message: "the workflow method was already invoked", code: 409 } };
@@ -69,6 +70,7 @@ export function createObjectClass(config: ObjectConfig) {
 
     async send(request: InvokeRequest): Promise<SendReceipt> {
       this.#outbox.setOwnName(request.owner);
+      this.#runtime.checkExecuting();
       const { row, fresh } = this.#runtime.admit(request);
       return this.#runtime.receipt(row, !fresh);
     }
@@ -82,6 +84,7 @@ export function createObjectClass(config: ObjectConfig) {
     }
 
     async deliver(deliveries: Delivery[]): Promise<void> {
+      this.#runtime.checkExecuting();
       for (const delivery of deliveries) {
         this.#outbox.setOwnName(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
         this.#apply(delivery);

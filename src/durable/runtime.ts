@@ -176,9 +176,21 @@ export class Runtime implements EffectSink {
     });
     this.live.set(id, attempt);
     this.#rows.set(id, { ...row, status: STATUS.running });
-    // Armed before the handler's first I/O can leave the object; disarmed when it ends in the same turn.
-    this.hooks.recovery(true);
     void attempt.start().then((outcome) => this.#onOutcome(id, attempt, spec, outcome));
+  }
+
+  /** A ctx.run closure started I/O: from now on a crash must replay the invocation. */
+  sideEffectStarted(): void {
+    this.hooks.recovery(true);
+  }
+
+  /**
+   * Backstop for awaits outside ctx.run, checked at each event the object
+   * receives: an attempt still executing since an earlier turn arms recovery.
+   * (A short invocation ends within its turn and never touches the alarm.)
+   */
+  checkExecuting(): void {
+    if (this.live.size > 0 && this.executing) this.hooks.recovery(true);
   }
 
   /** Outbox rows exist: deliver now, and make sure a crash before delivery is retried. */
@@ -200,10 +212,7 @@ export class Runtime implements EffectSink {
   /** Hands a persisted completion to the live attempt, or replays the invocation. */
   resume(inv: string, idx: number, completion: Completion): void {
     const attempt = this.live.get(inv);
-    if (attempt && !attempt.closed) {
-      this.hooks.recovery(true);
-      return attempt.complete(idx, completion);
-    }
+    if (attempt && !attempt.closed) return attempt.complete(idx, completion);
     if (this.store.invocation(inv)?.status === STATUS.running) this.start(inv);
   }
 

@@ -12,6 +12,7 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { isDecided, type Settlement } from "./combinators.js";
 import { Journal } from "./journal.js";
 import { createRand } from "./rand.js";
+import type { Rand } from "../../sdk/context.js";
 import type { Completion, Effect, Entry, EntryType, Host } from "./types.js";
 
 /** A promise that never settles: what operations return once the attempt is over. */
@@ -33,19 +34,23 @@ export interface AttemptControl {
 export class ContextCore {
   readonly journal: Journal;
   readonly #pending = new Map<number, Pending>();
-  readonly rand;
+  #rand: Rand | undefined;
 
   constructor(
     readonly control: AttemptControl,
     recorded: readonly Entry[],
   ) {
     this.journal = new Journal(recorded);
-    this.rand = createRand(control.invocationId);
   }
 
   /** True while the handler waits on at least one completion (it could be suspended). */
   get waiting(): boolean {
     return this.#pending.size > 0;
+  }
+
+  /** Seeded from the invocation id; built on first use (hashing costs on every invocation otherwise). */
+  get rand(): Rand {
+    return (this.#rand ??= createRand(this.control.invocationId));
   }
 
   get id(): string {

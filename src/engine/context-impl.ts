@@ -11,6 +11,7 @@ import type {
   GenericCall,
   GenericSend,
   InvocationReference,
+  Rand,
   Request,
   RunOptions,
   SendOptions,
@@ -45,21 +46,26 @@ export class ContextImpl implements WorkflowContext {
   readonly #request: Request;
   readonly #kind: HandlerKind;
   readonly #kinds: TargetKinds;
-  readonly rand;
   readonly date: ContextDate;
-  readonly console: Console;
+  #console: Console | undefined;
 
   constructor(params: ContextParams) {
     this.#core = params.core;
     this.#request = params.request;
     this.#kind = params.kind;
     this.#kinds = params.kinds;
-    this.rand = params.core.rand;
     this.date = {
       now: () => this.#core.captured("run", "date.now", () => encode(serdes.json, this.#core.control.host.now()), decodeWith<number>(serdes.json)),
       toJSON: async () => new Date(await this.date.now()).toJSON(),
     };
-    this.console = quietDuringReplay(params.core);
+  }
+
+  get rand(): Rand {
+    return this.#core.rand;
+  }
+
+  get console(): Console {
+    return (this.#console ??= quietDuringReplay(this.#core));
   }
 
   get key(): string {

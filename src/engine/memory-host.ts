@@ -209,6 +209,10 @@ export class MemoryHost implements Host {
     this.runFailureCounts.set(key, { count: (previous?.count ?? 0) + 1, firstFailureAt: previous?.firstFailureAt ?? this.now() });
   }
 
+  sideEffectStarted(): void {
+    // In memory there is no crash to recover from.
+  }
+
   log(level: LogLevel, invocationId: string, args: unknown[]): void {
     const line = { level, invocationId, args };
     this.logs.push(line);

@@ -26,7 +26,9 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
   const execute = async (): Promise<T> => {
     let value: T;
     try {
-      value = await fn();
+      const result = fn();
+      if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
+      value = await result;
     } catch (error) {
       return failed(core, step.index, name, error, options);
     }
@@ -37,6 +39,10 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
     return decode(bytes);
   };
   return core.wrap(execute());
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {

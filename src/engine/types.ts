@@ -98,4 +98,10 @@ export interface Host {
   /** How often the `run` at `index` already failed, and when first (for run retry policies). */
   runFailures(invocationId: string, index: number): RunFailures;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;
+  /**
+   * User code that may perform I/O is now in flight (a `ctx.run` closure
+   * returned a promise). Called in the same synchronous turn the I/O starts,
+   * so the host can make a crash from here on recoverable before it leaves.
+   */
+  sideEffectStarted(invocationId: string): void;
 }

@@ -89,6 +89,7 @@ describe("ingress and handlers agree on idempotent ids", () => {
       stateKeys: () => [],
       peekPromise: () => undefined,
       runFailures: () => ({ count: 0 }),
+      sideEffectStarted: () => {},
       log: () => {},
     };
     const spec = reg.handler("caller", "go")!;
