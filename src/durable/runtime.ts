@@ -4,19 +4,20 @@
  * executes what the engine decides; it never interprets handler code.
  * Invariant: one exclusive invocation holds the lock at a time, in arrival order.
  */
-import { errorToRecord, CancelledError, TerminalError, KILLED_CODE } from "../../sdk/errors.js";
+import { errorToRecord, TerminalError, KILLED_CODE } from "../../sdk/errors.js";
 import { Attempt, type AttemptOutcome } from "../engine/invocation.js";
 import { backoffMs } from "../engine/retry.js";
 import type { Registry, HandlerSpec } from "../engine/registry.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
-import { invocationOwner } from "../engine/ids.js";
 import type { Completion, Entry } from "../engine/types.js";
 import { StoreHost, type EffectSink, type Touched } from "./effects.js";
 import { REDELIVERY_MS } from "./alarm.js";
 import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
 import { STATUS } from "./schema.js";
-import type { InvocationRow, Store } from "./store.js";
+import type { Store } from "./store.js";
+import { newRow, type InvocationRow } from "./rows.js";
+import { cancelInvocation } from "./cancellation.js";
 
 export interface RuntimeHooks {
   now(): number;
@@ -316,28 +317,13 @@ export class Runtime implements EffectSink {
 
   /** Cancels: pending awaits fail with CancelledError; calls in flight are cancelled downstream. */
   cancel(id: string): void {
-    const row = this.store.invocation(id);
-    if (!row || row.status === STATUS.completed) return;
-    if (row.status === STATUS.pending || row.status === STATUS.scheduled) return this.finish(id, { failure: errorToRecord(new CancelledError()) });
-    const cancelled: Completion = { failure: errorToRecord(new CancelledError()) };
-    let struck = false;
-    for (const entry of this.store.pendingEntries(id)) {
-      if (entry.type === "call") {
-        const calleeId = JSON.parse(entry.data ?? "{}").calleeId as string | undefined;
-        const owner = calleeId ? invocationOwner(calleeId) : undefined;
-        if (owner) this.store.enqueue(owner, { kind: "cancel", owner, invocationId: calleeId! }, this.now());
-        this.deliverSoon();
-        struck = true;
-        continue;
-      }
-      this.complete(id, entry.index, cancelled);
-      struck = true;
-    }
-    if (!struck) {
-      this.store.setCancelRequested(id, true);
-      this.cancelRequested.add(id);
-    }
-    if (row.status === STATUS.backingOff || row.status === STATUS.paused) this.start(id);
+    cancelInvocation(this, id);
+  }
+
+  /** Marks an invocation so its next awaited operation fails with CancelledError. */
+  requestCancel(id: string): void {
+    this.store.setCancelRequested(id, true);
+    this.cancelRequested.add(id);
   }
 
   /** Stops at once, without compensation: the caller sees 409 "killed". */
@@ -352,27 +338,3 @@ function retentionOf(spec: HandlerSpec | undefined, row: InvocationRow): number 
   return row.idempotencyKey ? Math.max(spec.idempotencyRetentionMs, spec.journalRetentionMs) : spec.journalRetentionMs;
 }
 
-/** The row `insertInvocation` just wrote, without reading it back. */
-function newRow(req: InvokeRequest, exclusive: boolean, status: InvocationRow["status"], nextAt: number | null, now: number): InvocationRow {
-  return {
-    seq: 0,
-    id: req.invocationId,
-    service: req.target.service,
-    handler: req.target.handler,
-    key: req.target.key ?? null,
-    exclusive,
-    input: req.input,
-    headers: req.headers,
-    idempotencyKey: req.idempotencyKey ?? null,
-    invokedBy: req.invokedBy,
-    status,
-    attempts: 0,
-    nextAt,
-    lastFailure: null,
-    cancelRequested: false,
-    createdAt: now,
-    modifiedAt: now,
-    completedAt: null,
-    expiresAt: null,
-  };
-}

@@ -5,32 +5,12 @@
 import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
+import { SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
+import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 
-export interface InvocationRow {
-  seq: number;
-  id: string;
-  service: string;
-  handler: string;
-  key: string | null;
-  exclusive: boolean;
-  input: Uint8Array;
-  headers: Record<string, string>;
-  idempotencyKey: string | null;
-  invokedBy: string;
-  status: Status;
-  attempts: number;
-  nextAt: number | null;
-  completion?: Completion;
-  lastFailure: string | null;
-  cancelRequested: boolean;
-  createdAt: number;
-  modifiedAt: number;
-  completedAt: number | null;
-  expiresAt: number | null;
-}
+export type { InvocationRow };
 
-type Row = Record<string, SqlStorageValue>;
+
 
 export class Store {
   readonly #sql: SqlStorage;
@@ -290,28 +270,3 @@ export class Store {
   }
 }
 
-function toInvocation(r: Row): InvocationRow {
-  const status = r.status as Status;
-  return {
-    seq: Number(r.seq),
-    id: String(r.id),
-    service: String(r.service),
-    handler: String(r.handler),
-    key: (r.key as string | null) ?? null,
-    exclusive: r.exclusive === 1,
-    input: fromBlob(r.input) ?? new Uint8Array(0),
-    headers: JSON.parse(String(r.headers)) as Record<string, string>,
-    idempotencyKey: (r.idempotency_key as string | null) ?? null,
-    invokedBy: String(r.invoked_by),
-    status,
-    attempts: Number(r.attempts),
-    nextAt: (r.next_at as number | null) ?? null,
-    ...(status === STATUS.completed ? { completion: completionFromColumns(r.result, r.failure) } : {}),
-    lastFailure: (r.last_failure as string | null) ?? null,
-    cancelRequested: r.cancel_requested === 1,
-    createdAt: Number(r.created_at),
-    modifiedAt: Number(r.modified_at),
-    completedAt: (r.completed_at as number | null) ?? null,
-    expiresAt: (r.expires_at as number | null) ?? null,
-  };
-}

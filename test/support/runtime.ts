@@ -9,6 +9,8 @@ import { Miniflare } from "miniflare";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { Probe } from "./probe.js";
 
 const bundles = new Map<string, Promise<string>>();
 
@@ -137,4 +139,31 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 export async function admin(rt: TestRuntime, path: string, method = "GET"): Promise<{ status: number; body: any }> {
   const response = await rt.fetch(`/restate/admin/${path}`, { method, headers: { authorization: "Bearer test-token" } });
   return { status: response.status, body: await parse(response) };
+}
+
+/**
+ * Starts a probe server and the runtime (with PROBE_URL bound) before the
+ * file's tests and stops both after; `use` receives them.
+ */
+export async function startWithProbe(entry: string, bindings: Record<string, string> = {}): Promise<{ rt: TestRuntime; probe: Probe }> {
+  const probe = await Probe.start();
+  const rt = await TestRuntime.start({ entry, bindings: { PROBE_URL: probe.url, ...bindings } });
+  return { rt, probe };
+}
+
+export function useRuntimeWithProbe(entry: string, use: (rt: TestRuntime, probe: Probe) => void, bindings: Record<string, string> = {}): void {
+  let started: { rt: TestRuntime; probe: Probe } | undefined;
+  beforeAll(async () => {
+    started = await startWithProbe(entry, bindings);
+    use(started.rt, started.probe);
+  });
+  afterAll(async () => {
+    await started?.rt.dispose();
+    await started?.probe.stop();
+  });
+}
+
+/** Moves one object's clock forward through the fixture's test route (fires what became due). */
+export function advance(rt: TestRuntime, owner: string, ms: number): Promise<{ status: number; body: any; headers: Headers }> {
+  return rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
 }

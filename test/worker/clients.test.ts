@@ -4,27 +4,19 @@
  * sends, idempotent calls, attach, awakeables and workflows (issues #3, #4).
  */
 import * as restate from "@restatedev/restate-sdk-clients";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { connect } from "../../sdk/client.js";
-import { eventually, TestRuntime } from "../support/runtime.js";
-import { Probe } from "../support/probe.js";
+import { TestRuntime, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import type { Probe } from "../support/probe.js";
 import { approval } from "./fixtures/workflows.js";
 import { approvals, once, tally } from "./fixtures/rpc.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
 let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
-beforeAll(async () => {
-  probe = await Probe.start();
-  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url } });
-});
-afterAll(async () => {
-  await rt?.dispose();
-  await probe?.stop();
-});
-
-const advance = (owner: string, ms: number) => rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
+const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);
 // Restate's client only reads `name` from a definition at runtime.
 const def = (d: { name: string }) => d as never;
 

@@ -2,22 +2,14 @@
  * Issue #2: durable execution on the real runtime (workerd via Miniflare,
  * SQLite-backed Durable Objects, real alarms, real restarts).
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { admin, eventually, TestRuntime } from "../support/runtime.js";
-import { Probe } from "../support/probe.js";
+import { describe, expect, test } from "vitest";
+import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
 let rt: TestRuntime;
-
-beforeAll(async () => {
-  probe = await Probe.start();
-  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url, HANDLER_VERSION: "1" } });
-});
-afterAll(async () => {
-  await rt?.dispose();
-  await probe?.stop();
-});
+useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)), { HANDLER_VERSION: "1" });
 
 describe("crash in the middle", () => {
   test("a 3-step handler killed between step 2 and step 3 completes after restart; steps 1-2 ran once", async () => {

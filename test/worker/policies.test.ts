@@ -2,24 +2,16 @@
  * Retry policies, idempotency retention, workflow and header propagation across
  * handlers, and ingress error answers — on the real runtime.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { admin, eventually, TestRuntime } from "../support/runtime.js";
-import { Probe } from "../support/probe.js";
+import { describe, expect, test } from "vitest";
+import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
 let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
-beforeAll(async () => {
-  probe = await Probe.start();
-  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url } });
-});
-afterAll(async () => {
-  await rt?.dispose();
-  await probe?.stop();
-});
-
-const advance = (owner: string, ms: number) => rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
+const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);
 
 describe("retry policy when attempts run out", () => {
   test("onMaxAttempts 'kill' fails the invocation with the last error", async () => {

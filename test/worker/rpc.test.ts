@@ -2,24 +2,16 @@
  * Issue #3: calls, sends, delayed sends, awakeables, cancellation and
  * idempotency across Durable Objects, on the real runtime with real restarts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { admin, eventually, TestRuntime } from "../support/runtime.js";
-import { Probe } from "../support/probe.js";
+import { describe, expect, test } from "vitest";
+import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
 let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
-beforeAll(async () => {
-  probe = await Probe.start();
-  rt = await TestRuntime.start({ entry: ENTRY, bindings: { PROBE_URL: probe.url } });
-});
-afterAll(async () => {
-  await rt?.dispose();
-  await probe?.stop();
-});
-
-const advance = (owner: string, ms: number) => rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
+const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);
 
 describe("calls between handlers", () => {
   test("a chain A → B → C across three objects returns through every hop", async () => {

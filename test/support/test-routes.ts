@@ -1,0 +1,22 @@
+/**
+ * Test-only routes added in front of a fixture Worker. `/__test/advance`
+ * moves one object's clock forward and fires what became due (the object
+ * refuses unless RESOLUTE_TEST_HOOKS=1). Runs inside workerd.
+ */
+type Fetch = (request: Request, env: any, ctx: ExecutionContext) => Promise<Response | undefined> | Response | undefined;
+
+export function withTestRoutes(...handlers: Fetch[]) {
+  return async (request: Request, env: { RESOLUTE: DurableObjectNamespace }, ctx: ExecutionContext): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.pathname === "/__test/advance") {
+      const owner = url.searchParams.get("owner")!;
+      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as { advanceClock(ms: number): Promise<number> };
+      return Response.json({ now: await stub.advanceClock(Number(url.searchParams.get("ms"))) });
+    }
+    for (const handle of handlers) {
+      const response = await handle(request, env, ctx);
+      if (response) return response;
+    }
+    return new Response("no handler", { status: 500 });
+  };
+}
