@@ -9,7 +9,18 @@ import type { HandlerSpec } from "../engine/registry.js";
 import { IngressError } from "./responses.js";
 
 /** Request headers never handed to handlers (credentials stay at the edge). */
+/** Credentials never reach handlers (or the journal). */
 const DROPPED_HEADERS = new Set(["authorization", "cookie"]);
+/**
+ * Transport and platform headers describe the hop, not the request; they are
+ * stored with every invocation, so keeping them would cost bytes on each commit.
+ */
+const HOP_HEADERS = new Set(["host", "connection", "content-length", "accept-encoding", "keep-alive", "transfer-encoding", "cdn-loop", "true-client-ip", "x-real-ip"]);
+const HOP_PREFIXES = ["cf-", "x-forwarded-", "mf-", "x-restateclient-"];
+
+function isForwarded(name: string): boolean {
+  return !DROPPED_HEADERS.has(name) && !HOP_HEADERS.has(name) && !HOP_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
 
 /**
  * The whole body, refusing with 413 as soon as it is known to be larger than
@@ -67,12 +78,12 @@ export function checkJsonInput(spec: HandlerSpec, body: Uint8Array): void {
   }
 }
 
-/** All request headers (lower-case names) except credentials. */
+/** The request's own headers (lower-case names): no credentials, no transport or platform headers. */
 export function forwardedHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
-    if (!DROPPED_HEADERS.has(lower)) out[lower] = value;
+    if (isForwarded(lower)) out[lower] = value;
   });
   return out;
 }
