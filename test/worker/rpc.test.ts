@@ -162,6 +162,25 @@ describe("awakeables", () => {
   });
 });
 
+describe("suspension", () => {
+  test("while in memory, a completion resumes the waiting handler directly, without replay", async () => {
+    const pending = rt.post("/waiter/direct/wait");
+    const id = await eventually(async () => (await rt.post("/waiter/direct/awakeable")).body as string | undefined);
+    await rt.fetch(`/restate/awakeables/${id}/resolve`, { method: "POST", body: JSON.stringify("x") });
+    expect(await pending).toMatchObject({ status: 200, body: "got x" });
+    expect(probe.count("waiter-direct-before")).toBe(1); // the code before the await ran once
+  });
+
+  test("after the object is gone from memory, the completion resumes the handler by replay", async () => {
+    const sent = await rt.post("/waiter/evicted/wait/send");
+    const id = await eventually(async () => (await rt.post("/waiter/evicted/awakeable")).body as string | undefined);
+    await rt.restart(); // memory gone; progress is in SQLite
+    await rt.fetch(`/restate/awakeables/${id}/resolve`, { method: "POST", body: JSON.stringify("y") });
+    expect(await rt.get(`/restate/invocation/${sent.body.invocationId}/attach`)).toMatchObject({ status: 200, body: "got y" });
+    expect(probe.count("waiter-evicted-before")).toBe(2); // replayed from the journal: the unjournaled part ran again
+  });
+});
+
 describe("cancellation and attach", () => {
   test("cancel makes the next await throw CancelledError; compensation runs; ingress sees 409", async () => {
     const sent = await rt.post("/longTask/run/send", "c1");

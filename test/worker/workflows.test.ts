@@ -42,6 +42,14 @@ describe("durable promises", () => {
     expect((await rt.get("/restate/workflow/approval/wf2/attach")).body).toBe("x: first");
   });
 
+  test("rejecting the promise fails the awaiting run with a TerminalError carrying the reason", async () => {
+    await rt.post("/approval/wf-rej/run/send", { title: "y" });
+    expect((await rt.post("/approval/wf-rej/refuse", "budget exceeded")).status).toBe(200);
+    const res = await rt.get("/restate/workflow/approval/wf-rej/attach");
+    expect(res).toMatchObject({ status: 500, body: { message: "budget exceeded" } });
+    expect((await rt.post("/approval/wf-rej/stage")).body).toBe("waiting"); // run stopped at the await
+  });
+
   test("shared handlers cannot write workflow state", async () => {
     const res = await rt.post("/approval/wf2/tryWrite");
     expect(res.status).toBe(500);
