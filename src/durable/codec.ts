@@ -7,6 +7,8 @@ import { base64ToBytes, bytesToBase64 } from "../engine/bytes.js";
 
 export function toBlob(bytes: Uint8Array | null | undefined): ArrayBuffer | null {
   if (!bytes) return null;
+  // Serde output (TextEncoder) owns its whole buffer: hand it over without a copy.
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
