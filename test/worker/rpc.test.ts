@@ -30,17 +30,37 @@ describe("calls between handlers", () => {
     expect(await rt.post("/messenger/generic", 12)).toMatchObject({ status: 200, body: 144 });
   });
 
-  test("a fan-out interrupted by a restart completes with every callee run once", async () => {
+  test("a fan-out of 50 interrupted by a restart completes with every callee finishing once", async () => {
     probe.close("fan-gate");
-    const pending = rt.post("/fanout/sumGated", 20, { "idempotency-key": "fan-restart" }).catch(() => undefined);
-    await probe.waitForHits("fan-gate", 20);
+    const pending = rt.post("/fanout/sumGated", 50, { "idempotency-key": "fan-restart" }).catch(() => undefined);
+    await probe.waitForHits("fan-gate", 50);
     await rt.restart();
     await pending;
     probe.open("fan-gate");
     const res = await rt.get("/restate/invocation/fanout/sumGated/fan-restart/attach");
-    expect(res).toMatchObject({ status: 200, body: Array.from({ length: 20 }, (_, i) => i * i).reduce((a, b) => a + b) });
-    // Each callee's gated step ran at most twice (once killed, once completed); the total is one per callee after the kill.
-    expect(probe.count("fan-gate")).toBe(40);
+    expect(res).toMatchObject({ status: 200, body: Array.from({ length: 50 }, (_, i) => i * i).reduce((a, b) => a + b) });
+    // Every callee's gated step was cut off once by the restart and completed once after it.
+    expect(probe.count("fan-gate")).toBe(100);
+  });
+
+  test("a chain A → B → C interrupted by a restart in C completes; A and B ran their steps once", async () => {
+    probe.close("chain-c-1001");
+    const pending = rt.post("/chainA/kr/start", 1001, { "idempotency-key": "chain-restart" }).catch(() => undefined);
+    await probe.waitForHits("chain-c-1001", 1);
+    await rt.restart();
+    await pending;
+    probe.open("chain-c-1001");
+    const res = await rt.get("/restate/invocation/chainA/kr/start/chain-restart/attach");
+    expect(res).toMatchObject({ status: 200, body: "A(B(C(1001)))" });
+    expect(["a", "b", "c"].map((h) => probe.count(`chain-${h}-1001`))).toEqual([1, 1, 2]);
+  });
+
+  test("an idempotent send from a handler starts the target once", async () => {
+    const first = await rt.post("/messenger/send", { key: "idem-send", idempotencyKey: "once-only" });
+    const second = await rt.post("/messenger/send", { key: "idem-send", idempotencyKey: "once-only" });
+    expect(second.body).toBe(first.body); // the same invocation id
+    await eventually(async () => (await rt.get(`/restate/invocation/${first.body}/output`)).status === 200);
+    expect((await rt.post("/tally/idem-send/get")).body).toBe(1);
   });
 });
 
