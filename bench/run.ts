@@ -1,14 +1,15 @@
 /**
- * `npm run bench [-- flags]`: starts the benchmark Worker (bench/worker.ts) with
- * `wrangler dev` on loopback, runs every workload's scenarios against Resolute
- * and its baseline, prints a markdown table and writes bench/results/<ids>-<date>.json.
+ * `npm run bench [-- flags]`: bundles the benchmark Worker (bench/worker.ts), and for
+ * every workload and round starts it with `wrangler dev` on loopback, runs the
+ * scenarios against Resolute and its baseline and stops it; then prints a markdown
+ * table and writes bench/results/<ids>-<date>.json.
  *
  *   --quick              smaller counts and shorter runs
  *   --repeat <n>         run every scenario n times (alternating systems) and report medians
- *   --only <system>      only this system: floor, resolute (repeatable, or comma-separated)
+ *   --workload <id>      only this workload: w3, chain, dup, workflows (repeatable, or comma-separated)
  *   --scenario <id>      only this scenario, e.g. w3-hot (repeatable, or comma-separated)
- *   --workload <id>      only this workload, e.g. w3
- *   --url <origin>       use a Worker that is already running instead of starting one
+ *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
+ *   --url <origin>       use a Worker that is already running instead of starting one per session
  *   --config <path>      wrangler config to start (default bench/wrangler.toml)
  */
 import { execFileSync } from "node:child_process";
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Http } from "./harness/load.js";
 import { listProblems, listProxyDrops, medianOutcome, renderMarkdown, scenarioReport, writeJson, type Outcome, type ScenarioReport } from "./harness/report.js";
-import { startDevServer, type DevServer } from "./harness/server.js";
+import { bundleWorker, startDevServer, type Bundle, type DevServer } from "./harness/server.js";
 import type { Measurement, RunContext, Target, Workload } from "./harness/types.js";
 import { WORKLOADS } from "./scenarios/index.js";
 
@@ -98,31 +99,53 @@ async function isEveryTargetReady(origin: string, targets: Target[]): Promise<bo
 }
 
 /**
- * Warms every target up, then runs each scenario on the baseline and the subject
- * back to back, so a change in background load skews both sides of a ratio alike.
- * With --repeat, the whole list runs that many times and each figure is the median.
+ * One session per workload and round, each on a fresh `wrangler dev`: locally
+ * workerd never evicts a Durable Object, and one process holds only about 2,100
+ * of Resolute's SQLite-backed objects (2,900 bare ones) before SQLite fails with
+ * SQLITE_NOMEM, while W3 alone creates ~2,070 per round. A fresh process also keeps
+ * one workload's leftovers (objects, pending alarms) from slowing the next. Within
+ * a session, every target warms up, then each scenario runs on the baseline and the
+ * subject back to back, so a change in background load skews both sides alike.
+ * With --repeat, each figure is the median of the rounds.
  */
-async function runWorkload(workload: Workload, options: Options, ctx: RunContext): Promise<ScenarioReport[]> {
+async function runWorkload(workload: Workload, options: Options, base: Base): Promise<ScenarioReport[]> {
   const scenarios = workload.scenarios.filter((s) => !options.scenarios || options.scenarios.has(s.id));
   const targets = targetsOf(workload, options);
-  const warmUpErrors = new Map<string, string>();
-  for (const target of targets) {
-    ctx.log(`${workload.id} / ${target.system}: warming up`);
-    await workload.warmUp(target, ctx).catch((e: unknown) => warmUpErrors.set(target.system, `warm-up failed: ${messageOf(e)}`));
-  }
   const runs = new Map<string, Outcome[]>(); // by `${scenario}/${system}`
   for (let round = 1; round <= options.repeat; round++) {
-    // Scenarios may rely on new keys, so every round gets its own key prefix.
-    const roundCtx = options.repeat > 1 ? { ...ctx, runId: `${ctx.runId}x${round}` } : ctx;
     const label = options.repeat > 1 ? ` (round ${round}/${options.repeat})` : "";
-    for (const scenario of scenarios) {
+    const opened = await openSession(options, base, targets, `${workload.id}${label}`).catch((e: unknown) => messageOf(e));
+    if (typeof opened === "string") {
+      base.log(`${workload.id}${label}: ${opened}`);
+      for (const scenario of scenarios) for (const t of targets) record(runs, `${scenario.id}/${t.system}`, { ok: false, error: opened });
+      continue;
+    }
+    const session = opened;
+    let troubled = false;
+    try {
+      const ctx: RunContext = { origin: session.origin, quick: options.quick, runId: `${base.runId}${workload.id}${round}`, log: base.log };
+      const setUpError = workload.prepare ? await attempt(() => workload.prepare!(ctx)) : undefined;
+      const warmUpErrors = new Map<string, string>();
       for (const target of targets) {
-        const warmUpError = warmUpErrors.get(target.system);
-        const outcome: Outcome = warmUpError ? { ok: false, error: warmUpError } : await attempt(() => scenario.run(target, roundCtx));
-        const id = `${scenario.id}/${target.system}`;
-        runs.set(id, [...(runs.get(id) ?? []), outcome]);
-        ctx.log(`${id}${label}: ${summarize(outcome, scenario.unit)}`);
+        if (setUpError) {
+          warmUpErrors.set(target.system, `set-up failed: ${setUpError}`);
+          continue;
+        }
+        ctx.log(`${workload.id} / ${target.system}: warming up${label}`);
+        await workload.warmUp(target, ctx).catch((e: unknown) => warmUpErrors.set(target.system, `warm-up failed: ${messageOf(e)}`));
       }
+      for (const scenario of scenarios) {
+        for (const target of targets) {
+          const warmUpError = warmUpErrors.get(target.system);
+          const outcome: Outcome = warmUpError ? { ok: false, error: warmUpError } : await measure(() => scenario.run(target, ctx));
+          const id = `${scenario.id}/${target.system}`;
+          record(runs, id, outcome);
+          troubled ||= !outcome.ok || outcome.measurement.errors > 0 || outcome.measurement.problems.length > 0;
+          ctx.log(`${id}${label}: ${summarize(outcome, scenario.unit)}`);
+        }
+      }
+    } finally {
+      await session.close(troubled);
     }
   }
   return scenarios.map((scenario) => {
@@ -131,11 +154,60 @@ async function runWorkload(workload: Workload, options: Options, ctx: RunContext
   });
 }
 
-async function attempt(run: () => Promise<Measurement>): Promise<Outcome> {
+function record(runs: Map<string, Outcome[]>, id: string, outcome: Outcome): void {
+  runs.set(id, [...(runs.get(id) ?? []), outcome]);
+}
+
+interface Base {
+  runId: string;
+  bundle?: Bundle;
+  log(message: string): void;
+}
+
+interface Session {
+  origin: string;
+  /** Stops the server; a troubled session keeps wrangler's log and prints its end. */
+  close(troubled: boolean): Promise<void>;
+}
+
+let current: DevServer | undefined;
+
+async function openSession(options: Options, base: Base, targets: Target[], name: string): Promise<Session> {
+  if (options.url) return { origin: options.url, close: async () => {} };
+  base.log(`${name}: starting wrangler dev -c ${options.config}`);
+  const server = await startDevServer({
+    config: options.config,
+    cwd: ROOT,
+    bundle: base.bundle!,
+    isReady: (url) => isEveryTargetReady(url, targets),
+  });
+  current = server;
+  return {
+    origin: server.url,
+    async close(troubled) {
+      current = undefined;
+      if (troubled) base.log(`${name}: last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);
+      await server.stop({ keepLog: troubled });
+    },
+  };
+}
+
+/** Runs `fn`; an exception becomes a failed outcome. */
+async function measure(run: () => Promise<Measurement>): Promise<Outcome> {
   try {
     return { ok: true, measurement: await run() };
   } catch (e) {
     return { ok: false, error: messageOf(e) };
+  }
+}
+
+/** Runs `fn`; resolves with the error message when it throws, undefined otherwise. */
+async function attempt(fn: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (e) {
+    return messageOf(e);
   }
 }
 
@@ -184,8 +256,7 @@ async function main(): Promise<number> {
   if (targets.length === 0) throw new Error("The flags select nothing to run (see --help)");
   const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
-  let server: DevServer | undefined;
-  const interrupt = () => void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  const interrupt = () => void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   const started = new Date();
@@ -193,23 +264,19 @@ async function main(): Promise<number> {
   if (loadBefore > cpus().length / 2) {
     log(`WARNING: the machine is busy (load average ${loadBefore.toFixed(2)} on ${cpus().length} cores); figures will be noisy`);
   }
+  if (options.url && workloads.length * options.repeat > 1) {
+    log(`WARNING: with --url every session shares one Worker; one workerd holds ~2,100 Resolute objects before SQLITE_NOMEM`);
+  }
   const reports: ScenarioReport[] = [];
+  const base: Base = { runId: `r${Date.now().toString(36)}`, log };
+  if (!options.url) {
+    log(`bundling ${options.config}`);
+    base.bundle = await bundleWorker({ config: options.config, cwd: ROOT });
+  }
   try {
-    let origin = options.url;
-    if (!origin) {
-      log(`starting wrangler dev -c ${options.config}`);
-      server = await startDevServer({ config: options.config, cwd: ROOT, isReady: (url) => isEveryTargetReady(url, targets) });
-      origin = server.url;
-      log(`ready at ${origin} (log: ${server.logPath})`);
-    }
-    const ctx: RunContext = { origin, quick: options.quick, runId: `r${Date.now().toString(36)}`, log };
-    for (const workload of workloads) reports.push(...(await runWorkload(workload, options, ctx)));
+    for (const workload of workloads) reports.push(...(await runWorkload(workload, options, base)));
   } finally {
-    if (server) {
-      const keepLog = listProblems(reports).length > 0;
-      if (keepLog) log(`last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);
-      await server.stop({ keepLog });
-    }
+    base.bundle?.dispose();
   }
 
   console.log(`\n${renderMarkdown(reports)}\n`);
@@ -231,10 +298,11 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     mode: options.quick ? "quick" : "default",
     repeat: options.repeat,
-    server: options.url ? { url: options.url } : { wrangler: "wrangler dev", config: options.config },
+    server: options.url ? { url: options.url } : { wrangler: "wrangler dev, one per workload and round", config: options.config },
     environment: environment(),
     // 1-minute load average before and after: a busy machine explains odd figures.
     loadAverage: { before: loadBefore, after: loadavg()[0] },
+    seconds: Math.round((Date.now() - started.getTime()) / 1000),
     scenarios: reports,
   });
   log(`wrote ${relative(ROOT, file)}`);

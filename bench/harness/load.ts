@@ -22,15 +22,26 @@ export class Http {
   }
 
   /** POSTs a JSON body; resolves with the parsed JSON answer, throws on any non-200. */
-  async postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+    return this.requestJson({ method: "POST", path, body, headers });
+  }
+
+  /** GETs a path; resolves with the parsed JSON answer, throws on any non-200. */
+  getJson(path: string): Promise<unknown> {
+    return this.requestJson({ method: "GET", path });
+  }
+
+  /** One request; resolves with the parsed JSON answer, throws unless the status is `expect` (200). */
+  async requestJson(options: { method: "GET" | "POST"; path: string; body?: unknown; headers?: Record<string, string>; expect?: number }): Promise<unknown> {
+    const { method, path, body, headers = {}, expect = 200 } = options;
     const res = await this.#pool.request({
-      method: "POST",
+      method,
       path,
-      body: JSON.stringify(body),
-      headers: { "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
     });
     const text = await res.body.text();
-    if (res.statusCode !== 200) throw new HttpError(res.statusCode, text);
+    if (res.statusCode !== expect) throw new HttpError(res.statusCode, text);
     return text === "" ? undefined : JSON.parse(text);
   }
 

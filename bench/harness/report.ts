@@ -82,16 +82,21 @@ function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
+/**
+ * One row per scenario: Resolute, its baseline (named: the floor, Cloudflare
+ * Workflows, Resolute without duplicates...), the ratio and its goal.
+ */
 export function renderMarkdown(reports: readonly ScenarioReport[]): string {
   const lines = [
-    "| Scenario | Resolute | Floor | Resolute ÷ floor | Goal | Met |",
+    "| Scenario | Resolute | Baseline | Resolute ÷ baseline | Goal | Met |",
     "|---|---|---|---|---|---|",
   ];
   for (const r of reports) {
     const goal = r.goalRatio === undefined ? "—" : `${r.better === "lower" ? "≤" : "≥"} ${r.goalRatio}×`;
     const ratio = r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`;
     const met = r.goalMet === undefined ? "—" : r.goalMet ? "yes" : "**no**";
-    lines.push(`| ${r.title} | ${cell(r.outcomes[r.subject], r.unit)} | ${cell(r.outcomes[r.baseline], r.unit)} | ${ratio} | ${goal} | ${met} |`);
+    const baseline = `${r.baseline}: ${cell(r.outcomes[r.baseline], r.unit)}`;
+    lines.push(`| ${r.title} | ${cell(r.outcomes[r.subject], r.unit)} | ${baseline} | ${ratio} | ${goal} | ${met} |`);
   }
   return lines.join("\n");
 }

@@ -1,11 +1,13 @@
 /**
- * Starts the benchmark Worker under `wrangler dev` on loopback, waits until it
- * answers, and stops it (the whole process group: npx, wrangler, both workerds).
+ * Bundles the benchmark Worker once, starts it under `wrangler dev` on loopback,
+ * waits until it answers, and stops it (the whole process group: npx, wrangler,
+ * both workerds).
  *
  * The Worker is bundled once up front (`wrangler deploy --dry-run`) and served with
  * `--no-bundle`: wrangler dev would otherwise rebuild and restart the Worker whenever
  * a source file changes during the run, failing in-flight requests with 503 and
- * mixing two versions of the code in one set of figures.
+ * mixing two versions of the code in one set of figures. Every server started from
+ * one bundle serves the same code.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -23,16 +25,53 @@ export interface DevServer {
   stop(options?: { keepLog?: boolean }): Promise<void>;
 }
 
-export interface StartOptions {
+export interface Bundle {
+  /** The bundled Worker script. */
+  readonly script: string;
+  /** Deletes the bundle. */
+  dispose(): void;
+}
+
+export interface BundleOptions {
   /** Path of the wrangler config, relative to `cwd`. */
   config: string;
   cwd: string;
+}
+
+export interface StartOptions extends BundleOptions {
+  bundle: Bundle;
   /** Resolves true once the Worker serves what the benchmark needs. */
   isReady: (url: string) => Promise<boolean>;
   timeoutMs?: number;
 }
 
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" };
+
+/** Bundles the Worker as `wrangler deploy` would, without deploying. */
+export async function bundleWorker(options: BundleOptions): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), "resolute-bench-bundle-"));
+  const logPath = join(dir, "bundle.log");
+  const logFd = openSync(logPath, "a");
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const child = spawn("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(dir, "dist"), "-c", options.config], {
+      cwd: options.cwd,
+      stdio: ["ignore", logFd, logFd],
+      env: ENV,
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", resolve);
+    });
+    if (code !== 0) throw new Error(`bundling ${options.config} failed (exit ${code}):\n${tail(logPath, 30)}`);
+  } catch (error) {
+    closeSync(logFd);
+    dispose();
+    throw error;
+  }
+  closeSync(logFd);
+  return { script: join(dir, "dist", "worker.js"), dispose };
+}
 
 export async function startDevServer(options: StartOptions): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), "resolute-bench-"));
@@ -41,15 +80,13 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
   const logTail = (lines = 30) => tail(logPath, lines);
   const removeFiles = (keepLog: boolean) => {
     closeSync(logFd);
-    const doomed = keepLog ? [join(dir, "dist"), join(dir, "state")] : [dir];
-    for (const path of doomed) rmSync(path, { recursive: true, force: true });
+    rmSync(keepLog ? join(dir, "state") : dir, { recursive: true, force: true });
   };
 
   let child: ChildProcess;
   const url = `http://127.0.0.1:${await freePort()}`;
   try {
-    const script = await bundle(options, join(dir, "dist"), logFd, logTail);
-    child = spawnDev(options, script, url, join(dir, "state"), await freePort(), logFd);
+    child = spawnDev(options, options.bundle.script, url, join(dir, "state"), await freePort(), logFd);
   } catch (error) {
     removeFiles(true);
     throw error;
@@ -69,21 +106,6 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
     throw error;
   }
   return { url, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
-}
-
-/** Bundles the Worker as `wrangler deploy` would, without deploying; returns the script's path. */
-async function bundle(options: StartOptions, outdir: string, logFd: number, logTail: () => string): Promise<string> {
-  const child = spawn("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "-c", options.config], {
-    cwd: options.cwd,
-    stdio: ["ignore", logFd, logFd],
-    env: ENV,
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", resolve);
-  });
-  if (code !== 0) throw new Error(`bundling ${options.config} failed (exit ${code}):\n${logTail()}`);
-  return join(outdir, "worker.js");
 }
 
 function spawnDev(options: StartOptions, script: string, url: string, persistTo: string, inspectorPort: number, logFd: number) {

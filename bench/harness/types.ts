@@ -6,7 +6,7 @@ import type { Call, Http } from "./load.js";
 
 /** One system under test for one workload. */
 export interface Target {
-  /** "resolute", "floor", "cf-workflows"...; what `--only` matches. */
+  /** "resolute", "floor", "cf-workflows"...; what `--only` matches and the table shows. */
   readonly system: string;
   /** Resolves true once this system answers; polled while wrangler starts. */
   isReady(http: Http): Promise<boolean>;
@@ -19,7 +19,7 @@ export interface RunContext {
   readonly origin: string;
   /** Smaller counts and shorter runs, for iteration. */
   readonly quick: boolean;
-  /** Unique per run: prefix keys with it so runs never share objects. */
+  /** Unique per session (one fresh server per workload and round): prefix keys with it. */
   readonly runId: string;
   log(message: string): void;
 }
@@ -42,7 +42,7 @@ export interface Measurement {
 export interface Scenario<T extends Target = Target> {
   readonly id: string;
   readonly title: string;
-  readonly unit: "ms" | "req/s";
+  readonly unit: "ms" | "req/s" | "workflows/s";
   readonly better: "lower" | "higher";
   /** The goal on subject ÷ baseline: ≤ goal when lower is better, ≥ goal otherwise. */
   readonly goalRatio?: number;
@@ -57,7 +57,9 @@ export interface Workload<T extends Target = Target> {
   readonly subject: T;
   /** What Resolute is compared against. */
   readonly baseline: T;
-  /** Runs once per target before its scenarios (JIT, connections, object creation). */
+  /** Runs once per session before the warm-ups: objects every target's scenarios share. */
+  prepare?(ctx: RunContext): Promise<void>;
+  /** Runs once per target and session before the scenarios (JIT, connections, object creation). */
   warmUp(target: T, ctx: RunContext): Promise<void>;
   readonly scenarios: readonly Scenario<T>[];
 }

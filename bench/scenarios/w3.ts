@@ -6,23 +6,21 @@
  * base + 1, base + 2, ... in some order (base: the count before the scenario),
  * and a final `add(0)` must read back base + the number of acknowledged adds.
  */
-import { closedLoop, percentile, sequential, type Http, type LoadResult } from "../harness/load.js";
-import type { Measurement, RunContext, Scenario, Target, Workload } from "../harness/types.js";
+import { closedLoop, sequential } from "../harness/load.js";
+import type { Measurement, RunContext, Scenario, Workload } from "../harness/types.js";
+import { latencyMeasurement, throughputMeasurement, warmUpLoop } from "./common.js";
+import {
+  checkAnswers,
+  checkFinalCounts,
+  counterTarget,
+  countByKey,
+  isResoluteReady,
+  readCounts,
+  resoluteCounterPath,
+  type CounterTarget,
+} from "./counter.js";
 
-interface CounterTarget extends Target {
-  add(http: Http, key: string, n: number): Promise<unknown>;
-}
-
-function counterTarget(system: string, path: (key: string) => string, isReady: Target["isReady"]): CounterTarget {
-  const add = (http: Http, key: string, n: number) => http.postJson(path(key), n);
-  return { system, isReady, add, call: (http, key) => add(http, key, 1) };
-}
-
-const resolute = counterTarget(
-  "resolute",
-  (key) => `/counter/${encodeURIComponent(key)}/add`,
-  async (http) => (await http.getStatus("/restate/health")) === 200,
-);
+const resolute = counterTarget("resolute", resoluteCounterPath, isResoluteReady);
 
 const floor = counterTarget(
   "floor",
@@ -44,14 +42,12 @@ const sequentialLatency: Scenario<CounterTarget> = {
   async run(target, ctx) {
     const calls = ctx.quick ? 100 : 500;
     const key = `${ctx.runId}-seq`;
-    const base = await readCount(target, ctx, key); // also creates the object: first touch is not timed
+    const base = (await readCounts(target, ctx, [key])).get(key)!; // also creates the object: first touch is not timed
     const load = await sequential(ctx.origin, key, calls, target.call);
     const wrong = load.samples.findIndex((s, i) => s.answer !== base + i + 1);
     const problems =
       wrong < 0 ? [] : [`${key}: answer #${wrong + 1} was ${JSON.stringify(load.samples[wrong]!.answer)}, expected ${base + wrong + 1}`];
-    const p50 = percentile(load.latenciesMs, 50);
-    const p99 = percentile(load.latenciesMs, 99);
-    return measurement(p50, `p99 ${p99.toFixed(2)} ms`, load, problems, { calls, p50Ms: p50, p99Ms: p99 });
+    return latencyMeasurement(load, problems);
   },
 };
 
@@ -70,8 +66,8 @@ const freshKeys: Scenario<CounterTarget> = {
       keyOf: (i) => keys[i]!,
       call: target.call,
     });
-    const problems = checkAnswers(load, new Map(keys.map((k) => [k, 0]))).map((p) => `${p} (were the keys not new?)`);
-    return summarizeThroughput(load, problems, keys.length);
+    const problems = checkAnswers(load.samples, new Map(keys.map((k) => [k, 0]))).map((p) => `${p} (were the keys not new?)`);
+    return throughputMeasurement(load, problems, { clients: CLIENTS, keys: keys.length });
   },
 };
 
@@ -109,104 +105,11 @@ async function throughput(target: CounterTarget, ctx: RunContext, keys: string[]
     call: target.call,
   });
   const finals = await readCounts(target, ctx, keys);
-  const problems = [...checkAnswers(load, bases), ...checkFinalCounts(load, bases, finals)];
+  const problems = [...checkAnswers(load.samples, bases), ...checkFinalCounts(countByKey(load.samples), bases, finals)];
   if (load.proxyDrops > 0 && problems.length > 0) {
     problems.push(`${load.proxyDrops} calls were dropped by wrangler dev's proxy; if some reached the object after all, counts above their acknowledged adds are explained`);
   }
-  return summarizeThroughput(load, problems, keys.length);
-}
-
-function summarizeThroughput(load: LoadResult, problems: string[], keys: number): Measurement {
-  const rps = load.ok / (load.elapsedMs / 1000);
-  const p50 = percentile(load.latenciesMs, 50);
-  const p99 = percentile(load.latenciesMs, 99);
-  return measurement(rps, `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`, load, problems, {
-    clients: CLIENTS,
-    keys,
-    calls: load.ok + load.errors,
-    seconds: load.elapsedMs / 1000,
-    p50Ms: p50,
-    p99Ms: p99,
-  });
-}
-
-/**
- * Each key's count, read with add(0); creates the objects that do not exist yet.
- * add(0) changes nothing, so calls the dev proxy dropped are simply retried.
- */
-async function readCounts(target: CounterTarget, ctx: RunContext, keys: string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (let round = 0; round < 3 && counts.size < keys.length; round++) {
-    const missing = keys.filter((k) => !counts.has(k));
-    const load = await closedLoop({
-      origin: ctx.origin,
-      concurrency: Math.min(CLIENTS, missing.length),
-      durationMs: 120_000,
-      maxCalls: missing.length,
-      keyOf: (i) => missing[i]!,
-      call: (http, key) => target.add(http, key, 0),
-    });
-    if (load.errors > 0) throw new Error(`reading counts failed on ${load.errors} keys: ${JSON.stringify(load.errorKinds)}`);
-    for (const { key, answer } of load.samples) {
-      if (typeof answer !== "number") throw new Error(`add(0) on ${key} answered ${JSON.stringify(answer)}, not a number`);
-      counts.set(key, answer);
-    }
-  }
-  if (counts.size < keys.length) throw new Error(`wrangler dev's proxy kept dropping reads of ${keys.length - counts.size} keys`);
-  return counts;
-}
-
-async function readCount(target: CounterTarget, ctx: RunContext, key: string): Promise<number> {
-  return (await readCounts(target, ctx, [key])).get(key)!;
-}
-
-/** The answers on each key must be base+1..base+m in some order: no lost or doubled add. */
-function checkAnswers(load: LoadResult, bases: Map<string, number>): string[] {
-  const byKey = new Map<string, unknown[]>();
-  for (const { key, answer } of load.samples) {
-    const answers = byKey.get(key);
-    if (answers) answers.push(answer);
-    else byKey.set(key, [answer]);
-  }
-  const problems: string[] = [];
-  for (const [key, answers] of byKey) {
-    const base = bases.get(key) ?? 0;
-    const sorted = [...answers].sort((a, b) => (a as number) - (b as number));
-    if (sorted.some((a, i) => a !== base + i + 1)) {
-      problems.push(`${key}: from ${base}, ${answers.length} acknowledged adds answered ${describe(sorted)}`);
-    }
-  }
-  return problems;
-}
-
-/** Each key's final count must be its base plus its acknowledged adds. */
-function checkFinalCounts(load: LoadResult, bases: Map<string, number>, finals: Map<string, number>): string[] {
-  const expected = new Map(bases);
-  for (const { key } of load.samples) expected.set(key, expected.get(key)! + 1);
-  const problems: string[] = [];
-  for (const [key, want] of expected) {
-    const got = finals.get(key)!;
-    if (got !== want) {
-      const why = got > want ? " (adds applied but not acknowledged?)" : " (acknowledged adds lost!)";
-      problems.push(`${key}: final count ${got}, expected ${want}${why}`);
-    }
-  }
-  return problems;
-}
-
-function describe(sorted: unknown[]): string {
-  const shown = sorted.length <= 8 ? sorted : [...sorted.slice(0, 4), "...", ...sorted.slice(-3)];
-  return `[${shown.map((a) => JSON.stringify(a)).join(", ")}]`;
-}
-
-function measurement(
-  value: number,
-  note: string,
-  load: LoadResult,
-  problems: string[],
-  details: Record<string, number | string>,
-): Measurement {
-  return { value, note, details, errors: load.errors, errorKinds: load.errorKinds, proxyDrops: load.proxyDrops, problems };
+  return throughputMeasurement(load, problems, { clients: CLIENTS, keys: keys.length });
 }
 
 export const w3: Workload<CounterTarget> = {
@@ -214,19 +117,8 @@ export const w3: Workload<CounterTarget> = {
   title: "W3: counter.add(n) — get state, 3 × ctx.run, set state",
   subject: resolute,
   baseline: floor,
-  async warmUp(target, ctx) {
-    const load = await closedLoop({
-      origin: ctx.origin,
-      concurrency: 16,
-      durationMs: ctx.quick ? 1_000 : 2_000,
-      maxCalls: 50_000,
-      keyOf: (i) => `${ctx.runId}-warm${i % 32}`,
-      call: target.call,
-    });
-    if (load.ok === 0) throw new Error(`every warm-up call failed: ${JSON.stringify(load.errorKinds)}`);
-    if (load.errors + load.proxyDrops > 0) {
-      ctx.log(`  warm-up: ${load.errors} errors ${JSON.stringify(load.errorKinds)}, ${load.proxyDrops} proxy drops`);
-    }
+  warmUp(target, ctx) {
+    return warmUpLoop(ctx, target.call, (i) => `${ctx.runId}-warm${i % 32}`);
   },
   scenarios: [sequentialLatency, freshKeys, spreadThroughput, hotKeyThroughput],
 };
