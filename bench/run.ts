@@ -2,7 +2,7 @@
  * `npm run bench [-- flags]`: bundles the benchmark Worker (bench/worker.ts), and for
  * every workload and round starts it with `wrangler dev` on loopback, runs the
  * scenarios against Resolute and its baseline and stops it; then prints a markdown
- * table and writes bench/results/<ids>-<date>.json.
+ * table and writes bench/results/<workloads>-<date>T<hhmm>[-quick][-partial].json.
  *
  *   --quick              smaller counts and shorter runs
  *   --repeat <n>         run every scenario n times (alternating systems) and report medians
@@ -251,9 +251,14 @@ function environment(): Record<string, unknown> {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   checkNames(options);
-  const workloads = WORKLOADS.filter((w) => !options.workloads || options.workloads.has(w.id));
-  const targets = workloads.flatMap((w) => targetsOf(w, options));
-  if (targets.length === 0) throw new Error("The flags select nothing to run (see --help)");
+  // A workload none of whose scenarios or systems is selected is not started at all.
+  const workloads = WORKLOADS.filter(
+    (w) =>
+      (!options.workloads || options.workloads.has(w.id)) &&
+      targetsOf(w, options).length > 0 &&
+      w.scenarios.some((s) => !options.scenarios || options.scenarios.has(s.id)),
+  );
+  if (workloads.length === 0) throw new Error("The flags select nothing to run (see --help)");
   const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
   const interrupt = () => void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
@@ -293,7 +298,9 @@ async function main(): Promise<number> {
   }
   const partial = options.systems || options.scenarios || options.workloads;
   const suffix = `${options.quick ? "-quick" : ""}${partial ? "-partial" : ""}`;
-  const file = join(BENCH_DIR, "results", `${workloads.map((w) => w.id).join("+")}-${started.toISOString().slice(0, 10)}${suffix}.json`);
+  // Date and time (UTC) in the name: two runs on one day must not overwrite each other.
+  const stamp = started.toISOString().slice(0, 16).replace(":", "");
+  const file = join(BENCH_DIR, "results", `${workloads.map((w) => w.id).join("+")}-${stamp}${suffix}.json`);
   writeJson(file, {
     startedAt: started.toISOString(),
     mode: options.quick ? "quick" : "default",
