@@ -16,7 +16,7 @@ import type { Rand } from "../../sdk/context.js";
 import type { Completion, Effect, Entry, EntryType, Host } from "./types.js";
 
 /** A promise that never settles: what operations return once the attempt is over. */
-const NEVER = new Promise<never>(() => {});
+export const NEVER = new Promise<never>(() => {});
 
 interface Pending {
   settle(completion: Completion): void;

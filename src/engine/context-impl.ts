@@ -23,14 +23,13 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
-import { ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { NEVER, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
 import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
 import type { Completion, Target } from "./types.js";
 
-const NEVER = new Promise<never>(() => {});
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 

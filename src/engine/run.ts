@@ -9,10 +9,9 @@ import { RetryableError, TerminalError, errorFromRecord, errorToRecord } from ".
 import { durationToMs } from "../../sdk/duration.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
-import { decodeWith, encode } from "./context-core.js";
+import { NEVER, decodeWith, encode } from "./context-core.js";
 import { backoffMs, runRetryPolicy } from "./retry.js";
 
-const NEVER = new Promise<never>(() => {});
 
 export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
   const step = core.advance("run", name);
