@@ -3,7 +3,7 @@
  * of service definitions. Users export both from their Worker entry.
  */
 import type { Definition } from "../sdk/define.js";
-import type { TargetKinds } from "./engine/addressing.js";
+import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.js";
 import { Registry } from "./engine/registry.js";
 import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
 import { createIngress } from "./ingress/router.js";
@@ -13,6 +13,12 @@ export interface WorkerConfig {
   services: readonly Definition[];
   /** Executor objects stateless-service invocations are spread over. @default 64 */
   serviceShards?: number;
+  /**
+   * Objects the ids of each workflow are spread over (0: one object per workflow id).
+   * Changing it moves existing workflow ids, so set it before the first deploy.
+   * @default 64
+   */
+  workflowShards?: number;
   /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
   maxBodyBytes?: number;
 }
@@ -30,10 +36,12 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export function createWorker(config: WorkerConfig) {
   const registry = new Registry(config.services);
   const serviceShards = config.serviceShards ?? DEFAULT_SERVICE_SHARDS;
+  const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
+  if (!Number.isInteger(workflowShards) || workflowShards < 0) throw new TypeError(`workflowShards must be a whole number, got ${workflowShards}`);
   const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
-  const ingress = createIngress({ registry, serviceShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
-  const admin = createAdmin(registry);
-  const ResoluteObject = createObjectClass({ registry, kinds });
+  const ingress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const admin = createAdmin(registry, workflowShards);
+  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
       if (pathOf(request.url).startsWith(ADMIN_PREFIX)) return admin(request, env);
@@ -44,6 +52,7 @@ export function createWorker(config: WorkerConfig) {
 }
 
 export type { ResoluteEnv };
+export { DEFAULT_WORKFLOW_SHARDS };
 
 /** The path of an absolute URL without parsing it all (the router parses it once anyway). */
 function pathOf(url: string): string {

@@ -6,9 +6,9 @@ import type { Runtime } from "./runtime.js";
 import type { InvocationRow, Store } from "./store.js";
 
 export type AdminView =
-  | { view: "invocations"; status?: string; limit?: number }
+  | { view: "invocations"; status?: string; limit?: number; key?: string }
   | { view: "invocation"; invocationId: string }
-  | { view: "state" }
+  | { view: "state"; scope: string }
   | { view: "cancel"; invocationId: string }
   | { view: "kill"; invocationId: string }
   | { view: "resume"; invocationId: string };
@@ -24,11 +24,11 @@ export class ObjectAdmin {
   handle(request: AdminView): unknown {
     switch (request.view) {
       case "invocations":
-        return this.#list(request.status, request.limit ?? 100);
+        return this.#list(request.status, request.limit ?? 100, request.key);
       case "invocation":
         return this.#describe(request.invocationId);
       case "state":
-        return this.store.allState().map(({ key, value }) => ({ key, value_utf8: decoder.decode(value), value_length: value.length }));
+        return this.store.allState(request.scope).map(({ key, value }) => ({ key, value_utf8: decoder.decode(value), value_length: value.length }));
       case "cancel":
         return this.#control(request.invocationId, () => this.runtime.cancel(request.invocationId));
       case "kill":
@@ -38,9 +38,10 @@ export class ObjectAdmin {
     }
   }
 
-  #list(status: string | undefined, limit: number): unknown[] {
+  #list(status: string | undefined, limit: number, key: string | undefined): unknown[] {
     const statuses = status ? [status] : ["pending", "scheduled", "running", "backing-off", "paused", "completed"];
-    return statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit)).map((row) => this.#summary(row));
+    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit, key));
+    return rows.map((row) => this.#summary(row));
   }
 
   #describe(id: string): unknown {

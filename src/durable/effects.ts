@@ -15,6 +15,8 @@ export interface EffectSink {
   readonly cancelRequested: Set<string>;
   /** User I/O is in flight: a crash must now be recoverable (arm the recovery alarm). */
   sideEffectStarted(invocationId: string): void;
+  /** Which workflow id's state and promises an invocation sees ("" outside workflows): see Store. */
+  scopeOf(invocationId: string): string;
   /** Called after a transaction: the earliest new timer, whether the outbox grew, promises completed. */
   afterCommit(touched: Touched): void;
 }
@@ -68,11 +70,11 @@ export class StoreHost implements Host {
     const now = this.now();
     switch (effect.type) {
       case "setState":
-        return void this.store.setState(effect.key, effect.value);
+        return void this.store.setState(this.sink.scopeOf(inv), effect.key, effect.value);
       case "clearState":
-        return void this.store.clearState(effect.key);
+        return void this.store.clearState(this.sink.scopeOf(inv), effect.key);
       case "clearAllState":
-        return void this.store.clearAllState();
+        return void this.store.clearAllState(this.sink.scopeOf(inv));
       case "timer":
         touched.timerAt = Math.min(touched.timerAt ?? Infinity, effect.at);
         return void this.store.addTimer(inv, effect.index, effect.at);
@@ -92,18 +94,20 @@ export class StoreHost implements Host {
         return void this.store.enqueue(address.owner, { kind: "awakeable", owner: address.owner, invocationId: address.invocationId, index: address.index, completion: effect.completion }, now);
       }
       case "awaitPromise": {
-        const existing = this.store.promise(effect.name);
+        const scope = this.sink.scopeOf(inv);
+        const existing = this.store.promise(scope, effect.name);
         if (existing) return existing;
-        return void this.store.addPromiseWaiter(effect.name, inv, effect.index);
+        return void this.store.addPromiseWaiter(scope, effect.name, inv, effect.index);
       }
       case "completePromise": {
-        if (this.store.promise(effect.name)) {
+        const scope = this.sink.scopeOf(inv);
+        if (this.store.promise(scope, effect.name)) {
           const failure = { name: "TerminalError", message: `Promise '${effect.name}' was already completed`, code: 409 };
           entry.completion = { failure };
           return entry.completion;
         }
-        this.store.setPromise(effect.name, effect.completion);
-        for (const waiter of this.store.takePromiseWaiters(effect.name)) {
+        this.store.setPromise(scope, effect.name, effect.completion);
+        for (const waiter of this.store.takePromiseWaiters(scope, effect.name)) {
           if (this.store.completeEntry(waiter.inv, waiter.idx, effect.completion)) touched.promises.push({ ...waiter, completion: effect.completion });
         }
         return undefined;
@@ -128,16 +132,16 @@ export class StoreHost implements Host {
     this.sink.sideEffectStarted(invocationId);
   }
 
-  readState(key: string): Uint8Array | null {
-    return this.store.readState(key);
+  readState(invocationId: string, key: string): Uint8Array | null {
+    return this.store.readState(this.sink.scopeOf(invocationId), key);
   }
 
-  stateKeys(): string[] {
-    return this.store.stateKeys();
+  stateKeys(invocationId: string): string[] {
+    return this.store.stateKeys(this.sink.scopeOf(invocationId));
   }
 
-  peekPromise(name: string): Completion | undefined {
-    return this.store.promise(name);
+  peekPromise(invocationId: string, name: string): Completion | undefined {
+    return this.store.promise(this.sink.scopeOf(invocationId), name);
   }
 
   runFailures(invocationId: string, index: number): RunFailures {

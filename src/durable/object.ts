@@ -1,12 +1,13 @@
 /**
- * The Resolute Durable Object: one per virtual-object key, per workflow id, and
- * per stateless-service shard. Its public methods are the RPC surface
+ * The Resolute Durable Object: one per virtual-object key, per workflow shard
+ * (many workflow ids) and per stateless-service shard. Its public methods are the RPC surface
  * (ObjectRpc); everything else is private. Owns storage, the alarm and
  * delivery to other objects.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Registry } from "../engine/registry.js";
-import type { TargetKinds } from "../engine/addressing.js";
+import { hostOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
+import { invocationOwner, parseOwnerName } from "../engine/ids.js";
 import { Outbox } from "./outbox.js";
 import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Runtime } from "./runtime.js";
@@ -27,6 +28,8 @@ export interface ResoluteEnv {
 export interface ObjectConfig {
   registry: Registry;
   kinds: TargetKinds;
+  /** See WorkerConfig.workflowShards. */
+  workflowShards: number;
 }
 
 export function createObjectClass(config: ObjectConfig) {
@@ -40,7 +43,8 @@ export function createObjectClass(config: ObjectConfig) {
       super(ctx, env);
       this.#store = new Store(ctx.storage);
       this.#clock = new AlarmClock(ctx.storage, this.#store);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
+      const hostName = (owner: string) => hostOf(owner, config.workflowShards);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
         now: () => this.#clock.now(),
         alarmBy: (at) => this.#clock.ensureBy(at),
@@ -58,7 +62,7 @@ export function createObjectClass(config: ObjectConfig) {
     }
 
     async invoke(request: InvokeRequest): Promise<InvocationResult> {
-      this.#outbox.setOwnName(request.owner);
+      this.#outbox.setOwner(request.owner);
       this.#runtime.checkExecuting();
       const { row, fresh } = this.#runtime.admit(request);
       if (!fresh && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
@@ -69,7 +73,7 @@ export function createObjectClass(config: ObjectConfig) {
     }
 
     async send(request: InvokeRequest): Promise<SendReceipt> {
-      this.#outbox.setOwnName(request.owner);
+      this.#outbox.setOwner(request.owner);
       this.#runtime.checkExecuting();
       const { row, fresh } = this.#runtime.admit(request);
       return this.#runtime.receipt(row, !fresh);
@@ -86,7 +90,7 @@ export function createObjectClass(config: ObjectConfig) {
     async deliver(deliveries: Delivery[]): Promise<void> {
       this.#runtime.checkExecuting();
       for (const delivery of deliveries) {
-        this.#outbox.setOwnName(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
+        this.#outbox.setOwner(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
         this.#apply(delivery);
       }
     }
@@ -140,8 +144,10 @@ export function createObjectClass(config: ObjectConfig) {
     }
 
     #onExpired(id: string): void {
-      // A workflow's instance ends with its run's retention: state and promises go too.
-      if (id.endsWith(".run") && id.startsWith("inv_1")) this.#store.clearWorkflowData();
+      // A workflow's instance ends with its run's retention: its state and promises go too.
+      if (!id.endsWith(`.${WORKFLOW_RUN_SUFFIX}`)) return;
+      const owner = parseOwnerName(invocationOwner(id) ?? "");
+      if (owner?.kind === "w") this.#store.clearWorkflowData(owner.key);
     }
 
     /** Admin and inspection (token-checked by the router before it calls). */

@@ -20,6 +20,8 @@ export class Outbox {
   constructor(
     private readonly store: Store,
     private readonly namespace: DurableObjectNamespace,
+    /** The name of the object that hosts an owner (workflow ids share shard objects). */
+    private readonly hostOf: (owner: string) => string,
     private readonly now: () => number,
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
@@ -69,15 +71,15 @@ export class Outbox {
   }
 
   #target(owner: string): Deliver {
-    const ownName = this.#ownName;
-    if (ownName !== undefined && owner === ownName) return this.deliverLocally;
-    const stub = this.namespace.get(this.namespace.idFromName(owner)) as unknown as { deliver: Deliver };
+    const host = this.hostOf(owner);
+    if (host === this.#ownName) return this.deliverLocally;
+    const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
     return (deliveries) => stub.deliver(deliveries);
   }
 
   #ownName: string | undefined;
-  /** Lets deliveries to this same object skip the RPC hop. */
-  setOwnName(name: string): void {
-    this.#ownName = name;
+  /** Learns this object's name from an owner it hosts: deliveries to itself then skip the RPC hop. */
+  setOwner(owner: string): void {
+    this.#ownName ??= this.hostOf(owner);
   }
 }

@@ -77,6 +77,11 @@ export class Runtime implements EffectSink {
     return this.hooks.now();
   }
 
+  scopeOf(id: string): string {
+    const row = this.#rows.get(id) ?? this.store.invocation(id);
+    return row?.key != null && this.kinds.kindOf(row.service) === "workflow" ? row.key : "";
+  }
+
   afterCommit(touched: Touched): void {
     if (touched.timerAt !== undefined) this.hooks.alarmBy(touched.timerAt);
     if (touched.outbox) this.deliverSoon();
@@ -91,7 +96,9 @@ export class Runtime implements EffectSink {
    */
   admit(req: InvokeRequest, subscriber?: Subscriber): { row: InvocationRow; fresh: boolean } {
     const spec = this.registry.handler(req.target.service, req.target.handler);
-    const exclusive = spec?.kind === "exclusive" || spec?.kind === "workflow";
+    // A workflow's run needs no lock: its fixed id makes it at most once per workflow id, and
+    // the workflow's other handlers are shared. (One lock would serialize a whole workflow shard.)
+    const exclusive = spec?.kind === "exclusive";
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;

@@ -2,7 +2,7 @@
  * SQLite schema of one Resolute Durable Object. Every table and its purpose in
  * one place. Bump SCHEMA_VERSION and add a migration step when it changes.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const TABLES = {
   meta: "meta",
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS journal (
   done INTEGER NOT NULL, value BLOB, failure TEXT, data TEXT, appended_at INTEGER NOT NULL,
   PRIMARY KEY (inv, idx)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (scope TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_by_time ON timers(at);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -68,7 +68,31 @@ CREATE TABLE IF NOT EXISTS outbox (
   attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS run_failures (inv TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS promises (name TEXT PRIMARY KEY, value BLOB, failure TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS promise_waiters (name TEXT NOT NULL, inv TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (name, inv, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS promises (scope TEXT NOT NULL, name TEXT NOT NULL, value BLOB, failure TEXT, PRIMARY KEY (scope, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS promise_waiters (
+  scope TEXT NOT NULL, name TEXT NOT NULL, inv TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (scope, name, inv, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS subscribers (inv TEXT NOT NULL, owner TEXT NOT NULL, sub_inv TEXT NOT NULL, sub_idx INTEGER NOT NULL, PRIMARY KEY (inv, owner, sub_inv, sub_idx)) WITHOUT ROWID;
 `;
+
+/** A v1 object held one object key or one workflow id: the id when it hosted a workflow's run, else "". */
+const V1_SCOPE = "COALESCE((SELECT key FROM invocations WHERE id LIKE '%.run' AND handler = 'run' LIMIT 1), '')";
+
+/**
+ * Steps from an older schema, by its version: `before` runs ahead of
+ * SCHEMA_SQL, `after` once the new tables exist; all in one transaction.
+ */
+export const MIGRATIONS: Record<string, { before: string; after: string }> = {
+  // v2 scopes state and promises by workflow id: a workflow shard hosts many workflow ids.
+  "1": {
+    before: `
+      ALTER TABLE state RENAME TO state_v1;
+      ALTER TABLE promises RENAME TO promises_v1;
+      ALTER TABLE promise_waiters RENAME TO promise_waiters_v1;`,
+    after: `
+      INSERT INTO state (scope, key, value) SELECT ${V1_SCOPE}, key, value FROM state_v1;
+      INSERT INTO promises (scope, name, value, failure) SELECT ${V1_SCOPE}, name, value, failure FROM promises_v1;
+      INSERT INTO promise_waiters (scope, name, inv, idx) SELECT ${V1_SCOPE}, name, inv, idx FROM promise_waiters_v1;
+      DROP TABLE state_v1; DROP TABLE promises_v1; DROP TABLE promise_waiters_v1;`,
+  },
+};

@@ -5,7 +5,7 @@
 import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 
 export type { InvocationRow };
@@ -21,10 +21,20 @@ export class Store {
     this.#sql = storage.sql;
     // A woken object already has its tables: one lookup instead of re-running every CREATE.
     const installed = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
-    if (!installed || this.meta("schema") !== String(SCHEMA_VERSION)) {
+    const version = installed ? this.meta("schema") : undefined;
+    if (version !== String(SCHEMA_VERSION)) this.#install(version);
+  }
+
+  /** Creates the tables, migrating from an older version's when there are some. */
+  #install(version: string | undefined): void {
+    const migration = version === undefined ? undefined : MIGRATIONS[version];
+    if (version !== undefined && !migration) throw new Error(`Resolute storage has schema version ${version}, which this build cannot read (it knows ${SCHEMA_VERSION})`);
+    this.transaction(() => {
+      if (migration) this.#sql.exec(migration.before);
       this.#sql.exec(SCHEMA_SQL);
+      if (migration) this.#sql.exec(migration.after);
       this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
-    }
+    });
   }
 
   transaction<T>(fn: () => T): T {
@@ -57,8 +67,12 @@ export class Store {
     return row ? toInvocation(row) : undefined;
   }
 
-  invocationsWithStatus(status: Status, limit = 1000): InvocationRow[] {
-    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY seq LIMIT ?", status, limit).toArray().map(toInvocation);
+  /** Invocations in `status`, oldest first; `key` keeps one workflow id's (a workflow shard hosts many). */
+  invocationsWithStatus(status: Status, limit = 1000, key?: string): InvocationRow[] {
+    const rows = key === undefined
+      ? this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY seq LIMIT ?", status, limit)
+      : this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? AND key = ? ORDER BY seq LIMIT ?", status, key, limit);
+    return rows.toArray().map(toInvocation);
   }
 
   /** The invocation holding this object's exclusive lock, if any. */
@@ -153,24 +167,27 @@ export class Store {
       .map((r) => ({ index: Number(r.idx), type: r.type as EntryType, data: (r.data as string | null) ?? null }));
   }
 
-  // ---- state ----
-  readState(key: string): Uint8Array | null {
-    return fromBlob(this.#sql.exec<{ value: ArrayBuffer }>("SELECT value FROM state WHERE key = ?", key).toArray()[0]?.value);
+  // ---- state (scope: "" in an object's own Durable Object, the workflow id in a workflow shard) ----
+  readState(scope: string, key: string): Uint8Array | null {
+    return fromBlob(this.#sql.exec<{ value: ArrayBuffer }>("SELECT value FROM state WHERE scope = ? AND key = ?", scope, key).toArray()[0]?.value);
   }
-  stateKeys(): string[] {
-    return this.#sql.exec<{ key: string }>("SELECT key FROM state ORDER BY key").toArray().map((r) => r.key);
+  stateKeys(scope: string): string[] {
+    return this.#sql.exec<{ key: string }>("SELECT key FROM state WHERE scope = ? ORDER BY key", scope).toArray().map((r) => r.key);
   }
-  allState(): { key: string; value: Uint8Array }[] {
-    return this.#sql.exec<Row>("SELECT key, value FROM state ORDER BY key").toArray().map((r) => ({ key: String(r.key), value: fromBlob(r.value)! }));
+  allState(scope: string): { key: string; value: Uint8Array }[] {
+    return this.#sql
+      .exec<Row>("SELECT key, value FROM state WHERE scope = ? ORDER BY key", scope)
+      .toArray()
+      .map((r) => ({ key: String(r.key), value: fromBlob(r.value)! }));
   }
-  setState(key: string, value: Uint8Array): void {
-    this.#sql.exec("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", key, toBlob(value));
+  setState(scope: string, key: string, value: Uint8Array): void {
+    this.#sql.exec("INSERT OR REPLACE INTO state (scope, key, value) VALUES (?, ?, ?)", scope, key, toBlob(value));
   }
-  clearState(key: string): void {
-    this.#sql.exec("DELETE FROM state WHERE key = ?", key);
+  clearState(scope: string, key: string): void {
+    this.#sql.exec("DELETE FROM state WHERE scope = ? AND key = ?", scope, key);
   }
-  clearAllState(): void {
-    this.#sql.exec("DELETE FROM state");
+  clearAllState(scope: string): void {
+    this.#sql.exec("DELETE FROM state WHERE scope = ?", scope);
   }
 
   // ---- timers ----
@@ -220,25 +237,26 @@ export class Store {
     );
   }
 
-  // ---- durable promises (workflows) ----
-  promise(name: string): Completion | undefined {
-    const row = this.#sql.exec<Row>("SELECT value, failure FROM promises WHERE name = ?", name).toArray()[0];
+  // ---- durable promises (workflows; scope: the workflow id) ----
+  promise(scope: string, name: string): Completion | undefined {
+    const row = this.#sql.exec<Row>("SELECT value, failure FROM promises WHERE scope = ? AND name = ?", scope, name).toArray()[0];
     return row ? completionFromColumns(row.value, row.failure) : undefined;
   }
-  setPromise(name: string, completion: Completion): void {
+  setPromise(scope: string, name: string, completion: Completion): void {
     const { value, failure } = completionColumns(completion);
-    this.#sql.exec("INSERT INTO promises (name, value, failure) VALUES (?, ?, ?)", name, value, failure);
+    this.#sql.exec("INSERT INTO promises (scope, name, value, failure) VALUES (?, ?, ?, ?)", scope, name, value, failure);
   }
-  addPromiseWaiter(name: string, inv: string, idx: number): void {
-    this.#sql.exec("INSERT OR IGNORE INTO promise_waiters (name, inv, idx) VALUES (?, ?, ?)", name, inv, idx);
+  addPromiseWaiter(scope: string, name: string, inv: string, idx: number): void {
+    this.#sql.exec("INSERT OR IGNORE INTO promise_waiters (scope, name, inv, idx) VALUES (?, ?, ?, ?)", scope, name, inv, idx);
   }
-  takePromiseWaiters(name: string): { inv: string; idx: number }[] {
-    const rows = this.#sql.exec<{ inv: string; idx: number }>("SELECT inv, idx FROM promise_waiters WHERE name = ?", name).toArray();
-    this.#sql.exec("DELETE FROM promise_waiters WHERE name = ?", name);
-    return rows;
+  takePromiseWaiters(scope: string, name: string): { inv: string; idx: number }[] {
+    return this.#sql
+      .exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name)
+      .toArray();
   }
-  clearWorkflowData(): void {
-    this.#sql.exec("DELETE FROM promises; DELETE FROM promise_waiters; DELETE FROM state");
+  /** A workflow id's instance data, removed when its run's retention ends. */
+  clearWorkflowData(scope: string): void {
+    for (const table of ["promises", "promise_waiters", "state"]) this.#sql.exec(`DELETE FROM ${table} WHERE scope = ?`, scope);
   }
 
   // ---- subscribers (callers waiting for a result) ----

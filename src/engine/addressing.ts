@@ -2,7 +2,7 @@
  * Where an invocation of a target lives: the owner (Durable Object name) and,
  * for a workflow's `run`, the fixed id suffix that makes it at-most-once. Pure.
  */
-import { derivedSuffix, hash53, makeInvocationId, ownerName } from "./ids.js";
+import { derivedSuffix, hash53, makeInvocationId, ownerName, parseOwnerName } from "./ids.js";
 import type { Target } from "./types.js";
 
 /** What the addressing needs to know about services. */
@@ -41,4 +41,21 @@ export function idempotentInvocationId(kinds: TargetKinds, target: Target, idemp
   const scope = idempotencyScope(target, idempotencyKey);
   const { owner, fixedSuffix } = addressOf(kinds, target, scope);
   return { owner, invocationId: makeInvocationId(owner, fixedSuffix ?? derivedSuffix(scope, 0)) };
+}
+
+/**
+ * The name of the Durable Object that hosts `owner`. Workflow ids share
+ * `workflowShards` objects per workflow (picked by a hash of the id): one
+ * object per workflow would pay a first touch (a new SQLite database, ~5 ms
+ * locally) for every workflow, and one workerd runs out of SQLite memory after
+ * a few thousand objects. Object keys and service shards are hosted by the
+ * object of their own name; 0 workflow shards means one object per workflow id.
+ * Changing the shard count moves workflow ids: set it before the first deploy.
+ */
+export const DEFAULT_WORKFLOW_SHARDS = 64;
+
+export function hostOf(owner: string, workflowShards: number): string {
+  if (workflowShards === 0 || !owner.startsWith("w:")) return owner;
+  const { service, key } = parseOwnerName(owner)!;
+  return `wf-shard:${service}:${hash53(key) % workflowShards}`;
 }

@@ -89,13 +89,13 @@ export class ContextImpl implements WorkflowContext {
   // ---- state ----
 
   get<T>(name: string, serde?: Serde<T>): Promise<T | null> {
-    return this.#core.captured("getState", name, () => this.#core.control.host.readState(name), (bytes) =>
+    return this.#core.captured("getState", name, () => this.#core.control.host.readState(this.#core.id, name), (bytes) =>
       bytes === null ? null : decodeWith(serde)(bytes),
     );
   }
 
   stateKeys(): Promise<string[]> {
-    return this.#core.captured("getStateKeys", "", () => encode(serdes.json, this.#core.control.host.stateKeys()), decodeWith<string[]>(serdes.json));
+    return this.#core.captured("getStateKeys", "", () => encode(serdes.json, this.#core.control.host.stateKeys(this.#core.id)), decodeWith<string[]>(serdes.json));
   }
 
   set<T>(name: string, value: T, serde?: Serde<T>): void {
@@ -265,7 +265,7 @@ export class ContextImpl implements WorkflowContext {
         core.captured(
           "peekPromise",
           name,
-          () => encoder.encode(JSON.stringify(peekRecord(core.control.host.peekPromise(name)))),
+          () => encoder.encode(JSON.stringify(peekRecord(core.control.host.peekPromise(core.id, name)))),
           (bytes) => unpeek<T>(bytes, serde),
         ),
       resolve: (value?: T) => complete({ value: encode(serde, value as T) }),

@@ -186,15 +186,15 @@ export class MemoryHost implements Host {
     return this.outbox.splice(0, this.outbox.length);
   }
 
-  readState(key: string): Uint8Array | null {
+  readState(_invocationId: string, key: string): Uint8Array | null {
     return this.state.get(key)?.slice() ?? null;
   }
 
-  stateKeys(): string[] {
+  stateKeys(_invocationId: string): string[] {
     return [...this.state.keys()].sort();
   }
 
-  peekPromise(name: string): Completion | undefined {
+  peekPromise(_invocationId: string, name: string): Completion | undefined {
     const completion = this.promises.get(name);
     return completion && structuredClone(completion);
   }

@@ -92,9 +92,11 @@ export interface Host {
    * completion when it is already known (a durable promise already resolved).
    */
   record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined;
-  readState(key: string): Uint8Array | null;
-  stateKeys(): string[];
-  peekPromise(name: string): Completion | undefined;
+  /** State of the object key or workflow id `invocationId` runs for. */
+  readState(invocationId: string, key: string): Uint8Array | null;
+  stateKeys(invocationId: string): string[];
+  /** A durable promise of the workflow id `invocationId` runs for. */
+  peekPromise(invocationId: string, name: string): Completion | undefined;
   /** How often the `run` at `index` already failed, and when first (for run retry policies). */
   runFailures(invocationId: string, index: number): RunFailures;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;

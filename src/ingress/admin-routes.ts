@@ -5,6 +5,7 @@
  */
 import type { Registry } from "../engine/registry.js";
 import { invocationOwner, ownerName } from "../engine/ids.js";
+import { hostOf } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 
@@ -35,8 +36,8 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
   return undefined;
 }
 
-export function createAdmin(registry: Registry) {
-  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as AdminStub;
+export function createAdmin(registry: Registry, workflowShards: number) {
+  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, workflowShards))) as unknown as AdminStub;
 
   const ownerOfTarget = (service: string, key: string): string | undefined => {
     const kind = registry.service(service)?.kind;
@@ -75,10 +76,12 @@ export function createAdmin(registry: Registry) {
         const owner = ownerOfTarget(parts[1]!, parts[2]!);
         if (!owner) return error(404, `service '${parts[1]}' not found`);
         const stub = stubFor(env, owner);
-        if (parts[3] === "state") return json(200, { state: await stub.admin({ view: "state" }) });
+        // A workflow id shares its object with other ids: its state is scoped by the id, its invocations filtered.
+        const workflowId = registry.service(parts[1]!)?.kind === "workflow" ? parts[2]! : undefined;
+        if (parts[3] === "state") return json(200, { state: await stub.admin({ view: "state", scope: workflowId ?? "" }) });
         if (parts[3] === "invocations") {
           const status = url.searchParams.get("status") ?? undefined;
-          return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}) }) });
+          return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
         }
       }
       return error(404, `no admin route ${method} ${url.pathname}`);

@@ -10,7 +10,7 @@
 import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
-import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { hostOf, WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
@@ -23,6 +23,8 @@ export interface IngressOptions {
   registry: Registry;
   /** How many executor objects stateless services are spread over. */
   serviceShards: number;
+  /** See WorkerConfig.workflowShards. */
+  workflowShards: number;
   /** Largest request body accepted (413 above). */
   maxBodyBytes: number;
 }
@@ -137,14 +139,14 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
   };
-  const stub = stubFor(ctx.env, owner);
+  const stub = stubFor(ctx, owner);
   return target.send ? receiptResponse(await stub.send(req)) : resultResponse(await stub.invoke(req));
 }
 
 async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {
   const address = lookupAddress(ctx.kinds, target);
   if (!address) throw invocationNotFound();
-  const stub = stubFor(ctx.env, address.owner);
+  const stub = stubFor(ctx, address.owner);
   const wait = target.type === "attach" || target.type === "workflowAttach";
   const found = wait ? await stub.attach(address.owner, address.invocationId) : await stub.output(address.owner, address.invocationId);
   return lookupResponse(found, address.invocationId);
@@ -170,7 +172,7 @@ async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable):
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
   const { owner, invocationId, index } = address;
-  await stubFor(ctx.env, owner).deliver([{ kind: "awakeable", owner, invocationId, index, completion }]);
+  await stubFor(ctx, owner).deliver([{ kind: "awakeable", owner, invocationId, index, completion }]);
   return new Response(null, { status: 202 });
 }
 
@@ -180,6 +182,7 @@ function rejection(body: Uint8Array) {
   return { name: "TerminalError", message: reason || "awakeable rejected", code: 500 };
 }
 
-function stubFor(env: IngressEnv, owner: string): ObjectRpc {
-  return env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as ObjectRpc;
+function stubFor(ctx: Ctx, owner: string): ObjectRpc {
+  const namespace = ctx.env.RESOLUTE;
+  return namespace.get(namespace.idFromName(hostOf(owner, ctx.options.workflowShards))) as unknown as ObjectRpc;
 }

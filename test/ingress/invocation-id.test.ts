@@ -5,6 +5,7 @@ import { Attempt } from "../../src/engine/invocation.js";
 import { Registry } from "../../src/engine/registry.js";
 import type { Effect, Host, Target } from "../../src/engine/types.js";
 import { invocationIdFor, newRandomSuffix, targetKinds } from "../../src/ingress/invocation-id.js";
+import { hostOf } from "../../src/engine/addressing.js";
 import { counter, greeter, signup } from "./fixtures.js";
 
 const SHARDS = 8;
@@ -103,5 +104,22 @@ describe("ingress and handlers agree on idempotent ids", () => {
   it("for a service and for an object key", async () => {
     expect(await engineSendId(greet, "k1")).toBe(invocationIdFor(kinds, greet, "k1").invocationId);
     expect(await engineSendId(add, "k1")).toBe(invocationIdFor(kinds, add, "k1").invocationId);
+  });
+});
+
+describe("hostOf", () => {
+  it("hosts object keys and service shards in the object of their own name", () => {
+    expect(hostOf(ownerName("o", "counter", "w:x"), 64)).toBe("o:counter:w:x");
+    expect(hostOf(ownerName("s", "greeter", "3"), 64)).toBe("s:greeter:3");
+  });
+
+  it("spreads workflow ids over the shard objects, the same id always to the same one", () => {
+    const hosts = Array.from({ length: 400 }, (_, i) => hostOf(ownerName("w", "signup", `user-${i}`), 8));
+    expect(new Set(hosts)).toEqual(new Set(Array.from({ length: 8 }, (_, n) => `wf-shard:signup:${n}`)));
+    expect(hostOf(ownerName("w", "signup", "user-7"), 8)).toBe(hosts[7]);
+  });
+
+  it("hosts each workflow id in its own object with 0 shards", () => {
+    expect(hostOf(ownerName("w", "signup", "u1"), 0)).toBe("w:signup:u1");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Delivery, InvokeRequest, ObjectRpc, OutputLookup } from "../../src/durable/protocol.js";
+import { hostOf } from "../../src/engine/addressing.js";
 import { makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import { createIngress, createIngressRouter, type IngressEnv } from "../../src/ingress/router.js";
 import { registry } from "./fixtures.js";
@@ -36,7 +37,7 @@ function fakeEnv(behaviour: Partial<ObjectRpc> = {}) {
   return { env: { RESOLUTE: namespace as unknown as DurableObjectNamespace } satisfies IngressEnv, calls };
 }
 
-const ingress = createIngress({ registry: registry(), serviceShards: 4, maxBodyBytes: MAX_BODY });
+const ingress = createIngress({ registry: registry(), serviceShards: 4, workflowShards: 8, maxBodyBytes: MAX_BODY });
 
 function request(path: string, init?: RequestInit & { duplex?: "half" }): Request {
   return new Request(`${BASE}${path}`, init);
@@ -166,11 +167,12 @@ describe("send", () => {
     expect(calls).toHaveLength(0);
   });
 
-  it("sends a workflow run to its fixed id", async () => {
+  it("sends a workflow run to its fixed id, in the workflow's shard object", async () => {
     const { env, calls } = fakeEnv();
     await ingress(request("/signup/u1/run/send", { method: "POST", body: '"a@b"' }), env);
     const owner = ownerName("w", "signup", "u1");
-    expect(calls[0]).toMatchObject({ owner, method: "send" });
+    expect(calls[0]).toMatchObject({ owner: hostOf(owner, 8), method: "send" });
+    expect(hostOf(owner, 8)).toMatch(/^wf-shard:signup:[0-7]$/);
     expect((calls[0]!.args[0] as InvokeRequest).invocationId).toBe(makeInvocationId(owner, "run"));
   });
 });
@@ -211,7 +213,7 @@ describe("attach and output", () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request("/restate/workflow/signup/u1/output"), env);
     const owner = ownerName("w", "signup", "u1");
-    expect(calls[0]).toEqual({ owner, method: "output", args: [owner, makeInvocationId(owner, "run")] });
+    expect(calls[0]).toEqual({ owner: hostOf(owner, 8), method: "output", args: [owner, makeInvocationId(owner, "run")] });
     expect(res.headers.get("x-restate-id")).toBe(makeInvocationId(owner, "run"));
   });
 
@@ -266,7 +268,7 @@ describe("routing", () => {
   });
 
   it("leaves /restate/admin to someone else", async () => {
-    const router = createIngressRouter({ registry: registry(), serviceShards: 4, maxBodyBytes: MAX_BODY });
+    const router = createIngressRouter({ registry: registry(), serviceShards: 4, workflowShards: 8, maxBodyBytes: MAX_BODY });
     const { env, calls } = fakeEnv();
     expect(await router.fetch(request("/restate/admin/invocations"), env)).toBeUndefined();
     expect(await router.fetch(request("/restate/admin"), env)).toBeUndefined();

@@ -3,6 +3,8 @@
  * moves one object's clock forward and fires what became due (the object
  * refuses unless RESOLUTE_TEST_HOOKS=1). Runs inside workerd.
  */
+import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
+
 type Fetch = (request: Request, env: any, ctx: ExecutionContext) => Promise<Response | undefined> | Response | undefined;
 
 export function withTestRoutes(...handlers: Fetch[]) {
@@ -10,7 +12,8 @@ export function withTestRoutes(...handlers: Fetch[]) {
     const url = new URL(request.url);
     if (url.pathname === "/__test/advance") {
       const owner = url.searchParams.get("owner")!;
-      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(owner)) as unknown as { advanceClock(ms: number): Promise<number> };
+      // The fixtures use the default workflow shard count.
+      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, DEFAULT_WORKFLOW_SHARDS))) as unknown as { advanceClock(ms: number): Promise<number> };
       return Response.json({ now: await stub.advanceClock(Number(url.searchParams.get("ms"))) });
     }
     for (const handle of handlers) {

@@ -4,6 +4,8 @@
 import { describe, expect, test } from "vitest";
 import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
+import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
+import { ownerName } from "../../src/engine/ids.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const HOUR = 3_600_000;
@@ -84,6 +86,38 @@ describe("run executes at most once per workflow id", () => {
     expect((await rt.get("/restate/workflow/approval/ret/output")).status).toBe(404);
     expect((await rt.post("/approval/ret/stage")).body).toBeNull(); // state went with it
     expect((await rt.post("/approval/ret/peek")).body).toBeNull(); // and the promises
+  });
+});
+
+describe("workflow ids sharing a shard object", () => {
+  /** Two approval ids that the default shard count puts in the same Durable Object. */
+  function sameShardIds(): [string, string] {
+    const shardOf = (id: string) => hostOf(ownerName("w", "approval", id), DEFAULT_WORKFLOW_SHARDS);
+    const first = "mate-0";
+    for (let i = 1; ; i++) if (shardOf(`mate-${i}`) === shardOf(first)) return [first, `mate-${i}`];
+  }
+
+  test("keep their own state and promises, run side by side, and expire one by one", async () => {
+    const [a, b] = sameShardIds();
+    await rt.post(`/approval/${a}/run/send`, { title: "A" });
+    await rt.post(`/approval/${b}/run/send`, { title: "B" });
+    // Both runs reach their await: one waiting run does not hold up the other.
+    await eventually(async () => (await rt.post(`/approval/${a}/stage`)).body === "waiting" && (await rt.post(`/approval/${b}/stage`)).body === "waiting");
+
+    await rt.post(`/approval/${a}/decide`, "yes");
+    expect(await rt.get(`/restate/workflow/approval/${a}/attach`)).toMatchObject({ status: 200, body: "A: yes" });
+    expect((await rt.post(`/approval/${a}/stage`)).body).toBe("decided");
+    expect((await rt.post(`/approval/${b}/stage`)).body).toBe("waiting");
+    expect((await rt.post(`/approval/${b}/peek`)).body).toBeNull();
+    expect((await admin(rt, `objects/approval/${b}/state`)).body.state.map((s: { key: string; value_utf8: string }) => [s.key, s.value_utf8])).toEqual([["stage", '"waiting"']]);
+
+    await advance(ownerName("w", "approval", a), 25 * HOUR);
+    expect((await rt.get(`/restate/workflow/approval/${a}/output`)).status).toBe(404);
+    expect((await rt.post(`/approval/${a}/stage`)).body).toBeNull();
+    expect((await rt.post(`/approval/${b}/stage`)).body).toBe("waiting"); // b's instance is still there
+
+    await rt.post(`/approval/${b}/decide`, "no");
+    expect(await rt.get(`/restate/workflow/approval/${b}/attach`)).toMatchObject({ status: 200, body: "B: no" });
   });
 });
 
