@@ -1,7 +1,9 @@
 /**
  * CPU profile of the Worker + Durable Objects under a W3 load, through workerd's
  * inspector (Chrome DevTools protocol). Prints the functions with the most self
- * time. Usage: npm run profile -- [--path /counter/hot/add] [--requests 4000]
+ * time. Usage: npm run profile -- [--path /counter/hot/add] [--requests 4000] [--clients 64]
+ * In the path, {i} is the request number modulo 1,000 (1,000 keys) and {n} the request
+ * number (a new id each time, e.g. --path /threeSteps/w{n}/run).
  */
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
@@ -13,6 +15,7 @@ import { mkdirSync } from "node:fs";
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const path = arg("--path", "/counter/hot/add");
 const requests = Number(arg("--requests", "4000"));
+const clients = Number(arg("--clients", "64"));
 const INSPECTOR_PORT = 9329;
 
 mkdirSync(".wrangler/profile", { recursive: true });
@@ -23,10 +26,12 @@ const mf = new Miniflare({
 });
 const url = await mf.ready;
 const pool = new Pool(url.origin, { connections: 64 });
+let phase = 0;
 const load = async (n: number) => {
   let next = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < n) { next++; const r = await pool.request({ method: "POST", path: path.replace("{i}", String(next % 1000)), body: "1", headers: { "content-type": "application/json" } }); await r.body.text(); }
+  phase++;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < n) { next++; const r = await pool.request({ method: "POST", path: path.replace("{i}", String(next % 1000)).replace("{n}", `${phase}-${next}`), body: "1", headers: { "content-type": "application/json" } }); await r.body.text(); }
   }));
 };
 await load(500);
