@@ -152,14 +152,36 @@ export async function startWithProbe(entry: string, bindings: Record<string, str
 }
 
 export function useRuntimeWithProbe(entry: string, use: (rt: TestRuntime, probe: Probe) => void, bindings: Record<string, string> = {}): void {
-  let started: { rt: TestRuntime; probe: Probe } | undefined;
+  useRuntimeWith(entry, "PROBE_URL", () => Probe.start(), use, bindings);
+}
+
+/** A server in Node that the Worker calls (the probe, a fake mailer): its URL is bound for the Worker. */
+export interface Sidecar {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `startSidecar` and the runtime (the sidecar's URL bound as `binding`)
+ * before the file's or block's tests and stops both after; `use` receives them.
+ */
+export function useRuntimeWith<S extends Sidecar>(
+  entry: string,
+  binding: string,
+  startSidecar: () => Promise<S>,
+  use: (rt: TestRuntime, sidecar: S) => void,
+  bindings: Record<string, string> = {},
+): void {
+  let rt: TestRuntime | undefined;
+  let sidecar: S | undefined;
   beforeAll(async () => {
-    started = await startWithProbe(entry, bindings);
-    use(started.rt, started.probe);
+    sidecar = await startSidecar();
+    rt = await TestRuntime.start({ entry, bindings: { [binding]: sidecar.url, ...bindings } });
+    use(rt, sidecar);
   });
   afterAll(async () => {
-    await started?.rt.dispose();
-    await started?.probe.stop();
+    await rt?.dispose();
+    await sidecar?.stop();
   });
 }
 

@@ -3,22 +3,15 @@
  * through a mail recorder served from Node (fixtures/mail-recorder.ts), the
  * test plays each approver, and reads `progress()` while the workflow waits.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TestRuntime } from "../support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
 import { MailRecorder } from "./fixtures/mail-recorder.js";
 import type { Progress } from "../../examples/approval/approval.js";
 
 describe("examples: approval", () => {
   let rt: TestRuntime;
   let mailer: MailRecorder;
-  beforeAll(async () => {
-    mailer = await MailRecorder.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples4-worker.ts", bindings: { MAILER_URL: mailer.url } });
-  });
-  afterAll(async () => {
-    await rt?.dispose();
-    await mailer?.stop();
-  });
+  useRuntimeWith("test/worker/fixtures/examples4-worker.ts", "MAILER_URL", () => MailRecorder.start(), (r, s) => ((rt = r), (mailer = s)));
 
   const progress = async (id: string): Promise<Progress | null> => (await rt.post(`/approval/${id}/progress`)).body ?? null;
   const decide = (id: string, approver: string, approve: boolean, comment?: string) =>

@@ -4,8 +4,8 @@
  * passes the delivery delay; the kitchen answers through the awakeable over
  * HTTP (the test plays the cook); the payment runs once throughout.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TestRuntime } from "../support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 
 const HOUR = 3_600_000;
@@ -13,14 +13,7 @@ const HOUR = 3_600_000;
 describe("examples: food ordering", () => {
   let rt: TestRuntime;
   let probe: Probe;
-  beforeAll(async () => {
-    probe = await Probe.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples3-worker.ts", bindings: { PROBE_URL: probe.url } });
-  });
-  afterAll(async () => {
-    await rt?.dispose();
-    await probe?.stop();
-  });
+  useRuntimeWith("test/worker/fixtures/examples3-worker.ts", "PROBE_URL", () => Probe.start(), (r, s) => ((rt = r), (probe = s)));
 
   const place = (id: string, items: string[], deliveryDelayMs: number) => rt.post(`/order/${id}/place`, { items, deliveryDelayMs });
   const status = async (id: string) => (await rt.post(`/order/${id}/status`)).body;

@@ -4,8 +4,8 @@
  * the user clicking the link from that mail, and the 24-hour expiry runs on
  * the workflow object's virtual clock.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TestRuntime } from "../support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
 import { MailRecorder } from "./fixtures/mail-recorder.js";
 import { createRand } from "../../src/engine/rand.js";
 import { makeInvocationId } from "../../src/engine/ids.js";
@@ -16,14 +16,7 @@ const HOUR = 3_600_000;
 describe("examples: signup", () => {
   let rt: TestRuntime;
   let mailer: MailRecorder;
-  beforeAll(async () => {
-    mailer = await MailRecorder.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples4-worker.ts", bindings: { MAILER_URL: mailer.url } });
-  });
-  afterAll(async () => {
-    await rt?.dispose();
-    await mailer?.stop();
-  });
+  useRuntimeWith("test/worker/fixtures/examples4-worker.ts", "MAILER_URL", () => MailRecorder.start(), (r, s) => ((rt = r), (mailer = s)));
 
   const start = (id: string, email: string) => rt.post(`/signup/${id}/run/send`, { email, name: "Ada" });
   const status = async (id: string) => (await rt.post(`/signup/${id}/status`)).body;

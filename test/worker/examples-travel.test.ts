@@ -4,21 +4,14 @@
  * of the bookings and of the compensations. The probe counts each step and
  * records their order; a gate holds a step while the runtime is killed.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { describe, expect, it } from "vitest";
+import { TestRuntime, useRuntimeWith } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 
 describe("examples: travel saga", () => {
   let rt: TestRuntime;
   let probe: Probe;
-  beforeAll(async () => {
-    probe = await Probe.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples3-worker.ts", bindings: { PROBE_URL: probe.url } });
-  });
-  afterAll(async () => {
-    await rt?.dispose();
-    await probe?.stop();
-  });
+  useRuntimeWith("test/worker/fixtures/examples3-worker.ts", "PROBE_URL", () => Probe.start(), (r, s) => ((rt = r), (probe = s)));
 
   const booking = async (kind: "flights" | "cars", tripId: string) => (await rt.post(`/${kind}/${tripId}/get`)).body;
   /** The steps of one trip, in the order they first ran. */
