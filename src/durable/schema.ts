@@ -1,6 +1,12 @@
 /**
  * SQLite schema of one Resolute Durable Object. Every table and its purpose in
  * one place. Bump SCHEMA_VERSION and add a migration step when it changes.
+ *
+ * Write cost matters: each request commits every b-tree page it touched (one
+ * WAL frame each). So `invocations.seq` is a plain INTEGER PRIMARY KEY (no
+ * AUTOINCREMENT, which rewrites sqlite_sequence on every insert) and the
+ * journal is keyed by that seq rather than the 60-byte invocation id: an
+ * invocation's entries go to the end of the b-tree, not to a random page.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -31,7 +37,7 @@ export type Status = (typeof STATUS)[keyof typeof STATUS];
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invocations (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY, -- max + 1: a seq is reused only after its invocation and journal are deleted
   id TEXT NOT NULL UNIQUE,
   service TEXT NOT NULL,
   handler TEXT NOT NULL,
@@ -56,9 +62,9 @@ CREATE TABLE IF NOT EXISTS invocations (
 CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations(status, seq);
 CREATE INDEX IF NOT EXISTS invocations_by_expiry ON invocations(expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS journal (
-  inv TEXT NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
+  inv_seq INTEGER NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
   done INTEGER NOT NULL, value BLOB, failure TEXT, data TEXT, appended_at INTEGER NOT NULL,
-  PRIMARY KEY (inv, idx)
+  PRIMARY KEY (inv_seq, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
