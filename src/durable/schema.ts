@@ -8,6 +8,11 @@
  * journal is keyed by that seq rather than the 60-byte invocation id: an
  * invocation's entries go to the end of the b-tree, not to a random page.
  */
+/**
+ * Version 1 was redefined before any release (journal keyed by `inv_seq`, no
+ * AUTOINCREMENT on invocations): objects created by older builds must be
+ * dropped, or converted by the next migration.
+ */
 export const SCHEMA_VERSION = 1;
 
 export const TABLES = {
