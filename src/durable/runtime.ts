@@ -54,6 +54,11 @@ export class Runtime implements EffectSink {
     this.#host = new StoreHost(store, this);
   }
 
+  /** What storage says holds the exclusive lock (read when the instance wakes). */
+  lockHeldBy(id: string | null): void {
+    this.#lock = id;
+  }
+
   /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
   get executing(): boolean {
     for (const attempt of this.live.values()) if (!attempt.waiting) return true;

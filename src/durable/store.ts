@@ -10,6 +10,19 @@ import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 
 export type { InvocationRow };
 
+/** Meta key of the test clock's offset (ms). */
+export const CLOCK_OFFSET_KEY = "clock_offset";
+
+export interface WakeFacts {
+  clockOffset: number;
+  /** Outbox rows are waiting: deliver them. */
+  undelivered: boolean;
+  /** Invocations are stored as running: replay them. */
+  running: boolean;
+  /** The exclusive invocation holding the lock, if any. */
+  lockHolder: string | null;
+}
+
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
@@ -199,9 +212,6 @@ export class Store {
       .map((r) => ({ seq: Number(r.seq), owner: String(r.owner), delivery: decodeJson<Delivery>(String(r.payload)), attempts: Number(r.attempts) }));
   }
   /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
-  hasOutbox(): boolean {
-    return this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
-  }
   outboxDueNow(now: number): void {
     this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
   }
@@ -269,8 +279,26 @@ export class Store {
     return row?.t ?? undefined;
   }
 
-  hasRunning(): boolean {
-    return this.#sql.exec("SELECT 1 FROM invocations WHERE status = 'running' LIMIT 1").toArray().length > 0;
+  /**
+   * What a freshly started instance needs to know, in one statement: after an
+   * eviction every statement is prepared anew and every page read from disk,
+   * and a workload spread over many keys wakes objects all the time.
+   */
+  wakeFacts(): WakeFacts {
+    const row = this.#sql
+      .exec<Row>(
+        `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
+           EXISTS (SELECT 1 FROM outbox) AS outbox,
+           EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
+           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
+      )
+      .one();
+    return {
+      clockOffset: Number(row.clock_offset ?? 0),
+      undelivered: row.outbox === 1,
+      running: row.running === 1,
+      lockHolder: (row.lock_holder as string | null) ?? null,
+    };
   }
 }
 
