@@ -10,7 +10,7 @@ import { build } from "esbuild";
 import { Pool } from "undici";
 // @ts-expect-error ws ships no types; this script only needs its basic client.
 import WebSocket from "ws";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const path = arg("--path", "/counter/hot/add");
@@ -53,6 +53,7 @@ ws.close();
 await pool.close();
 await mf.dispose();
 
+writeFileSync(".wrangler/profile/last.cpuprofile", JSON.stringify(profile));
 const self = new Map<string, number>();
 const dt = profile.timeDeltas as number[];
 const byId = new Map<number, any>(profile.nodes.map((n: any) => [n.id, n]));

@@ -8,6 +8,7 @@ import { Registry } from "./engine/registry.js";
 import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
 import { createIngress } from "./ingress/router.js";
 import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
+import { splitUrl } from "./ingress/request.js";
 
 export interface WorkerConfig {
   services: readonly Definition[];
@@ -44,7 +45,7 @@ export function createWorker(config: WorkerConfig) {
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
-      if (pathOf(request.url).startsWith(ADMIN_PREFIX)) return admin(request, env);
+      if (splitUrl(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
       return ingress(request, env);
     },
     ResoluteObject,
@@ -53,9 +54,3 @@ export function createWorker(config: WorkerConfig) {
 
 export type { ResoluteEnv };
 export { DEFAULT_WORKFLOW_SHARDS };
-
-/** The path of an absolute URL without parsing it all (the router parses it once anyway). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  return start < 0 ? "/" : url.slice(start);
-}

@@ -8,13 +8,12 @@
  * attempt's first I/O leaves the object (the output gate holds that I/O).
  * Also the object's clock: real time plus a test-only offset.
  */
-import type { Store } from "./store.js";
+import { CLOCK_OFFSET_KEY, type Store } from "./store.js";
 
 /** How soon after a crash an executing attempt is replayed. */
 export const RECOVERY_MS = 1_000;
 /** How soon an undelivered outbox row is retried if the process died before delivering it. */
 export const REDELIVERY_MS = 1_000;
-const CLOCK_OFFSET_KEY = "clock_offset";
 
 export class AlarmClock {
   #offset: number;
@@ -27,8 +26,9 @@ export class AlarmClock {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly store: Store,
+    clockOffset: number,
   ) {
-    this.#offset = Number(store.meta(CLOCK_OFFSET_KEY) ?? 0);
+    this.#offset = clockOffset;
   }
 
   now(): number {
@@ -57,6 +57,9 @@ export class AlarmClock {
 
   /** New work is due at `at` (timer, retry, delayed start, delivery, expiry). */
   ensureBy(at: number): void {
+    // The alarm is never later than stored due work: when it is set by `at` already, nothing
+    // changes, and the earliest-due query (a woken object's first finish) can wait for the alarm.
+    if (this.#due === undefined && this.#alarmAt !== null && this.#alarmAt + this.#offset <= at) return;
     this.#due = Math.min(this.#knownDue() ?? Infinity, at);
     this.#apply();
   }

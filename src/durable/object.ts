@@ -42,7 +42,8 @@ export function createObjectClass(config: ObjectConfig) {
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
       this.#store = new Store(ctx.storage);
-      this.#clock = new AlarmClock(ctx.storage, this.#store);
+      const woke = this.#store.wakeFacts();
+      this.#clock = new AlarmClock(ctx.storage, this.#store, woke.clockOffset);
       const hostName = (owner: string) => hostOf(owner, config.workflowShards);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
@@ -51,13 +52,13 @@ export function createObjectClass(config: ObjectConfig) {
         recovery: (executing) => this.#clock.recovery(executing),
         flushOutbox: () => void this.#outbox.flush(),
       }, [env]);
+      this.#runtime.lockHeldBy(woke.lockHolder);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       void ctx.blockConcurrencyWhile(async () => {
         await this.#clock.load();
-        const undelivered = this.#store.hasOutbox();
-        if (undelivered) this.#store.outboxDueNow(this.#clock.now());
-        if (undelivered || this.#store.hasRunning()) this.#clock.wakeNow();
+        if (woke.undelivered) this.#store.outboxDueNow(this.#clock.now());
+        if (woke.undelivered || woke.running) this.#clock.wakeNow();
       });
     }
 

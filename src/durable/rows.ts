@@ -60,9 +60,9 @@ export function toInvocation(r: Row): InvocationRow {
 }
 
 /** The row `insertInvocation` just wrote, without reading it back. */
-export function newRow(req: InvokeRequest, exclusive: boolean, status: InvocationRow["status"], nextAt: number | null, now: number): InvocationRow {
+export function newRow(seq: number, req: InvokeRequest, exclusive: boolean, status: InvocationRow["status"], nextAt: number | null, now: number): InvocationRow {
   return {
-    seq: 0,
+    seq,
     id: req.invocationId,
     service: req.target.service,
     handler: req.target.handler,

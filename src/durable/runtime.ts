@@ -54,6 +54,11 @@ export class Runtime implements EffectSink {
     this.#host = new StoreHost(store, this);
   }
 
+  /** What storage says holds the exclusive lock (read when the instance wakes). */
+  lockHeldBy(id: string | null): void {
+    this.#lock = id;
+  }
+
   /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
   get executing(): boolean {
     for (const attempt of this.live.values()) if (!attempt.waiting) return true;
@@ -103,15 +108,15 @@ export class Runtime implements EffectSink {
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
     const status = scheduled ? STATUS.scheduled : exclusive && this.#lockHolder() ? STATUS.pending : STATUS.running;
-    const inserted = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
-    if (!inserted) return { row: this.store.invocation(req.invocationId)!, fresh: false };
+    const seq = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
+    if (seq === undefined) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
     this.#hasSubscribers.set(req.invocationId, subscriber !== undefined);
     if (!spec) {
       this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
       return { row: this.store.invocation(req.invocationId)!, fresh: true };
     }
-    const row = newRow(req, exclusive, status, scheduled ? startAt : null, now);
+    const row = newRow(seq, req, exclusive, status, scheduled ? startAt : null, now);
     if (status === STATUS.pending && this.#queued !== undefined) this.#queued++;
     if (status === STATUS.running) {
       if (exclusive) this.#lock = req.invocationId;

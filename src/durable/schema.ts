@@ -1,6 +1,12 @@
 /**
  * SQLite schema of one Resolute Durable Object. Every table and its purpose in
  * one place. Bump SCHEMA_VERSION and add a migration step when it changes.
+ *
+ * Write cost matters: each request commits every b-tree page it touched (one
+ * WAL frame each). So `invocations.seq` is a plain INTEGER PRIMARY KEY (no
+ * AUTOINCREMENT, which rewrites sqlite_sequence on every insert) and the
+ * journal is keyed by that seq rather than the 60-byte invocation id: an
+ * invocation's entries go to the end of the b-tree, not to a random page.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -31,7 +37,7 @@ export type Status = (typeof STATUS)[keyof typeof STATUS];
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invocations (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY, -- max + 1: a seq is reused only after its invocation and journal are deleted
   id TEXT NOT NULL UNIQUE,
   service TEXT NOT NULL,
   handler TEXT NOT NULL,
@@ -56,9 +62,9 @@ CREATE TABLE IF NOT EXISTS invocations (
 CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations(status, seq);
 CREATE INDEX IF NOT EXISTS invocations_by_expiry ON invocations(expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS journal (
-  inv TEXT NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
+  inv_seq INTEGER NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
   done INTEGER NOT NULL, value BLOB, failure TEXT, data TEXT, appended_at INTEGER NOT NULL,
-  PRIMARY KEY (inv, idx)
+  PRIMARY KEY (inv_seq, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (scope TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
@@ -83,16 +89,24 @@ const V1_SCOPE = "COALESCE((SELECT key FROM invocations WHERE id LIKE '%.run' AN
  * SCHEMA_SQL, `after` once the new tables exist; all in one transaction.
  */
 export const MIGRATIONS: Record<string, { before: string; after: string }> = {
-  // v2 scopes state and promises by workflow id: a workflow shard hosts many workflow ids.
+  // v2: state and promises are scoped by workflow id (a workflow shard hosts many ids); the
+  // journal is keyed by the invocation's seq; invocations.seq drops AUTOINCREMENT.
   "1": {
     before: `
+      DROP INDEX invocations_by_status;
+      DROP INDEX invocations_by_expiry;
+      ALTER TABLE invocations RENAME TO invocations_v1;
+      ALTER TABLE journal RENAME TO journal_v1;
       ALTER TABLE state RENAME TO state_v1;
       ALTER TABLE promises RENAME TO promises_v1;
       ALTER TABLE promise_waiters RENAME TO promise_waiters_v1;`,
     after: `
+      INSERT INTO invocations SELECT * FROM invocations_v1;
+      INSERT INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at)
+        SELECT i.seq, j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, j.appended_at FROM journal_v1 j JOIN invocations i ON i.id = j.inv;
       INSERT INTO state (scope, key, value) SELECT ${V1_SCOPE}, key, value FROM state_v1;
       INSERT INTO promises (scope, name, value, failure) SELECT ${V1_SCOPE}, name, value, failure FROM promises_v1;
       INSERT INTO promise_waiters (scope, name, inv, idx) SELECT ${V1_SCOPE}, name, inv, idx FROM promise_waiters_v1;
-      DROP TABLE state_v1; DROP TABLE promises_v1; DROP TABLE promise_waiters_v1;`,
+      DROP TABLE invocations_v1; DROP TABLE journal_v1; DROP TABLE state_v1; DROP TABLE promises_v1; DROP TABLE promise_waiters_v1;`,
   },
 };

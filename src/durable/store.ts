@@ -10,7 +10,21 @@ import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 
 export type { InvocationRow };
 
+/** Meta key of the test clock's offset (ms). */
+export const CLOCK_OFFSET_KEY = "clock_offset";
 
+export interface WakeFacts {
+  clockOffset: number;
+  /** Outbox rows are waiting: deliver them. */
+  undelivered: boolean;
+  /** Invocations are stored as running: replay them. */
+  running: boolean;
+  /** The exclusive invocation holding the lock, if any. */
+  lockHolder: string | null;
+}
+
+/** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
+const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
 export class Store {
   readonly #sql: SqlStorage;
@@ -51,15 +65,15 @@ export class Store {
   }
 
   // ---- invocations ----
-  /** Inserts a new invocation; false when one with this id exists (a duplicate). */
-  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): boolean {
-    return this.#sql.exec(
+  /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
+  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): number | undefined {
+    const row = this.#sql.exec<{ seq: number }>(
       `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
-      // Not rowsWritten: with AUTOINCREMENT a conflicting insert still counts a write (sqlite_sequence).
-    ).toArray().length > 0;
+    ).toArray()[0];
+    return row?.seq;
   }
 
   invocation(id: string): InvocationRow | undefined {
@@ -120,20 +134,23 @@ export class Store {
 
   /** Deletes expired invocations and their journals; returns how many. */
   deleteExpired(now: number): string[] {
-    const ids = this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE expires_at <= ? LIMIT 500", now).toArray().map((r) => r.id);
-    for (const id of ids) {
-      this.#sql.exec("DELETE FROM journal WHERE inv = ?", id);
+    const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE expires_at <= ? LIMIT 500", now).toArray();
+    // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
+    for (const { seq, id } of rows) {
+      this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
       this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
       this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
-      this.#sql.exec("DELETE FROM invocations WHERE id = ?", id);
+      this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
     }
-    return ids;
+    return rows.map((r) => r.id);
   }
 
   // ---- journal ----
+  // Keyed by the invocation's seq; these methods take the id and look the seq up
+  // in the same statement (the id index page is hot: the row was just read or written).
   journal(inv: string): Entry[] {
     return this.#sql
-      .exec<Row>("SELECT idx, type, name, done, value, failure, data FROM journal WHERE inv = ? ORDER BY idx", inv)
+      .exec<Row>(`SELECT idx, type, name, done, value, failure, data FROM journal WHERE inv_seq = ${SEQ_OF} ORDER BY idx`, inv)
       .toArray()
       .map((r) => ({
         index: Number(r.idx),
@@ -148,7 +165,7 @@ export class Store {
   appendEntry(inv: string, entry: Entry, now: number): void {
     const { value, failure } = completionColumns(entry.completion);
     this.#sql.exec(
-      "INSERT OR REPLACE INTO journal (inv, idx, type, name, done, value, failure, data, appended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       inv, entry.index, entry.type, entry.name, entry.done ? 1 : 0, value, failure, entry.data ?? null, now,
     );
   }
@@ -156,13 +173,13 @@ export class Store {
   /** Completes a pending entry; false when it was already complete or does not exist. */
   completeEntry(inv: string, idx: number, completion: Completion): boolean {
     const { value, failure } = completionColumns(completion);
-    const cursor = this.#sql.exec("UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv = ? AND idx = ? AND done = 0", value, failure, inv, idx);
+    const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${SEQ_OF} AND idx = ? AND done = 0`, value, failure, inv, idx);
     return cursor.rowsWritten > 0;
   }
 
   pendingEntries(inv: string): { index: number; type: EntryType; data: string | null }[] {
     return this.#sql
-      .exec<Row>("SELECT idx, type, data FROM journal WHERE inv = ? AND done = 0", inv)
+      .exec<Row>(`SELECT idx, type, data FROM journal WHERE inv_seq = ${SEQ_OF} AND done = 0`, inv)
       .toArray()
       .map((r) => ({ index: Number(r.idx), type: r.type as EntryType, data: (r.data as string | null) ?? null }));
   }
@@ -212,9 +229,6 @@ export class Store {
       .map((r) => ({ seq: Number(r.seq), owner: String(r.owner), delivery: decodeJson<Delivery>(String(r.payload)), attempts: Number(r.attempts) }));
   }
   /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
-  hasOutbox(): boolean {
-    return this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
-  }
   outboxDueNow(now: number): void {
     this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
   }
@@ -283,8 +297,26 @@ export class Store {
     return row?.t ?? undefined;
   }
 
-  hasRunning(): boolean {
-    return this.#sql.exec("SELECT 1 FROM invocations WHERE status = 'running' LIMIT 1").toArray().length > 0;
+  /**
+   * What a freshly started instance needs to know, in one statement: after an
+   * eviction every statement is prepared anew and every page read from disk,
+   * and a workload spread over many keys wakes objects all the time.
+   */
+  wakeFacts(): WakeFacts {
+    const row = this.#sql
+      .exec<Row>(
+        `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
+           EXISTS (SELECT 1 FROM outbox) AS outbox,
+           EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
+           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
+      )
+      .one();
+    return {
+      clockOffset: Number(row.clock_offset ?? 0),
+      undelivered: row.outbox === 1,
+      running: row.running === 1,
+      lockHolder: (row.lock_holder as string | null) ?? null,
+    };
   }
 }
 

@@ -3,12 +3,12 @@
  * build first opens it: nothing stored is lost.
  */
 import { afterEach, expect, test } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { TestRuntime, admin } from "../support/runtime.js";
 
 let rt: TestRuntime | undefined;
 afterEach(async () => rt?.dispose());
 
-test("an object's state and a workflow's state, promise and result survive the upgrade from schema 1", async () => {
+test("an object's state and a workflow's journal, state, promise and result survive the upgrade from schema 1", async () => {
   const old = await TestRuntime.start({ entry: "test/worker/fixtures/v1-store.ts" });
   expect((await old.post("/", { name: "o:counter:legacy", kind: "object", key: "legacy" })).status).toBe(200);
   const runId = (await old.post("/", { name: "w:approval:legacy", kind: "workflow", key: "legacy" })).body;
@@ -22,4 +22,8 @@ test("an object's state and a workflow's state, promise and result survive the u
   const output = await rt.get("/restate/workflow/approval/legacy/output");
   expect(output).toMatchObject({ status: 200, body: "legacy: approved" });
   expect(output.headers.get("x-restate-id")).toBe(runId);
+  const described = await admin(rt, `invocations/${runId}`);
+  expect(described.body.journal).toEqual([expect.objectContaining({ index: 0, entry_type: "run", name: "notify", completed: true, value_utf8: "1" })]);
+  // New invocations get seqs after the migrated ones, and their journals stay apart.
+  expect((await rt.post("/counter/legacy/add", 1)).body).toBe(43);
 });
