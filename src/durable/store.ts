@@ -71,8 +71,9 @@ export class Store {
     return row ? toInvocation(row) : undefined;
   }
 
+  /** In arrival order; completed ones in expiry order (what the status index gives without a sort). */
   invocationsWithStatus(status: Status, limit = 1000): InvocationRow[] {
-    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY seq LIMIT ?", status, limit).toArray().map(toInvocation);
+    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY expires_at, seq LIMIT ?", status, limit).toArray().map(toInvocation);
   }
 
   /** The invocation holding this object's exclusive lock, if any. */
@@ -84,7 +85,8 @@ export class Store {
   }
 
   nextPending(): string | undefined {
-    return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' ORDER BY seq LIMIT 1").toArray()[0]?.id;
+    // `expires_at IS NULL` (always true before completion) lets the status index give seq order.
+    return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' AND expires_at IS NULL ORDER BY seq LIMIT 1").toArray()[0]?.id;
   }
 
   setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
@@ -120,7 +122,7 @@ export class Store {
 
   /** Deletes expired invocations and their journals; returns how many. */
   deleteExpired(now: number): string[] {
-    const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE expires_at <= ? LIMIT 500", now).toArray();
+    const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE status = 'completed' AND expires_at <= ? LIMIT 500", now).toArray();
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     for (const { seq, id } of rows) {
       this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
@@ -273,7 +275,7 @@ export class Store {
            SELECT MIN(at) AS t FROM timers
            UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
            UNION ALL SELECT MIN(next_at) FROM outbox
-           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE expires_at IS NOT NULL)`,
+           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`,
       )
       .toArray()[0];
     return row?.t ?? undefined;
