@@ -7,6 +7,9 @@
  * AUTOINCREMENT, which rewrites sqlite_sequence on every insert) and the
  * journal is keyed by that seq rather than the 60-byte invocation id: an
  * invocation's entries go to the end of the b-tree, not to a random page.
+ * One index serves both the queues (status, seq) and retention clean-up
+ * (completed, expires_at): only completed rows have expires_at, so for every
+ * other status the index is ordered by seq.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -59,8 +62,7 @@ CREATE TABLE IF NOT EXISTS invocations (
   completed_at INTEGER,
   expires_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations(status, seq);
-CREATE INDEX IF NOT EXISTS invocations_by_expiry ON invocations(expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations(status, expires_at, seq);
 CREATE TABLE IF NOT EXISTS journal (
   inv_seq INTEGER NOT NULL, idx INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
   done INTEGER NOT NULL, value BLOB, failure TEXT, data TEXT, appended_at INTEGER NOT NULL,

@@ -81,11 +81,14 @@ export class Store {
     return row ? toInvocation(row) : undefined;
   }
 
-  /** Invocations in `status`, oldest first; `key` keeps one workflow id's (a workflow shard hosts many). */
+  /**
+   * In arrival order; completed ones in expiry order (what the status index gives without a
+   * sort). `key` keeps one workflow id's (a workflow shard hosts many).
+   */
   invocationsWithStatus(status: Status, limit = 1000, key?: string): InvocationRow[] {
     const rows = key === undefined
-      ? this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY seq LIMIT ?", status, limit)
-      : this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? AND key = ? ORDER BY seq LIMIT ?", status, key, limit);
+      ? this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY expires_at, seq LIMIT ?", status, limit)
+      : this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? AND key = ? ORDER BY expires_at, seq LIMIT ?", status, key, limit);
     return rows.toArray().map(toInvocation);
   }
 
@@ -98,7 +101,8 @@ export class Store {
   }
 
   nextPending(): string | undefined {
-    return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' ORDER BY seq LIMIT 1").toArray()[0]?.id;
+    // `expires_at IS NULL` (always true before completion) lets the status index give seq order.
+    return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' AND expires_at IS NULL ORDER BY seq LIMIT 1").toArray()[0]?.id;
   }
 
   setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
@@ -134,7 +138,7 @@ export class Store {
 
   /** Deletes expired invocations and their journals; returns how many. */
   deleteExpired(now: number): string[] {
-    const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE expires_at <= ? LIMIT 500", now).toArray();
+    const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE status = 'completed' AND expires_at <= ? LIMIT 500", now).toArray();
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     for (const { seq, id } of rows) {
       this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
@@ -291,7 +295,7 @@ export class Store {
            SELECT MIN(at) AS t FROM timers
            UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
            UNION ALL SELECT MIN(next_at) FROM outbox
-           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE expires_at IS NOT NULL)`,
+           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`,
       )
       .toArray()[0];
     return row?.t ?? undefined;
