@@ -46,6 +46,8 @@ export interface Scenario<T extends Target = Target> {
   readonly better: "lower" | "higher";
   /** The goal on subject ÷ baseline: ≤ goal when lower is better, ≥ goal otherwise. */
   readonly goalRatio?: number;
+  /** It touches many objects: the next run waits until workerd has evicted them (see EVICTION_GAP_MS). */
+  readonly touchesManyObjects?: boolean;
   run(target: T, ctx: RunContext): Promise<Measurement>;
 }
 

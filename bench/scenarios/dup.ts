@@ -58,6 +58,7 @@ function callPlan(adds: number): number[] {
 
 const duplicatedThroughput: Scenario<DupTarget> = {
   id: "dup-spread",
+  touchesManyObjects: true,
   title: `W3 with every idempotency key sent twice (${CLIENTS} clients, ${KEYS.toLocaleString("en")} keys)`,
   unit: "req/s",
   better: "higher",

@@ -53,6 +53,7 @@ const sequentialLatency: Scenario<CounterTarget> = {
 
 const freshKeys: Scenario<CounterTarget> = {
   id: "w3-fresh",
+  touchesManyObjects: true,
   title: `W3 first touch (${CLIENTS} clients, 1 add on each of ${KEYS.toLocaleString("en")} new keys)`,
   unit: "req/s",
   better: "higher",
@@ -73,6 +74,7 @@ const freshKeys: Scenario<CounterTarget> = {
 
 const spreadThroughput: Scenario<CounterTarget> = {
   id: "w3-spread",
+  touchesManyObjects: true,
   title: `W3 throughput (${CLIENTS} clients, ${KEYS.toLocaleString("en")} keys)`,
   unit: "req/s",
   better: "higher",
