@@ -74,7 +74,10 @@ describe("virtual objects", () => {
     order.push("shared");
     expect(shared).toMatchObject({ status: 200, body: 0 });
     const [s, q] = await Promise.all([sleeper, queued]);
-    expect(order).toEqual(["shared", "sleeper", "queued"]);
+    expect(order[0]).toBe("shared"); // answered while both exclusive calls were still open
+    // The queued call ran after the sleeper (it saw its increment). Which response reaches the
+    // client first is not ordered: the second call finishes in the same turn, and both answers
+    // leave with the same commit.
     expect(s.body).toBe(1);
     expect(q.body).toBe(11);
   });
