@@ -71,6 +71,7 @@ function problemsOf(load: LoadResult): string[] {
 
 const latency: Scenario<WorkflowTarget> = {
   id: "wf-latency",
+  touchesManyObjects: true, // Cloudflare Workflows: an object per instance
   title: "Workflow of 3 steps, end-to-end latency p50 (1 client, start → complete)",
   unit: "ms",
   better: "lower",
@@ -91,6 +92,7 @@ const latency: Scenario<WorkflowTarget> = {
 
 const throughput: Scenario<WorkflowTarget> = {
   id: "wf-throughput",
+  touchesManyObjects: true, // Cloudflare Workflows: an object per instance
   title: `Workflows of 3 steps started and completed per second (${CLIENTS} clients, start then wait)`,
   unit: "workflows/s",
   better: "higher",
