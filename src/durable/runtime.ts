@@ -42,7 +42,8 @@ export class Runtime implements EffectSink {
   /** How many invocations wait for the lock; undefined when not known (ask storage). */
   #queued: number | undefined;
   readonly #host: StoreHost;
-  #lock: string | null | undefined;
+  /** The exclusive invocation holding the key's lock (read from storage when the instance wakes). */
+  #lock: string | null = null;
 
   constructor(
     readonly store: Store,
@@ -107,7 +108,7 @@ export class Runtime implements EffectSink {
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
-    const status = scheduled ? STATUS.scheduled : exclusive && this.#lockHolder() ? STATUS.pending : STATUS.running;
+    const status = scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : STATUS.running;
     const seq = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
     if (seq === undefined) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
@@ -289,13 +290,8 @@ export class Runtime implements EffectSink {
     this.hooks.alarmBy(now + retention);
   }
 
-  #lockHolder(): string | null {
-    if (this.#lock === undefined) this.#lock = this.store.lockHolder() ?? null;
-    return this.#lock;
-  }
-
   #releaseLock(id: string): void {
-    if (this.#lockHolder() !== id) return;
+    if (this.#lock !== id) return;
     this.#lock = null;
     if (this.#queued === 0) return;
     const next = this.store.nextPending();
@@ -308,7 +304,7 @@ export class Runtime implements EffectSink {
   /** Starts due retries and scheduled invocations. */
   startDue(): void {
     for (const row of this.store.dueInvocations(this.now())) {
-      if (row.status === STATUS.scheduled && row.exclusive && this.#lockHolder() && this.#lockHolder() !== row.id) {
+      if (row.status === STATUS.scheduled && row.exclusive && this.#lock && this.#lock !== row.id) {
         this.store.setStatus(row.id, STATUS.pending, this.now());
         if (this.#queued !== undefined) this.#queued++;
         continue;

@@ -92,14 +92,6 @@ export class Store {
     return rows.toArray().map(toInvocation);
   }
 
-  /** The invocation holding this object's exclusive lock, if any. */
-  lockHolder(): string | undefined {
-    const row = this.#sql
-      .exec<{ id: string }>("SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1")
-      .toArray()[0];
-    return row?.id;
-  }
-
   nextPending(): string | undefined {
     // `expires_at IS NULL` (always true before completion) lets the status index give seq order.
     return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' AND expires_at IS NULL ORDER BY seq LIMIT 1").toArray()[0]?.id;
