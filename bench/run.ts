@@ -2,7 +2,7 @@
  * `npm run bench [-- flags]`: bundles the benchmark Worker (bench/worker.ts), and for
  * every workload and round starts it with `wrangler dev` on loopback, runs the
  * scenarios against Resolute and its baseline and stops it; then prints a markdown
- * table and writes bench/results/<workloads>-<date>T<hhmm>[-quick][-partial].json.
+ * table and writes bench/results/<workloads>-<date>T<hhmm>[-quick][-partial][-direct].json.
  *
  *   --quick              smaller counts and shorter runs
  *   --repeat <n>         run every scenario n times (alternating systems) and report medians
@@ -11,6 +11,9 @@
  *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
  *   --url <origin>       use a Worker that is already running instead of starting one per session
  *   --config <path>      wrangler config to start (default bench/wrangler.toml)
+ *   --direct             send the load to the Worker's own workerd, past wrangler dev's
+ *                        reload proxy (a second workerd and an HTTP hop that add ~3 ms to
+ *                        every request of both systems); results get a "-direct" suffix
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -35,6 +38,8 @@ interface Options {
   workloads?: Set<string>;
   url?: string;
   config: string;
+  /** Send the load to the Worker's workerd directly, past wrangler dev's reload proxy. */
+  direct: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -47,6 +52,7 @@ function parseOptions(argv: string[]): Options {
       scenario: { type: "string", multiple: true },
       workload: { type: "string", multiple: true },
       url: { type: "string" },
+      direct: { type: "boolean", default: false },
       config: { type: "string", default: join(relative(ROOT, BENCH_DIR), "wrangler.toml") },
       help: { type: "boolean", default: false },
     },
@@ -66,6 +72,7 @@ function parseOptions(argv: string[]): Options {
     workloads: set(values.workload),
     ...(values.url ? { url: values.url.replace(/\/$/, "") } : {}),
     config: values.config!,
+    direct: values.direct!,
   };
 }
 
@@ -147,7 +154,8 @@ async function runWorkload(workload: Workload, options: Options, base: Base): Pr
       for (const scenario of scenarios) {
         for (const target of targets) {
           const warmUpError = warmUpErrors.get(target.system);
-          const outcome: Outcome = warmUpError ? { ok: false, error: warmUpError } : await measure(() => scenario.run(target, ctx));
+          const primeError = warmUpError ?? (target.prime ? await attempt(() => target.prime!(ctx)) : undefined);
+          const outcome: Outcome = primeError ? { ok: false, error: warmUpError ? primeError : `priming failed: ${primeError}` } : await measure(() => scenario.run(target, ctx));
           const id = `${scenario.id}/${target.system}`;
           record(runs, id, outcome);
           troubled ||= !outcome.ok || outcome.measurement.errors > 0 || outcome.measurement.problems.length > 0;
@@ -191,10 +199,11 @@ async function openSession(options: Options, base: Base, targets: Target[], name
     cwd: ROOT,
     bundle: base.bundle!,
     isReady: (url) => isEveryTargetReady(url, targets),
+    direct: options.direct,
   });
   current = server;
   return {
-    origin: server.url,
+    origin: server.directUrl ?? server.url,
     async close(troubled) {
       current = undefined;
       if (troubled) base.log(`${name}: last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);
@@ -308,7 +317,7 @@ async function main(): Promise<number> {
     );
   }
   const partial = options.systems || options.scenarios || options.workloads;
-  const suffix = `${options.quick ? "-quick" : ""}${partial ? "-partial" : ""}`;
+  const suffix = `${options.quick ? "-quick" : ""}${partial ? "-partial" : ""}${options.direct ? "-direct" : ""}`;
   // Date and time (UTC) in the name: two runs on one day must not overwrite each other.
   const stamp = started.toISOString().slice(0, 16).replace(":", "");
   const file = join(BENCH_DIR, "results", `${workloads.map((w) => w.id).join("+")}-${stamp}${suffix}.json`);
@@ -316,7 +325,9 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     mode: options.quick ? "quick" : "default",
     repeat: options.repeat,
-    server: options.url ? { url: options.url } : { wrangler: "wrangler dev, one per workload and round", config: options.config },
+    server: options.url
+      ? { url: options.url }
+      : { wrangler: "wrangler dev, one per workload and round", config: options.config, via: options.direct ? "the Worker's workerd directly (--direct)" : "wrangler dev's reload proxy" },
     environment: environment(),
     // 1-minute load average before and after: a busy machine explains odd figures.
     loadAverage: { before: loadBefore, after: loadavg()[0] },

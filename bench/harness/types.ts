@@ -12,6 +12,12 @@ export interface Target {
   isReady(http: Http): Promise<boolean>;
   /** The workload's call; resolves with the answer, throws on a non-200. */
   readonly call: Call;
+  /**
+   * Touches the long-lived objects this target's scenarios share, right before
+   * each measurement: the eviction pauses (see EVICTION_GAP_MS) leave them cold,
+   * which a system under steady traffic never is.
+   */
+  prime?(ctx: RunContext): Promise<void>;
 }
 
 export interface RunContext {
