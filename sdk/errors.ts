@@ -97,6 +97,21 @@ export class RetryableError extends RestateError {
   }
 }
 
+/**
+ * Thrown from a `ctx.run` closure: the invocation stops retrying and is paused,
+ * with this error as its last failure, until an operator resumes it
+ * (`PATCH /restate/admin/invocations/{id}/resume`); the run executes again then.
+ * Thrown anywhere else it is an ordinary retryable error.
+ * @example
+ * await ctx.run("charge", async () => { if (await fraudSuspected()) throw new PauseError("review the card"); return charge(); });
+ */
+export class PauseError extends RestateError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PauseError";
+  }
+}
+
 /** Serialized form of an error that crosses a Durable Object boundary or is journaled. */
 export interface ErrorRecord {
   name: string;

@@ -43,7 +43,7 @@ export { RestatePromise } from "./promise.js";
 export type { InvocationHandle, InvocationPromise } from "./promise.js";
 
 // Errors
-export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableError } from "./errors.js";
+export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableError, PauseError } from "./errors.js";
 
 // Serialization and time
 export { serde } from "./serde.js";

@@ -246,6 +246,10 @@ export class Runtime implements EffectSink {
     if (!row) return;
     const failures = row.attempts + 1;
     const failure = JSON.stringify(outcome.error);
+    if (outcome.pause) {
+      this.#host.log("warn", id, [`paused by PauseError in attempt ${failures}: ${outcome.error.message}`]);
+      return this.store.recordRetry(id, STATUS.paused, failure, null, this.now());
+    }
     this.#host.log("warn", id, [`attempt ${failures} failed, will retry: ${outcome.error.message}`]);
     if (failures >= spec.retry.maxAttempts) {
       if (spec.retry.onMaxAttempts === "kill") {

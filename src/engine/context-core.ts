@@ -27,8 +27,16 @@ export interface AttemptControl {
   readonly invocationId: string;
   readonly host: Host;
   readonly closed: boolean;
-  /** Ends the attempt with a retryable failure (journal mismatch, failed run). */
-  abort(error: Error, details?: { retryAfterMs?: number; runIndex?: number }): void;
+  /** Ends the attempt with a retryable failure (journal mismatch, failed run), or pauses the invocation. */
+  abort(error: Error, details?: AbortDetails): void;
+}
+
+export interface AbortDetails {
+  retryAfterMs?: number;
+  /** The journal index of the `ctx.run` that failed. */
+  runIndex?: number;
+  /** A `PauseError` from a `ctx.run`: park the invocation until an operator resumes it. */
+  pause?: boolean;
 }
 
 export class ContextCore {

@@ -7,7 +7,7 @@
 import type { Request } from "../../sdk/context.js";
 import { RetryableError, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { durationToMs } from "../../sdk/duration.js";
-import { ContextCore, terminalRecord, type AttemptControl } from "./context-core.js";
+import { ContextCore, terminalRecord, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
 import type { TargetKinds } from "./addressing.js";
 import type { HandlerSpec } from "./registry.js";
@@ -16,7 +16,7 @@ import type { Completion, Entry, Host, Target } from "./types.js";
 export type AttemptOutcome =
   | { kind: "success"; value: Uint8Array }
   | { kind: "failure"; error: ErrorRecord }
-  | { kind: "retry"; error: ErrorRecord; retryAfterMs?: number; runIndex?: number };
+  | { kind: "retry"; error: ErrorRecord; retryAfterMs?: number; runIndex?: number; pause?: boolean };
 
 export interface AttemptParams {
   invocationId: string;
@@ -83,7 +83,7 @@ export class Attempt implements AttemptControl {
     if (!this.#closed) this.#core.complete(index, completion);
   }
 
-  abort(error: Error, details?: { retryAfterMs?: number; runIndex?: number }): void {
+  abort(error: Error, details?: AbortDetails): void {
     this.#end({ kind: "retry", error: retryRecord(error), ...details });
   }
 

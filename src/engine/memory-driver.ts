@@ -91,6 +91,11 @@ export class MemoryDriver {
     const policy = (inv.spec as HandlerSpec).retry;
     inv.failures++;
     inv.lastError = outcome.error;
+    if (outcome.pause) {
+      this.hostOf(inv.owner).log("warn", inv.id, [`paused by PauseError in attempt ${inv.failures}: ${outcome.error.message}`]);
+      inv.status = "paused";
+      return;
+    }
     this.hostOf(inv.owner).log("warn", inv.id, [`attempt ${inv.failures} failed, will retry: ${outcome.error.message}`]);
     if (inv.failures >= policy.maxAttempts) {
       if (policy.onMaxAttempts === "kill") {

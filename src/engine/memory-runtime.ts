@@ -188,6 +188,13 @@ export class MemoryRuntime {
     await this.settle();
   }
 
+  /** Runs a paused invocation again (what the admin API's `resume` does). */
+  async resume(invocationId: string): Promise<void> {
+    const inv = this.#driver.invocations.require(invocationId);
+    if (inv.status === "paused") this.#driver.start(inv);
+    await this.settle();
+  }
+
   async kill(invocationId: string): Promise<void> {
     this.#driver.finish(this.#driver.invocations.require(invocationId), { failure: errorToRecord(new TerminalError("killed", { errorCode: KILLED_CODE })) });
     await this.settle();

@@ -5,7 +5,7 @@
  * journaled as a TerminalError so the handler can compensate.
  */
 import type { RunOptions } from "../../sdk/context.js";
-import { RetryableError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
+import { PauseError, RetryableError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
 import { durationToMs } from "../../sdk/duration.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
@@ -47,6 +47,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {
   if (core.control.closed) return NEVER;
   if (error instanceof TerminalError) return journalFailure(core, index, name, error);
+  if (error instanceof PauseError) {
+    core.control.abort(error, { runIndex: index, pause: true });
+    return NEVER;
+  }
   const policy = runRetryPolicy(options);
   const previous = core.control.host.runFailures(core.id, index);
   const failures = previous.count + 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../sdk/context.js";
 import { handlers, service } from "../../sdk/define.js";
-import { RetryableError, TerminalError } from "../../sdk/errors.js";
+import { PauseError, RetryableError, TerminalError } from "../../sdk/errors.js";
 import { lines, MODES, runtime } from "./support.js";
 
 describe.each(MODES)("retries ($mode)", ({ alwaysReplay }) => {
@@ -169,5 +169,52 @@ describe.each(MODES)("retries ($mode)", ({ alwaysReplay }) => {
     await rt.advance(10);
     expect(() => rt.result(killed)).toThrow("nope (gave up after 2 attempts)");
     expect(rt.info(paused)).toMatchObject({ status: "paused", failures: 2 });
+  });
+  it("pauses on a PauseError from ctx.run, keeps earlier runs, and runs it again on resume", async () => {
+    const executions = { before: 0, review: 0 };
+    let approved = false;
+    const svc = service({
+      name: "payments",
+      handlers: {
+        charge: async (ctx: Context) => {
+          const before = await ctx.run("before", () => ++executions.before);
+          const review = await ctx.run("review", () => {
+            executions.review++;
+            if (!approved) throw new PauseError("needs a human");
+            return "approved";
+          });
+          return `${before}/${review}`;
+        },
+      },
+    });
+    const rt = runtime([svc], alwaysReplay);
+    const id = await rt.invoke("payments", "charge");
+    await rt.advance(60_000); // no back-off timer: a paused invocation does not retry by itself
+    expect(rt.info(id)).toMatchObject({ status: "paused", failures: 1 });
+    expect(rt.info(id).lastError).toMatchObject({ name: "PauseError", message: "needs a human" });
+    expect(executions).toEqual({ before: 1, review: 1 });
+
+    approved = true;
+    await rt.resume(id);
+    expect(rt.result(id)).toBe("1/approved");
+    expect(executions).toEqual({ before: 1, review: 2 });
+  });
+
+  it("treats a PauseError thrown outside ctx.run as a retryable error", async () => {
+    let attempts = 0;
+    const svc = service({
+      name: "odd",
+      handlers: {
+        go: async () => {
+          if (++attempts < 2) throw new PauseError("not in a run");
+          return attempts;
+        },
+      },
+    });
+    const rt = runtime([svc], alwaysReplay);
+    const id = await rt.invoke("odd", "go");
+    expect(rt.info(id)).toMatchObject({ status: "backing-off", failures: 1 });
+    await rt.advance(500);
+    expect(rt.result(id)).toBe(2);
   });
 });

@@ -37,6 +37,22 @@ describe("retry policy when attempts run out", () => {
     expect((await admin(rt, `invocations/${id}/resume`, "PATCH")).status).toBe(202);
     expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 3 });
   });
+
+  test("a PauseError from ctx.run parks the invocation at once, without back-off, until it is resumed", async () => {
+    const sent = await rt.post("/steps/pauseForReview/send", "r1");
+    const id = sent.body.invocationId as string;
+    const paused = await eventually(async () => {
+      const res = await admin(rt, `invocations/${id}`);
+      return res.body?.status === "paused" ? res.body : undefined;
+    });
+    expect(paused.retry_count).toBe(1);
+    expect(paused.last_failure).toContain("needs review (1)");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(probe.count("r1-review")).toBe(1); // no retry while paused
+
+    expect((await admin(rt, `invocations/${id}/resume`, "PATCH")).status).toBe(202);
+    expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 2 });
+  });
 });
 
 describe("idempotency retention", () => {
