@@ -7,6 +7,7 @@ import type {
   WorkflowSharedContext,
 } from "./context.js";
 import type { Serde } from "./serde.js";
+import type { TerminalError } from "./errors.js";
 
 /** Invocation retry policy (Restate's defaults). */
 export interface RetryPolicy {
@@ -26,6 +27,19 @@ export interface RetryPolicy {
 export interface HandlerOptions {
   input?: Serde<any>;
   output?: Serde<any>;
+  /** Serde of both input and output where `input` or `output` is not set. @default serde.json */
+  serde?: Serde<any>;
+  /**
+   * Maps an error thrown by the handler or by a `ctx.run` closure to a TerminalError
+   * (not retried; journaled when thrown in a run); undefined keeps the error retryable.
+   * @example
+   * asTerminalError: (e) => (e instanceof ValidationError ? new TerminalError(e.message, { errorCode: 400 }) : undefined)
+   */
+  asTerminalError?: (error: unknown) => TerminalError | undefined;
+  /** Shown by the admin API (`GET /restate/admin/services`). */
+  description?: string;
+  /** Shown by the admin API (`GET /restate/admin/services`). */
+  metadata?: Record<string, string>;
   retryPolicy?: RetryPolicy;
   /** Not callable from ingress, only from other handlers. @default false */
   ingressPrivate?: boolean;
@@ -33,13 +47,40 @@ export interface HandlerOptions {
   idempotencyRetention?: Duration | number;
   /** How long a finished invocation's journal is kept for inspection. @default 1 day */
   journalRetention?: Duration | number;
+  // Accepted so that code written for Restate compiles; they change nothing here.
+  /** No effect: a handler runs inside its Durable Object, with no connection to time out. */
+  inactivityTimeout?: Duration | number;
+  /** No effect: a handler runs inside its Durable Object, with no connection to abort. */
+  abortTimeout?: Duration | number;
+  /** No effect: the ingress does not check request content types (see the README). */
+  accept?: string;
+  /** No effect: an empty output is sent without a content type. */
+  setOutputContentTypeIfEmpty?: boolean;
 }
 
-/** Options of a whole service, object or workflow. */
-export interface ServiceOptions extends Omit<HandlerOptions, "input" | "output"> {}
-export interface WorkflowOptions extends ServiceOptions {
+/** Restate's names for the handler options of each kind. */
+export type ServiceHandlerOpts = HandlerOptions;
+export interface ObjectHandlerOpts extends HandlerOptions {
+  /** No effect: state is always read from storage when asked for. */
+  enableLazyState?: boolean;
+}
+export type WorkflowHandlerOpts = ObjectHandlerOpts;
+
+/** Options of a whole service; every handler inherits them. */
+export interface ServiceOptions extends Omit<HandlerOptions, "input" | "output" | "description" | "metadata" | "accept" | "setOutputContentTypeIfEmpty"> {}
+export interface ObjectOptions extends ServiceOptions {
+  /** No effect: state is always read from storage when asked for. */
+  enableLazyState?: boolean;
+}
+export interface WorkflowOptions extends ObjectOptions {
   /** How long a finished workflow's result, state and promises are kept. @default 1 day */
   workflowRetention?: Duration | number;
+}
+
+/** What every definition may carry besides its handlers: shown by the admin API. */
+interface Described {
+  description?: string;
+  metadata?: Record<string, string>;
 }
 
 export type HandlerKind = "service" | "exclusive" | "shared" | "workflow";
@@ -63,7 +104,7 @@ export function handlerMeta(fn: unknown): HandlerMeta {
   return (fn as Marked<() => void>)[HANDLER_META] ?? { options: {} };
 }
 
-type OptsOrFn<F> = [F] | [HandlerOptions, F];
+type OptsOrFn<F> = [F] | [ObjectHandlerOpts, F];
 function split<F>(args: OptsOrFn<F>): [HandlerOptions, F] {
   return args.length === 1 ? [{}, args[0]] : args;
 }
@@ -104,19 +145,19 @@ export const handlers = {
 
 type Handlers<C> = Record<string, (ctx: C, input: any) => any>;
 
-export interface ServiceDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+export interface ServiceDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> extends Readonly<Described> {
   readonly kind: "service";
   readonly name: N;
   readonly handlers: H;
   readonly options: ServiceOptions;
 }
-export interface ObjectDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+export interface ObjectDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> extends Readonly<Described> {
   readonly kind: "object";
   readonly name: N;
   readonly handlers: H;
-  readonly options: ServiceOptions;
+  readonly options: ObjectOptions;
 }
-export interface WorkflowDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> {
+export interface WorkflowDefinition<N extends string = string, H extends Handlers<any> = Handlers<any>> extends Readonly<Described> {
   readonly kind: "workflow";
   readonly name: N;
   readonly handlers: H;
@@ -140,13 +181,17 @@ function checkNames(kind: string, name: string, handlerNames: string[]): void {
  * @example
  * export const greeter = service({ name: "greeter", handlers: { greet: async (ctx: Context, name: string) => `Hello ${name}` } });
  */
-export function service<N extends string, H extends Handlers<Context>>(def: {
+export function service<N extends string, H extends Handlers<Context>>(def: Described & {
   name: N;
   handlers: H;
   options?: ServiceOptions;
 }): ServiceDefinition<N, H> {
   checkNames("service", def.name, Object.keys(def.handlers));
-  return { kind: "service", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+  return { kind: "service", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
+}
+
+function described(def: Described): Described {
+  return { ...(def.description !== undefined ? { description: def.description } : {}), ...(def.metadata ? { metadata: def.metadata } : {}) };
 }
 
 /**
@@ -157,13 +202,13 @@ export function service<N extends string, H extends Handlers<Context>>(def: {
  *   add: async (ctx: ObjectContext, n: number) => { const c = ((await ctx.get<number>("count")) ?? 0) + n; ctx.set("count", c); return c; },
  * } });
  */
-export function object<N extends string, H extends Handlers<ObjectContext<any>>>(def: {
+export function object<N extends string, H extends Handlers<ObjectContext<any>>>(def: Described & {
   name: N;
   handlers: H;
-  options?: ServiceOptions;
+  options?: ObjectOptions;
 }): ObjectDefinition<N, H> {
   checkNames("object", def.name, Object.keys(def.handlers));
-  return { kind: "object", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+  return { kind: "object", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }
 
 /**
@@ -175,7 +220,7 @@ export function object<N extends string, H extends Handlers<ObjectContext<any>>>
  *   click: async (ctx: WorkflowSharedContext, secret: string) => ctx.promise<string>("clicked").resolve(secret),
  * } });
  */
-export function workflow<N extends string, H extends { run: (ctx: WorkflowContext<any>, input: any) => any } & Handlers<any>>(def: {
+export function workflow<N extends string, H extends { run: (ctx: WorkflowContext<any>, input: any) => any } & Handlers<any>>(def: Described & {
   name: N;
   handlers: H;
   options?: WorkflowOptions;
@@ -185,5 +230,5 @@ export function workflow<N extends string, H extends { run: (ctx: WorkflowContex
   if (typeof def.handlers.run !== "function") throw new TypeError(`Workflow '${def.name}' needs a 'run' handler`);
   const reserved = names.find((n) => RESERVED_WORKFLOW_HANDLERS.includes(n));
   if (reserved) throw new TypeError(`Workflow '${def.name}': handler name '${reserved}' is reserved`);
-  return { kind: "workflow", name: def.name, handlers: def.handlers, options: def.options ?? {} };
+  return { kind: "workflow", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }

@@ -11,7 +11,11 @@ export type {
   ObjectDefinition,
   WorkflowDefinition,
   HandlerOptions,
+  ServiceHandlerOpts,
+  ObjectHandlerOpts,
+  WorkflowHandlerOpts,
   ServiceOptions,
+  ObjectOptions,
   WorkflowOptions,
   RetryPolicy,
 } from "./define.js";

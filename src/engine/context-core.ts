@@ -29,6 +29,8 @@ export interface AttemptControl {
   readonly closed: boolean;
   /** Ends the attempt with a retryable failure (journal mismatch, failed run), or pauses the invocation. */
   abort(error: Error, details?: AbortDetails): void;
+  /** The handler's `asTerminalError` mapping of a thrown error: a TerminalError, or undefined (retryable). */
+  asTerminalError(error: unknown): TerminalError | undefined;
 }
 
 export interface AbortDetails {

@@ -83,6 +83,18 @@ export class Attempt implements AttemptControl {
     if (!this.#closed) this.#core.complete(index, completion);
   }
 
+  asTerminalError(error: unknown): TerminalError | undefined {
+    if (error instanceof TerminalError) return error;
+    const map = this.#params.spec.asTerminalError;
+    if (!map) return undefined;
+    try {
+      const mapped = map(error);
+      return mapped instanceof TerminalError ? mapped : undefined;
+    } catch {
+      return undefined; // a broken mapper leaves the error retryable, as if there were none
+    }
+  }
+
   abort(error: Error, details?: AbortDetails): void {
     this.#end({ kind: "retry", error: retryRecord(error), ...details });
   }
@@ -101,7 +113,8 @@ export class Attempt implements AttemptControl {
   }
 
   #fail(error: unknown): void {
-    if (error instanceof TerminalError) return this.#end({ kind: "failure", error: errorToRecord(error) });
+    const terminal = this.asTerminalError(error);
+    if (terminal) return this.#end({ kind: "failure", error: errorToRecord(terminal) });
     const retryAfterMs = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
     this.#end({ kind: "retry", error: retryRecord(error), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }

@@ -5,6 +5,7 @@
 import { durationToMs } from "../../sdk/duration.js";
 import { handlerMeta, type Definition, type HandlerKind, type HandlerOptions } from "../../sdk/define.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
+import type { TerminalError } from "../../sdk/errors.js";
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from "./retry.js";
 
 export const DAY_MS = 86_400_000;
@@ -22,12 +23,18 @@ export interface HandlerSpec {
   idempotencyRetentionMs: number;
   journalRetentionMs: number;
   workflowRetentionMs: number;
+  /** Handler's, else the service's `asTerminalError`. */
+  asTerminalError?: (error: unknown) => TerminalError | undefined;
+  description?: string;
+  metadata?: Record<string, string>;
 }
 
 export interface ServiceSpec {
   name: string;
   kind: Definition["kind"];
   handlers: Map<string, HandlerSpec>;
+  description?: string;
+  metadata?: Record<string, string>;
 }
 
 export class Registry {
@@ -64,16 +71,25 @@ function specOf(def: Definition): ServiceSpec {
       serviceKind: def.kind,
       kind: meta.kind ?? defaultKind(def.kind, name),
       fn,
-      input: merged.input ?? serdes.json,
-      output: merged.output ?? serdes.json,
+      input: merged.input ?? merged.serde ?? serdes.json,
+      output: merged.output ?? merged.serde ?? serdes.json,
       retry: resolveRetryPolicy(meta.options.retryPolicy, def.options.retryPolicy),
       ingressPrivate: merged.ingressPrivate ?? false,
       idempotencyRetentionMs: retention(merged.idempotencyRetention),
       journalRetentionMs: retention(merged.journalRetention),
       workflowRetentionMs: retention(def.kind === "workflow" ? def.options.workflowRetention : undefined),
+      ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
+      ...(meta.options.description !== undefined ? { description: meta.options.description } : {}),
+      ...(meta.options.metadata ? { metadata: meta.options.metadata } : {}),
     });
   }
-  return { name: def.name, kind: def.kind, handlers };
+  return {
+    name: def.name,
+    kind: def.kind,
+    handlers,
+    ...(def.description !== undefined ? { description: def.description } : {}),
+    ...(def.metadata ? { metadata: def.metadata } : {}),
+  };
 }
 
 function defaultKind(kind: Definition["kind"], handler: string): HandlerKind {

@@ -46,11 +46,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {
   if (core.control.closed) return NEVER;
-  if (error instanceof TerminalError) return journalFailure(core, index, name, error);
   if (error instanceof PauseError) {
     core.control.abort(error, { runIndex: index, pause: true });
     return NEVER;
   }
+  const terminal = core.control.asTerminalError(error);
+  if (terminal) return journalFailure(core, index, name, terminal);
   const policy = runRetryPolicy(options);
   const previous = core.control.host.runFailures(core.id, index);
   const failures = previous.count + 1;

@@ -96,6 +96,12 @@ function describeService(registry: Registry, name: string): unknown {
   return {
     name,
     ty: spec.kind,
-    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry })),
+    ...described(spec),
+    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry, ...described(h) })),
   };
+}
+
+/** The optional documentation fields, under Restate's admin names. */
+function described(spec: { description?: string; metadata?: Record<string, string> }): Record<string, unknown> {
+  return { ...(spec.description !== undefined ? { documentation: spec.description } : {}), ...(spec.metadata ? { metadata: spec.metadata } : {}) };
 }

@@ -138,4 +138,13 @@ describe("ingress answers", () => {
     expect(ok.status).toBe(200);
     expect(ok.body.services.map((s: { name: string }) => s.name)).toContain("counter");
   });
+
+  test("the admin API shows the descriptions and metadata of services and handlers", async () => {
+    const { body } = await admin(rt, "services");
+    const counter = body.services.find((s: { name: string }) => s.name === "counter");
+    expect(counter).toMatchObject({ documentation: "A count per key", metadata: { owner: "tests" } });
+    const handlersByName = Object.fromEntries(counter.handlers.map((h: { name: string }) => [h.name, h]));
+    expect(handlersByName.get).toMatchObject({ name: "get", ty: "shared", documentation: "The current count" });
+    expect(handlersByName.add.documentation).toBeUndefined();
+  });
 });
