@@ -56,4 +56,4 @@ export type { Duration } from "./duration.js";
 
 // Ingress client
 export { connect, HttpCallError } from "./client.js";
-export type { ConnectOptions, Send, Output } from "./client.js";
+export type { ConnectOptions, ClientRetryPolicy, IngressCallOptions, IngressSendOptions, GenericIngressCall, WaitOptions, Send, Output } from "./client.js";

@@ -90,6 +90,24 @@ describe("Resolute's connect() client", () => {
     expect(b).toEqual(a);
   });
 
+  test("calls and sends by name, and a deadline that gives up waiting (the invocation still runs)", async () => {
+    expect(await ingress().call({ service: "tally", key: "own4", handler: "add", parameter: 4 })).toBe(4);
+    const sent = await ingress().send({ service: "tally", key: "own4", handler: "add", parameter: 1, opts: { idempotencyKey: "own4-b" } });
+    expect(await ingress().result(sent)).toBe(5);
+
+    const slow = await ingress().call({ service: "counter", key: "own5", handler: "sleepThenAdd", parameter: 400, opts: { idempotencyKey: "own5", timeout: 50 } }).catch((e: unknown) => e);
+    expect((slow as Error).name).toBe("TimeoutError");
+    // The request was durable before the client gave up: the same key latches onto it and sees its answer.
+    expect(await ingress().call({ service: "counter", key: "own5", handler: "sleepThenAdd", parameter: 400, opts: { idempotencyKey: "own5" } })).toBe(1);
+  });
+
+  test("a client with retries on talks to the real ingress as before", async () => {
+    const retrying = connect({ url: rt.url.origin, retry: { initialInterval: 1 } });
+    expect(await retrying.objectClient(tally, "own6").add(3, { idempotencyKey: "own6" })).toBe(3);
+    expect(await retrying.objectClient(tally, "own6").add(3, { idempotencyKey: "own6" })).toBe(3);
+    expect(await retrying.objectClient(tally, "own6").get()).toBe(3);
+  });
+
   test("delayed send and awakeables", async () => {
     await ingress().objectSendClient(tally, "own2").add(1, { delay: { minutes: 30 } });
     await advance("o:tally:own2", 30 * 60_000);
