@@ -36,6 +36,12 @@ export interface HandlerOptions {
    * asTerminalError: (e) => (e instanceof ValidationError ? new TerminalError(e.message, { errorCode: 400 }) : undefined)
    */
   asTerminalError?: (error: unknown) => TerminalError | undefined;
+  /**
+   * When a retry's code takes another path than the journal recorded (after a deploy):
+   * retry with back-off (until fixed code is deployed), pause until resumed, or fail the
+   * invocation with the mismatch (code 570). @default "retry"
+   */
+  onJournalMismatchErrors?: "retry" | "pause" | "fail";
   /** Shown by the admin API (`GET /restate/admin/services`). */
   description?: string;
   /** Shown by the admin API (`GET /restate/admin/services`). */

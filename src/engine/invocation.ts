@@ -9,6 +9,7 @@ import { RetryableError, TerminalError, errorToRecord, type ErrorRecord } from "
 import { durationToMs } from "../../sdk/duration.js";
 import { ContextCore, terminalRecord, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
+import { JournalMismatchError } from "./journal.js";
 import type { TargetKinds } from "./addressing.js";
 import type { HandlerSpec } from "./registry.js";
 import type { Completion, Entry, Host, Target } from "./types.js";
@@ -96,6 +97,11 @@ export class Attempt implements AttemptControl {
   }
 
   abort(error: Error, details?: AbortDetails): void {
+    if (error instanceof JournalMismatchError) {
+      const mode = this.#params.spec.onJournalMismatch;
+      if (mode === "fail") return this.#end({ kind: "failure", error: { ...retryRecord(error), name: "TerminalError" } });
+      if (mode === "pause") details = { ...details, pause: true };
+    }
     this.#end({ kind: "retry", error: retryRecord(error), ...details });
   }
 

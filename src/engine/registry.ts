@@ -23,6 +23,7 @@ export interface HandlerSpec {
   idempotencyRetentionMs: number;
   journalRetentionMs: number;
   workflowRetentionMs: number;
+  onJournalMismatch: "retry" | "pause" | "fail";
   /** Handler's, else the service's `asTerminalError`. */
   asTerminalError?: (error: unknown) => TerminalError | undefined;
   description?: string;
@@ -78,6 +79,7 @@ function specOf(def: Definition): ServiceSpec {
       idempotencyRetentionMs: retention(merged.idempotencyRetention),
       journalRetentionMs: retention(merged.journalRetention),
       workflowRetentionMs: retention(def.kind === "workflow" ? def.options.workflowRetention : undefined),
+      onJournalMismatch: merged.onJournalMismatchErrors ?? "retry",
       ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
       ...(meta.options.description !== undefined ? { description: meta.options.description } : {}),
       ...(meta.options.metadata ? { metadata: meta.options.metadata } : {}),

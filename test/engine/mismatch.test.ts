@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../../sdk/context.js";
-import { service } from "../../sdk/define.js";
+import { service, type ServiceOptions } from "../../sdk/define.js";
 import { JOURNAL_MISMATCH_CODE } from "../../sdk/errors.js";
 import { Attempt } from "../../src/engine/invocation.js";
 import { MemoryHost } from "../../src/engine/memory.js";
@@ -8,10 +8,11 @@ import { Registry } from "../../src/engine/registry.js";
 import { runtime } from "./support.js";
 
 /** A handler whose code "changes" between attempts, as after a deploy. */
-function changing() {
+function changing(options: ServiceOptions = {}) {
   const version = { current: 1 };
   const svc = service({
     name: "changing",
+    options,
     handlers: {
       go: async (ctx: Context) => {
         await ctx.run("first", () => "ok");
@@ -69,6 +70,39 @@ describe("journal mismatch", () => {
     version.current = 1; // a fixed deploy
     await rt.advance(1_000);
     expect(rt.result(id)).toBe(1);
+  });
+
+  it("onJournalMismatchErrors 'pause' parks the invocation; resumed under fixed code it finishes", async () => {
+    const { version, svc } = changing({ onJournalMismatchErrors: "pause" });
+    const rt = runtime([svc]);
+    const id = await rt.invoke("changing", "go");
+    version.current = 2;
+    await rt.crash(id);
+    await rt.advance(60_000);
+    expect(rt.info(id)).toMatchObject({ status: "paused", failures: 1 });
+    expect(rt.info(id).lastError).toMatchObject({ code: 570, name: "JournalMismatchError" });
+    version.current = 1;
+    await rt.resume(id);
+    await rt.advance(1_000);
+    expect(rt.result(id)).toBe(1);
+  });
+
+  it("onJournalMismatchErrors 'fail' ends the invocation with the mismatch (570)", async () => {
+    const { version, svc } = changing({ onJournalMismatchErrors: "fail" });
+    const rt = runtime([svc]);
+    const id = await rt.invoke("changing", "go");
+    version.current = 2;
+    await rt.crash(id);
+    expect(rt.info(id).status).toBe("completed");
+    const error = (() => {
+      try {
+        rt.result(id);
+      } catch (e) {
+        return e as { code: number; message: string };
+      }
+    })();
+    expect(error).toMatchObject({ code: 570 });
+    expect(error?.message).toContain("Journal mismatch at entry 1");
   });
 
   it("always-replay mode exposes code that is not deterministic", async () => {

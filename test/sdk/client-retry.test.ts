@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { connect, HttpCallError } from "../../sdk/client.js";
+import type { Context, ObjectContext, WorkflowContext } from "../../sdk/context.js";
+import { object, service, workflow } from "../../sdk/define.js";
 
 interface Seen {
   url: string;
@@ -29,7 +31,9 @@ function scripted(script: (() => Response | Promise<Response>)[]) {
 const json = (value: unknown, status = 200, headers: Record<string, string> = {}) => () => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
 const dropped = () => () => Promise.reject(new TypeError("fetch failed"));
 const FAST = { initialInterval: 1, maxInterval: 2 };
-const counter = { name: "counter", handlers: { add: async (_ctx: unknown, n: number) => n } };
+const counter = object({ name: "counter", handlers: { add: async (_ctx: ObjectContext, n: number) => n } });
+const signup = workflow({ name: "signup", handlers: { run: async (_ctx: WorkflowContext) => "done" } });
+const svc = service({ name: "s", handlers: { h: async (_ctx: Context) => 1 } });
 
 describe("client retries", () => {
   it("are off by default: one request, the 503 surfaces", async () => {
@@ -66,7 +70,7 @@ describe("client retries", () => {
 
   it("always may repeat workflow submit, attach and output (the workflow id makes run at most once)", async () => {
     const { fetch, seen } = scripted([dropped(), json({ invocationId: "inv_1", status: "Accepted" }, 202), json({}, 502), json("done"), json({}, 429), json("done")]);
-    const wf = connect({ url: "http://x", fetch, retry: FAST }).workflowClient({ name: "signup", handlers: { run: async () => "done" } }, "w1");
+    const wf = connect({ url: "http://x", fetch, retry: FAST }).workflowClient(signup, "w1");
     expect(await wf.workflowSubmit(undefined)).toMatchObject({ invocationId: "inv_1", attachable: true });
     expect(await wf.workflowAttach()).toBe("done");
     expect(await wf.workflowOutput()).toMatchObject({ ready: true, result: "done" });
@@ -82,7 +86,7 @@ describe("client retries", () => {
 
   it("stop after maxAttempts, with the last error", async () => {
     const { fetch, seen } = scripted([json({}, 503), json({}, 503), json({}, 504), json(1)]);
-    const error = await connect({ url: "http://x", fetch, retry: { ...FAST, maxAttempts: 3 } }).serviceClient({ name: "s", handlers: { h: async () => 1 } }).h(undefined, { idempotencyKey: "k" }).catch((e: unknown) => e);
+    const error = await connect({ url: "http://x", fetch, retry: { ...FAST, maxAttempts: 3 } }).serviceClient(svc).h(undefined, { idempotencyKey: "k" }).catch((e: unknown) => e);
     expect((error as HttpCallError).status).toBe(504);
     expect(seen).toHaveLength(3);
   });
