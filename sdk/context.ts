@@ -118,19 +118,68 @@ export interface Context {
   readonly console: Console;
 }
 
-/** Read-only view of a virtual object's state (shared handlers). */
-export interface ObjectSharedContext<TState extends Record<string, any> = Record<string, any>> extends Context {
+/**
+ * The default state type of the keyed contexts: any name, and each `get`/`set`
+ * says its value type (`ctx.get<number>("count")`). Pass a record type
+ * instead (`ObjectContext<{ count: number }>`) to type state by name.
+ */
+export type UntypedState = Record<string, any>;
+
+/** A state name: any string for untyped state, else one of the record's keys. */
+export type StateName<TState> = string extends keyof TState ? string : keyof TState & string;
+
+/**
+ * The value type at `name`. Untyped state: `T` (`any` unless given). Typed
+ * state: `TState[K]`, or `T` when given explicitly (`ctx.get<number>("count")`);
+ * `T` is never inferred from a value there, so `set` checks values against the record.
+ */
+export type StateValue<TState, K, T> = string extends keyof TState
+  ? T
+  : 0 extends 1 & T
+    ? TState[K & keyof TState]
+    : NoInfer<T>;
+
+/**
+ * Read-only view of a virtual object's state (shared handlers).
+ * @example
+ * async (ctx: ObjectSharedContext<{ count: number }>) => (await ctx.get("count")) ?? 0 // number
+ */
+export interface ObjectSharedContext<TState extends Record<string, any> = UntypedState> extends Context {
   readonly key: string;
-  /** Reads a state value (journaled, so a replay sees the same value); null when unset. */
-  get<T = any>(name: keyof TState & string, serde?: Serde<T>): Promise<T | null>;
+  /**
+   * Reads a state value (journaled, so a replay sees the same value); null when unset.
+   * @example
+   * const count = await ctx.get("count"); // number | null with ObjectContext<{ count: number }>
+   * const name = await ctx.get<string>("name"); // untyped state: say the type
+   */
+  get<T = any, K extends StateName<TState> = StateName<TState>>(
+    name: K,
+    serde?: Serde<StateValue<TState, K, T>>,
+  ): Promise<StateValue<TState, K, T> | null>;
   stateKeys(): Promise<string[]>;
 }
 
-/** Exclusive handler of a virtual object: reads and writes state. */
-export interface ObjectContext<TState extends Record<string, any> = Record<string, any>> extends ObjectSharedContext<TState> {
-  /** Writes a state value; it commits atomically with its journal entry. */
-  set<T = any>(name: keyof TState & string, value: T, serde?: Serde<T>): void;
-  clear(name: keyof TState & string): void;
+/**
+ * Exclusive handler of a virtual object: reads and writes state.
+ * @example
+ * async (ctx: ObjectContext<{ count: number }>, n: number) => {
+ *   const count = ((await ctx.get("count")) ?? 0) + n;
+ *   ctx.set("count", count); // ctx.set("count", "1") does not compile
+ *   return count;
+ * }
+ */
+export interface ObjectContext<TState extends Record<string, any> = UntypedState> extends ObjectSharedContext<TState> {
+  /**
+   * Writes a state value; it commits atomically with its journal entry.
+   * @example
+   * ctx.set("count", 1);
+   */
+  set<T = any, K extends StateName<TState> = StateName<TState>>(
+    name: K,
+    value: StateValue<TState, K, T>,
+    serde?: Serde<StateValue<TState, K, T>>,
+  ): void;
+  clear(name: StateName<TState>): void;
   clearAll(): void;
 }
 
@@ -143,12 +192,12 @@ export interface DurablePromise<T> extends Promise<T> {
 }
 
 /** Shared handlers of a workflow (signals, queries). */
-export interface WorkflowSharedContext<TState extends Record<string, any> = Record<string, any>>
+export interface WorkflowSharedContext<TState extends Record<string, any> = UntypedState>
   extends ObjectSharedContext<TState> {
   promise<T>(name: string, serde?: Serde<T>): DurablePromise<T>;
 }
 
 /** The `run` handler of a workflow. */
-export interface WorkflowContext<TState extends Record<string, any> = Record<string, any>>
+export interface WorkflowContext<TState extends Record<string, any> = UntypedState>
   extends WorkflowSharedContext<TState>,
     ObjectContext<TState> {}

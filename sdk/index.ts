@@ -36,6 +36,9 @@ export type {
   SendOptions,
   GenericCall,
   GenericSend,
+  UntypedState,
+  StateName,
+  StateValue,
 } from "./context.js";
 
 // Calls between handlers
@@ -43,7 +46,7 @@ export { rpc } from "./client-types.js";
 export type { Client, SendClient } from "./client-types.js";
 
 // Promises
-export { RestatePromise } from "./promise.js";
+export { RestatePromise, isRestatePromise } from "./promise.js";
 export type { InvocationHandle, InvocationPromise } from "./promise.js";
 
 // Errors
