@@ -111,6 +111,10 @@ export interface Context {
   genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES>;
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle;
   invocation(id: string): InvocationReference;
+  /** Same as `ctx.invocation(id).cancel()` (Restate's older name, kept for ported code). */
+  cancel(invocationId: string): void;
+  /** Same as `ctx.invocation(id).attach(serde)` (Restate's older name, kept for ported code). */
+  attach<T>(invocationId: string, serde?: Serde<T>): RestatePromise<T>;
   request(): Request;
   readonly rand: Rand;
   readonly date: ContextDate;

@@ -231,6 +231,14 @@ export class ContextImpl implements WorkflowContext {
     );
   }
 
+  cancel(invocationId: string): void {
+    this.invocation(invocationId).cancel();
+  }
+
+  attach<T>(invocationId: string, serde?: Serde<T>): RestatePromise<T> {
+    return this.invocation(invocationId).attach(serde);
+  }
+
   invocation(id: string): InvocationReference {
     return {
       cancel: () => {

@@ -52,6 +52,14 @@ const bank = service({
       const id = await ctx.serviceSendClient(bank).slow(100).invocationId;
       return ctx.invocation(id).attach<string>();
     },
+    /** Restate's older names: ctx.attach(id) and ctx.cancel(id). */
+    attachThenCancel: async (ctx: Context) => {
+      const first = await ctx.serviceSendClient(bank).slow(100).invocationId;
+      const second = await ctx.serviceSendClient(bank).slow(5_000).invocationId;
+      ctx.cancel(second);
+      const cancelled = await ctx.attach<string>(second).catch((e: Error) => `${e.name} ${e instanceof CancelledError}`);
+      return `${await ctx.attach<string>(first)} / ${cancelled}`;
+    },
     callSlow: async (ctx: Context) => {
       try {
         return await ctx.serviceClient(bank).slow(1_000);
@@ -187,6 +195,13 @@ describe.each(MODES)("calls, sends, awakeables and promises ($mode)", ({ alwaysR
     expect(r.info(id).status).toBe("running");
     await r.advance(1);
     expect(r.result(id)).toBe("slept 100");
+  });
+
+  it("ctx.attach(id) and ctx.cancel(id) act as ctx.invocation(id).attach() and .cancel()", async () => {
+    const r = rt();
+    const id = await r.invoke("bank", "attachThenCancel");
+    await r.advance(100);
+    expect(r.result(id)).toBe("slept 100 / CancelledError true");
   });
 
   it("cancelling a caller cancels its callee, and the caller can catch it", async () => {
