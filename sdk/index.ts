@@ -54,7 +54,7 @@ export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableErr
 
 // Serialization and time
 export { serde } from "./serde.js";
-export type { Serde } from "./serde.js";
+export type { Serde, StandardSchemaV1 } from "./serde.js";
 export type { Duration } from "./duration.js";
 
 // Ingress client

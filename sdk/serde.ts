@@ -8,6 +8,8 @@ import { TerminalError } from "./errors.js";
 export interface Serde<T> {
   /** Content type set on HTTP responses. */
   contentType?: string;
+  /** JSON Schema of the values, when known (kept for tools; Resolute does not read it). */
+  jsonSchema?: object;
   serialize(value: T): Uint8Array;
   deserialize(data: Uint8Array): T;
 }
@@ -68,8 +70,49 @@ function zod<S extends z.ZodType>(schema: S): Serde<z.infer<S>> {
 }
 
 /**
+ * The part of the Standard Schema v1 interface (https://standardschema.dev) that
+ * `serde.schema` uses; zod 4, Valibot and ArkType schemas implement it.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+type StandardResult<Output> = { readonly value: Output; readonly issues?: undefined } | { readonly issues: readonly { readonly message: string; readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined }[] };
+
+/**
+ * JSON validated by any Standard Schema (Restate's `serde.schema`); a violation
+ * is a 400 `TerminalError` listing the issues. The schema must validate
+ * synchronously.
+ * @example
+ * handlers: { greet: handlers.handler({ input: serde.schema(z.object({ name: z.string() })) }, async (ctx, { name }) => `hi ${name}`) }
+ */
+function schema<S extends StandardSchemaV1>(standard: S): Serde<NonNullable<S["~standard"]["types"]>["output"]> {
+  type Out = NonNullable<S["~standard"]["types"]>["output"];
+  const check = (value: unknown): Out => {
+    const result = standard["~standard"].validate(value);
+    if (result instanceof Promise) throw new TypeError(`serde.schema needs a schema that validates synchronously (${standard["~standard"].vendor}'s did not)`);
+    if (!result.issues) return result.value as Out;
+    const issues = result.issues.map((i) => `${pathOf(i.path) || "(root)"}: ${i.message}`).join("; ");
+    throw new TerminalError(`Invalid value: ${issues}`, { errorCode: BAD_INPUT });
+  };
+  return {
+    contentType: "application/json",
+    serialize: (value) => json.serialize(check(value)),
+    deserialize: (data) => check(json.deserialize(data)),
+  };
+}
+
+function pathOf(path: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined): string {
+  return (path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");
+}
+
+/**
  * The built-in serdes.
  * @example
  * ctx.run("fetch", () => bytes, { serde: serde.binary });
  */
-export const serde = { json, binary, empty, zod };
+export const serde = { json, binary, empty, zod, schema };
