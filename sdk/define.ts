@@ -1,6 +1,7 @@
 import type { Duration } from "./duration.js";
 import type {
   Context,
+  Request,
   ObjectContext,
   ObjectSharedContext,
   WorkflowContext,
@@ -23,8 +24,31 @@ export interface RetryPolicy {
   exponentiationFactor?: number;
 }
 
+/**
+ * Interceptors around a handler's attempts and its `ctx.run` closures (tracing,
+ * logging, metrics). Each must call `next()` once and return or rethrow what it gives.
+ */
+export interface Hooks {
+  interceptor?: {
+    /** Around every attempt of the handler, replays included. */
+    handler?: (next: () => Promise<void>) => Promise<void>;
+    /** Around a `ctx.run` closure, only when it really executes (never on replay). */
+    run?: (name: string, next: () => Promise<void>) => Promise<void>;
+  };
+}
+/**
+ * Makes the hooks of one attempt.
+ * @example
+ * const timing: HooksProvider = ({ request }) => ({ interceptor: {
+ *   handler: async (next) => { const t = Date.now(); try { await next(); } finally { console.log(request.id, Date.now() - t); } },
+ * } });
+ */
+export type HooksProvider = (ctx: { request: Request }) => Hooks;
+
 /** Options of one handler; unset fields fall back to the service's options. */
 export interface HandlerOptions {
+  /** The service's hooks run outside the handler's. */
+  hooks?: HooksProvider[];
   input?: Serde<any>;
   output?: Serde<any>;
   /** Serde of both input and output where `input` or `output` is not set. @default serde.json */

@@ -18,6 +18,8 @@ export type {
   ObjectOptions,
   WorkflowOptions,
   RetryPolicy,
+  Hooks,
+  HooksProvider,
 } from "./define.js";
 
 // Contexts

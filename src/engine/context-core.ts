@@ -31,6 +31,8 @@ export interface AttemptControl {
   abort(error: Error, details?: AbortDetails): void;
   /** The handler's `asTerminalError` mapping of a thrown error: a TerminalError, or undefined (retryable). */
   asTerminalError(error: unknown): TerminalError | undefined;
+  /** Runs a `ctx.run` closure's execution through the hooks' run interceptors. */
+  interceptRun(name: string, execute: () => Promise<void>): Promise<void>;
 }
 
 export interface AbortDetails {

@@ -12,6 +12,7 @@ import { ContextImpl } from "./context-impl.js";
 import { JournalMismatchError } from "./journal.js";
 import type { TargetKinds } from "./addressing.js";
 import type { HandlerSpec } from "./registry.js";
+import type { Hooks } from "../../sdk/define.js";
 import type { Completion, Entry, Host, Target } from "./types.js";
 
 export type AttemptOutcome =
@@ -69,14 +70,37 @@ export class Attempt implements AttemptControl {
       this.#end({ kind: "failure", error: terminalRecord(asInputError(error)) });
       return this.outcome;
     }
-    const ctx = new ContextImpl({ core: this.#core, request: this.#request(), kind: spec.kind, kinds: this.#params.kinds });
+    const request = this.#request();
+    const ctx = new ContextImpl({ core: this.#core, request, kind: spec.kind, kinds: this.#params.kinds });
+    let value: unknown;
+    const handler = async () => {
+      // An attempt ended by a failed run leaves the handler waiting forever: let the
+      // interceptors see that failure, as if the handler had thrown it.
+      value = await (this.#aborted ? Promise.race([spec.fn(ctx, input), this.#aborted.promise]) : spec.fn(ctx, input));
+    };
     Promise.resolve()
-      .then(() => spec.fn(ctx, input))
+      .then(() => this.#startHooks(request))
+      .then(() => nest(this.#hooks.map((h) => h.interceptor?.handler), handler)())
       .then(
-        (value) => this.#succeed(value),
+        () => this.#succeed(value),
         (error) => this.#fail(error),
       );
     return this.outcome;
+  }
+
+  #hooks: Hooks[] = [];
+  /** With hooks: rejected when the attempt is aborted (a failed run, a journal mismatch). */
+  #aborted?: ReturnType<typeof rejectable>;
+
+  /** Asks each provider for this attempt's hooks (a throwing provider fails the attempt, retryably). */
+  #startHooks(request: Request): void {
+    this.#hooks = this.#params.spec.hooks.map((provide) => provide({ request }));
+    if (this.#hooks.length > 0) this.#aborted = rejectable();
+  }
+
+  interceptRun(name: string, execute: () => Promise<void>): Promise<void> {
+    const interceptors = this.#hooks.map((h) => h.interceptor?.run && ((next: () => Promise<void>) => h.interceptor!.run!(name, next)));
+    return nest(interceptors, execute)();
   }
 
   /** Delivers a completion to a pending operation of this attempt. */
@@ -97,6 +121,7 @@ export class Attempt implements AttemptControl {
   }
 
   abort(error: Error, details?: AbortDetails): void {
+    this.#aborted?.reject(error);
     if (error instanceof JournalMismatchError) {
       const mode = this.#params.spec.onJournalMismatch;
       if (mode === "fail") return this.#end({ kind: "failure", error: { ...retryRecord(error), name: "TerminalError" } });
@@ -155,4 +180,17 @@ function retryRecord(error: unknown): ErrorRecord {
 function asInputError(error: unknown): TerminalError {
   if (error instanceof TerminalError) return error;
   return new TerminalError(`Failed to deserialize input: ${error instanceof Error ? error.message : String(error)}`, { errorCode: 400 });
+}
+
+/** `outer(() => inner(() => ... run()))`: the first interceptor is the outermost; absent ones are skipped. */
+function nest(interceptors: (((next: () => Promise<void>) => Promise<void>) | undefined)[], run: () => Promise<void>): () => Promise<void> {
+  return interceptors.reduceRight<() => Promise<void>>((next, intercept) => (intercept ? () => intercept(next) : next), run);
+}
+
+/** A promise to reject later; its rejection is never reported as unhandled. */
+function rejectable(): { promise: Promise<never>; reject: (error: Error) => void } {
+  let reject!: (error: Error) => void;
+  const promise = new Promise<never>((_, r) => (reject = r));
+  promise.catch(() => {});
+  return { promise, reject };
 }

@@ -3,7 +3,7 @@
  * options (handler options over service options over defaults). Pure.
  */
 import { durationToMs } from "../../sdk/duration.js";
-import { handlerMeta, type Definition, type HandlerKind, type HandlerOptions } from "../../sdk/define.js";
+import { handlerMeta, type Definition, type HandlerKind, type HandlerOptions, type HooksProvider } from "../../sdk/define.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import type { TerminalError } from "../../sdk/errors.js";
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from "./retry.js";
@@ -24,6 +24,8 @@ export interface HandlerSpec {
   journalRetentionMs: number;
   workflowRetentionMs: number;
   onJournalMismatch: "retry" | "pause" | "fail";
+  /** The service's hook providers, then the handler's. */
+  hooks: HooksProvider[];
   /** Handler's, else the service's `asTerminalError`. */
   asTerminalError?: (error: unknown) => TerminalError | undefined;
   description?: string;
@@ -80,6 +82,7 @@ function specOf(def: Definition): ServiceSpec {
       journalRetentionMs: retention(merged.journalRetention),
       workflowRetentionMs: retention(def.kind === "workflow" ? def.options.workflowRetention : undefined),
       onJournalMismatch: merged.onJournalMismatchErrors ?? "retry",
+      hooks: [...(def.options.hooks ?? []), ...(meta.options.hooks ?? [])],
       ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
       ...(meta.options.description !== undefined ? { description: meta.options.description } : {}),
       ...(meta.options.metadata ? { metadata: meta.options.metadata } : {}),

@@ -23,11 +23,15 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
     return core.wrap(Promise.resolve(decode(recorded.value)));
   }
   const execute = async (): Promise<T> => {
-    let value: T;
+    let value!: T;
     try {
-      const result = fn();
-      if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
-      value = await result;
+      // Only a first execution gets here (a replay returned the recorded value above),
+      // so the hooks' run interceptors never see a replay.
+      await core.control.interceptRun(name, async () => {
+        const result = fn();
+        if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
+        value = await result;
+      });
     } catch (error) {
       return failed(core, step.index, name, error, options);
     }
