@@ -99,6 +99,7 @@ export class Attempt implements AttemptControl {
   }
 
   interceptRun(name: string, execute: () => Promise<void>): Promise<void> {
+    if (this.#hooks.length === 0) return execute();
     const interceptors = this.#hooks.map((h) => h.interceptor?.run && ((next: () => Promise<void>) => h.interceptor!.run!(name, next)));
     return nest(interceptors, execute)();
   }
