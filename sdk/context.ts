@@ -28,6 +28,13 @@ export interface Request {
   readonly idempotencyKey?: string;
   /** On Cloudflare: `[env]`, the Worker's bindings (KV, secrets, service bindings...). */
   readonly extraArgs: readonly unknown[];
+  /**
+   * Aborted when this attempt ends: it finished, failed, was killed, or was dropped to be
+   * replayed. Pass it to the I/O in a `ctx.run` closure so the I/O does not outlive its attempt.
+   * @example
+   * await ctx.run("fetch", () => fetch(url, { signal: ctx.request().attemptCompletedSignal }).then((r) => r.json()));
+   */
+  readonly attemptCompletedSignal: AbortSignal;
 }
 
 /**

@@ -134,6 +134,7 @@ export class Attempt implements AttemptControl {
   /** Stops the attempt from outside (the invocation was killed or the host gave up on it). */
   close(): void {
     this.#closed = true;
+    this.#completed?.abort();
   }
 
   #succeed(value: unknown): void {
@@ -154,11 +155,24 @@ export class Attempt implements AttemptControl {
   #end(outcome: AttemptOutcome): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#completed?.abort();
     this.#finish(outcome);
+  }
+
+  /** Made when a handler first asks for `attemptCompletedSignal` (most never do). */
+  #completed?: AbortController;
+
+  #completedSignal(): AbortSignal {
+    if (!this.#completed) {
+      this.#completed = new AbortController();
+      if (this.#closed) this.#completed.abort();
+    }
+    return this.#completed.signal;
   }
 
   #request(): Request {
     const p = this.#params;
+    const completedSignal = () => this.#completedSignal();
     return {
       id: p.invocationId,
       target: p.target,
@@ -166,6 +180,9 @@ export class Attempt implements AttemptControl {
       body: p.input,
       extraArgs: p.extraArgs ?? [],
       ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
+      get attemptCompletedSignal() {
+        return completedSignal();
+      },
     };
   }
 }
