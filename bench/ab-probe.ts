@@ -1,0 +1,79 @@
+/**
+ * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--calls 800]`:
+ * compares the working tree's bench Worker with the one at <revision>, both served
+ * by Miniflare at once (two workerds) with their requests interleaved, so the
+ * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
+ * and then 64-client throughput, three alternating rounds each.
+ * `{n}` in the path is a new number on every request (new workflow ids, new keys).
+ */
+import { Miniflare } from "miniflare";
+import { build } from "esbuild";
+import { Pool } from "undici";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const args = process.argv.slice(2);
+const revision = args[0];
+if (!revision || revision.startsWith("--")) throw new Error("usage: bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--calls 800]");
+const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
+const path = option("--path", "/threeSteps/{n}/run");
+const calls = Number(option("--calls", "800"));
+
+const ROOT = resolve(".");
+const OLD = join(ROOT, ".wrangler", "ab-probe", "old-tree");
+rmSync(OLD, { recursive: true, force: true });
+execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, revision], { stdio: "ignore" });
+symlinkSync(join(ROOT, "node_modules"), join(OLD, "node_modules"));
+
+async function serve(label: string, root: string) {
+  const dir = join(ROOT, ".wrangler", "ab-probe", label);
+  mkdirSync(dir, { recursive: true });
+  await build({ entryPoints: [join(root, "bench/worker.ts")], outfile: join(dir, "worker.js"), bundle: true, format: "esm", platform: "neutral", external: ["cloudflare:*"], mainFields: ["module", "main"], logLevel: "silent" });
+  const mf = new Miniflare({
+    modules: true, scriptPath: join(dir, "worker.js"), compatibilityDate: "2026-04-20",
+    durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true }, FLOOR: { className: "FloorObject", useSQLite: true } },
+    workflows: { CF_WF: { name: "three-steps", className: "ThreeSteps" } },
+    durableObjectsPersist: join(dir, `state-${Date.now()}`), host: "127.0.0.1", port: 0,
+  });
+  return { label, mf, pool: new Pool((await mf.ready).origin, { connections: 64 }) };
+}
+
+let n = 0;
+async function call(pool: Pool): Promise<boolean> {
+  const r = await pool.request({ method: "POST", path: path.replace("{n}", `ab${n++}`), body: "1", headers: { "content-type": "application/json" } });
+  await r.body.text();
+  return r.statusCode < 300;
+}
+
+try {
+  const sides = [await serve(`old (${revision})`, OLD), await serve("new (working tree)", ROOT)];
+  for (const side of sides) for (let i = 0; i < 400; i++) await call(side.pool); // JIT, connections, every shard
+  const latencies = new Map(sides.map((s) => [s.label, [] as number[]]));
+  for (let i = 0; i < calls; i++) {
+    for (const side of i % 2 ? sides : [...sides].reverse()) {
+      const t0 = performance.now();
+      if (!(await call(side.pool))) throw new Error(`${side.label}: ${path} failed`);
+      latencies.get(side.label)!.push(performance.now() - t0);
+    }
+  }
+  const at = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))]!.toFixed(2);
+  for (const [label, values] of latencies) {
+    values.sort((a, b) => a - b);
+    console.log(`${label.padEnd(28)} sequential p25 ${at(values, 0.25)}  p50 ${at(values, 0.5)}  p90 ${at(values, 0.9)} ms`);
+  }
+  const rates = new Map(sides.map((s) => [s.label, [] as number[]]));
+  for (let round = 0; round < 3; round++) {
+    for (const side of round % 2 ? sides : [...sides].reverse()) {
+      const started = performance.now();
+      let issued = 0;
+      const total = 1500;
+      await Promise.all(Array.from({ length: 64 }, async () => { while (issued < total) { issued++; await call(side.pool).catch(() => false); } }));
+      rates.get(side.label)!.push(Math.round(total / ((performance.now() - started) / 1000)));
+    }
+  }
+  for (const [label, values] of rates) console.log(`${label.padEnd(28)} 64 clients ${values.join(", ")} calls/s`);
+  for (const side of sides) { await side.pool.close(); await side.mf.dispose(); }
+} finally {
+  execFileSync("git", ["worktree", "remove", "--force", OLD], { stdio: "ignore" });
+}
