@@ -9,6 +9,7 @@ import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
 import { createIngress } from "./ingress/router.js";
 import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
 import { splitUrl } from "./ingress/request.js";
+import { withCors, type CorsOptions } from "./ingress/cors.js";
 
 export interface WorkerConfig {
   services: readonly Definition[];
@@ -22,6 +23,8 @@ export interface WorkerConfig {
   workflowShards?: number;
   /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
   maxBodyBytes?: number;
+  /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
+  cors?: CorsOptions;
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
@@ -40,7 +43,8 @@ export function createWorker(config: WorkerConfig) {
   const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
   if (!Number.isInteger(workflowShards) || workflowShards < 0) throw new TypeError(`workflowShards must be a whole number, got ${workflowShards}`);
   const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
-  const ingress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
   const admin = createAdmin(registry, workflowShards);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
   return {
@@ -52,5 +56,5 @@ export function createWorker(config: WorkerConfig) {
   };
 }
 
-export type { ResoluteEnv };
+export type { ResoluteEnv, CorsOptions };
 export { DEFAULT_WORKFLOW_SHARDS };

@@ -148,3 +148,40 @@ describe("ingress answers", () => {
     expect(handlersByName.add.documentation).toBeUndefined();
   });
 });
+
+describe("CORS (the fixture allows https://app.example)", () => {
+  const APP = "https://app.example";
+
+  test("a preflight from an allowed origin is answered; from another origin it is refused", async () => {
+    const preflight = (origin: string) =>
+      rt.fetch("/counter/cors1/add", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type, idempotency-key" } });
+    const ok = await preflight(APP);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(ok.headers.get("access-control-allow-methods")).toBe("GET, POST");
+    expect(ok.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+    const refused = await preflight("https://evil.example");
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("answers to an allowed origin carry its name and expose the invocation id; others carry nothing", async () => {
+    const call = (origin: string) => rt.post("/counter/cors2/add", 1, { origin });
+    const ok = await call(APP);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(ok.headers.get("access-control-expose-headers")).toContain("x-restate-id");
+    const other = await call("https://evil.example");
+    expect(other.status).toBe(200); // CORS is the browser's check: the server only withholds the labels
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  test("never for the admin API", async () => {
+    const res = await rt.fetch("/restate/admin/services", { headers: { origin: APP, authorization: "Bearer test-token" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await rt.fetch("/restate/admin/services", { method: "OPTIONS", headers: { origin: APP, "access-control-request-method": "GET" } });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
