@@ -73,7 +73,7 @@ export class Outbox {
   #target(owner: string): Deliver {
     const host = this.hostOf(owner);
     if (host === this.#ownName) return this.deliverLocally;
-    const stub = this.namespace.getByName(host) as unknown as { deliver: Deliver };
+    const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
     return (deliveries) => stub.deliver(deliveries);
   }
 

@@ -37,7 +37,7 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
 }
 
 export function createAdmin(registry: Registry, workflowShards: number) {
-  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.getByName(hostOf(owner, workflowShards)) as unknown as AdminStub;
+  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, workflowShards))) as unknown as AdminStub;
 
   const ownerOfTarget = (service: string, key: string): string | undefined => {
     const kind = registry.service(service)?.kind;

@@ -186,5 +186,5 @@ function rejection(body: Uint8Array) {
 
 function stubFor(ctx: Ctx, owner: string): ObjectRpc {
   const namespace = ctx.env.RESOLUTE;
-  return namespace.getByName(hostOf(owner, ctx.options.workflowShards)) as unknown as ObjectRpc;
+  return namespace.get(namespace.idFromName(hostOf(owner, ctx.options.workflowShards))) as unknown as ObjectRpc;
 }
