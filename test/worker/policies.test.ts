@@ -38,6 +38,16 @@ describe("retry policy when attempts run out", () => {
     expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 3 });
   });
 
+  test("asTerminalError and hooks on the real runtime: a mapped run error is final, compensated and answered with its code", async () => {
+    const res = await rt.post("/steps/chargeOnce", "t1");
+    expect(res.status).toBe(402);
+    expect(res.body.message).toBe("declined: card expired");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(probe.count("t1-charge")).toBe(1); // no retry
+    expect(probe.count("t1-refund")).toBe(1);
+    expect(probe.count("t1-attempt")).toBe(1); // the hook saw one attempt
+  });
+
   test("a PauseError from ctx.run parks the invocation at once, without back-off, until it is resumed", async () => {
     const sent = await rt.post("/steps/pauseForReview/send", "r1");
     const id = sent.body.invocationId as string;
