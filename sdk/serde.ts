@@ -51,22 +51,13 @@ const empty: Serde<void> = {
 
 /**
  * JSON validated by a zod schema on both sides; a violation is a 400
- * `TerminalError` whose message lists zod's issues.
+ * `TerminalError` whose message lists zod's issues. (A zod 4 schema is a
+ * Standard Schema, so this is `serde.schema` with zod's types.)
  * @example
  * handlers: { greet: handlers.handler({ input: serde.zod(z.object({ name: z.string() })) }, async (ctx, { name }) => `hi ${name}`) }
  */
-function zod<S extends z.ZodType>(schema: S): Serde<z.infer<S>> {
-  const check = (value: unknown): z.infer<S> => {
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    const issues = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new TerminalError(`Invalid value: ${issues}`, { errorCode: BAD_INPUT });
-  };
-  return {
-    contentType: "application/json",
-    serialize: (value) => json.serialize(check(value)),
-    deserialize: (data) => check(json.deserialize(data)),
-  };
+function zod<S extends z.ZodType>(zodSchema: S): Serde<z.infer<S>> {
+  return schema(zodSchema as StandardSchemaV1<unknown, z.infer<S>>);
 }
 
 /**
