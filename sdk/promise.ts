@@ -75,7 +75,7 @@ function settled<T>(promise: Promise<T>): RestatePromise<T> {
 }
 
 /** The rejection handler of `map`: terminal failures go to the mapper, others propagate. */
-function failureTo<U>(mapper: (value?: never, failure?: TerminalError) => U): (error: unknown) => U {
+export function failureTo<U>(mapper: (value?: never, failure?: TerminalError) => U): (error: unknown) => U {
   return (error) => {
     if (error instanceof TerminalError) return mapper(undefined, error);
     throw error;

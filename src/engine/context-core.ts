@@ -7,7 +7,7 @@
 import type { Duration } from "../../sdk/duration.js";
 import { durationToMs } from "../../sdk/duration.js";
 import { TerminalError, TimeoutError, errorFromRecord, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
-import { HOST, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
+import { HOST, failureTo, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { isDecided, type Settlement } from "./combinators.js";
 import { Journal } from "./journal.js";
@@ -134,16 +134,7 @@ export class ContextCore {
     const p = promise as RestatePromise<T> & { [HOST]?: unknown };
     p[HOST] = this;
     p.orTimeout = (duration: Duration | number) => this.withTimeout(p, duration);
-    p.map = <U>(mapper: (value?: T, failure?: TerminalError) => U) =>
-      this.wrap(
-        p.then(
-          (value) => mapper(value, undefined),
-          (error) => {
-            if (error instanceof TerminalError) return mapper(undefined, error);
-            throw error;
-          },
-        ),
-      );
+    p.map = <U>(mapper: (value?: T, failure?: TerminalError) => U) => this.wrap(p.then((value) => mapper(value, undefined), failureTo(mapper)));
     // Rejections of journaled promises nobody awaits are not unhandled errors of the runtime.
     promise.catch(() => {});
     return p;
