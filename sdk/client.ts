@@ -55,16 +55,9 @@ export interface ClientRetryPolicy {
 }
 
 /** Options of a call through the client: those of `rpc.opts` plus a deadline or an abort signal. */
-export interface IngressCallOptions extends CallOptions {
-  /** Abort the request after this many milliseconds (not together with `signal`). */
-  timeout?: number;
-  signal?: AbortSignal;
-}
+export interface IngressCallOptions extends CallOptions, WaitOptions {}
 /** Options of a send through the client. */
-export interface IngressSendOptions extends SendOptions {
-  timeout?: number;
-  signal?: AbortSignal;
-}
+export interface IngressSendOptions extends SendOptions, WaitOptions {}
 
 /** A call by names, for `connect(...).call` and `.send`. */
 export interface GenericIngressCall<I = unknown> {
@@ -137,18 +130,21 @@ export function connect(options: ConnectOptions) {
   const pathOf = (service: string, key: string | undefined, handler: string) =>
     key === undefined ? `/${encodeURIComponent(service)}/${encodeURIComponent(handler)}` : `/${encodeURIComponent(service)}/${encodeURIComponent(key)}/${encodeURIComponent(handler)}`;
 
-  async function call(service: string, key: string | undefined, handler: string, input: unknown, opts?: IngressCallOptions, alwaysRetryable = false): Promise<unknown> {
+  /** POSTs a handler's input; an idempotency key (or `alwaysRetryable`) makes it safe to retry. */
+  function post(path: string, input: unknown, opts: IngressCallOptions | IngressSendOptions | undefined, alwaysRetryable = false): Promise<Uint8Array> {
     const inputSerde: Serde<unknown> = opts?.input ?? serdes.json;
     const headers = { "content-type": inputSerde.contentType ?? "application/json", ...opts?.headers, ...(opts?.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {}) };
-    const bytes = await request("POST", pathOf(service, key, handler), inputSerde.serialize(input), headers, { ...extrasOf(opts), retryable: alwaysRetryable || Boolean(opts?.idempotencyKey) });
+    return request("POST", path, inputSerde.serialize(input), headers, { ...extrasOf(opts), retryable: alwaysRetryable || Boolean(opts?.idempotencyKey) });
+  }
+
+  async function call(service: string, key: string | undefined, handler: string, input: unknown, opts?: IngressCallOptions): Promise<unknown> {
+    const bytes = await post(pathOf(service, key, handler), input, opts);
     return (opts?.output ?? serdes.json).deserialize(bytes);
   }
 
   async function send(service: string, key: string | undefined, handler: string, input: unknown, opts?: IngressSendOptions, alwaysRetryable = false): Promise<Send> {
-    const inputSerde: Serde<unknown> = opts?.input ?? serdes.json;
     const delay = opts?.delay === undefined ? "" : `?delay=${durationToMs(opts.delay)}ms`;
-    const headers = { "content-type": inputSerde.contentType ?? "application/json", ...opts?.headers, ...(opts?.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {}) };
-    const bytes = await request("POST", `${pathOf(service, key, handler)}/send${delay}`, inputSerde.serialize(input), headers, { ...extrasOf(opts), retryable: alwaysRetryable || Boolean(opts?.idempotencyKey) });
+    const bytes = await post(`${pathOf(service, key, handler)}/send${delay}`, input, opts, alwaysRetryable);
     const receipt = JSON.parse(new TextDecoder().decode(bytes)) as { invocationId: string; status: Send["status"] };
     return { ...receipt, attachable: Boolean(opts?.idempotencyKey) };
   }
@@ -219,8 +215,9 @@ async function output(fetchOutput: () => Promise<Uint8Array>): Promise<Output<un
 /** Tells the server which retry of a request this is (Restate's client sends it too). */
 const RETRY_ATTEMPT_HEADER = "x-restateclient-retry-attempt";
 
-/** Options of the waits: attach and output. */
+/** A deadline or an abort signal for one request (attach, output, and every call and send). */
 export interface WaitOptions {
+  /** Abort the request after this many milliseconds (not together with `signal`). */
   timeout?: number;
   signal?: AbortSignal;
 }
