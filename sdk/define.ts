@@ -108,7 +108,7 @@ export interface WorkflowOptions extends ObjectOptions {
 }
 
 /** What every definition may carry besides its handlers: shown by the admin API. */
-interface Described {
+export interface Described {
   description?: string;
   metadata?: Record<string, string>;
 }
@@ -220,7 +220,8 @@ export function service<N extends string, H extends Handlers<Context>>(def: Desc
   return { kind: "service", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }
 
-function described(def: Described): Described {
+/** The description and metadata of a definition or handler, without absent fields. */
+export function described(def: Described): Described {
   return { ...(def.description !== undefined ? { description: def.description } : {}), ...(def.metadata ? { metadata: def.metadata } : {}) };
 }
 

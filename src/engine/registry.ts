@@ -3,14 +3,14 @@
  * options (handler options over service options over defaults). Pure.
  */
 import { durationToMs } from "../../sdk/duration.js";
-import { handlerMeta, type Definition, type HandlerKind, type HandlerOptions, type HooksProvider } from "../../sdk/define.js";
+import { described, handlerMeta, type Definition, type Described, type HandlerKind, type HandlerOptions, type HooksProvider } from "../../sdk/define.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import type { TerminalError } from "../../sdk/errors.js";
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from "./retry.js";
 
 export const DAY_MS = 86_400_000;
 
-export interface HandlerSpec {
+export interface HandlerSpec extends Described {
   service: string;
   name: string;
   serviceKind: Definition["kind"];
@@ -28,16 +28,12 @@ export interface HandlerSpec {
   hooks: HooksProvider[];
   /** Handler's, else the service's `asTerminalError`. */
   asTerminalError?: (error: unknown) => TerminalError | undefined;
-  description?: string;
-  metadata?: Record<string, string>;
 }
 
-export interface ServiceSpec {
+export interface ServiceSpec extends Described {
   name: string;
   kind: Definition["kind"];
   handlers: Map<string, HandlerSpec>;
-  description?: string;
-  metadata?: Record<string, string>;
 }
 
 export class Registry {
@@ -84,17 +80,10 @@ function specOf(def: Definition): ServiceSpec {
       onJournalMismatch: merged.onJournalMismatchErrors ?? "retry",
       hooks: [...(def.options.hooks ?? []), ...(meta.options.hooks ?? [])],
       ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
-      ...(meta.options.description !== undefined ? { description: meta.options.description } : {}),
-      ...(meta.options.metadata ? { metadata: meta.options.metadata } : {}),
+      ...described(meta.options),
     });
   }
-  return {
-    name: def.name,
-    kind: def.kind,
-    handlers,
-    ...(def.description !== undefined ? { description: def.description } : {}),
-    ...(def.metadata ? { metadata: def.metadata } : {}),
-  };
+  return { name: def.name, kind: def.kind, handlers, ...described(def) };
 }
 
 function defaultKind(kind: Definition["kind"], handler: string): HandlerKind {
