@@ -22,7 +22,7 @@
  * workflow on each before every Resolute measurement.
  */
 import { closedLoop, sequential, type Http, type LoadResult } from "../harness/load.js";
-import type { Scenario, Target, Workload } from "../harness/types.js";
+import type { RunContext, Scenario, Target, Workload } from "../harness/types.js";
 import { latencyMeasurement, throughputMeasurement } from "./common.js";
 import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
 import { ownerName } from "../../src/engine/ids.js";
@@ -59,14 +59,16 @@ const resolute = workflowTarget("resolute", {
   start: (http, id) => http.requestJson({ method: "POST", path: `/threeSteps/${id}/run/send`, body: {}, expect: 202 }),
   wait: (http, id) => http.getJson(`/restate/workflow/threeSteps/${id}/attach`),
   // Workflow ids live on DEFAULT_WORKFLOW_SHARDS long-lived objects: run one workflow on each.
-  async prime(ctx) {
-    const ids = idsOnEveryShard(`${ctx.runId}-prime${primings++}-`);
-    const load = await closedLoop({ origin: ctx.origin, concurrency: 8, durationMs: Infinity, maxCalls: ids.length, keyOf: (i) => ids[i]!, call: runResolute });
-    if (load.errors > 0) throw new Error(`${load.errors} of ${ids.length} priming runs failed: ${JSON.stringify(load.errorKinds)}`);
-  },
+  prime: (ctx) => runAll(ctx, idsOnEveryShard(`${ctx.runId}-prime${primings++}-`), runResolute),
 });
 
 let primings = 0;
+
+/** Runs workflow `ids` (8 at a time) before a measurement; throws if any failed. */
+async function runAll(ctx: RunContext, ids: readonly string[], run: (http: Http, id: string) => Promise<unknown>): Promise<void> {
+  const load = await closedLoop({ origin: ctx.origin, concurrency: 8, durationMs: Infinity, maxCalls: ids.length, keyOf: (i) => ids[i]!, call: run });
+  if (load.errors > 0) throw new Error(`${load.errors} of ${ids.length} priming runs failed: ${JSON.stringify(load.errorKinds)}`);
+}
 
 /** Workflow ids `${prefix}${n}`, one landing on each of the bench Worker's workflow shards. */
 function idsOnEveryShard(prefix: string): string[] {
@@ -79,16 +81,18 @@ function idsOnEveryShard(prefix: string): string[] {
   return [...byShard.values()];
 }
 
+const runCloudflare = (http: Http, id: string) => http.postJson("/cfwf/run", { id });
+
 const cloudflare = workflowTarget("cf-workflows", {
-  run: (http, id) => http.postJson("/cfwf/run", { id }),
+  run: runCloudflare,
   runAmong: (http, id) => http.postJson("/cfwf/run", { id, maxPollMs: 16 }),
   start: (http, id) => http.postJson("/cfwf/start", { id }),
   wait: (http, id) => http.postJson("/cfwf/wait", { id }),
   // Every instance is a new object, so there is nothing long-lived to warm; a few runs
   // after the pause still warm whatever the local Workflows engine shares.
-  async prime(ctx) {
-    const load = await closedLoop({ origin: ctx.origin, concurrency: 4, durationMs: Infinity, maxCalls: 8, keyOf: (i) => `${ctx.runId}-prime${primings++}-${i}`, call: (http, id) => http.postJson("/cfwf/run", { id }) });
-    if (load.errors > 0) throw new Error(`${load.errors} of 8 priming runs failed: ${JSON.stringify(load.errorKinds)}`);
+  prime(ctx) {
+    const round = primings++;
+    return runAll(ctx, Array.from({ length: 8 }, (_, i) => `${ctx.runId}-prime${round}-${i}`), runCloudflare);
   },
 });
 
