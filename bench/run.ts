@@ -2,7 +2,7 @@
  * `npm run bench [-- flags]`: bundles the benchmark Worker (bench/worker.ts), and for
  * every workload and round starts it with `wrangler dev` on loopback, runs the
  * scenarios against Resolute and its baseline and stops it; then prints a markdown
- * table and writes bench/results/<workloads>-<date>T<hhmm>[-quick][-partial][-direct].json.
+ * table and writes bench/results/<workloads>-<date>T<hhmm>[-quick][-partial].json.
  *
  *   --quick              smaller counts and shorter runs
  *   --repeat <n>         run every scenario n times (alternating systems) and report medians
@@ -11,9 +11,9 @@
  *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
  *   --url <origin>       use a Worker that is already running instead of starting one per session
  *   --config <path>      wrangler config to start (default bench/wrangler.toml)
- *   --direct             send the load to the Worker's own workerd, past wrangler dev's
- *                        reload proxy (a second workerd and an HTTP hop that add ~3 ms to
- *                        every request of both systems); results get a "-direct" suffix
+ *
+ * Load goes through wrangler dev's reload proxy, as a developer's requests do, except
+ * for scenarios that compare engines (wf-latency), which send theirs past it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -38,8 +38,6 @@ interface Options {
   workloads?: Set<string>;
   url?: string;
   config: string;
-  /** Send the load to the Worker's workerd directly, past wrangler dev's reload proxy. */
-  direct: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,7 +50,6 @@ function parseOptions(argv: string[]): Options {
       scenario: { type: "string", multiple: true },
       workload: { type: "string", multiple: true },
       url: { type: "string" },
-      direct: { type: "boolean", default: false },
       config: { type: "string", default: join(relative(ROOT, BENCH_DIR), "wrangler.toml") },
       help: { type: "boolean", default: false },
     },
@@ -72,7 +69,6 @@ function parseOptions(argv: string[]): Options {
     workloads: set(values.workload),
     ...(values.url ? { url: values.url.replace(/\/$/, "") } : {}),
     config: values.config!,
-    direct: values.direct!,
   };
 }
 
@@ -139,7 +135,7 @@ async function runWorkload(workload: Workload, options: Options, base: Base): Pr
     const session = opened;
     let troubled = false;
     try {
-      const ctx: RunContext = { origin: session.origin, quick: options.quick, runId: `${base.runId}${workload.id}${round}`, log: base.log };
+      const ctx: RunContext = { origin: session.origin, directOrigin: session.directOrigin, quick: options.quick, runId: `${base.runId}${workload.id}${round}`, log: base.log };
       const setUpError = workload.prepare ? await attempt(() => workload.prepare!(ctx)) : undefined;
       const warmUpErrors = new Map<string, string>();
       for (const target of targets) {
@@ -185,6 +181,7 @@ interface Base {
 
 interface Session {
   origin: string;
+  directOrigin: string;
   /** Stops the server; a troubled session keeps wrangler's log and prints its end. */
   close(troubled: boolean): Promise<void>;
 }
@@ -192,18 +189,19 @@ interface Session {
 let current: DevServer | undefined;
 
 async function openSession(options: Options, base: Base, targets: Target[], name: string): Promise<Session> {
-  if (options.url) return { origin: options.url, close: async () => {} };
+  // A Worker started elsewhere: whether a proxy stands in front of it is not ours to know.
+  if (options.url) return { origin: options.url, directOrigin: options.url, close: async () => {} };
   base.log(`${name}: starting wrangler dev -c ${options.config}`);
   const server = await startDevServer({
     config: options.config,
     cwd: ROOT,
     bundle: base.bundle!,
     isReady: (url) => isEveryTargetReady(url, targets),
-    direct: options.direct,
   });
   current = server;
   return {
-    origin: server.directUrl ?? server.url,
+    origin: server.url,
+    directOrigin: server.directUrl,
     async close(troubled) {
       current = undefined;
       if (troubled) base.log(`${name}: last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);
@@ -317,7 +315,7 @@ async function main(): Promise<number> {
     );
   }
   const partial = options.systems || options.scenarios || options.workloads;
-  const suffix = `${options.quick ? "-quick" : ""}${partial ? "-partial" : ""}${options.direct ? "-direct" : ""}`;
+  const suffix = `${options.quick ? "-quick" : ""}${partial ? "-partial" : ""}`;
   // Date and time (UTC) in the name: two runs on one day must not overwrite each other.
   const stamp = started.toISOString().slice(0, 16).replace(":", "");
   const file = join(BENCH_DIR, "results", `${workloads.map((w) => w.id).join("+")}-${stamp}${suffix}.json`);
@@ -327,7 +325,7 @@ async function main(): Promise<number> {
     repeat: options.repeat,
     server: options.url
       ? { url: options.url }
-      : { wrangler: "wrangler dev, one per workload and round", config: options.config, via: options.direct ? "the Worker's workerd directly (--direct)" : "wrangler dev's reload proxy" },
+      : { wrangler: "wrangler dev, one per workload and round", config: options.config, via: "wrangler dev's reload proxy, except wf-latency (the Worker's own workerd)" },
     environment: environment(),
     // 1-minute load average before and after: a busy machine explains odd figures.
     loadAverage: { before: loadBefore, after: loadavg()[0] },

@@ -15,12 +15,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { listeningPortsOfGroup } from "./listeners.js";
 
 export interface DevServer {
   /** Where wrangler dev listens (its reload proxy). */
   readonly url: string;
-  /** Where the Worker's own workerd listens, behind the proxy; only with `direct`. */
-  readonly directUrl?: string;
+  /** Where the Worker's own workerd listens, behind the proxy (see findUserWorker). */
+  readonly directUrl: string;
   readonly logPath: string;
   /** Last lines of wrangler's output, for error messages. */
   logTail(lines?: number): string;
@@ -46,11 +47,6 @@ export interface StartOptions extends BundleOptions {
   /** Resolves true once the Worker serves what the benchmark needs. */
   isReady: (url: string) => Promise<boolean>;
   timeoutMs?: number;
-  /**
-   * Also find the Worker's own workerd behind wrangler dev's reload proxy (from
-   * wrangler's debug log), so that load can skip the proxy's extra hop.
-   */
-  direct?: boolean;
 }
 
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" };
@@ -109,27 +105,41 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
 
   try {
     await waitUntilReady(child, url, options.isReady, options.timeoutMs ?? 90_000, logTail);
-    if (options.direct) {
-      const directUrl = userWorkerUrl(readFileSync(logPath, "utf8"));
-      if (!directUrl) throw new Error(`wrangler's debug log names no user Worker URL:\n${logTail()}`);
-      if (!(await options.isReady(directUrl))) throw new Error(`the Worker at ${directUrl}, behind the proxy, is not ready`);
-      return { url, directUrl, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
-    }
+    const directUrl = await findUserWorker(child.pid!, url, options.isReady);
+    if (!directUrl) throw new Error(`found no port of the Worker's own workerd behind the proxy at ${url}`);
+    return { url, directUrl, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
   } catch (error) {
     await stop(true);
     throw error;
   }
-  return { url, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
 }
 
 /**
- * The last address wrangler's proxy was told to forward to, from the debug log line
- * `... "proxyData":{"userWorkerUrl":{"protocol":"http:","hostname":"127.0.0.1","port":"36249"}, ...`
- * (wrangler 4.86; the Worker answers there without the proxy's shared-secret header).
+ * The Worker's own workerd, behind the proxy: wrangler dev runs two workerds in its
+ * process group, the proxy's (listening on `proxyUrl`) and the Worker's. The Worker
+ * answers on one of the other's loopback ports (wrangler 4.86 forwards to it there,
+ * without a secret); its inspector port does not pass `isReady`.
  */
-function userWorkerUrl(log: string): string | undefined {
-  const found = [...log.matchAll(/"userWorkerUrl":\{"protocol":"(https?:)","hostname":"([^"]+)","port":"(\d+)"\}/g)].at(-1);
-  return found ? `${found[1]}//${found[2]}:${found[3]}` : undefined;
+async function findUserWorker(groupId: number, proxyUrl: string, isReady: (url: string) => Promise<boolean>): Promise<string | undefined> {
+  const proxyPort = Number(new URL(proxyUrl).port);
+  const byPid = listeningPortsOfGroup(groupId);
+  const proxyPid = [...byPid].find(([, ports]) => ports.includes(proxyPort))?.[0];
+  for (const [pid, ports] of byPid) {
+    if (pid === proxyPid || !isWorkerd(pid)) continue;
+    for (const port of ports) {
+      const candidate = `http://127.0.0.1:${port}`;
+      if (await isReady(candidate).catch(() => false)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+function isWorkerd(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd");
+  } catch {
+    return false;
+  }
 }
 
 function spawnDev(options: StartOptions, script: string, url: string, persistTo: string, inspectorPort: number, logFd: number) {
@@ -145,9 +155,7 @@ function spawnDev(options: StartOptions, script: string, url: string, persistTo:
     "--show-interactive-dev-session=false",
     // Per-request log lines would cost CPU in wrangler's own process, which shares
     // the machine with workerd and the load generator.
-    // (`direct` needs the debug level to learn where the Worker listens; requests that skip
-    // the proxy log nothing.)
-    "--log-level", process.env.BENCH_WRANGLER_LOG ?? (options.direct ? "debug" : "warn"),
+    "--log-level", process.env.BENCH_WRANGLER_LOG ?? "warn",
   ];
   // detached: the child leads its own process group, so one kill reaches workerd too.
   return spawn("npx", args, { cwd: options.cwd, detached: true, stdio: ["ignore", logFd, logFd], env: ENV });

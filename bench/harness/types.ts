@@ -21,8 +21,14 @@ export interface Target {
 }
 
 export interface RunContext {
-  /** The Worker's origin, e.g. http://127.0.0.1:41234. */
+  /** The Worker's origin, e.g. http://127.0.0.1:41234: wrangler dev's reload proxy (unless --direct). */
   readonly origin: string;
+  /**
+   * The Worker's own workerd, past the proxy (a second workerd and an HTTP hop that add
+   * ~2.5 ms to every request): for scenarios that compare engines rather than dev tooling.
+   * With --url, the given origin.
+   */
+  readonly directOrigin: string;
   /** Smaller counts and shorter runs, for iteration. */
   readonly quick: boolean;
   /** Unique per session (one fresh server per workload and round): prefix keys with it. */

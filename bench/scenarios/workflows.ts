@@ -109,26 +109,39 @@ function problemsOf(load: LoadResult): string[] {
   return load.samples.flatMap(({ key, answer }) => outputProblem(answer, key) ?? []);
 }
 
-const latency: Scenario<WorkflowTarget> = {
-  id: "wf-latency",
-  touchesManyObjects: true, // Cloudflare Workflows: an object per instance
-  title: "Workflow of 3 steps, end-to-end latency p50 (1 client, start → complete)",
-  unit: "ms",
-  better: "lower",
-  goalRatio: 0.2,
-  async run(target, ctx) {
-    const count = ctx.quick ? 50 : 200;
-    const load = await closedLoop({
-      origin: ctx.origin,
-      concurrency: 1,
-      durationMs: Infinity,
-      maxCalls: count,
-      keyOf: (i) => `${ctx.runId}-l${i}`,
-      call: (http, id) => target.run(http, id),
-    });
-    return latencyMeasurement(load, problemsOf(load), { workflows: count });
-  },
-};
+/**
+ * One client, one workflow after another. `direct` sends them to the Worker's own
+ * workerd, past wrangler dev's reload proxy: the proxy is neither engine's, runs only
+ * under `wrangler dev`, and adds ~2.5 ms to every request of both, a constant that
+ * pulls every latency ratio towards 1 (`node --import tsx bench/path-probe.ts` shows
+ * how much; through it even a bare Durable Object write is ~0.18× of Cloudflare
+ * Workflows). The goal is judged past the proxy; the proxied figure is reported too.
+ */
+function latencyScenario(id: string, via: "direct" | "proxy", goalRatio?: number): Scenario<WorkflowTarget> {
+  return {
+    id,
+    touchesManyObjects: true, // Cloudflare Workflows: an object per instance
+    title: `Workflow of 3 steps, end-to-end latency p50 (1 client, start → complete, ${via === "direct" ? "past" : "through"} wrangler dev's proxy)`,
+    unit: "ms",
+    better: "lower",
+    ...(goalRatio !== undefined ? { goalRatio } : {}),
+    async run(target, ctx) {
+      const count = ctx.quick ? 50 : 200;
+      const load = await closedLoop({
+        origin: via === "direct" ? ctx.directOrigin : ctx.origin,
+        concurrency: 1,
+        durationMs: Infinity,
+        maxCalls: count,
+        keyOf: (i) => `${ctx.runId}-${id}-${i}`,
+        call: (http, workflowId) => target.run(http, workflowId),
+      });
+      return latencyMeasurement(load, problemsOf(load), { workflows: count });
+    },
+  };
+}
+
+const latency = latencyScenario("wf-latency", "direct", 0.2);
+const latencyThroughProxy = latencyScenario("wf-latency-proxy", "proxy");
 
 /** Workflows started and completed per second by CLIENTS clients, each running one after another. */
 function throughputScenario(id: string, how: string, goalRatio: number | undefined, runOne: (target: WorkflowTarget, http: Http, id: string) => Promise<unknown>): Scenario<WorkflowTarget> {
@@ -189,5 +202,5 @@ export const workflows: Workload<WorkflowTarget> = {
     if (load.ok + single.ok === 0) throw new Error(`every warm-up workflow failed: ${JSON.stringify({ ...load.errorKinds, ...single.errorKinds })}`);
     if (failed > 0) ctx.log(`  warm-up: ${failed} errors ${JSON.stringify({ ...load.errorKinds, ...single.errorKinds })}`);
   },
-  scenarios: [latency, throughput, submitThenWait],
+  scenarios: [latency, latencyThroughProxy, throughput, submitThenWait],
 };
