@@ -1,0 +1,222 @@
+/**
+ * `resolute`: inspect and control a running Resolute Worker through its admin API
+ * (`/restate/admin/...`, token-protected), with the command names of Restate's CLI.
+ * `runCli` takes its environment as arguments, so tests run it in-process against
+ * the real runtime.
+ */
+import { parseArgs } from "node:util";
+import { fields, table } from "./render.js";
+
+export const USAGE = `resolute: inspect and control a Resolute Worker through its admin API
+
+Usage: npm run resolute -- <command> [options]
+
+  services list                         services, their kinds and handlers
+  services describe <service>           a service's handlers: kind, visibility, retry policy
+  invocations list --service S --key K  the invocations of an object key, a workflow id, or
+                                        a stateless service's shard K [--status S]
+  invocations describe <id>             status, retries, last failure and journal (alias: get)
+  invocations cancel <id>               cancel: the next await throws CancelledError
+  invocations kill <id>                 stop now, without compensation (409 "killed")
+  invocations resume <id>               resume a paused invocation
+  state get <service> <key>             an object's or a workflow's state
+
+Options:
+  --url <origin>    the Worker (default: $RESOLUTE_ADMIN_URL, else http://127.0.0.1:8787)
+  --token <token>   the admin token (default: $RESOLUTE_ADMIN_TOKEN)
+  --json            print the admin API's JSON answer instead of text
+  --help            this text`;
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out(text: string): void;
+  err(text: string): void;
+  fetch?: typeof fetch;
+}
+
+/** Exit codes: 0 done, 1 the Worker refused or could not be reached, 2 a usage error. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCommand>;
+  try {
+    parsed = parseCommand(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const admin = new AdminApi(parsed.url ?? io.env.RESOLUTE_ADMIN_URL ?? "http://127.0.0.1:8787", parsed.token ?? io.env.RESOLUTE_ADMIN_TOKEN, io.fetch ?? fetch);
+  try {
+    const { answer, text } = await parsed.command(admin);
+    io.out(parsed.json ? JSON.stringify(answer, null, 2) : text);
+    return 0;
+  } catch (error) {
+    io.err(error instanceof AdminError ? error.message : `resolute: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+type Command = (admin: AdminApi) => Promise<{ answer: unknown; text: string }>;
+
+function parseCommand(argv: readonly string[]): { command: Command; url?: string; token?: string; json: boolean; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      url: { type: "string" },
+      token: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      service: { type: "string" },
+      key: { type: "string" },
+      status: { type: "string" },
+    },
+  });
+  const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
+  if (values.help || positionals.length === 0) return { ...base, help: true, command: async () => ({ answer: null, text: "" }) };
+  return { ...base, command: commandFor(positionals, values) };
+}
+
+function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string }): Command {
+  const [noun, verb, ...rest] = words;
+  const one = (what: string): string => {
+    if (rest.length !== 1) throw new Error(`'${noun} ${verb}' takes ${what}`);
+    return rest[0]!;
+  };
+  const two = (what: string): [string, string] => {
+    if (rest.length !== 2) throw new Error(`'${noun} ${verb}' takes ${what}`);
+    return [rest[0]!, rest[1]!];
+  };
+  switch (`${noun} ${verb}`) {
+    case "services list":
+    case "services ls":
+      if (rest.length) throw new Error("'services list' takes no arguments");
+      return listServices;
+    case "services describe":
+    case "services get":
+      return describeService(one("a service name"));
+    case "invocations list":
+    case "invocations ls":
+      if (!flags.service || flags.key === undefined) throw new Error("'invocations list' needs --service and --key (a stateless service's key is a shard number)");
+      return listInvocations(flags.service, flags.key, flags.status);
+    case "invocations describe":
+    case "invocations get":
+      return describeInvocation(one("an invocation id"));
+    case "invocations cancel":
+    case "invocations kill":
+    case "invocations resume":
+      return controlInvocation(verb as "cancel" | "kill" | "resume", one("an invocation id"));
+    case "state get":
+      return getState(...two("a service name and a key"));
+    default:
+      if (noun === "sql") throw new Error("'sql' is not supported yet: use 'invocations' and 'state'");
+      throw new Error(`unknown command '${words.join(" ")}'`);
+  }
+}
+
+interface ServiceView {
+  name: string;
+  ty: string;
+  documentation?: string;
+  handlers: { name: string; ty: string; public: boolean; retry_policy?: unknown; documentation?: string }[];
+}
+
+const listServices: Command = async (admin) => {
+  const answer = (await admin.get("services")) as { services: ServiceView[] };
+  const rows = answer.services.map((s) => ({ name: s.name, type: s.ty, handlers: s.handlers.map((h) => h.name).join(", "), documentation: s.documentation }));
+  return { answer, text: table(rows, ["name", "type", "handlers", "documentation"]) };
+};
+
+function describeService(name: string): Command {
+  return async (admin) => {
+    const { services } = (await admin.get("services")) as { services: ServiceView[] };
+    const service = services.find((s) => s.name === name);
+    if (!service) throw new AdminError(`resolute: no service '${name}' (known: ${services.map((s) => s.name).join(", ") || "none"})`);
+    const rows = service.handlers.map((h) => ({ handler: h.name, type: h.ty, public: h.public, retry: h.retry_policy, documentation: h.documentation }));
+    return { answer: service, text: `${fields({ name: service.name, type: service.ty, documentation: service.documentation }, ["name", "type", "documentation"])}\n\n${table(rows, ["handler", "type", "public", "retry", "documentation"])}` };
+  };
+}
+
+const SUMMARY_COLUMNS = ["id", "target", "status", "retry_count", "created_at", "completed_at"] as const;
+
+function listInvocations(service: string, key: string, status?: string): Command {
+  return async (admin) => {
+    const query = status ? `?status=${encodeURIComponent(status)}` : "";
+    const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/invocations${query}`)) as { invocations: Record<string, unknown>[] };
+    return { answer, text: answer.invocations.length ? table(answer.invocations, SUMMARY_COLUMNS) : `no invocations of ${service}/${key}${status ? ` with status ${status}` : ""}` };
+  };
+}
+
+function describeInvocation(id: string): Command {
+  return async (admin) => {
+    const answer = (await admin.get(`invocations/${encodeURIComponent(id)}`)) as Record<string, unknown> & { journal: Record<string, unknown>[] };
+    const summary = fields(answer, ["id", "target", "status", "invoked_by", "idempotency_key", "retry_count", "last_failure", "next_retry_at", "created_at", "modified_at", "completed_at", "completion_result", "completion_failure"]);
+    const journal = answer.journal.map((e) => ({ index: e.index, type: e.entry_type, name: e.name, completed: e.completed, result: e.failure ?? e.value_utf8 }));
+    return { answer, text: `${summary}\n\njournal (${journal.length} entries):\n${journal.length ? table(journal, ["index", "type", "name", "completed", "result"]) : "(empty)"}` };
+  };
+}
+
+function controlInvocation(action: "cancel" | "kill" | "resume", id: string): Command {
+  return async (admin) => {
+    const answer = await admin.patch(`invocations/${encodeURIComponent(id)}/${action}`);
+    const done = { cancel: "cancellation requested for", kill: "killed", resume: "resumed" }[action];
+    return { answer, text: `${done} ${id}` };
+  };
+}
+
+function getState(service: string, key: string): Command {
+  return async (admin) => {
+    const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/state`)) as { state: { key: string; value_utf8: string; value_length: number }[] };
+    const rows = answer.state.map((s) => ({ key: s.key, value: s.value_utf8, bytes: s.value_length }));
+    return { answer, text: rows.length ? table(rows, ["key", "value", "bytes"]) : `no state for ${service}/${key}` };
+  };
+}
+
+/** The Worker answered with an error; the message is ready to print. */
+class AdminError extends Error {}
+
+class AdminApi {
+  readonly #base: string;
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+    private readonly fetchFn: typeof fetch,
+  ) {
+    this.#base = `${url.replace(/\/+$/, "")}/restate/admin/`;
+  }
+
+  get(path: string): Promise<unknown> {
+    return this.#request("GET", path);
+  }
+
+  patch(path: string): Promise<unknown> {
+    return this.#request("PATCH", path);
+  }
+
+  async #request(method: string, path: string): Promise<unknown> {
+    if (!this.token) throw new AdminError("resolute: no admin token: pass --token or set RESOLUTE_ADMIN_TOKEN (the Worker's secret of that name)");
+    const url = this.#base + path;
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, { method, headers: { authorization: `Bearer ${this.token}` } });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new AdminError(`resolute: cannot reach ${url} (${cause}): is the Worker running (npm run dev)?`);
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    if (!response.ok) {
+      const message = (body as { message?: unknown } | undefined)?.message;
+      throw new AdminError(`resolute: ${method} ${url} answered ${response.status}: ${typeof message === "string" ? message : text.slice(0, 200)}`);
+    }
+    return body;
+  }
+}

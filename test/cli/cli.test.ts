@@ -1,0 +1,183 @@
+/**
+ * The `resolute` CLI against the real runtime: listing, describing, state,
+ * cancel/kill/resume, and its errors (exit codes and messages).
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, test } from "vitest";
+import { runCli } from "../../cli/cli.js";
+import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r) => (rt = r));
+
+/** Runs the CLI in-process against the test runtime (token from the environment, as a user would). */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };
+  const code = await runCli(argv, { env, out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** Invokes and returns the invocation id the ingress answered with. */
+async function invoke(path: string, body: unknown): Promise<string> {
+  const res = await rt.post(path, body);
+  expect(res.status).toBeLessThan(300);
+  return res.headers.get("x-restate-id") ?? res.body.invocationId;
+}
+
+describe("services", () => {
+  test("list shows every service with its kind, handlers and documentation", async () => {
+    const { code, out } = await cli("services", "list");
+    expect(code).toBe(0);
+    const counterLine = out.split("\n").find((line) => line.startsWith("counter "));
+    expect(counterLine).toMatch(/^counter\s+object\s+add, sleepThenAdd, get, keys, reset\s+A count per key$/);
+    expect(out.split("\n")[0]).toMatch(/^NAME\s+TYPE\s+HANDLERS\s+DOCUMENTATION$/);
+  });
+
+  test("--json prints the admin API's answer", async () => {
+    const { code, out } = await cli("services", "ls", "--json");
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out) as { services: { name: string }[] };
+    expect(parsed.services.map((s) => s.name)).toContain("counter");
+  });
+
+  test("describe shows a service's handlers, their kind and visibility", async () => {
+    const { code, out } = await cli("services", "describe", "counter");
+    expect(code).toBe(0);
+    expect(out).toContain("documentation:  A count per key");
+    expect(out).toMatch(/\nget\s+shared\s+yes\s+\S.*The current count/);
+    expect(out).toMatch(/\nadd\s+exclusive\s+yes/);
+  });
+
+  test("describe of an unknown service names the known ones", async () => {
+    const { code, err } = await cli("services", "describe", "nope");
+    expect(code).toBe(1);
+    expect(err).toContain("no service 'nope'");
+    expect(err).toContain("counter");
+  });
+});
+
+describe("invocations and state", () => {
+  test("state, the list of a key's invocations and one invocation's journal", async () => {
+    const first = await invoke("/counter/cli-k/add", 5);
+    await invoke("/counter/cli-k/add", 2);
+
+    const state = await cli("state", "get", "counter", "cli-k");
+    expect(state.code).toBe(0);
+    expect(state.out).toMatch(/\ncount\s+7\s+1$/);
+
+    const list = await cli("invocations", "list", "--service", "counter", "--key", "cli-k");
+    expect(list.code).toBe(0);
+    const rows = list.out.split("\n").slice(1);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/counter\/cli-k\/add\s+completed\s+0\s/);
+    expect(list.out).toContain(first);
+
+    const described = await cli("invocations", "describe", first);
+    expect(described.code).toBe(0);
+    expect(described.out).toMatch(new RegExp(`^id:\\s+${first}$`, "m"));
+    expect(described.out).toMatch(/status:\s+completed/);
+    expect(described.out).toMatch(/completion_result:\s+success/);
+    expect(described.out).toContain("journal (2 entries):");
+    expect(described.out).toMatch(/\n0\s+getState\s+count\s+yes/);
+    expect(described.out).toMatch(/\n1\s+setState\s+count\s+yes/);
+  });
+
+  test("list filters by status and says when nothing matches", async () => {
+    await invoke("/counter/cli-s/add", 1);
+    const running = await cli("invocations", "list", "--service", "counter", "--key", "cli-s", "--status", "running");
+    expect(running).toMatchObject({ code: 0, out: "no invocations of counter/cli-s with status running" });
+    const completed = await cli("invocations", "list", "--service", "counter", "--key", "cli-s", "--status", "completed");
+    expect(completed.out.split("\n")).toHaveLength(2);
+  });
+
+  test("an empty state says so", async () => {
+    expect(await cli("state", "get", "counter", "never-used")).toMatchObject({ code: 0, out: "no state for counter/never-used" });
+  });
+});
+
+describe("control", () => {
+  test("cancel makes a sleeping invocation fail with 409 cancelled", async () => {
+    const id = await invoke("/counter/cli-c/sleepThenAdd/send", 3_600_000);
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "suspended");
+    const { code, out } = await cli("invocations", "cancel", id);
+    expect({ code, out }).toEqual({ code: 0, out: `cancellation requested for ${id}` });
+    const attached = await rt.get(`/restate/invocation/${id}/attach`);
+    expect(attached.status).toBe(409);
+  });
+
+  test("kill stops an invocation; a second kill is refused with 409", async () => {
+    const id = await invoke("/counter/cli-kill/sleepThenAdd/send", 3_600_000);
+    expect(await cli("invocations", "kill", id)).toMatchObject({ code: 0, out: `killed ${id}` });
+    expect((await rt.get(`/restate/invocation/${id}/attach`)).body.message).toContain("killed");
+    const again = await cli("invocations", "kill", id);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("answered 409");
+    expect(again.err).toContain("already completed");
+  });
+
+  test("each action is a PATCH of its own admin path", async () => {
+    const sent: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      sent.push(`${init?.method} ${new URL(String(input)).pathname}`);
+      return new Response(JSON.stringify({ ok: true }), { status: 202 });
+    };
+    for (const action of ["cancel", "kill", "resume"]) {
+      const code = await runCli(["invocations", action, "inv_x"], { env: { RESOLUTE_ADMIN_TOKEN: "t" }, out: () => {}, err: () => {}, fetch: recording });
+      expect(code).toBe(0);
+    }
+    expect(sent).toEqual(["PATCH /restate/admin/invocations/inv_x/cancel", "PATCH /restate/admin/invocations/inv_x/kill", "PATCH /restate/admin/invocations/inv_x/resume"]);
+  });
+
+  test("resume restarts a paused invocation", async () => {
+    const id = await invoke("/steps/pauseThenResume/send", "cli-p");
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "paused");
+    expect(await cli("invocations", "resume", id)).toMatchObject({ code: 0, out: `resumed ${id}` });
+    expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 3 });
+  });
+});
+
+describe("errors", () => {
+  test("a wrong token is refused by the Worker (exit 1, its message)", async () => {
+    const { code, err } = await cli("services", "list", "--token", "wrong");
+    expect(code).toBe(1);
+    expect(err).toContain("answered 401");
+    expect(err).toContain("missing or wrong admin token");
+  });
+
+  test("no token at all is caught before any request", async () => {
+    let err = "";
+    const code = await runCli(["services", "list"], { env: { RESOLUTE_ADMIN_URL: rt.url.origin }, out: () => {}, err: (t) => (err += t), fetch: () => Promise.reject(new Error("must not be called")) });
+    expect(code).toBe(1);
+    expect(err).toContain("no admin token");
+  });
+
+  test("an unreachable Worker is named with the address tried", async () => {
+    const { code, err } = await cli("services", "list", "--url", "http://127.0.0.1:9");
+    expect(code).toBe(1);
+    expect(err).toContain("cannot reach http://127.0.0.1:9/restate/admin/services");
+  });
+
+  test("usage errors exit 2 with the usage text", async () => {
+    for (const argv of [["frobnicate"], ["invocations", "describe"], ["invocations", "list", "--service", "counter"], ["state", "get", "counter"], ["sql", "SELECT 1"]]) {
+      const { code, err } = await cli(...argv);
+      expect(code, argv.join(" ")).toBe(2);
+      expect(err, argv.join(" ")).toContain("Usage: npm run resolute");
+    }
+  });
+
+  test("an unknown invocation id is a 404 from the Worker", async () => {
+    const { code, err } = await cli("invocations", "describe", "inv_nope");
+    expect(code).toBe(1);
+    expect(err).toContain("answered 404");
+  });
+});
+
+test("npm run resolute runs the CLI from its entry point", async () => {
+  const run = promisify(execFile);
+  const { stdout } = await run("node", ["--import", "tsx", "cli/main.ts", "services", "list", "--url", rt.url.origin, "--token", "test-token"]);
+  expect(stdout).toMatch(/\ncounter\s+object/);
+});
