@@ -20,6 +20,9 @@ Usage: npm run resolute -- <command> [options]
   invocations kill <id>                 stop now, without compensation (409 "killed")
   invocations resume <id>               resume a paused invocation
   state get <service> <key>             an object's or a workflow's state
+  sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
+                                        sys_invocation, sys_journal, state, sys_promise,
+                                        sys_inbox, sys_keyed_service_status, and the raw tables
 
 Options:
   --url <origin>    the Worker (default: $RESOLUTE_ADMIN_URL, else http://127.0.0.1:8787)
@@ -81,6 +84,11 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
 
 function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string }): Command {
   const [noun, verb, ...rest] = words;
+  if (noun === "sql") {
+    if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
+    if (!flags.service || flags.key === undefined) throw new Error("'sql' needs --service and --key: each object's storage is its own database");
+    return runQuery(flags.service, flags.key, verb!);
+  }
   const one = (what: string): string => {
     if (rest.length !== 1) throw new Error(`'${noun} ${verb}' takes ${what}`);
     return rest[0]!;
@@ -111,7 +119,6 @@ function commandFor(words: readonly string[], flags: { service?: string; key?: s
     case "state get":
       return getState(...two("a service name and a key"));
     default:
-      if (noun === "sql") throw new Error("'sql' is not supported yet: use 'invocations' and 'state'");
       throw new Error(`unknown command '${words.join(" ")}'`);
   }
 }
@@ -174,6 +181,14 @@ function getState(service: string, key: string): Command {
   };
 }
 
+function runQuery(service: string, key: string, query: string): Command {
+  return async (admin) => {
+    const answer = (await admin.post(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/query`, { query })) as { columns: string[]; rows: Record<string, unknown>[]; truncated: boolean };
+    const count = `${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"}${answer.truncated ? " (truncated: more rows matched)" : ""}`;
+    return { answer, text: answer.rows.length ? `${table(answer.rows, answer.columns)}\n${count}` : count };
+  };
+}
+
 /** The Worker answered with an error; the message is ready to print. */
 class AdminError extends Error {}
 
@@ -196,27 +211,32 @@ class AdminApi {
     return this.#request("PATCH", path);
   }
 
-  async #request(method: string, path: string): Promise<unknown> {
+  post(path: string, body: unknown): Promise<unknown> {
+    return this.#request("POST", path, JSON.stringify(body));
+  }
+
+  async #request(method: string, path: string, body?: string): Promise<unknown> {
     if (!this.token) throw new AdminError("resolute: no admin token: pass --token or set RESOLUTE_ADMIN_TOKEN (the Worker's secret of that name)");
     const url = this.#base + path;
     let response: Response;
     try {
-      response = await this.fetchFn(url, { method, headers: { authorization: `Bearer ${this.token}` } });
+      const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) };
+      response = await this.fetchFn(url, { method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new AdminError(`resolute: cannot reach ${url} (${cause}): is the Worker running (npm run dev)?`);
     }
     const text = await response.text();
-    let body: unknown;
+    let answer: unknown;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      answer = text ? JSON.parse(text) : undefined;
     } catch {
-      body = text;
+      answer = text;
     }
     if (!response.ok) {
-      const message = (body as { message?: unknown } | undefined)?.message;
+      const message = (answer as { message?: unknown } | undefined)?.message;
       throw new AdminError(`resolute: ${method} ${url} answered ${response.status}: ${typeof message === "string" ? message : text.slice(0, 200)}`);
     }
-    return body;
+    return answer;
   }
 }

@@ -11,7 +11,11 @@ export type AdminView =
   | { view: "state"; scope: string }
   | { view: "cancel"; invocationId: string }
   | { view: "kill"; invocationId: string }
-  | { view: "resume"; invocationId: string };
+  | { view: "resume"; invocationId: string }
+  | { view: "query"; query: string; service: string; key: string };
+
+/** Most rows one admin query answers with (the answer says when there were more). */
+export const MAX_QUERY_ROWS = 1000;
 
 const decoder = new TextDecoder();
 
@@ -35,6 +39,8 @@ export class ObjectAdmin {
         return this.#control(request.invocationId, () => this.runtime.kill(request.invocationId));
       case "resume":
         return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
+      case "query":
+        return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
     }
   }
 

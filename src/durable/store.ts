@@ -1,12 +1,14 @@
 /**
  * Typed, synchronous access to one object's SQLite tables. The only module that
- * writes SQL; callers group calls inside `transaction` for atomicity.
+ * writes SQL (with sql-views.ts, the admin's read-only views); callers group calls
+ * inside `transaction` for atomicity.
  */
 import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
+import { withViews } from "./sql-views.js";
 
 export type { InvocationRow };
 
@@ -25,6 +27,16 @@ export interface WakeFacts {
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
+
+/** The answer to an admin query: at most `maxRows` rows, in the query's column order. */
+export interface QueryResult {
+  columns: string[];
+  rows: Row[];
+  truncated: boolean;
+}
+
+/** Thrown to roll an admin query's transaction back, whatever it did. */
+const ROLLBACK = Symbol("rollback");
 
 export class Store {
   readonly #sql: SqlStorage;
@@ -276,6 +288,35 @@ export class Store {
   takeSubscribers(inv: string): Subscriber[] {
     const rows = this.#sql.exec<Row>("DELETE FROM subscribers WHERE inv = ? RETURNING owner, sub_inv, sub_idx", inv).toArray();
     return rows.map((r) => ({ owner: String(r.owner), invocationId: String(r.sub_inv), index: Number(r.sub_idx) }));
+  }
+
+  // ---- admin SQL ----
+  /**
+   * Runs an admin's query (checked by sql-views' queryProblem) over the Restate-named
+   * views and the raw tables, inside a transaction that is always rolled back: a query
+   * that writes (`WITH … DELETE`) changes nothing.
+   */
+  readOnlyQuery(query: string, service: string, key: string, maxRows: number): QueryResult {
+    let result: QueryResult | undefined;
+    try {
+      this.transaction(() => {
+        const cursor = this.#sql.exec<Row>(withViews(query), service, key);
+        const rows: Row[] = [];
+        let truncated = false;
+        for (const row of cursor) {
+          if (rows.length === maxRows) {
+            truncated = true;
+            break;
+          }
+          rows.push(row);
+        }
+        result = { columns: cursor.columnNames, rows, truncated };
+        throw ROLLBACK;
+      });
+    } catch (error) {
+      if (error !== ROLLBACK) throw error;
+    }
+    return result!;
   }
 
   // ---- alarm ----

@@ -7,6 +7,8 @@ import type { Registry } from "../engine/registry.js";
 import { invocationOwner, ownerName } from "../engine/ids.js";
 import { hostOf } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
+import type { QueryResult } from "../durable/store.js";
+import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
@@ -84,11 +86,56 @@ export function createAdmin(registry: Registry, workflowShards: number) {
           return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
         }
       }
+      // POST /restate/admin/objects/{service}/{key}/query {"query": "SELECT …"}: SQL over one object's storage.
+      if (method === "POST" && parts[0] === "objects" && parts.length === 4 && parts[3] === "query") {
+        const owner = ownerOfTarget(parts[1]!, parts[2]!);
+        if (!owner) return error(404, `service '${parts[1]}' not found`);
+        const query = await queryOf(request);
+        const problem = queryProblem(query);
+        if (problem) return error(400, problem);
+        try {
+          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryResult;
+          return json(200, { ...result, rows: result.rows.map(jsonRow) });
+        } catch (e) {
+          return error(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
       return error(404, `no admin route ${method} ${url.pathname}`);
     } catch (e) {
+      if (e instanceof IngressError) return errorResponse(e);
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+}
+
+/** Longest query text accepted (a Durable Object's SQL statements are limited to 100 KB). */
+const MAX_QUERY_BYTES = 64 * 1024;
+
+async function queryOf(request: Request): Promise<string> {
+  const text = await request.text();
+  if (text.length > MAX_QUERY_BYTES) throw new IngressError(413, `the query body is larger than ${MAX_QUERY_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new IngressError(400, 'the body must be JSON: {"query": "SELECT …"}');
+  }
+  const query = (body as { query?: unknown } | null)?.query;
+  if (typeof query !== "string") throw new IngressError(400, 'the body must be {"query": "SELECT …"}');
+  return query;
+}
+
+/** BLOB columns (ArrayBuffer) as base64 text, so the row can be JSON. */
+function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) out[column] = value instanceof ArrayBuffer ? base64(new Uint8Array(value)) : value;
+  return out;
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
 }
 
 function describeService(registry: Registry, name: string): unknown {

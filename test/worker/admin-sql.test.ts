@@ -1,0 +1,123 @@
+/**
+ * SQL over one object's storage through the admin API (`POST .../query`): the
+ * Restate-named views, read-only by construction, limits and errors — on the
+ * real runtime — and the CLI's `sql` command.
+ */
+import { describe, expect, test } from "vitest";
+import { runCli } from "../../cli/cli.js";
+import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r) => (rt = r));
+
+async function query(path: string, body: unknown, token = "test-token"): Promise<{ status: number; body: any }> {
+  const response = await rt.fetch(`/restate/admin/objects/${path}/query`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+const sql = (path: string, text: string) => query(path, { query: text });
+
+describe("Restate's views over an object's storage", () => {
+  test("sys_invocation, sys_journal and state describe what the object did", async () => {
+    await rt.post("/counter/sql-a/add", 5);
+    const second = await rt.post("/counter/sql-a/add", 2);
+    const secondId = second.headers.get("x-restate-id")!;
+
+    const invocations = await sql("counter/sql-a", "SELECT id, target, status, completion_result, retry_count FROM sys_invocation ORDER BY created_at, id");
+    expect(invocations.status).toBe(200);
+    expect(invocations.body.columns).toEqual(["id", "target", "status", "completion_result", "retry_count"]);
+    expect(invocations.body.rows).toHaveLength(2);
+    expect(invocations.body.rows).toContainEqual({ id: secondId, target: "counter/sql-a/add", status: "completed", completion_result: "success", retry_count: 0 });
+
+    const journal = await sql("counter/sql-a", `SELECT entry_type, name, completed, value_utf8 FROM sys_journal WHERE id = '${secondId}' ORDER BY "index"`);
+    expect(journal.body.rows).toEqual([
+      { entry_type: "getState", name: "count", completed: 1, value_utf8: "5" },
+      { entry_type: "setState", name: "count", completed: 1, value_utf8: "" }, // the value went to the state table
+    ]);
+
+    const state = await sql("counter/sql-a", "SELECT service_name, service_key, key, value_utf8, value, value_length FROM state");
+    // BLOB columns come back as base64: "7" is Nw==.
+    expect(state.body.rows).toEqual([{ service_name: "counter", service_key: "sql-a", key: "count", value_utf8: "7", value: "Nw==", value_length: 1 }]);
+  });
+
+  test("sys_inbox and sys_keyed_service_status show the lock holder and the queue behind it", async () => {
+    const holder = (await rt.post("/counter/sql-q/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+    const queued = (await rt.post("/counter/sql-q/add/send", 1)).body.invocationId as string;
+    await eventually(async () => (await admin(rt, `invocations/${holder}`)).body?.status === "suspended");
+    expect((await sql("counter/sql-q", "SELECT invocation_id FROM sys_keyed_service_status")).body.rows).toEqual([{ invocation_id: holder }]);
+    expect((await sql("counter/sql-q", "SELECT id, service_name, service_key FROM sys_inbox")).body.rows).toEqual([{ id: queued, service_name: "counter", service_key: "sql-q" }]);
+    await admin(rt, `invocations/${holder}/kill`, "PATCH");
+  });
+
+  test("sys_promise shows a workflow's resolved promise; the query sees its shard", async () => {
+    await rt.post("/approval/sql-w/run/send", { title: "T" });
+    await eventually(async () => (await rt.post("/approval/sql-w/stage")).body === "waiting");
+    await rt.post("/approval/sql-w/decide", "yes");
+    await rt.get("/restate/workflow/approval/sql-w/attach");
+    const promises = await sql("approval/sql-w", "SELECT service_name, key, completion_success_value_utf8 FROM sys_promise WHERE service_key = 'sql-w'");
+    expect(promises.body.rows).toEqual([{ service_name: "approval", key: "decision", completion_success_value_utf8: '"yes"' }]);
+    const state = await sql("approval/sql-w", "SELECT key, value_utf8 FROM state WHERE service_key = 'sql-w'");
+    expect(state.body.rows).toEqual([{ key: "stage", value_utf8: '"decided"' }]);
+  });
+
+  test("a query of its own WITH (even RECURSIVE) keeps the views; rows stop at 1,000", async () => {
+    const counted = await sql("counter/sql-a", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) SELECT i, (SELECT COUNT(*) FROM sys_invocation) AS invocations FROM n");
+    expect(counted.status).toBe(200);
+    expect(counted.body.rows).toHaveLength(1000);
+    expect(counted.body.truncated).toBe(true);
+    expect(counted.body.rows[999]).toEqual({ i: 1000, invocations: 2 });
+  });
+});
+
+describe("read-only", () => {
+  test("a query that writes is rolled back", async () => {
+    await rt.post("/counter/sql-ro/add", 3);
+    const wrote = await sql("counter/sql-ro", "WITH x AS (SELECT 1) DELETE FROM main.state");
+    expect(wrote.status).toBe(200);
+    expect((await rt.post("/counter/sql-ro/get")).body).toBe(3);
+    expect((await sql("counter/sql-ro", "SELECT value_utf8 FROM state")).body.rows).toEqual([{ value_utf8: "3" }]);
+  });
+
+  test("statements other than one SELECT are refused before they run", async () => {
+    for (const [text, why] of [
+      ["DELETE FROM state", "only SELECT"],
+      ["SELECT 1; DELETE FROM state", "one statement only"],
+      ["PRAGMA table_list", "only SELECT"],
+      ["   ", "empty"],
+    ] as const) {
+      const res = await sql("counter/sql-ro", text);
+      expect(res.status, text).toBe(400);
+      expect(res.body.message, text).toContain(why);
+    }
+    expect((await rt.post("/counter/sql-ro/get")).body).toBe(3);
+  });
+});
+
+describe("errors", () => {
+  test("SQLite's own error is a 400 with its message", async () => {
+    const res = await sql("counter/sql-a", "SELECT nope FROM sys_invocation");
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain("no such column: nope");
+  });
+
+  test("bad bodies, unknown services and a missing token", async () => {
+    expect(await query("counter/sql-a", "not json")).toMatchObject({ status: 400, body: { message: expect.stringContaining("must be JSON") } });
+    expect(await query("counter/sql-a", { sql: "SELECT 1" })).toMatchObject({ status: 400, body: { message: expect.stringContaining('{"query"') } });
+    expect((await query("counter/sql-a", { query: `SELECT '${"x".repeat(70_000)}'` })).status).toBe(413);
+    expect((await sql("nothing/here", "SELECT 1")).status).toBe(404);
+    expect((await query("counter/sql-a", { query: "SELECT 1" }, "wrong")).status).toBe(401);
+  });
+});
+
+test("the CLI's sql prints the rows as a table", async () => {
+  let out = "";
+  const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };
+  const code = await runCli(["sql", "--service", "counter", "--key", "sql-a", "SELECT key, value_utf8 FROM state"], { env, out: (t) => (out += t), err: () => {} });
+  expect(code).toBe(0);
+  expect(out.split("\n")).toEqual(["KEY    VALUE_UTF8", "count  7", "1 row"]);
+});
