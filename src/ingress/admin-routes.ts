@@ -10,6 +10,7 @@ import type { AdminView } from "../durable/admin.js";
 import type { QueryResult } from "../durable/store.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
+import { dashboardResponse } from "./dashboard.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -30,9 +31,11 @@ function sameToken(given: string, expected: string): boolean {
   return diff === 0;
 }
 
+const DISABLED = "the admin API is disabled: set RESOLUTE_ADMIN_TOKEN to enable it";
+
 function authorize(request: Request, env: AdminEnv): Response | undefined {
   const token = env.RESOLUTE_ADMIN_TOKEN;
-  if (!token) return error(403, "the admin API is disabled: set RESOLUTE_ADMIN_TOKEN to enable it");
+  if (!token) return error(403, DISABLED);
   const header = request.headers.get("authorization") ?? "";
   if (!header.startsWith("Bearer ") || !sameToken(header.slice(7), token)) return error(401, "missing or wrong admin token (authorization: Bearer <token>)");
   return undefined;
@@ -50,6 +53,11 @@ export function createAdmin(registry: Registry, workflowShards: number) {
   };
 
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
+    // The dashboard page holds no data (it asks for the token), so a browser may load it
+    // without one; it is there only while the admin API is enabled.
+    if (request.method === "GET" && new URL(request.url).pathname === `${ADMIN_PREFIX}ui`) {
+      return env.RESOLUTE_ADMIN_TOKEN ? dashboardResponse() : error(403, DISABLED);
+    }
     const denied = authorize(request, env);
     if (denied) return denied;
     const url = new URL(request.url);
