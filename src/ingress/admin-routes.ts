@@ -11,6 +11,7 @@ import type { QueryResult } from "../durable/store.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
+import { readBody } from "./request.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -120,8 +121,7 @@ export function createAdmin(registry: Registry, workflowShards: number) {
 const MAX_QUERY_BYTES = 64 * 1024;
 
 async function queryOf(request: Request): Promise<string> {
-  const text = await request.text();
-  if (text.length > MAX_QUERY_BYTES) throw new IngressError(413, `the query body is larger than ${MAX_QUERY_BYTES} bytes`);
+  const text = new TextDecoder().decode(await readBody(request, MAX_QUERY_BYTES));
   let body: unknown;
   try {
     body = JSON.parse(text);

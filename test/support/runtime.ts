@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll } from "vitest";
+import { Client } from "undici";
 import { Probe } from "./probe.js";
 
 const bundles = new Map<string, Promise<string>>();
@@ -72,6 +73,28 @@ export class TestRuntime {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: response.status, body: await parse(response), headers: response.headers };
+  }
+
+  /**
+   * POSTs on a connection of its own, closed afterwards: for a body the Worker refuses
+   * unread (413), after which workerd closes the connection, and the shared pool could
+   * otherwise hand that closing connection to the next request (ECONNRESET).
+   */
+  async postAlone(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    const client = new Client(this.url.origin);
+    try {
+      const response = await client.request({ method: "POST", path, body, headers: { "content-type": "application/json", ...headers } });
+      const text = await response.body.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.statusCode, body: parsed };
+    } finally {
+      await client.close().catch(() => {});
+    }
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {

@@ -108,7 +108,8 @@ describe("errors", () => {
   test("bad bodies, unknown services and a missing token", async () => {
     expect(await query("counter/sql-a", "not json")).toMatchObject({ status: 400, body: { message: expect.stringContaining("must be JSON") } });
     expect(await query("counter/sql-a", { sql: "SELECT 1" })).toMatchObject({ status: 400, body: { message: expect.stringContaining('{"query"') } });
-    expect((await query("counter/sql-a", { query: `SELECT '${"x".repeat(70_000)}'` })).status).toBe(413);
+    const tooLong = JSON.stringify({ query: `SELECT '${"x".repeat(70_000)}'` });
+    expect((await rt.postAlone("/restate/admin/objects/counter/sql-a/query", tooLong, { authorization: "Bearer test-token" })).status).toBe(413);
     expect((await sql("nothing/here", "SELECT 1")).status).toBe(404);
     expect((await query("counter/sql-a", { query: "SELECT 1" }, "wrong")).status).toBe(401);
   });
