@@ -36,6 +36,7 @@ const server = await startDevServer({
   isReady: async (url) => (await fetch(`${url}/restate/health`).catch(() => undefined))?.ok === true,
 });
 try {
+  if (!server.directUrl) throw new Error("found no port of the Worker's own workerd behind the proxy (read from /proc: Linux only)");
   const paths = { proxy: new Pool(server.url, { connections: 1 }), direct: new Pool(server.directUrl!, { connections: 1 }) };
   const call = async (pool: Pool, target: () => Call) => {
     const [method, path, body] = target();

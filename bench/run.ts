@@ -199,9 +199,10 @@ async function openSession(options: Options, base: Base, targets: Target[], name
     isReady: (url) => isEveryTargetReady(url, targets),
   });
   current = server;
+  if (!server.directUrl) base.log(`${name}: found no port of the Worker's own workerd (read from /proc, Linux only): wf-latency goes through the proxy`);
   return {
     origin: server.url,
-    directOrigin: server.directUrl,
+    directOrigin: server.directUrl ?? server.url,
     async close(troubled) {
       current = undefined;
       if (troubled) base.log(`${name}: last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);

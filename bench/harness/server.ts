@@ -20,8 +20,8 @@ import { listeningPortsOfGroup } from "./listeners.js";
 export interface DevServer {
   /** Where wrangler dev listens (its reload proxy). */
   readonly url: string;
-  /** Where the Worker's own workerd listens, behind the proxy (see findUserWorker). */
-  readonly directUrl: string;
+  /** Where the Worker's own workerd listens, behind the proxy (see findUserWorker); undefined when not found (not Linux). */
+  readonly directUrl?: string;
   readonly logPath: string;
   /** Last lines of wrangler's output, for error messages. */
   logTail(lines?: number): string;
@@ -105,9 +105,8 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
 
   try {
     await waitUntilReady(child, url, options.isReady, options.timeoutMs ?? 90_000, logTail);
-    const directUrl = await findUserWorker(child.pid!, url, options.isReady);
-    if (!directUrl) throw new Error(`found no port of the Worker's own workerd behind the proxy at ${url}`);
-    return { url, directUrl, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
+    const directUrl = process.platform === "linux" ? await findUserWorker(child.pid!, url, options.isReady) : undefined;
+    return { url, ...(directUrl ? { directUrl } : {}), logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
   } catch (error) {
     await stop(true);
     throw error;
