@@ -19,6 +19,8 @@ Usage: npm run resolute -- <command> [options]
   invocations cancel <id>               cancel: the next await throws CancelledError
   invocations kill <id>                 stop now, without compensation (409 "killed")
   invocations resume <id>               resume a paused invocation
+  invocations purge <id>                delete a completed invocation and its journal: its
+                                        idempotency key (or workflow id) can be used again
   state get <service> <key>             an object's or a workflow's state
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
@@ -115,7 +117,8 @@ function commandFor(words: readonly string[], flags: { service?: string; key?: s
     case "invocations cancel":
     case "invocations kill":
     case "invocations resume":
-      return controlInvocation(verb as "cancel" | "kill" | "resume", one("an invocation id"));
+    case "invocations purge":
+      return controlInvocation(verb as Action, one("an invocation id"));
     case "state get":
       return getState(...two("a service name and a key"));
     default:
@@ -165,10 +168,12 @@ function describeInvocation(id: string): Command {
   };
 }
 
-function controlInvocation(action: "cancel" | "kill" | "resume", id: string): Command {
+type Action = "cancel" | "kill" | "resume" | "purge";
+
+function controlInvocation(action: Action, id: string): Command {
   return async (admin) => {
     const answer = await admin.patch(`invocations/${encodeURIComponent(id)}/${action}`);
-    const done = { cancel: "cancellation requested for", kill: "killed", resume: "resumed" }[action];
+    const done = { cancel: "cancellation requested for", kill: "killed", resume: "resumed", purge: "purged" }[action];
     return { answer, text: `${done} ${id}` };
   };
 }

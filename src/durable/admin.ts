@@ -12,6 +12,7 @@ export type AdminView =
   | { view: "cancel"; invocationId: string }
   | { view: "kill"; invocationId: string }
   | { view: "resume"; invocationId: string }
+  | { view: "purge"; invocationId: string }
   | { view: "query"; query: string; service: string; key: string };
 
 /** Most rows one admin query answers with (the answer says when there were more). */
@@ -23,6 +24,8 @@ export class ObjectAdmin {
   constructor(
     private readonly store: Store,
     private readonly runtime: Runtime,
+    /** After a purge: what retention's end does too (a workflow's state and promises go). */
+    private readonly onRemoved: (id: string) => void,
   ) {}
 
   handle(request: AdminView): unknown {
@@ -39,6 +42,8 @@ export class ObjectAdmin {
         return this.#control(request.invocationId, () => this.runtime.kill(request.invocationId));
       case "resume":
         return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
+      case "purge":
+        return this.#purge(request.invocationId);
       case "query":
         return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
     }
@@ -68,6 +73,15 @@ export class ObjectAdmin {
   #summary(row: InvocationRow): Record<string, unknown> {
     const suspended = row.status === "running" && this.runtime.isWaiting(row.id);
     return { ...summary(row), status: suspended ? "suspended" : row.status };
+  }
+
+  /** Only a completed invocation can be purged: its id (and idempotency key) may then be used again. */
+  #purge(id: string): { ok: boolean; reason?: "unknown" | "not completed" } {
+    const row = this.store.invocation(id);
+    if (!row) return { ok: false, reason: "unknown" };
+    if (!this.store.purge(id)) return { ok: false, reason: "not completed" };
+    this.onRemoved(id);
+    return { ok: true };
   }
 
   #control(id: string, action: () => void): { ok: boolean } {

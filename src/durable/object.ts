@@ -140,12 +140,13 @@ export function createObjectClass(config: ObjectConfig) {
       const now = this.#clock.now();
       for (const timer of this.#store.dueTimers(now)) this.#runtime.complete(timer.inv, timer.idx, { value: null });
       this.#runtime.startDue();
-      for (const id of this.#store.deleteExpired(now)) this.#onExpired(id);
+      for (const id of this.#store.deleteExpired(now)) this.#onRemoved(id);
       this.#runtime.recoverOrphans();
     }
 
-    #onExpired(id: string): void {
-      // A workflow's instance ends with its run's retention: its state and promises go too.
+    /** An invocation was deleted (retention ended, or an admin purged it). */
+    #onRemoved(id: string): void {
+      // A workflow's instance ends with its run: its state and promises go too, and the id may run again.
       if (!id.endsWith(`.${WORKFLOW_RUN_SUFFIX}`)) return;
       const owner = parseOwnerName(invocationOwner(id) ?? "");
       if (owner?.kind === "w") this.#store.clearWorkflowData(owner.key);
@@ -153,7 +154,7 @@ export function createObjectClass(config: ObjectConfig) {
 
     /** Admin and inspection (token-checked by the router before it calls). */
     async admin(view: AdminView): Promise<unknown> {
-      return new ObjectAdmin(this.#store, this.#runtime).handle(view);
+      return new ObjectAdmin(this.#store, this.#runtime, (id) => this.#onRemoved(id)).handle(view);
     }
 
     /** Test hook: moves this object's clock forward and fires what became due. */

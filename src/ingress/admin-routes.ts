@@ -77,6 +77,11 @@ export function createAdmin(registry: Registry, workflowShards: number) {
           return found ? json(200, found) : error(404, "not found");
         }
         const action = parts[2];
+        if (method === "PATCH" && parts.length === 3 && action === "purge") {
+          const result = (await stub.admin({ view: "purge", invocationId: parts[1] })) as { ok: boolean; reason?: string };
+          if (result.ok) return json(202, { invocationId: parts[1], action });
+          return result.reason === "unknown" ? error(404, `invocation '${parts[1]}' not found`) : error(409, `invocation '${parts[1]}' is not completed: cancel or kill it first`);
+        }
         if (method === "PATCH" && parts.length === 3 && (action === "cancel" || action === "kill" || action === "resume")) {
           const result = (await stub.admin({ view: action, invocationId: parts[1] })) as { ok: boolean };
           return result.ok ? json(202, { invocationId: parts[1], action }) : error(409, `invocation '${parts[1]}' is unknown or already completed`);

@@ -117,6 +117,7 @@ async function control(action) {
   const id = $("detail-id").textContent;
   if (!confirm(action + " " + id + "?")) return;
   await api("PATCH", "invocations/" + encodeURIComponent(id) + "/" + action);
+  if (action === "purge") { $("detail").hidden = true; show("purged " + id); return; }
   await openInvocation(id);
 }
 
@@ -131,7 +132,7 @@ $("connect").addEventListener("click", () => guarded(connect));
 $("open").addEventListener("click", () => guarded(openObject));
 $("lookup").addEventListener("click", () => guarded(() => openInvocation($("invocation").value.trim())));
 $("run").addEventListener("click", () => guarded(runQuery));
-for (const action of ["cancel", "kill", "resume"]) $(action).addEventListener("click", () => guarded(() => control(action)));
+for (const action of ["cancel", "kill", "resume", "purge"]) $(action).addEventListener("click", () => guarded(() => control(action)));
 if (token) guarded(connect);
 `;
 
@@ -166,7 +167,7 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <h2>Invocation</h2>
 <div><label>id <input id="invocation" size="60"></label> <button id="lookup">Show</button></div>
 <div id="detail" hidden>
-<p><code id="detail-id"></code> <button id="cancel">Cancel</button> <button id="kill">Kill</button> <button id="resume">Resume</button></p>
+<p><code id="detail-id"></code> <button id="cancel">Cancel</button> <button id="kill">Kill</button> <button id="resume">Resume</button> <button id="purge">Purge</button></p>
 <div id="summary"></div><h3>Journal</h3><div id="journal"></div>
 </div>
 </div>

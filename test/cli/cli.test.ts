@@ -125,11 +125,11 @@ describe("control", () => {
       sent.push(`${init?.method} ${new URL(String(input)).pathname}`);
       return new Response(JSON.stringify({ ok: true }), { status: 202 });
     };
-    for (const action of ["cancel", "kill", "resume"]) {
+    for (const action of ["cancel", "kill", "resume", "purge"]) {
       const code = await runCli(["invocations", action, "inv_x"], { env: { RESOLUTE_ADMIN_TOKEN: "t" }, out: () => {}, err: () => {}, fetch: recording });
       expect(code).toBe(0);
     }
-    expect(sent).toEqual(["PATCH /restate/admin/invocations/inv_x/cancel", "PATCH /restate/admin/invocations/inv_x/kill", "PATCH /restate/admin/invocations/inv_x/resume"]);
+    expect(sent).toEqual(["cancel", "kill", "resume", "purge"].map((action) => `PATCH /restate/admin/invocations/inv_x/${action}`));
   });
 
   test("resume restarts a paused invocation", async () => {
@@ -137,6 +137,47 @@ describe("control", () => {
     await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "paused");
     expect(await cli("invocations", "resume", id)).toMatchObject({ code: 0, out: `resumed ${id}` });
     expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 3 });
+  });
+});
+
+describe("purge", () => {
+  test("frees a completed call's idempotency key: the same request runs again", async () => {
+    const key = { "idempotency-key": "cli-purge-1" };
+    const first = await rt.post("/counter/cli-pu/add", 1, key);
+    expect(first.body).toBe(1);
+    expect((await rt.post("/counter/cli-pu/add", 1, key)).body).toBe(1); // the stored answer
+    const id = first.headers.get("x-restate-id")!;
+    expect(await cli("invocations", "purge", id)).toMatchObject({ code: 0, out: `purged ${id}` });
+    expect((await cli("invocations", "describe", id)).err).toContain("answered 404");
+    expect((await rt.post("/counter/cli-pu/add", 1, key)).body).toBe(2); // executed anew
+  });
+
+  test("refuses an invocation still running (409) and an unknown one (404)", async () => {
+    const id = await invoke("/counter/cli-pr/sleepThenAdd/send", 3_600_000);
+    const running = await cli("invocations", "purge", id);
+    expect(running.code).toBe(1);
+    expect(running.err).toContain("answered 409");
+    expect(running.err).toContain("not completed");
+    await cli("invocations", "kill", id);
+    const unknown = await cli("invocations", "purge", id.replace(/\.[^.]+$/, ".nope"));
+    expect(unknown.err).toContain("answered 404");
+    expect((await cli("invocations", "purge", id)).code).toBe(0); // killed = completed
+  });
+
+  test("a purged workflow loses its state and promises, and its id can run again", async () => {
+    await rt.post("/approval/cli-wf/run/send", { title: "T" });
+    await eventually(async () => (await rt.post("/approval/cli-wf/stage")).body === "waiting");
+    await rt.post("/approval/cli-wf/decide", "yes");
+    const done = await rt.get("/restate/workflow/approval/cli-wf/attach");
+    expect(done.body).toBe("T: yes");
+    expect((await rt.post("/approval/cli-wf/run/send", { title: "again" })).body.status).toBe("PreviouslyAccepted");
+    const id = done.headers.get("x-restate-id")!;
+    expect((await cli("invocations", "purge", id)).code).toBe(0);
+    expect((await rt.get("/restate/workflow/approval/cli-wf/output")).status).toBe(404);
+    expect((await rt.post("/approval/cli-wf/stage")).body).toBeNull();
+    expect((await rt.post("/approval/cli-wf/peek")).body).toBeNull();
+    expect((await rt.post("/approval/cli-wf/run/send", { title: "again" })).body.status).toBe("Accepted");
+    await eventually(async () => (await rt.post("/approval/cli-wf/stage")).body === "waiting");
   });
 });
 

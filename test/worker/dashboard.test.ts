@@ -89,7 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
     expect(await page.locator("#journal tbody tr").allTextContents()).toEqual(["0getStatecounttrue", "1setStatecounttrue"]);
   });
 
-  test("kill from the page stops a sleeping invocation", async () => {
+  test("kill from the page stops a sleeping invocation; purge then deletes it", async () => {
     const id = (await rt.post("/counter/ui-k/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
     await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "suspended");
     await page.fill("#invocation", id);
@@ -98,6 +98,9 @@ describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
     await page.click("#kill");
     await expect.poll(status).toBe(`invocation ${id}: completed`);
     expect(await page.locator("#summary tr", { hasText: "completion_failure" }).textContent()).toContain("killed");
+    await page.click("#purge");
+    await expect.poll(status).toBe(`purged ${id}`);
+    expect((await admin(rt, `invocations/${id}`)).status).toBe(404);
   });
 
   test("SQL over the object's storage", async () => {
