@@ -22,6 +22,9 @@ Usage: npm run resolute -- <command> [options]
   invocations purge <id>                delete a completed invocation and its journal: its
                                         idempotency key (or workflow id) can be used again
   state get <service> <key>             an object's or a workflow's state
+  state set <service> <key> '<json>'    replace it all: each field of the JSON object becomes
+                                        one state entry (JSON-encoded, as handlers store them)
+  state clear <service> <key>           remove it all (both refused while a handler may write it)
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
                                         sys_inbox, sys_keyed_service_status, and the raw tables
@@ -121,6 +124,12 @@ function commandFor(words: readonly string[], flags: { service?: string; key?: s
       return controlInvocation(verb as Action, one("an invocation id"));
     case "state get":
       return getState(...two("a service name and a key"));
+    case "state clear":
+      return replaceState(...two("a service name and a key"), {});
+    case "state set": {
+      if (rest.length !== 3) throw new Error("'state set' takes a service name, a key and a JSON object");
+      return replaceState(rest[0]!, rest[1]!, parseStateObject(rest[2]!));
+    }
     default:
       throw new Error(`unknown command '${words.join(" ")}'`);
   }
@@ -183,6 +192,27 @@ function getState(service: string, key: string): Command {
     const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/state`)) as { state: { key: string; value_utf8: string; value_length: number }[] };
     const rows = answer.state.map((s) => ({ key: s.key, value: s.value_utf8, bytes: s.value_length }));
     return { answer, text: rows.length ? table(rows, ["key", "value", "bytes"]) : `no state for ${service}/${key}` };
+  };
+}
+
+function parseStateObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`'state set' needs a JSON object: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("'state set' needs a JSON object, e.g. '{\"count\": 7}'");
+  return value as Record<string, unknown>;
+}
+
+function replaceState(service: string, key: string, values: Record<string, unknown>): Command {
+  return async (admin) => {
+    const encoder = new TextEncoder();
+    const newState = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [...encoder.encode(JSON.stringify(value))]]));
+    const answer = await admin.post(`services/${encodeURIComponent(service)}/state`, { object_key: key, new_state: newState });
+    const count = Object.keys(newState).length;
+    return { answer: answer ?? null, text: count ? `state of ${service}/${key} replaced (${count} ${count === 1 ? "entry" : "entries"})` : `state of ${service}/${key} cleared` };
   };
 }
 

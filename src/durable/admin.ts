@@ -13,6 +13,7 @@ export type AdminView =
   | { view: "kill"; invocationId: string }
   | { view: "resume"; invocationId: string }
   | { view: "purge"; invocationId: string }
+  | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
   | { view: "query"; query: string; service: string; key: string };
 
 /** Most rows one admin query answers with (the answer says when there were more). */
@@ -44,6 +45,8 @@ export class ObjectAdmin {
         return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
       case "purge":
         return this.#purge(request.invocationId);
+      case "replaceState":
+        return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
         return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
     }
@@ -81,6 +84,22 @@ export class ObjectAdmin {
     if (!row) return { ok: false, reason: "unknown" };
     if (!this.store.purge(id)) return { ok: false, reason: "not completed" };
     this.onRemoved(id);
+    return { ok: true };
+  }
+
+  /**
+   * Replaces all of an object's (or a workflow id's) state, only while no handler can
+   * write it: no exclusive invocation holds the key's lock, or the workflow's run is done.
+   * Otherwise the edit would interleave with a journal that assumed the old values.
+   */
+  #replaceState(scope: string, state: Record<string, Uint8Array>, workflowRunId?: string): { ok: true } | { ok: false; busy: string } {
+    const run = workflowRunId === undefined ? undefined : this.store.invocation(workflowRunId);
+    const busy = workflowRunId === undefined ? this.runtime.lockHolder : run && run.status !== "completed" ? run.id : null;
+    if (busy) return { ok: false, busy };
+    this.store.transaction(() => {
+      this.store.clearAllState(scope);
+      for (const [key, value] of Object.entries(state)) this.store.setState(scope, key, value);
+    });
     return { ok: true };
   }
 

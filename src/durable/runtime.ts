@@ -60,6 +60,11 @@ export class Runtime implements EffectSink {
     this.#lock = id;
   }
 
+  /** The exclusive invocation holding the key's lock, if any. */
+  get lockHolder(): string | null {
+    return this.#lock;
+  }
+
   /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
   get executing(): boolean {
     for (const attempt of this.live.values()) if (!attempt.waiting) return true;

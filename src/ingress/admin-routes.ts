@@ -4,14 +4,14 @@
  * with no token configured the admin API is disabled.
  */
 import type { Registry } from "../engine/registry.js";
-import { invocationOwner, ownerName } from "../engine/ids.js";
-import { hostOf } from "../engine/addressing.js";
+import { invocationOwner, makeInvocationId, ownerName } from "../engine/ids.js";
+import { hostOf, WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
 import type { QueryResult } from "../durable/store.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
-import { readBody } from "./request.js";
+import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -100,6 +100,19 @@ export function createAdmin(registry: Registry, workflowShards: number) {
           return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
         }
       }
+      // POST /restate/admin/services/{service}/state {"object_key", "new_state": {name: [bytes]}}: Restate's state replace.
+      if (method === "POST" && parts[0] === "services" && parts.length === 3 && parts[2] === "state") {
+        const service = registry.service(parts[1]!);
+        if (!service) return error(404, `service '${parts[1]}' not found`);
+        if (service.kind === "service") return error(400, `'${parts[1]}' is a stateless service: it has no state`);
+        const { key, state } = await newStateOf(request);
+        const owner = ownerOfTarget(parts[1]!, key)!;
+        const workflowRunId = service.kind === "workflow" ? makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) : undefined;
+        const view: AdminView = { view: "replaceState", scope: service.kind === "workflow" ? key : "", state, ...(workflowRunId ? { workflowRunId } : {}) };
+        const result = (await stubFor(env, owner).admin(view)) as { ok: boolean; busy?: string };
+        if (!result.ok) return error(409, `the state of ${parts[1]}/${key} is in use by invocation '${result.busy}': try again once it completes`);
+        return new Response(null, { status: 202 });
+      }
       // POST /restate/admin/objects/{service}/{key}/query {"query": "SELECT …"}: SQL over one object's storage.
       if (method === "POST" && parts[0] === "objects" && parts.length === 4 && parts[3] === "query") {
         const owner = ownerOfTarget(parts[1]!, parts[2]!);
@@ -120,35 +133,6 @@ export function createAdmin(registry: Registry, workflowShards: number) {
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-}
-
-/** Longest query text accepted (a Durable Object's SQL statements are limited to 100 KB). */
-const MAX_QUERY_BYTES = 64 * 1024;
-
-async function queryOf(request: Request): Promise<string> {
-  const text = new TextDecoder().decode(await readBody(request, MAX_QUERY_BYTES));
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new IngressError(400, 'the body must be JSON: {"query": "SELECT …"}');
-  }
-  const query = (body as { query?: unknown } | null)?.query;
-  if (typeof query !== "string") throw new IngressError(400, 'the body must be {"query": "SELECT …"}');
-  return query;
-}
-
-/** BLOB columns (ArrayBuffer) as base64 text, so the row can be JSON. */
-function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(row)) out[column] = value instanceof ArrayBuffer ? base64(new Uint8Array(value)) : value;
-  return out;
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
 
 function describeService(registry: Registry, name: string): unknown {

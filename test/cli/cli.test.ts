@@ -181,6 +181,49 @@ describe("purge", () => {
   });
 });
 
+describe("state editing", () => {
+  test("set replaces an object's state, which its handlers then read; clear removes it", async () => {
+    await invoke("/counter/cli-st/add", 3);
+    expect(await cli("state", "set", "counter", "cli-st", '{"count": 10, "note": "by hand"}')).toMatchObject({ code: 0, out: "state of counter/cli-st replaced (2 entries)" });
+    expect((await rt.post("/counter/cli-st/add", 1)).body).toBe(11);
+    expect((await rt.post("/counter/cli-st/keys")).body).toEqual(["count", "note"]);
+    expect(await cli("state", "clear", "counter", "cli-st")).toMatchObject({ code: 0, out: "state of counter/cli-st cleared" });
+    expect((await rt.post("/counter/cli-st/get")).body).toBe(0);
+  });
+
+  test("refused while an exclusive handler holds the key, allowed once it is done", async () => {
+    const id = await invoke("/counter/cli-busy/sleepThenAdd/send", 3_600_000);
+    await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "suspended");
+    const busy = await cli("state", "set", "counter", "cli-busy", '{"count": 5}');
+    expect(busy.code).toBe(1);
+    expect(busy.err).toContain("answered 409");
+    expect(busy.err).toContain(id);
+    await cli("invocations", "kill", id);
+    expect((await cli("state", "set", "counter", "cli-busy", '{"count": 5}')).code).toBe(0);
+    expect((await rt.post("/counter/cli-busy/get")).body).toBe(5);
+  });
+
+  test("a workflow's state only once its run is done", async () => {
+    await rt.post("/approval/cli-ws/run/send", { title: "T" });
+    await eventually(async () => (await rt.post("/approval/cli-ws/stage")).body === "waiting");
+    expect((await cli("state", "set", "approval", "cli-ws", '{"stage": "edited"}')).err).toContain("answered 409");
+    await rt.post("/approval/cli-ws/decide", "yes");
+    await rt.get("/restate/workflow/approval/cli-ws/attach");
+    expect((await cli("state", "set", "approval", "cli-ws", '{"stage": "edited"}')).code).toBe(0);
+    expect((await rt.post("/approval/cli-ws/stage")).body).toBe("edited");
+  });
+
+  test("bad input: not a JSON object, a stateless service, a malformed admin body", async () => {
+    expect((await cli("state", "set", "counter", "k", "[1, 2]")).code).toBe(2);
+    expect((await cli("state", "set", "counter", "k", "{oops")).code).toBe(2);
+    expect((await cli("state", "clear", "steps", "0")).err).toContain("stateless service");
+    const post = (body: string) => rt.fetch("/restate/admin/services/counter/state", { method: "POST", headers: { authorization: "Bearer test-token" }, body });
+    expect((await post('{"object_key": "k", "new_state": {"count": [300]}}')).status).toBe(400);
+    expect((await post('{"new_state": {}}')).status).toBe(400);
+    expect((await post("nope")).status).toBe(400);
+  });
+});
+
 describe("errors", () => {
   test("a wrong token is refused by the Worker (exit 1, its message)", async () => {
     const { code, err } = await cli("services", "list", "--token", "wrong");
