@@ -21,6 +21,8 @@ Usage: npm run resolute -- <command> [options]
   invocations resume <id>               resume a paused invocation
   invocations purge <id>                delete a completed invocation and its journal: its
                                         idempotency key (or workflow id) can be used again
+  invocations restart-as-new <id>       run a completed invocation again under a new id, same
+                                        input [--from N: its first N journal entries replay]
   state get <service> <key>             an object's or a workflow's state
   state set <service> <key> '<json>'    replace it all: each field of the JSON object becomes
                                         one state entry (JSON-encoded, as handlers store them)
@@ -80,6 +82,7 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       service: { type: "string" },
       key: { type: "string" },
       status: { type: "string" },
+      from: { type: "string" },
     },
   });
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
@@ -87,7 +90,7 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
   return { ...base, command: commandFor(positionals, values) };
 }
 
-function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string }): Command {
+function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string; from?: string }): Command {
   const [noun, verb, ...rest] = words;
   if (noun === "sql") {
     if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
@@ -122,6 +125,8 @@ function commandFor(words: readonly string[], flags: { service?: string; key?: s
     case "invocations resume":
     case "invocations purge":
       return controlInvocation(verb as Action, one("an invocation id"));
+    case "invocations restart-as-new":
+      return restartAsNew(one("an invocation id"), flags.from);
     case "state get":
       return getState(...two("a service name and a key"));
     case "state clear":
@@ -192,6 +197,14 @@ function getState(service: string, key: string): Command {
     const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/state`)) as { state: { key: string; value_utf8: string; value_length: number }[] };
     const rows = answer.state.map((s) => ({ key: s.key, value: s.value_utf8, bytes: s.value_length }));
     return { answer, text: rows.length ? table(rows, ["key", "value", "bytes"]) : `no state for ${service}/${key}` };
+  };
+}
+
+function restartAsNew(id: string, from?: string): Command {
+  if (from !== undefined && !/^\d+$/.test(from)) throw new Error(`--from takes a journal index (0, 1, ...), not '${from}'`);
+  return async (admin) => {
+    const answer = (await admin.patch(`invocations/${encodeURIComponent(id)}/restart-as-new${from !== undefined ? `?from=${from}` : ""}`)) as { new_invocation_id: string };
+    return { answer, text: `restarted ${id} as ${answer.new_invocation_id}` };
   };
 }
 

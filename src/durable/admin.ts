@@ -13,6 +13,7 @@ export type AdminView =
   | { view: "kill"; invocationId: string }
   | { view: "resume"; invocationId: string }
   | { view: "purge"; invocationId: string }
+  | { view: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
   | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
   | { view: "query"; query: string; service: string; key: string };
 
@@ -45,6 +46,8 @@ export class ObjectAdmin {
         return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
       case "purge":
         return this.#purge(request.invocationId);
+      case "restartAsNew":
+        return this.#restartAsNew(request);
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
@@ -85,6 +88,27 @@ export class ObjectAdmin {
     if (!this.store.purge(id)) return { ok: false, reason: "not completed" };
     this.onRemoved(id);
     return { ok: true };
+  }
+
+  /**
+   * Runs a completed invocation again under a new id, with the same target, input and
+   * headers (not its idempotency key); the first `from` journal entries are copied, so
+   * they replay their recorded results instead of running again.
+   */
+  #restartAsNew(request: Extract<AdminView, { view: "restartAsNew" }>): { ok: true; newInvocationId: string } | { ok: false; status: number; message: string } {
+    const { invocationId: id, from } = request;
+    const row = this.store.invocation(id);
+    if (!row) return { ok: false, status: 404, message: `invocation '${id}' not found` };
+    if (row.status !== "completed") return { ok: false, status: 409, message: `invocation '${id}' is not completed: only a completed invocation can be restarted` };
+    if (this.runtime.kinds.kindOf(row.service) === "workflow") return { ok: false, status: 400, message: "a workflow cannot be restarted as new: purge it and run its id again" };
+    const journal = this.store.journal(id);
+    if (from > journal.length) return { ok: false, status: 400, message: `'from' is ${from}, but the journal has ${journal.length} entries` };
+    const prefix = journal.slice(0, from);
+    const pending = prefix.find((e) => !e.done);
+    if (pending) return { ok: false, status: 400, message: `journal entry ${pending.index} (${pending.type}) is not completed: copy fewer entries` };
+    const target = { service: row.service, handler: row.handler, ...(row.key !== null ? { key: row.key } : {}) };
+    this.runtime.admit({ owner: request.owner, invocationId: request.newInvocationId, target, input: row.input, headers: row.headers, invokedBy: "restart-as-new" }, undefined, prefix);
+    return { ok: true, newInvocationId: request.newInvocationId };
   }
 
   /**

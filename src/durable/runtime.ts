@@ -103,9 +103,10 @@ export class Runtime implements EffectSink {
 
   /**
    * Stores a new invocation and starts it if it may run now; for a duplicate id
-   * (idempotency key, redelivery) returns the existing row instead.
+   * (idempotency key, redelivery) returns the existing row instead. `journal`: completed
+   * entries it starts with (an admin's restart-as-new), replayed rather than run.
    */
-  admit(req: InvokeRequest, subscriber?: Subscriber): { row: InvocationRow; fresh: boolean } {
+  admit(req: InvokeRequest, subscriber?: Subscriber, journal: readonly Entry[] = []): { row: InvocationRow; fresh: boolean } {
     const spec = this.registry.handler(req.target.service, req.target.handler);
     // A workflow's run needs no lock: its fixed id makes it at most once per workflow id, and
     // the workflow's other handlers are shared. (One lock would serialize a whole workflow shard.)
@@ -122,12 +123,13 @@ export class Runtime implements EffectSink {
       this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
       return { row: this.store.invocation(req.invocationId)!, fresh: true };
     }
+    for (const entry of journal) this.store.appendEntry(req.invocationId, entry, now);
     const row = newRow(seq, req, exclusive, status, scheduled ? startAt : null, now);
     if (status === STATUS.pending && this.#queued !== undefined) this.#queued++;
     if (status === STATUS.running) {
       if (exclusive) this.#lock = req.invocationId;
-      // A fresh invocation: its row is the one just written and its journal is empty.
-      this.start(req.invocationId, { row, journal: [] });
+      // A fresh invocation: its row is the one just written and its journal the one just given.
+      this.start(req.invocationId, { row, journal: [...journal] });
     } else if (scheduled) {
       this.hooks.alarmBy(startAt);
     }

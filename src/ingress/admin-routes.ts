@@ -12,6 +12,7 @@ import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
 import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
+import { newRandomSuffix } from "./invocation-id.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -77,6 +78,13 @@ export function createAdmin(registry: Registry, workflowShards: number) {
           return found ? json(200, found) : error(404, "not found");
         }
         const action = parts[2];
+        if (method === "PATCH" && parts.length === 3 && action === "restart-as-new") {
+          const from = Number(url.searchParams.get("from") ?? "0");
+          if (!Number.isInteger(from) || from < 0) return error(400, `'from' must be a journal index (a whole number from 0), not '${url.searchParams.get("from")}'`);
+          const newInvocationId = makeInvocationId(owner, newRandomSuffix());
+          const result = (await stub.admin({ view: "restartAsNew", invocationId: parts[1], newInvocationId, owner, from })) as { ok: true; newInvocationId: string } | { ok: false; status: number; message: string };
+          return result.ok ? json(200, { new_invocation_id: result.newInvocationId }) : error(result.status, result.message);
+        }
         if (method === "PATCH" && parts.length === 3 && action === "purge") {
           const result = (await stub.admin({ view: "purge", invocationId: parts[1] })) as { ok: boolean; reason?: string };
           if (result.ok) return json(202, { invocationId: parts[1], action });

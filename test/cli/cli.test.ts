@@ -181,6 +181,40 @@ describe("purge", () => {
   });
 });
 
+describe("restart-as-new", () => {
+  test("runs a completed invocation again; --from replays the copied journal prefix", async () => {
+    const first = await invoke("/counter/cli-rn/add", 5); // journal: getState (null), setState
+    await invoke("/counter/cli-rn/add", 2); // count 7
+
+    const again = await cli("invocations", "restart-as-new", first);
+    expect(again.code).toBe(0);
+    const newId = /as (\S+)$/.exec(again.out)![1]!;
+    expect(newId).not.toBe(first);
+    // A fresh run reads the current count: 7 + 5.
+    expect(await rt.get(`/restate/invocation/${newId}/attach`)).toMatchObject({ status: 200, body: 12 });
+
+    const replayed = await cli("invocations", "restart-as-new", first, "--from", "1");
+    const replayedId = /as (\S+)$/.exec(replayed.out)![1]!;
+    // Its getState is the copied entry: it replays the first run's "no count yet", so 0 + 5.
+    expect(await rt.get(`/restate/invocation/${replayedId}/attach`)).toMatchObject({ status: 200, body: 5 });
+    expect((await admin(rt, `invocations/${replayedId}`)).body).toMatchObject({ invoked_by: "restart-as-new", target: "counter/cli-rn/add" });
+  });
+
+  test("refuses what cannot be restarted", async () => {
+    const id = await invoke("/counter/cli-rr/sleepThenAdd/send", 3_600_000);
+    expect((await cli("invocations", "restart-as-new", id)).err).toContain("answered 409");
+    await cli("invocations", "kill", id);
+    const done = await invoke("/counter/cli-rr/add", 1);
+    expect((await cli("invocations", "restart-as-new", done, "--from", "9")).err).toContain("the journal has 2 entries");
+    expect((await cli("invocations", "restart-as-new", done, "--from", "x")).code).toBe(2);
+    await rt.post("/approval/cli-rw/run/send", { title: "T" });
+    await eventually(async () => (await rt.post("/approval/cli-rw/stage")).body === "waiting");
+    await rt.post("/approval/cli-rw/decide", "no");
+    const wf = (await rt.get("/restate/workflow/approval/cli-rw/attach")).headers.get("x-restate-id")!;
+    expect((await cli("invocations", "restart-as-new", wf)).err).toContain("a workflow cannot be restarted");
+  });
+});
+
 describe("state editing", () => {
   test("set replaces an object's state, which its handlers then read; clear removes it", async () => {
     await invoke("/counter/cli-st/add", 3);
