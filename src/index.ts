@@ -10,6 +10,7 @@ import { createIngress } from "./ingress/router.js";
 import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
 import { splitUrl } from "./ingress/request.js";
 import { withCors, type CorsOptions } from "./ingress/cors.js";
+import { createScheduler, type Schedule } from "./ingress/schedules.js";
 
 export interface WorkerConfig {
   services: readonly Definition[];
@@ -25,6 +26,12 @@ export interface WorkerConfig {
   maxBodyBytes?: number;
   /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
   cors?: CorsOptions;
+  /**
+   * Handlers to start on Cloudflare Cron Triggers: list each `cron` under `[triggers] crons`
+   * in wrangler.toml too, and export the returned `scheduled`. Each tick starts each matching
+   * schedule's handler once (a one-way send keyed by the cron and the tick's time).
+   */
+  schedules?: readonly Schedule[];
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
@@ -47,14 +54,19 @@ export function createWorker(config: WorkerConfig) {
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
   const admin = createAdmin(registry, workflowShards);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
+  const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
       if (splitUrl(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
       return ingress(request, env);
     },
+    /** The Worker's `scheduled` handler (Cron Triggers): starts the matching `schedules`. */
+    scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {
+      return scheduled(controller, env);
+    },
     ResoluteObject,
   };
 }
 
-export type { ResoluteEnv, CorsOptions };
+export type { ResoluteEnv, CorsOptions, Schedule };
 export { DEFAULT_WORKFLOW_SHARDS };

@@ -102,6 +102,13 @@ export class TestRuntime {
     return { status: response.status, body: await parse(response), headers: response.headers };
   }
 
+  /** Fires the Worker's `scheduled` handler as a Cron Trigger would (its outcome: "ok" or the failure). */
+  async scheduled(cron: string, scheduledTime: Date): Promise<string> {
+    const worker = await this.mf.getWorker();
+    const result = await worker.scheduled({ cron, scheduledTime });
+    return result.outcome;
+  }
+
   /** Kills workerd and starts it again on the same storage (optionally with changed bindings: a new deploy). */
   async restart(bindings?: Record<string, string>): Promise<void> {
     await this.mf.dispose();
