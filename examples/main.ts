@@ -27,11 +27,17 @@ export const services = [
   ...approvalServices,
 ];
 
-const resolute = createWorker({ services });
+const resolute = createWorker({
+  services,
+  // Every 10 minutes (the same cron is listed under [triggers] in wrangler.toml), count a tick
+  // on counter/cron-ticks. Locally: curl "127.0.0.1:8787/__scheduled?cron=*/10+*+*+*+*".
+  schedules: [{ cron: "*/10 * * * *", service: "counter", handler: "add", key: "cron-ticks", input: 1 }],
+});
 
 export default {
   // The examples' fake payment provider and fake mailer are served by this same Worker.
   fetch: async (request: Request, env: ResoluteEnv, ctx: ExecutionContext) =>
     (await fakeProvider(request)) ?? (await fakeMailer(request)) ?? resolute.fetch(request, env, ctx),
+  scheduled: resolute.scheduled,
 };
 export const ResoluteObject = resolute.ResoluteObject;
