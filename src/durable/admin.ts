@@ -85,7 +85,8 @@ export class ObjectAdmin {
   #purge(id: string): { ok: boolean; reason?: "unknown" | "not completed" } {
     const row = this.store.invocation(id);
     if (!row) return { ok: false, reason: "unknown" };
-    if (!this.store.purge(id)) return { ok: false, reason: "not completed" };
+    if (row.status !== "completed") return { ok: false, reason: "not completed" };
+    this.store.deleteInvocation(row.seq, id);
     this.onRemoved(id);
     return { ok: true };
   }

@@ -129,7 +129,7 @@ export class Runtime implements EffectSink {
     if (status === STATUS.running) {
       if (exclusive) this.#lock = req.invocationId;
       // A fresh invocation: its row is the one just written and its journal the one just given.
-      this.start(req.invocationId, { row, journal: [...journal] });
+      this.start(req.invocationId, { row, journal });
     } else if (scheduled) {
       this.hooks.alarmBy(startAt);
     }
@@ -176,7 +176,7 @@ export class Runtime implements EffectSink {
   // ---- running ----
 
   /** Runs an attempt of a stored invocation (first run, retry, or replay after a restart). */
-  start(id: string, known?: { row: InvocationRow; journal: Entry[] }): void {
+  start(id: string, known?: { row: InvocationRow; journal: readonly Entry[] }): void {
     const row = known?.row ?? this.store.invocation(id);
     const spec = row && this.registry.handler(row.service, row.handler);
     if (!row || !spec || row.status === STATUS.completed) return;

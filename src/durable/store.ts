@@ -143,18 +143,12 @@ export class Store {
   /** Deletes expired invocations and their journals; returns their ids. */
   deleteExpired(now: number): string[] {
     const rows = this.#sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM invocations WHERE status = 'completed' AND expires_at <= ? LIMIT 500", now).toArray();
-    for (const { seq, id } of rows) this.#deleteInvocation(seq, id);
+    for (const { seq, id } of rows) this.deleteInvocation(seq, id);
     return rows.map((r) => r.id);
   }
 
-  /** Deletes one completed invocation and its journal (an admin's purge); false when it is not completed. */
-  purge(id: string): boolean {
-    const row = this.#sql.exec<{ seq: number }>("SELECT seq FROM invocations WHERE id = ? AND status = 'completed'", id).toArray()[0];
-    if (row) this.#deleteInvocation(row.seq, id);
-    return row !== undefined;
-  }
-
-  #deleteInvocation(seq: number, id: string): void {
+  /** Deletes one invocation with its journal, run failures and subscribers (retention's end, an admin's purge). */
+  deleteInvocation(seq: number, id: string): void {
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
     this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
