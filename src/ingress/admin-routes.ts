@@ -5,7 +5,7 @@
  */
 import type { Registry } from "../engine/registry.js";
 import { invocationOwner, makeInvocationId, ownerName } from "../engine/ids.js";
-import { hostOf, WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
 import type { QueryResult } from "../durable/store.js";
 import { queryProblem } from "../durable/sql-views.js";
@@ -13,6 +13,7 @@ import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
 import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
 import { newRandomSuffix } from "./invocation-id.js";
+import { objectStub } from "./object-stub.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -44,7 +45,7 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
 }
 
 export function createAdmin(registry: Registry, workflowShards: number) {
-  const stubFor = (env: AdminEnv, owner: string): AdminStub => env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, workflowShards))) as unknown as AdminStub;
+  const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
 
   const ownerOfTarget = (service: string, key: string): string | undefined => {
     const kind = registry.service(service)?.kind;

@@ -10,7 +10,7 @@
 import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
-import { hostOf, WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
@@ -18,6 +18,7 @@ import { invocationIdFor, targetKinds, type InvocationAddress } from "./invocati
 import { checkJsonInput, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
 import { IngressError, errorResponse, invocationNotFound, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
 import { RESTATE_SEGMENT, parseTarget, pathSegments, type IngressTarget } from "./target.js";
+import { objectStub } from "./object-stub.js";
 
 export interface IngressOptions {
   registry: Registry;
@@ -185,6 +186,5 @@ function rejection(body: Uint8Array) {
 }
 
 function stubFor(ctx: Ctx, owner: string): ObjectRpc {
-  const namespace = ctx.env.RESOLUTE;
-  return namespace.get(namespace.idFromName(hostOf(owner, ctx.options.workflowShards))) as unknown as ObjectRpc;
+  return objectStub(ctx.env.RESOLUTE, owner, ctx.options.workflowShards);
 }

@@ -6,10 +6,10 @@
  * at-least-once) still starts the handler once.
  */
 import type { TargetKinds } from "../engine/addressing.js";
-import { hostOf } from "../engine/addressing.js";
 import type { Registry } from "../engine/registry.js";
-import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
+import type { InvokeRequest } from "../durable/protocol.js";
 import { invocationIdFor } from "./invocation-id.js";
+import { objectStub } from "./object-stub.js";
 
 export interface Schedule {
   /** The cron expression, exactly as listed under `[triggers] crons` in wrangler.toml. */
@@ -56,6 +56,5 @@ async function send(schedule: Schedule, tick: string, registry: Registry, kinds:
   const { owner, invocationId } = invocationIdFor(kinds, target, idempotencyKey);
   const input = schedule.input === undefined ? new Uint8Array(0) : spec.input.serialize(schedule.input);
   const request: InvokeRequest = { owner, invocationId, target, input, headers: {}, invokedBy: "cron", idempotencyKey };
-  const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, workflowShards))) as unknown as ObjectRpc;
-  await stub.send(request);
+  await objectStub(env.RESOLUTE, owner, workflowShards).send(request);
 }
