@@ -84,14 +84,7 @@ export class TestRuntime {
     const client = new Client(this.url.origin);
     try {
       const response = await client.request({ method: "POST", path, body, headers: { "content-type": "application/json", ...headers } });
-      const text = await response.body.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.statusCode, body: parsed };
+      return { status: response.statusCode, body: parseText(await response.body.text()) };
     } finally {
       await client.close().catch(() => {});
     }
@@ -140,7 +133,11 @@ async function launch(options: RuntimeOptions, persistDir: string): Promise<Mini
 }
 
 async function parse(response: Response): Promise<unknown> {
-  const text = await response.text();
+  return parseText(await response.text());
+}
+
+/** JSON when it parses, else the text itself; undefined for an empty body. */
+function parseText(text: string): unknown {
   if (!text) return undefined;
   try {
     return JSON.parse(text);
