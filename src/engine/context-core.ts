@@ -15,8 +15,15 @@ import { createRand } from "./rand.js";
 import type { Rand } from "../../sdk/context.js";
 import type { Completion, Effect, Entry, EntryType, Host } from "./types.js";
 
-/** A promise that never settles: what operations return once the attempt is over. */
-export const NEVER = new Promise<never>(() => {});
+/**
+ * A promise that never settles: what operations return once the attempt is over.
+ * A fresh one per use, never shared: whatever awaits it (the handler's frame, its
+ * buffers) hangs off this promise alone, so a finished attempt is garbage once the
+ * runtime drops it. (One module-level promise kept every closed attempt alive.)
+ */
+export function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 
 interface Pending {
   settle(completion: Completion): void;
@@ -146,7 +153,7 @@ export class ContextCore {
       const at = this.control.host.now() + ms;
       return { data: JSON.stringify({ wakeAt: at }), effects: [{ type: "timer", index, at }] };
     });
-    return op ? op.promise : this.wrap(NEVER);
+    return op ? op.promise : this.wrap(never());
   }
 
   withTimeout<T>(promise: RestatePromise<T>, duration: Duration | number): RestatePromise<T> {
@@ -187,7 +194,7 @@ export class ContextCore {
   /** Settles when the combinator is decided; the deciding order is journaled. */
   #combineIndexed(kind: CombinatorKind, promises: readonly Promise<unknown>[]): Promise<{ order: Settlement[]; values: unknown[] }> {
     const step = this.advance("combinator", kind);
-    if (!step) return NEVER;
+    if (!step) return never();
     const values: unknown[] = new Array(promises.length);
     const outcomes = promises.map((p, index) =>
       p.then(
@@ -218,14 +225,14 @@ export class ContextCore {
   /** Journals a value produced outside the journal (date, state read) and returns it. */
   captured<T>(type: EntryType, name: string, produce: () => Uint8Array | null, decode: (b: Uint8Array | null) => T): Promise<T> {
     const step = this.advance(type, name);
-    if (!step) return NEVER;
+    if (!step) return never();
     // A decode that throws (a rejected promise's peek, a bad serde) must reject, not throw at the call site.
     if (step.recorded?.completion && "value" in step.recorded.completion) {
       const recorded = step.recorded.completion.value;
       return new Promise((resolve) => resolve(decode(recorded)));
     }
     const bytes = produce();
-    if (this.recordDone(step.index, type, name, { value: bytes }) === false) return NEVER;
+    if (this.recordDone(step.index, type, name, { value: bytes }) === false) return never();
     return new Promise((resolve) => resolve(decode(bytes)));
   }
 

@@ -23,7 +23,7 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
-import { NEVER, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
 import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
@@ -123,7 +123,7 @@ export class ContextImpl implements WorkflowContext {
 
   awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
     const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => ({ effects: [] }));
-    if (!op) return { id: "", promise: this.#core.wrap(NEVER) };
+    if (!op) return { id: "", promise: this.#core.wrap(never()) };
     return { id: makeAwakeableId(this.#core.id, op.index), promise: op.promise };
   }
 
@@ -152,7 +152,7 @@ export class ContextImpl implements WorkflowContext {
         effects: [{ type: "call", call: { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), replyTo: { invocationId: this.#core.id, index } } }],
       };
     });
-    if (!op) return Object.assign(this.#core.wrap(NEVER), { invocationId: NEVER });
+    if (!op) return Object.assign(this.#core.wrap(never()), { invocationId: never() });
     if (op.recorded) calleeId = JSON.parse(op.recorded.data ?? "{}").calleeId ?? "";
     return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
   }
@@ -177,7 +177,7 @@ export class ContextImpl implements WorkflowContext {
       },
     );
     if (entry?.data) calleeId = JSON.parse(entry.data).calleeId;
-    return { invocationId: entry ? Promise.resolve(calleeId) : NEVER };
+    return { invocationId: entry ? Promise.resolve(calleeId) : never() };
   }
 
   /** The callee's id is derived from this invocation and the entry (or the idempotency key), so a replay reuses it. */
@@ -246,7 +246,7 @@ export class ContextImpl implements WorkflowContext {
       },
       attach: <T>(serde?: Serde<T>) => {
         const op = this.#core.awaitable("attach", id, decodeWith(serde), (index) => ({ effects: [{ type: "attach", index, invocationId: id }] }));
-        return op ? op.promise : this.#core.wrap(NEVER);
+        return op ? op.promise : this.#core.wrap(never());
       },
     };
   }
@@ -257,13 +257,13 @@ export class ContextImpl implements WorkflowContext {
     const core = this.#core;
     const get = (): RestatePromise<T> => {
       const op = core.awaitable("getPromise", name, decodeWith(serde), (index) => ({ effects: [{ type: "awaitPromise", name, index }] }));
-      return op ? op.promise : core.wrap(NEVER);
+      return op ? op.promise : core.wrap(never());
     };
     let awaited: RestatePromise<T> | undefined;
     const lazy = (): RestatePromise<T> => (awaited ??= get());
     const complete = async (completion: Completion): Promise<void> => {
       const step = core.advance("completePromise", name);
-      if (!step) return NEVER;
+      if (!step) return never();
       const result = step.recorded?.completion ?? core.recordDone(step.index, "completePromise", name, { value: null }, [{ type: "completePromise", name, completion }]);
       if (result && "failure" in result) throw new TerminalError(result.failure.message, { errorCode: result.failure.code });
     };
