@@ -8,5 +8,20 @@
  * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
  * expect(await rt.call("greeter", "greet", "Ada")).toBe("Hello, Ada!");
  */
-export { createTestRuntime, FakeClock, MemoryRuntime } from "../src/engine/memory.js";
+import { createTestRuntime as createMemoryRuntime, type MemoryRuntime, type MemoryRuntimeOptions } from "../src/engine/memory.js";
+
+export { FakeClock, MemoryRuntime } from "../src/engine/memory.js";
 export type { MemoryRuntimeOptions, InvokeOptions, InvocationInfo, InvocationStatus } from "../src/engine/memory.js";
+
+/**
+ * A runtime for tests over the given definitions (see MemoryRuntimeOptions).
+ * `alwaysReplay: true` ends the attempt after every new journal entry and replays
+ * it from the journal, so a replay bug fails the test that hits it. Awakeable ids
+ * get real random secrets (crypto.getRandomValues) unless `random` says otherwise.
+ * @example
+ * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
+ * expect(await rt.call("greeter", "greet", "Ada")).toBe("Hello, Ada!");
+ */
+export function createTestRuntime(options: MemoryRuntimeOptions): MemoryRuntime {
+  return createMemoryRuntime({ random: (bytes) => crypto.getRandomValues(bytes), ...options });
+}

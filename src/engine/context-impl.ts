@@ -24,7 +24,7 @@ import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
 import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
-import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
@@ -122,9 +122,15 @@ export class ContextImpl implements WorkflowContext {
   // ---- awakeables ----
 
   awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
-    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => ({ effects: [] }));
+    // The id's secret is drawn once and journaled: a replay hands out the same id.
+    let secret: string | null = null;
+    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => {
+      secret = awakeableSecret(this.#core.control.host.randomBytes(AWAKEABLE_SECRET_BYTES));
+      return { facts: { secret }, effects: [] };
+    });
     if (!op) return { id: "", promise: this.#core.wrap(never()) };
-    return { id: makeAwakeableId(this.#core.id, op.index), promise: op.promise };
+    if (op.recorded) secret = op.recorded.secret;
+    return { id: makeAwakeableId(this.#core.id, op.index, secret), promise: op.promise };
   }
 
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
@@ -148,12 +154,12 @@ export class ContextImpl implements WorkflowContext {
       const headers = call.headers ?? {};
       const key = call.idempotencyKey;
       return {
-        data: JSON.stringify({ calleeId }),
+        facts: { calleeId },
         effects: [{ type: "call", call: { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), replyTo: { invocationId: this.#core.id, index } } }],
       };
     });
     if (!op) return Object.assign(this.#core.wrap(never()), { invocationId: never() });
-    if (op.recorded) calleeId = JSON.parse(op.recorded.data ?? "{}").calleeId ?? "";
+    if (op.recorded) calleeId = op.recorded.calleeId;
     return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
   }
 
@@ -173,10 +179,10 @@ export class ContextImpl implements WorkflowContext {
       },
       () => {
         calleeId = this.#calleeId(target, this.#core.journal.length - 1, send.idempotencyKey);
-        return JSON.stringify({ calleeId });
+        return { calleeId };
       },
     );
-    if (entry?.data) calleeId = JSON.parse(entry.data).calleeId;
+    if (entry) calleeId = entry.calleeId;
     return { invocationId: entry ? Promise.resolve(calleeId) : never() };
   }
 
