@@ -12,6 +12,7 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { isDecided, type Settlement } from "./combinators.js";
 import { Journal } from "./journal.js";
 import { createRand } from "./rand.js";
+import { RunGuard } from "./run-guard.js";
 import type { Rand } from "../../sdk/context.js";
 import type { Completion, Effect, Entry, EntryFacts, EntryOf, EntryType, Host } from "./types.js";
 
@@ -52,6 +53,8 @@ export interface AbortDetails {
 
 export class ContextCore {
   readonly journal: Journal;
+  /** Refuses context calls from inside a ctx.run closure. */
+  readonly runGuard = new RunGuard();
   readonly #pending = new Map<number, Pending>();
   #rand: Rand | undefined;
 
@@ -69,7 +72,8 @@ export class ContextCore {
 
   /** Seeded from the invocation id; built on first use (hashing costs on every invocation otherwise). */
   get rand(): Rand {
-    return (this.#rand ??= createRand(this.control.invocationId));
+    // Drawing inside a run closure would shift the sequence a replay sees (the closure is skipped).
+    return (this.#rand ??= createRand(this.control.invocationId, () => this.runGuard.check("ctx.rand")));
   }
 
   get id(): string {
@@ -78,6 +82,7 @@ export class ContextCore {
 
   /** Takes the next journal index; a mismatch aborts the attempt. */
   advance<K extends EntryType>(type: K, name: string): { index: number; recorded?: EntryOf<K> } | undefined {
+    this.runGuard.checkEntry(type, name);
     if (this.control.closed) return undefined;
     try {
       return this.journal.advance(type, name);

@@ -28,7 +28,7 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
       // Only a first execution gets here (a replay returned the recorded value above),
       // so the hooks' run interceptors never see a replay.
       await core.control.interceptRun(name, async () => {
-        const result = fn();
+        const result = core.runGuard.inside(name, fn);
         if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
         value = await result;
       });

@@ -27,7 +27,7 @@ import { runtime } from "./support.js";
 const GOLDEN = resolve(__dirname, "golden");
 const UPDATE = process.env.GOLDEN_UPDATE === "1";
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 let published: string[] = [];
 
