@@ -2,7 +2,7 @@
  * The wrangler entry of the examples (`npm start`, `wrangler deploy`). To add
  * an example, import its definitions and list them in `services`.
  */
-import { createWorker, type ResoluteEnv } from "../src/index.js";
+import { createWorker, type ResoluteEnv } from "resolute";
 import { greeter } from "./greeter/greeter.js";
 import { counter } from "./counter/counter.js";
 import { roleUpdater } from "./role-updater/role-updater.js";

@@ -61,4 +61,5 @@ export type { Duration } from "./duration.js";
 
 // Ingress client
 export { connect, HttpCallError } from "./client.js";
-export type { ConnectOptions, ClientRetryPolicy, IngressCallOptions, IngressSendOptions, GenericIngressCall, WaitOptions, Send, Output } from "./client.js";
+export type { ConnectOptions, ClientRetryPolicy, IngressCallOptions, IngressSendOptions, IngressClient, IngressSendClient, IngressWorkflowClient, GenericIngressCall, WaitOptions, Send, Output, Ingress } from "./client.js";
+export type { DefinitionLike, DefinitionRef } from "./client-types.js";

@@ -4,7 +4,7 @@
  * the journal after every step so non-determinism fails your test, not prod.
  *
  * @example
- * import { createTestRuntime } from "resolute/sdk/testing";
+ * import { createTestRuntime } from "resolute/testing";
  * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
  * expect(await rt.call("greeter", "greet", "Ada")).toBe("Hello, Ada!");
  */

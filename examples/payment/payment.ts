@@ -23,9 +23,8 @@
  * The provider's URL is the `PAYMENT_PROVIDER_URL` binding (wrangler.toml);
  * fake-provider.ts plays the provider for local runs.
  */
-import { service } from "../../sdk/define.js";
-import type { Context } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { service, TerminalError } from "resolute";
+import type { Context } from "resolute";
 import type { ChargeRequest, ChargeResponse, WebhookEvent } from "./fake-provider.js";
 
 export { fakeProvider, FAKE_PROVIDER_PREFIX, CARD_LIMIT } from "./fake-provider.js";

@@ -15,8 +15,8 @@
  *   idempotency-key: <key>
  *   { "to": "ada@example.com", "subject": "...", "text": "...", "action": { "method": "POST", "path": "/signup/ada/click", "body": "<secret>" } }
  */
-import { TerminalError } from "../../sdk/index.js";
-import type { Context } from "../../sdk/index.js";
+import { TerminalError } from "resolute";
+import type { Context } from "resolute";
 
 export const FAKE_MAILER_PREFIX = "/fake-mailer/";
 
