@@ -24,7 +24,7 @@ export type {
   Output,
   Ingress,
 } from "./client.js";
-export type { DefinitionLike, DefinitionRef } from "./client-types.js";
+export type { DefinitionLike, DefinitionRef, AnyHandler } from "./client-types.js";
 export type { CallOptions, SendOptions } from "./context.js";
 export { serde } from "./serde.js";
 export type { Serde, StandardSchemaV1 } from "./serde.js";

@@ -1,7 +1,8 @@
 import type { CallOptions, SendOptions } from "./context.js";
 import type { InvocationHandle, InvocationPromise } from "./promise.js";
 
-type AnyHandler = (ctx: any, input: any) => Promise<any> | any;
+/** A handler function, as definitions hold them. */
+export type AnyHandler = (ctx: any, input: any) => Promise<any> | any;
 
 /** Anything with a name and handlers: the definitions `service()`, `object()` and `workflow()` return. */
 export interface DefinitionLike<K extends string = string> {
