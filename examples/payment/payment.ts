@@ -61,7 +61,7 @@ export const chargeKey = (paymentId: string) => `payment-${paymentId}`;
 
 function providerUrl(ctx: Context): string {
   const url = (ctx.request().extraArgs[0] as Env | undefined)?.PAYMENT_PROVIDER_URL;
-  if (!url) throw new TerminalError("PAYMENT_PROVIDER_URL is not set: add it to [vars] in wrangler.toml", { errorCode: 500 });
+  if (!url) throw new TerminalError("PAYMENT_PROVIDER_URL is not set: give the provider's URL with wrangler's --var or [vars] (npm start points it at the fake provider)", { errorCode: 500 });
   return url.replace(/\/+$/, "");
 }
 
