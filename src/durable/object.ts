@@ -4,7 +4,7 @@
  * (ObjectRpc); everything else is private. Owns storage, the alarm and
  * delivery to other objects.
  */
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
 import { hostOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, parseOwnerName, type AwakeableAddress } from "../engine/ids.js";
@@ -34,7 +34,10 @@ export interface ObjectConfig {
   workflowShards: number;
 }
 
-export function createObjectClass(config: ObjectConfig) {
+/** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
+export type ObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => DurableObject<ResoluteEnv> & ObjectRpc;
+
+export function createObjectClass(config: ObjectConfig): ObjectClass {
   return class ResoluteObject extends DurableObject<ResoluteEnv> implements ObjectRpc {
     readonly #store: Store;
     readonly #clock: AlarmClock;
