@@ -10,21 +10,20 @@ export interface Settlement {
   ok: boolean;
 }
 
-type NoFacts = Record<never, never>;
-
 /**
- * What each kind of journal entry records beside its completion; each context
- * operation records exactly one entry. Stored through journal-codec.ts only.
+ * What each kind of journal entry records beside its completion (most record
+ * nothing more); each context operation records exactly one entry. Stored through
+ * journal-codec.ts only.
  */
 export interface EntryFacts {
-  run: NoFacts;
+  run: Record<never, never>;
   /** When the timer is due (host time, ms). */
   sleep: { wakeAt: number };
-  getState: NoFacts;
-  setState: NoFacts;
-  clearState: NoFacts;
-  clearAllState: NoFacts;
-  getStateKeys: NoFacts;
+  getState: Record<never, never>;
+  setState: Record<never, never>;
+  clearState: Record<never, never>;
+  clearAllState: Record<never, never>;
+  getStateKeys: Record<never, never>;
   /** The callee's invocation id: a replay calls the same invocation, a cancellation follows it. */
   call: { calleeId: string };
   send: { calleeId: string };
@@ -34,12 +33,12 @@ export interface EntryFacts {
    * awakeable cannot be completed by id.
    */
   awakeable: { secret: string | null };
-  completeAwakeable: NoFacts;
-  getPromise: NoFacts;
-  peekPromise: NoFacts;
-  completePromise: NoFacts;
-  attach: NoFacts;
-  cancel: NoFacts;
+  completeAwakeable: Record<never, never>;
+  getPromise: Record<never, never>;
+  peekPromise: Record<never, never>;
+  completePromise: Record<never, never>;
+  attach: Record<never, never>;
+  cancel: Record<never, never>;
   /** The inputs that settled, in order, until the combinator was decided (replayed as recorded). */
   combinator: { order: Settlement[] };
 }
