@@ -33,7 +33,13 @@ export interface TestRuntime {
   journal(invocationId: string): Entry[];
   /** A state value of a virtual object or workflow, JSON-decoded; null when unset. */
   getState<T = unknown>(service: string, key: string, name: string): T | null;
+  /**
+   * Completes an awakeable as `POST /restate/awakeables/{id}/resolve` does: throws a TypeError for an
+   * id that does not parse (ingress: 400) and an Error for one that names no awakeable of a running
+   * invocation (404); repeating a completed one is ignored (202).
+   */
   resolveAwakeable(awakeableId: string, value?: unknown): Promise<void>;
+  /** Rejects an awakeable; refuses ids as `resolveAwakeable` does. */
   rejectAwakeable(awakeableId: string, reason: string, code?: number): Promise<void>;
   /** Moves the clock forward, firing timers, retries and delayed starts in time order. */
   advance(ms: number): Promise<void>;
