@@ -14,7 +14,7 @@ import type { Entry } from "../src/engine/types.js";
 export { FakeClock } from "../src/engine/memory.js";
 export type { MemoryRuntimeOptions, InvokeOptions, InvocationInfo, InvocationStatus, LogLine } from "../src/engine/memory.js";
 // The engine's types that the runtime's answers show (journal entries, targets, completions).
-export type { Entry as JournalEntry, EntryType as JournalEntryType, Target, Completion, LogLevel } from "../src/engine/types.js";
+export type { Entry as JournalEntry, EntryType as JournalEntryType, EntryFacts, EntryOf, Settlement, Target, Completion, LogLevel, RandomSource } from "../src/engine/types.js";
 export type { ErrorRecord } from "./errors.js";
 
 /** The in-memory runtime createTestRuntime returns: invoke handlers, move the clock, crash and replay. */
@@ -33,7 +33,13 @@ export interface TestRuntime {
   journal(invocationId: string): Entry[];
   /** A state value of a virtual object or workflow, JSON-decoded; null when unset. */
   getState<T = unknown>(service: string, key: string, name: string): T | null;
+  /**
+   * Completes an awakeable as `POST /restate/awakeables/{id}/resolve` does: throws a TypeError for an
+   * id that does not parse (ingress: 400) and an Error for one that names no awakeable of a running
+   * invocation (404); repeating a completed one is ignored (202).
+   */
   resolveAwakeable(awakeableId: string, value?: unknown): Promise<void>;
+  /** Rejects an awakeable; refuses ids as `resolveAwakeable` does. */
   rejectAwakeable(awakeableId: string, reason: string, code?: number): Promise<void>;
   /** Moves the clock forward, firing timers, retries and delayed starts in time order. */
   advance(ms: number): Promise<void>;
@@ -52,7 +58,10 @@ export interface TestRuntime {
   settle(): Promise<void>;
 }
 
-/** Your services on the in-memory engine, on a fake clock (see the module's example). */
+/**
+ * Your services on the in-memory engine, on a fake clock (see the module's example).
+ * Awakeable ids get real random secrets (crypto.getRandomValues) unless `random` says otherwise.
+ */
 export function createTestRuntime(options: MemoryRuntimeOptions): TestRuntime {
-  return createMemoryRuntime(options);
+  return createMemoryRuntime({ random: (bytes) => crypto.getRandomValues(bytes), ...options });
 }
