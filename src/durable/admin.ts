@@ -17,9 +17,6 @@ export type AdminView =
   | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
   | { view: "query"; query: string; service: string; key: string };
 
-/** Most rows one admin query answers with (the answer says when there were more). */
-export const MAX_QUERY_ROWS = 1000;
-
 const decoder = new TextDecoder();
 
 export class ObjectAdmin {
@@ -51,7 +48,7 @@ export class ObjectAdmin {
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
-        return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
+        return this.store.readOnlyQuery(request.query, request.service, request.key);
     }
   }
 

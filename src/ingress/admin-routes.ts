@@ -7,7 +7,7 @@ import type { Registry } from "../engine/registry.js";
 import { invocationOwner, makeInvocationId, ownerName } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
-import type { QueryResult } from "../durable/store.js";
+import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
@@ -130,7 +130,8 @@ export function createAdmin(registry: Registry, workflowShards: number) {
         const problem = queryProblem(query);
         if (problem) return error(400, problem);
         try {
-          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryResult;
+          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryOutcome;
+          if ("refused" in result) return error(400, result.refused);
           return json(200, { ...result, rows: result.rows.map(jsonRow) });
         } catch (e) {
           return error(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
