@@ -58,6 +58,7 @@ export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableErr
 export { serde } from "./serde.js";
 export type { Serde, StandardSchemaV1 } from "./serde.js";
 export type { Duration } from "./duration.js";
+export { MAX_DELAY_MS } from "./duration.js";
 
 // Ingress client
 export { connect, HttpCallError } from "./client.js";
