@@ -64,6 +64,13 @@ describe("input that can never succeed", () => {
     expect(await response.json()).toMatchObject({ message: "Failed to deserialize input: the JSON is nested deeper than 1000 levels", source: "ingress" });
   });
 
+  test("null (or any wrong shape) where an example reads fields is a terminal 400, not a retried TypeError", async () => {
+    await expectError(rt.post("/trip/book", null), 400, /^Invalid value: \(root\): /, "invocation");
+    await expectError(rt.post("/restaurant/prepare", { orderId: "o", items: "pizza" }), 400, /^Invalid value: items: /, "invocation");
+    await expectError(rt.post("/counter/typed/add", "abc"), 400, /^Invalid value: \(root\): /, "invocation");
+    expect((await rt.post("/counter/typed/add", 2)).body).toBe(2);
+  });
+
   test("a body whose content type does not match the handler's is Restate's 400", async () => {
     const response = await rt.fetch("/greeter/greet", { method: "POST", body: '"Ada"' }); // fetch labels a string text/plain
     expect(response.status).toBe(400);
