@@ -77,13 +77,18 @@ export interface HandlerOptions {
   idempotencyRetention?: Duration | number;
   /** How long a finished invocation's journal is kept for inspection. @default 1 day */
   journalRetention?: Duration | number;
+  /**
+   * The content types the handler's input may have, as Restate's `accept`: a
+   * pattern such as `text/plain`, `text/*` or `*\/*`. The ingress answers 400 to a
+   * request whose content type does not match (or a body without one).
+   * @default the input serde's content type (`application/json` for JSON); any, when it has none
+   */
+  accept?: string;
   // Accepted so that code written for Restate compiles; they change nothing here.
   /** No effect: a handler runs inside its Durable Object, with no connection to time out. */
   inactivityTimeout?: Duration | number;
   /** No effect: a handler runs inside its Durable Object, with no connection to abort. */
   abortTimeout?: Duration | number;
-  /** No effect: the ingress does not check request content types (see the README). */
-  accept?: string;
   /** No effect: an empty output is sent without a content type. */
   setOutputContentTypeIfEmpty?: boolean;
 }

@@ -61,6 +61,7 @@ export type { ErrorOptions } from "./errors.js";
 export { serde } from "./serde.js";
 export type { Serde, StandardSchemaV1 } from "./serde.js";
 export type { Duration } from "./duration.js";
+export { MAX_DELAY_MS } from "./duration.js";
 
 // Ingress client
 export { connect, HttpCallError } from "./client.js";

@@ -9,7 +9,8 @@ import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromB
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
-import { withViews } from "./sql-views.js";
+import { runReadOnlyQuery } from "./sql-views.js";
+import type { QueryOutcome } from "./sql-bounds.js";
 
 export type { InvocationRow };
 
@@ -44,16 +45,6 @@ function entryFromRow(r: Row): Entry {
   };
   return decodeEntry(stored, Number(r.journal_version));
 }
-
-/** The answer to an admin query: at most `maxRows` rows, in the query's column order. */
-export interface QueryResult {
-  columns: string[];
-  rows: Row[];
-  truncated: boolean;
-}
-
-/** Thrown to roll an admin query's transaction back, whatever it did. */
-const ROLLBACK = Symbol("rollback");
 
 export class Store {
   readonly #sql: SqlStorage;
@@ -307,31 +298,12 @@ export class Store {
 
   // ---- admin SQL ----
   /**
-   * Runs an admin's query (checked by sql-views' queryProblem) over the Restate-named
-   * views and the raw tables, inside a transaction that is always rolled back: a query
-   * that writes (`WITH … DELETE`) changes nothing.
+   * Runs an admin's query over the Restate-named views and the raw tables, unless
+   * it is refused as unbounded (sql-views.ts), inside a transaction that is always
+   * rolled back: a query that writes (`WITH … DELETE`) changes nothing.
    */
-  readOnlyQuery(query: string, service: string, key: string, maxRows: number): QueryResult {
-    let result: QueryResult | undefined;
-    try {
-      this.transaction(() => {
-        const cursor = this.#sql.exec<Row>(withViews(query), service, key);
-        const rows: Row[] = [];
-        let truncated = false;
-        for (const row of cursor) {
-          if (rows.length === maxRows) {
-            truncated = true;
-            break;
-          }
-          rows.push(row);
-        }
-        result = { columns: cursor.columnNames, rows, truncated };
-        throw ROLLBACK;
-      });
-    } catch (error) {
-      if (error !== ROLLBACK) throw error;
-    }
-    return result!;
+  readOnlyQuery(query: string, service: string, key: string): QueryOutcome {
+    return runReadOnlyQuery(this.#sql, (fn) => this.transaction(fn), query, service, key);
   }
 
   // ---- alarm ----

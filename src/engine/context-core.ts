@@ -5,7 +5,7 @@
  * directly: those come through the Host port.
  */
 import type { Duration } from "../../sdk/duration.js";
-import { durationToMs } from "../../sdk/duration.js";
+import { delayToMs } from "../../sdk/duration.js";
 import { TerminalError, TimeoutError, errorFromRecord, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { HOST, failureTo, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
@@ -158,7 +158,7 @@ export class ContextCore {
   }
 
   sleep(duration: Duration | number, name = ""): RestatePromise<void> {
-    const ms = Math.max(0, durationToMs(duration));
+    const ms = delayToMs(duration, "ctx.sleep");
     const op = this.awaitable("sleep", name, () => undefined, (index) => {
       const at = this.control.host.now() + ms;
       return { facts: { wakeAt: at }, effects: [{ type: "timer", index, at }] };
@@ -167,7 +167,7 @@ export class ContextCore {
   }
 
   withTimeout<T>(promise: RestatePromise<T>, duration: Duration | number): RestatePromise<T> {
-    const timer = this.sleep(duration);
+    const timer = this.sleep(delayToMs(duration, "orTimeout"));
     return this.wrap(
       this.#combineIndexed("race", [promise, timer]).then(({ order, values }) => {
         const first = order[0]!;

@@ -18,7 +18,7 @@ import type {
   WorkflowContext,
 } from "../../sdk/context.js";
 import type { HandlerKind } from "../../sdk/define.js";
-import { durationToMs, type Duration } from "../../sdk/duration.js";
+import { delayToMs, type Duration } from "../../sdk/duration.js";
 import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
@@ -166,7 +166,7 @@ export class ContextImpl implements WorkflowContext {
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle {
     const target: Target = { service: send.service, handler: send.method, ...(send.key !== undefined ? { key: send.key } : {}) };
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
-    const delayMs = send.delay === undefined ? 0 : durationToMs(send.delay);
+    const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
     let calleeId = "";
     const entry = this.#core.effect(
       "send",

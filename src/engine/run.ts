@@ -5,12 +5,11 @@
  * journaled as a TerminalError so the handler can compensate.
  */
 import type { RunOptions } from "../../sdk/context.js";
-import { PauseError, RetryableError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
-import { durationToMs } from "../../sdk/duration.js";
+import { PauseError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
 import { never, decodeWith, encode } from "./context-core.js";
-import { backoffMs, runRetryPolicy } from "./retry.js";
+import { backoffMs, retryAfterOf, runRetryPolicy } from "./retry.js";
 
 
 export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
@@ -66,7 +65,8 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
     const why = outOfTime ? `after retrying for ${retryingFor} ms` : `after ${failures} attempts`;
     return journalFailure(core, index, name, new TerminalError(`ctx.run("${name}") failed ${why}: ${message}`));
   }
-  const retryAfter = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter instanceof TerminalError) return journalFailure(core, index, name, retryAfter);
   const retryAfterMs = retryAfter ?? (policy ? backoffMs(policy, failures) : undefined);
   core.control.abort(error instanceof Error ? error : new Error(message), { runIndex: index, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   return never();

@@ -287,10 +287,13 @@ describe("errors", () => {
     }
   });
 
-  test("an unknown invocation id is a 404 from the Worker", async () => {
-    const { code, err } = await cli("invocations", "describe", "inv_nope");
+  test("an unknown invocation id is a 404 from the Worker; a malformed one a 400", async () => {
+    const { code, err } = await cli("invocations", "describe", "inv_1bzpjb3VudGVyOm5vYm9keQ.x");
     expect(code).toBe(1);
     expect(err).toContain("answered 404");
+    const malformed = await cli("invocations", "describe", "inv_nope");
+    expect(malformed.code).toBe(1);
+    expect(malformed.err).toContain("answered 400");
   });
 });
 
