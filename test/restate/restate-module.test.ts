@@ -116,6 +116,7 @@ describe("issue #12: Restate's API surface (createEndpointHandler as { fetch })"
 
   it("calls a sibling handler through this, and a phantom { name } definition", async () => {
     expect((await rt.post("/api/sibling", "Ada")).body).toBe("helped Ada");
+    expect((await rt.post("/api/siblingWithOptions", "Bob")).body).toBe("helped Bob");
     expect((await rt.post("/api/phantom")).body).toBe(7);
   });
 
