@@ -6,7 +6,8 @@
  * handlers receive are Resolute's contexts (sdk/context.ts) seen through
  * `restateContext` (context-adapter.ts).
  */
-import type { ContextDate, DurablePromise, Rand, RunOptions, StateName, StateValue } from "../../sdk/context.js";
+import type * as sdk from "../../sdk/context.js";
+import type { ContextDate, DurablePromise, Rand, RunOptions } from "../../sdk/context.js";
 import type { Duration } from "../../sdk/duration.js";
 import type { TerminalError } from "../../sdk/errors.js";
 import type { RestatePromise } from "../../sdk/promise.js";
@@ -58,18 +59,8 @@ export type UntypedState = Record<string, any>;
 
 export type RunAction<T> = (() => Promise<T>) | (() => T);
 
-export type GenericCall<REQ, RES> = {
-  service: string;
-  method: string;
-  parameter: REQ;
-  key?: string;
-  headers?: Record<string, string>;
-  inputSerde?: Serde<REQ>;
-  outputSerde?: Serde<RES>;
-  idempotencyKey?: string;
-  name?: string;
-};
-export type GenericSend<REQ> = Omit<GenericCall<REQ, unknown>, "outputSerde"> & { delay?: Duration | number };
+export type GenericCall<REQ, RES> = sdk.GenericCall<REQ, RES>;
+export type GenericSend<REQ> = sdk.GenericSend<REQ>;
 
 export interface InvocationReference {
   cancel(): void;
@@ -103,24 +94,10 @@ export interface Context {
   invocation(invocationId: InvocationId): InvocationReference;
 }
 
-/** State reads (Resolute's typing: `get("count")` is typed by the state record, else `get<T>`). */
-export interface StateReads<TState extends TypedState> {
-  get<TValue = any, TKey extends StateName<TState> = StateName<TState>>(
-    name: TKey,
-    serde?: Serde<StateValue<TState, TKey, TValue>>,
-  ): Promise<StateValue<TState, TKey, TValue> | null>;
-  stateKeys(): Promise<Array<string>>;
-}
+/** State reads, typed as Resolute types them: by the state record (`get("count")`), else `get<T>(name)`. */
+export interface StateReads<TState extends TypedState> extends Pick<sdk.ObjectSharedContext<TState>, "get" | "stateKeys"> {}
 
-export interface KeyValueStore<TState extends TypedState> extends StateReads<TState> {
-  set<TValue = any, TKey extends StateName<TState> = StateName<TState>>(
-    name: TKey,
-    value: StateValue<TState, TKey, TValue>,
-    serde?: Serde<StateValue<TState, TKey, TValue>>,
-  ): void;
-  clear(name: StateName<TState>): void;
-  clearAll(): void;
-}
+export interface KeyValueStore<TState extends TypedState> extends StateReads<TState>, Pick<sdk.ObjectContext<TState>, "set" | "clear" | "clearAll"> {}
 
 export interface ObjectContext<TState extends TypedState = UntypedState> extends Context, KeyValueStore<TState> {
   key: string;

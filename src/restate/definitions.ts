@@ -9,7 +9,7 @@
  */
 import * as sdk from "../../sdk/define.js";
 import type { Serde } from "../../sdk/serde.js";
-import type { Context, ObjectContext, ObjectSharedContext, TypedState, UntypedState, WorkflowContext, WorkflowSharedContext } from "./context.js";
+import type { Context, ObjectContext, ObjectSharedContext, WorkflowContext, WorkflowSharedContext } from "./context.js";
 import { restateContext } from "./context-adapter.js";
 
 export type { RetryPolicy, ServiceOptions, ObjectOptions, WorkflowOptions, Hooks, HooksProvider } from "../../sdk/define.js";
@@ -84,29 +84,22 @@ export const workflow = <P extends string, M>(def: DefinitionFields<P, WorkflowO
   sdk.workflow({ ...def, handlers: adapted(def.handlers) as Record<string, AnyHandler> & { run: AnyHandler } }) as WorkflowDefinition<P, M>;
 
 type Fn<C, I, O> = (ctx: C, input: I) => Promise<O>;
+/** A `handlers.*` wrapper: `(opts, fn)` or `(fn)`, the input and output types read from the serdes or the function. */
+type KindWrapper<C, Opts> = {
+  <O, I = void>(opts: WithSerdes<Opts, I, O>, fn: Fn<C, I, O>): RemoveVoidArgument<Fn<C, I, O>>;
+  <O, I = void>(fn: Fn<C, I, O>): RemoveVoidArgument<Fn<C, I, O>>;
+};
 
 /** Restate's `handlers.*`: a handler with options or a kind (Resolute's, typed with Restate's contexts). */
 export const handlers = {
   handler: sdk.handlers.handler as <O, I = void>(opts: ServiceHandlerOpts<I, O>, fn: Fn<Context, I, O>) => RemoveVoidArgument<Fn<Context, I, O>>,
   object: {
-    exclusive: sdk.handlers.object.exclusive as {
-      <O, I = void, TState extends TypedState = UntypedState>(opts: ObjectHandlerOpts<I, O>, fn: Fn<ObjectContext<TState>, I, O>): RemoveVoidArgument<Fn<ObjectContext<TState>, I, O>>;
-      <O, I = void, TState extends TypedState = UntypedState>(fn: Fn<ObjectContext<TState>, I, O>): RemoveVoidArgument<Fn<ObjectContext<TState>, I, O>>;
-    },
-    shared: sdk.handlers.object.shared as {
-      <O, I = void, TState extends TypedState = UntypedState>(opts: ObjectHandlerOpts<I, O>, fn: Fn<ObjectSharedContext<TState>, I, O>): RemoveVoidArgument<Fn<ObjectSharedContext<TState>, I, O>>;
-      <O, I = void, TState extends TypedState = UntypedState>(fn: Fn<ObjectSharedContext<TState>, I, O>): RemoveVoidArgument<Fn<ObjectSharedContext<TState>, I, O>>;
-    },
+    exclusive: sdk.handlers.object.exclusive as KindWrapper<ObjectContext<any>, sdk.ObjectHandlerOpts>,
+    shared: sdk.handlers.object.shared as KindWrapper<ObjectSharedContext<any>, sdk.ObjectHandlerOpts>,
   },
   workflow: {
-    workflow: sdk.handlers.workflow.workflow as {
-      <O, I = void, TState extends TypedState = UntypedState>(opts: WorkflowHandlerOpts<I, O>, fn: Fn<WorkflowContext<TState>, I, O>): RemoveVoidArgument<Fn<WorkflowContext<TState>, I, O>>;
-      <O, I = void, TState extends TypedState = UntypedState>(fn: Fn<WorkflowContext<TState>, I, O>): RemoveVoidArgument<Fn<WorkflowContext<TState>, I, O>>;
-    },
-    shared: sdk.handlers.workflow.shared as {
-      <O, I = void, TState extends TypedState = UntypedState>(opts: WorkflowHandlerOpts<I, O>, fn: Fn<WorkflowSharedContext<TState>, I, O>): RemoveVoidArgument<Fn<WorkflowSharedContext<TState>, I, O>>;
-      <O, I = void, TState extends TypedState = UntypedState>(fn: Fn<WorkflowSharedContext<TState>, I, O>): RemoveVoidArgument<Fn<WorkflowSharedContext<TState>, I, O>>;
-    },
+    workflow: sdk.handlers.workflow.workflow as KindWrapper<WorkflowContext<any>, sdk.WorkflowHandlerOpts>,
+    shared: sdk.handlers.workflow.shared as KindWrapper<WorkflowSharedContext<any>, sdk.WorkflowHandlerOpts>,
   },
 };
 
