@@ -107,8 +107,10 @@ export function unsupportedCodec(): TypeError {
 }
 
 /**
- * The endpoint as a fetch function (Restate's `createEndpointHandler`). A Worker's
- * default export must be an object: `export default { fetch: restate.createEndpointHandler({ services }) };`
+ * The endpoint as a fetch function (Restate's `createEndpointHandler`), from the Node
+ * entry too: a Worker has no Node server to hand a request listener to. A Worker's
+ * default export must be an object (workerd takes a function for a class):
+ * `export default { fetch: restate.createEndpointHandler({ services }) };`
  */
 export function createEndpointHandler(options: EndpointOptions): FetchHandler["fetch"] {
   return fetchOf(serveEndpoint(options));

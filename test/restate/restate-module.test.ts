@@ -114,6 +114,13 @@ describe("issue #12: Restate's API surface (createEndpointHandler as { fetch })"
     expect((await rt.post("/counter/x/get")).status).toBe(res.status);
   });
 
+  it("hands a callee's TerminalError metadata to the caller, and to ingress when the caller rethrows it", async () => {
+    expect((await rt.post("/api/catchCallee", "4242")).body).toEqual({ terminal: true, code: 402, metadata: { card: "4242", retry: "no" } });
+    const res = await rt.post("/api/rethrowCallee", "4242");
+    expect(res.status).toBe(402);
+    expect(res.body).toEqual({ code: 402, message: "card declined", metadata: { card: "4242", retry: "no" }, source: "invocation" });
+  });
+
   it("calls a sibling handler through this, and a phantom { name } definition", async () => {
     expect((await rt.post("/api/sibling", "Ada")).body).toBe("helped Ada");
     expect((await rt.post("/api/siblingWithOptions", "Bob")).body).toBe("helped Bob");
