@@ -6,8 +6,8 @@
  *   curl -X POST localhost:8787/counter/visits/add --json 1   →  1
  *   curl -X POST localhost:8787/counter/visits/get            →  1
  */
-import { handlers, object } from "../../sdk/define.js";
-import type { ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
+import { handlers, object } from "resolute";
+import type { ObjectContext, ObjectSharedContext } from "resolute";
 
 interface CounterState {
   count: number;

@@ -21,10 +21,8 @@
  *   curl -X POST 127.0.0.1:8787/order/o-1/status     # after 5 s: "preparing", with its awakeableId
  *   curl -X POST 127.0.0.1:8787/restate/awakeables/<awakeableId>/resolve --json '{"accepted":true}'
  */
-import { handlers, object, service } from "../../sdk/define.js";
-import type { Context, ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { rpc } from "../../sdk/client-types.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, service, rpc, TerminalError } from "resolute";
+import type { Context, ObjectContext, ObjectSharedContext } from "resolute";
 
 export type OrderStatus = "none" | "scheduled" | "preparing" | "ready" | "delivered" | "cancelled";
 

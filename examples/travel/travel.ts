@@ -19,9 +19,8 @@
  *   curl -X POST 127.0.0.1:8787/trip/book --json '{"tripId":"t-2","failPayment":true}'   → 402
  *   curl -X POST 127.0.0.1:8787/flights/t-2/get   → {"status":"cancelled",...}
  */
-import { handlers, object, service } from "../../sdk/define.js";
-import type { Context, ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, service, TerminalError } from "resolute";
+import type { Context, ObjectContext, ObjectSharedContext } from "resolute";
 
 export interface Booking {
   /** The supplier's confirmation number. */

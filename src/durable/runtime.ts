@@ -11,6 +11,7 @@ import type { Registry, HandlerSpec } from "../engine/registry.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { Completion, Entry } from "../engine/types.js";
+import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "../engine/completions.js";
 import { StoreHost, type EffectSink, type Touched } from "./effects.js";
 import { REDELIVERY_MS } from "./alarm.js";
 import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
@@ -220,14 +221,20 @@ export class Runtime implements EffectSink {
     this.hooks.flushOutbox();
   }
 
-  /** A completion for a journal entry arrived: persist it, then resume the invocation. */
-  complete(inv: string, idx: number, completion: Completion): void {
-    const changed = this.store.transaction(() => {
-      const ok = this.store.completeEntry(inv, idx, completion);
-      if (ok) this.store.deleteTimer(inv, idx);
-      return ok;
+  /**
+   * A completion for a journal entry arrived: if the engine finds the entry is `source`'s
+   * to complete, persist it, then resume the invocation.
+   */
+  complete(inv: string, idx: number, completion: Completion, source: CompletionSource): CompletionVerdict {
+    const verdict = this.store.transaction(() => {
+      const verdict = judgeCompletion(this.store.entry(inv, idx), source);
+      if (verdict === "complete") this.store.completeEntry(inv, idx, completion);
+      // A fired timer goes whatever it found (a refused one would fire again at every alarm).
+      if (verdict === "complete" || source.kind === "timer") this.store.deleteTimer(inv, idx);
+      return verdict;
     });
-    if (changed) this.resume(inv, idx, completion);
+    if (verdict === "complete") this.resume(inv, idx, completion);
+    return verdict;
   }
 
   /** Hands a persisted completion to the live attempt, or replays the invocation. */
@@ -284,7 +291,7 @@ export class Runtime implements EffectSink {
     const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
     this.#hasSubscribers.delete(id);
     for (const sub of subscribers) {
-      this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion }, now);
+      this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId: id, completion }, now);
     }
     const replies = subscribers.length;
     this.live.get(id)?.close();

@@ -23,8 +23,8 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
-import { NEVER, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
-import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
@@ -122,9 +122,15 @@ export class ContextImpl implements WorkflowContext {
   // ---- awakeables ----
 
   awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
-    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => ({ effects: [] }));
-    if (!op) return { id: "", promise: this.#core.wrap(NEVER) };
-    return { id: makeAwakeableId(this.#core.id, op.index), promise: op.promise };
+    // The id's secret is drawn once and journaled: a replay hands out the same id.
+    let secret: string | null = null;
+    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => {
+      secret = awakeableSecret(this.#core.control.host.randomBytes(AWAKEABLE_SECRET_BYTES));
+      return { facts: { secret }, effects: [] };
+    });
+    if (!op) return { id: "", promise: this.#core.wrap(never()) };
+    if (op.recorded) secret = op.recorded.secret;
+    return { id: makeAwakeableId(this.#core.id, op.index, secret), promise: op.promise };
   }
 
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
@@ -148,12 +154,12 @@ export class ContextImpl implements WorkflowContext {
       const headers = call.headers ?? {};
       const key = call.idempotencyKey;
       return {
-        data: JSON.stringify({ calleeId }),
+        facts: { calleeId },
         effects: [{ type: "call", call: { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), replyTo: { invocationId: this.#core.id, index } } }],
       };
     });
-    if (!op) return Object.assign(this.#core.wrap(NEVER), { invocationId: NEVER });
-    if (op.recorded) calleeId = JSON.parse(op.recorded.data ?? "{}").calleeId ?? "";
+    if (!op) return Object.assign(this.#core.wrap(never()), { invocationId: never() });
+    if (op.recorded) calleeId = op.recorded.calleeId;
     return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
   }
 
@@ -173,11 +179,11 @@ export class ContextImpl implements WorkflowContext {
       },
       () => {
         calleeId = this.#calleeId(target, this.#core.journal.length - 1, send.idempotencyKey);
-        return JSON.stringify({ calleeId });
+        return { calleeId };
       },
     );
-    if (entry?.data) calleeId = JSON.parse(entry.data).calleeId;
-    return { invocationId: entry ? Promise.resolve(calleeId) : NEVER };
+    if (entry) calleeId = entry.calleeId;
+    return { invocationId: entry ? Promise.resolve(calleeId) : never() };
   }
 
   /** The callee's id is derived from this invocation and the entry (or the idempotency key), so a replay reuses it. */
@@ -246,7 +252,7 @@ export class ContextImpl implements WorkflowContext {
       },
       attach: <T>(serde?: Serde<T>) => {
         const op = this.#core.awaitable("attach", id, decodeWith(serde), (index) => ({ effects: [{ type: "attach", index, invocationId: id }] }));
-        return op ? op.promise : this.#core.wrap(NEVER);
+        return op ? op.promise : this.#core.wrap(never());
       },
     };
   }
@@ -257,13 +263,13 @@ export class ContextImpl implements WorkflowContext {
     const core = this.#core;
     const get = (): RestatePromise<T> => {
       const op = core.awaitable("getPromise", name, decodeWith(serde), (index) => ({ effects: [{ type: "awaitPromise", name, index }] }));
-      return op ? op.promise : core.wrap(NEVER);
+      return op ? op.promise : core.wrap(never());
     };
     let awaited: RestatePromise<T> | undefined;
     const lazy = (): RestatePromise<T> => (awaited ??= get());
     const complete = async (completion: Completion): Promise<void> => {
       const step = core.advance("completePromise", name);
-      if (!step) return NEVER;
+      if (!step) return never();
       const result = step.recorded?.completion ?? core.recordDone(step.index, "completePromise", name, { value: null }, [{ type: "completePromise", name, completion }]);
       if (result && "failure" in result) throw new TerminalError(result.failure.message, { errorCode: result.failure.code });
     };

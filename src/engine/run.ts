@@ -9,13 +9,13 @@ import { PauseError, RetryableError, TerminalError, errorFromRecord, errorToReco
 import { durationToMs } from "../../sdk/duration.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
-import { NEVER, decodeWith, encode } from "./context-core.js";
+import { never, decodeWith, encode } from "./context-core.js";
 import { backoffMs, runRetryPolicy } from "./retry.js";
 
 
 export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
   const step = core.advance("run", name);
-  if (!step) return core.wrap(NEVER);
+  if (!step) return core.wrap(never());
   const decode = decodeWith(options?.serde);
   const recorded = step.recorded?.completion;
   if (recorded) {
@@ -28,16 +28,16 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
       // Only a first execution gets here (a replay returned the recorded value above),
       // so the hooks' run interceptors never see a replay.
       await core.control.interceptRun(name, async () => {
-        const result = fn();
+        const result = core.runGuard.inside(name, fn);
         if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
         value = await result;
       });
     } catch (error) {
       return failed(core, step.index, name, error, options);
     }
-    if (core.control.closed) return NEVER;
+    if (core.control.closed) return never();
     const bytes = encode(options?.serde, value);
-    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return NEVER;
+    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return never();
     // Hand back what a replay would see, so first runs and replays behave alike.
     return decode(bytes);
   };
@@ -49,10 +49,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {
-  if (core.control.closed) return NEVER;
+  if (core.control.closed) return never();
   if (error instanceof PauseError) {
     core.control.abort(error, { runIndex: index, pause: true });
-    return NEVER;
+    return never();
   }
   const terminal = core.control.asTerminalError(error);
   if (terminal) return journalFailure(core, index, name, terminal);
@@ -69,10 +69,10 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
   const retryAfter = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
   const retryAfterMs = retryAfter ?? (policy ? backoffMs(policy, failures) : undefined);
   core.control.abort(error instanceof Error ? error : new Error(message), { runIndex: index, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-  return NEVER;
+  return never();
 }
 
 function journalFailure(core: ContextCore, index: number, name: string, error: TerminalError): Promise<never> {
-  if (core.recordDone(index, "run", name, { failure: errorToRecord(error) }) === false) return NEVER;
+  if (core.recordDone(index, "run", name, { failure: errorToRecord(error) }) === false) return never();
   return Promise.reject(errorFromRecord(errorToRecord(error)));
 }

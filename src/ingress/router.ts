@@ -11,7 +11,7 @@ import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
-import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
+import { awakeableNotFound, invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
 import { invocationIdFor, targetKinds, type InvocationAddress } from "./invocation-id.js";
@@ -174,8 +174,9 @@ async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable):
   if ("error" in address) throw new IngressError(400, address.error);
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
-  const { owner, invocationId, index } = address;
-  await stubFor(ctx, owner).deliver([{ kind: "awakeable", owner, invocationId, index, completion }]);
+  // The owner checks the id's secret against the awakeable's entry: a forged id completes nothing.
+  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion);
+  if (verdict === "refused") throw new IngressError(404, awakeableNotFound(target.id));
   return new Response(null, { status: 202 });
 }
 

@@ -44,6 +44,7 @@ export type {
   RetryPolicy,
   Hooks,
   HooksProvider,
+  DefinitionFields,
 } from "./definitions.js";
 export { InvocationIdParser } from "./context.js";
 export type {
@@ -53,6 +54,7 @@ export type {
   WorkflowContext,
   WorkflowSharedContext,
   KeyValueStore,
+  StateReads,
   TypedState,
   UntypedState,
   Request,
@@ -76,7 +78,8 @@ export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableErr
 export type { Serde } from "../../sdk/serde.js";
 export type { Duration } from "../../sdk/duration.js";
 export { ResoluteObject, worker, createEndpointHandler } from "./endpoint.js";
-export type { EndpointOptions, DefaultServiceOptions, FetchHandler, LoggerTransport } from "./endpoint.js";
+export type { EndpointOptions, DefaultServiceOptions, FetchHandler, LoggerTransport, AnyDefinition } from "./endpoint.js";
+export type { RestateEndpointBase } from "./endpoint-builder.js";
 
 /** @deprecated as in Restate: use `RestatePromise`. */
 export const CombineablePromise = RestatePromise;

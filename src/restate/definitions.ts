@@ -61,7 +61,8 @@ export type WorkflowOpts<U> = { run: (ctx: WorkflowContext<any>, argument: any) 
         : "An handler other then 'run' must accept as a first argument a WorkflowSharedContext";
 };
 
-interface DefinitionFields<P extends string, H, O> extends sdk.Described {
+/** What `service`, `object` and `workflow` take: a name, the handlers, options, and a description and metadata for the admin API. */
+export interface DefinitionFields<P extends string, H, O> extends sdk.Described {
   name: P;
   handlers: H;
   options?: O;

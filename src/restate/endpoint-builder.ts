@@ -7,7 +7,7 @@
  */
 import { fetchOf, serveEndpoint, unsupportedCodec, type AnyDefinition, type DefaultServiceOptions, type FetchHandler, type LoggerTransport } from "./endpoint.js";
 
-interface EndpointBase<E> {
+export interface RestateEndpointBase<E> {
   bind(service: AnyDefinition): E;
   /** No effect on Workers (see EndpointOptions.identityKeys). */
   withIdentityV1(...keys: string[]): E;
@@ -19,7 +19,7 @@ interface EndpointBase<E> {
 }
 
 /** `endpoint()` of `@restatedev/restate-sdk/fetch` and `…-cloudflare-workers/fetch`. */
-export interface FetchEndpoint extends EndpointBase<FetchEndpoint> {
+export interface FetchEndpoint extends RestateEndpointBase<FetchEndpoint> {
   /** The Worker's default export: `export default restate.endpoint().bind(greeter).handler();` */
   handler(): FetchHandler;
   /** No effect. */
@@ -27,7 +27,7 @@ export interface FetchEndpoint extends EndpointBase<FetchEndpoint> {
 }
 
 /** `endpoint()` of `@restatedev/restate-sdk` (Restate's Node entry), as a Worker can use it. */
-export interface RestateEndpoint extends EndpointBase<RestateEndpoint> {
+export interface RestateEndpoint extends RestateEndpointBase<RestateEndpoint> {
   /** Builds the Worker; nothing listens (the Worker answers through `worker.fetch`) and it resolves with 0. */
   listen(port?: number): Promise<number>;
   /** As on the fetch entry: a Worker has no Node server to hand a request listener to. */

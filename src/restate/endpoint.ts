@@ -8,7 +8,7 @@
  * (or `export { worker as default, ResoluteObject } from "@restatedev/restate-sdk";`
  * after `restate.serve(...)`, which has no fetch handler to export).
  */
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject } from "#workers-runtime";
 import type { Definition, ObjectOptions, ServiceOptions, WorkflowOptions } from "../../sdk/define.js";
 import { createWorker, type ResoluteEnv } from "../index.js";
 import type { ServiceDefinition, VirtualObjectDefinition, WorkflowDefinition } from "./definitions.js";

@@ -283,7 +283,7 @@ describe("errors", () => {
     for (const argv of [["frobnicate"], ["invocations", "describe"], ["invocations", "list", "--service", "counter"], ["state", "get", "counter"], ["sql", "SELECT 1"]]) {
       const { code, err } = await cli(...argv);
       expect(code, argv.join(" ")).toBe(2);
-      expect(err, argv.join(" ")).toContain("Usage: npm run resolute");
+      expect(err, argv.join(" ")).toContain("Usage: resolute <command>");
     }
   });
 

@@ -22,6 +22,7 @@ function fakeEnv(behaviour: Partial<ObjectRpc> = {}) {
     attach: async (): Promise<OutputLookup> => ({ state: "unknown" }),
     output: async (): Promise<OutputLookup> => ({ state: "unknown" }),
     deliver: async () => {},
+    completeAwakeable: async () => "complete",
   };
   const rpc = { ...defaults, ...behaviour };
   const namespace = {
@@ -225,17 +226,17 @@ describe("attach and output", () => {
 
 describe("awakeables", () => {
   const owner = ownerName("o", "counter", "k");
-  const awakeableId = makeAwakeableId(makeInvocationId(owner, "abc"), 3);
+  const secret = "s".repeat(22);
+  const awakeableId = makeAwakeableId(makeInvocationId(owner, "abc"), 3, secret);
 
   it("delivers a resolve with the raw body and answers 202", async () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request(`/restate/a/${awakeableId}/resolve`, { method: "POST", body: '{"x":1}' }), env);
     expect(res.status).toBe(202);
     expect(await res.text()).toBe("");
-    const [delivery] = calls[0]!.args[0] as Delivery[];
-    expect(calls[0]!.owner).toBe(owner);
-    expect(delivery).toMatchObject({ kind: "awakeable", owner, invocationId: makeInvocationId(owner, "abc"), index: 3 });
-    const completion = (delivery as Extract<Delivery, { kind: "awakeable" }>).completion as { value: Uint8Array };
+    const [address, completion] = calls[0]!.args as [unknown, { value: Uint8Array }];
+    expect(calls[0]).toMatchObject({ owner, method: "completeAwakeable" });
+    expect(address).toEqual({ owner, invocationId: makeInvocationId(owner, "abc"), index: 3, secret });
     expect(new TextDecoder().decode(completion.value)).toBe('{"x":1}');
   });
 
@@ -243,8 +244,19 @@ describe("awakeables", () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request(`/restate/awakeables/${awakeableId}/reject`, { method: "POST", body: "bad thing" }), env);
     expect(res.status).toBe(202);
-    const [delivery] = calls[0]!.args[0] as Delivery[];
-    expect(delivery).toMatchObject({ completion: { failure: { name: "TerminalError", message: "bad thing", code: 500 } } });
+    expect(calls[0]!.args[1]).toMatchObject({ failure: { name: "TerminalError", message: "bad thing", code: 500 } });
+  });
+
+  it("issue #10: answers 404 when the owner refuses the id (no awakeable of a live invocation has it)", async () => {
+    const { env } = fakeEnv({ completeAwakeable: async () => "refused" });
+    await expectError(await ingress(request(`/restate/a/${awakeableId}/resolve`, { method: "POST" }), env), 404, /not found/);
+  });
+
+  it("issue #10: answers an id without a secret (the old, computable form) with 400, asking no object", async () => {
+    const { env, calls } = fakeEnv();
+    const old = makeAwakeableId(makeInvocationId(owner, "abc"), 3, null);
+    await expectError(await ingress(request(`/restate/a/${old}/resolve`, { method: "POST" }), env), 400, /no secret part/);
+    expect(calls).toHaveLength(0);
   });
 
   it("answers a bad id with 400", async () => {

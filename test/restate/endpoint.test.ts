@@ -1,15 +1,13 @@
 /**
  * Issue #12 (Restate drop-in), in Node: the shapes of resolute/restate's
- * entries and endpoints, and what they refuse. `cloudflare:workers` only
- * exists in workerd, so its DurableObject is a stand-in here; each test loads
- * the modules afresh (a Worker serves one endpoint, kept by the module).
+ * entries and endpoints, and what they refuse. Node loads the package's
+ * stand-in DurableObject (#workers-runtime); each test loads the modules
+ * afresh (a Worker serves one endpoint, kept by the module).
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-vi.mock("cloudflare:workers", () => ({ DurableObject: class {} }));
-
-const node = () => import("../../src/restate/index.js");
-const fetchEntry = () => import("../../src/restate/fetch.js");
+const node = () => import("resolute/restate");
+const fetchEntry = () => import("resolute/restate/fetch");
 
 async function greeter() {
   const restate = await node();

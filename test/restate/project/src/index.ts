@@ -8,7 +8,7 @@ const greeter = restate.service({
   name: "greeter",
   handlers: {
     greet: async (ctx: restate.Context, name: string) => {
-      const id = await ctx.run("id", () => ctx.rand.uuidv4());
+      const id = ctx.rand.uuidv4();
       return `Hello ${name}! (${id.length})`;
     },
   },
