@@ -129,7 +129,10 @@ interface HandlerMeta {
 type Marked<F> = F & { [HANDLER_META]?: HandlerMeta };
 
 function mark<F extends (...args: any[]) => any>(fn: F, kind: HandlerKind | undefined, options: HandlerOptions): F {
-  const wrapped = ((...args: unknown[]) => fn(...args)) as Marked<F>;
+  // A plain function, not an arrow: a handler may call its siblings through `this` (as in Restate).
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    return fn.apply(this, args);
+  } as Marked<F>;
   wrapped[HANDLER_META] = { ...(kind ? { kind } : {}), options };
   return wrapped;
 }

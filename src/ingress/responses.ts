@@ -26,13 +26,16 @@ export class IngressError extends Error {
   readonly source: ErrorSource;
   /** Extra response headers (`allow`, `x-restate-id`...). */
   readonly headers: Record<string, string>;
+  /** A `TerminalError`'s metadata, rendered in the body as Restate does. */
+  readonly metadata?: Record<string, string>;
 
-  constructor(code: number, message: string, options?: { source?: ErrorSource; headers?: Record<string, string> }) {
+  constructor(code: number, message: string, options?: { source?: ErrorSource; headers?: Record<string, string>; metadata?: Record<string, string> }) {
     super(message);
     this.name = "IngressError";
     this.code = code;
     this.source = options?.source ?? "ingress";
     this.headers = options?.headers ?? {};
+    if (options?.metadata) this.metadata = options.metadata;
   }
 }
 
@@ -44,7 +47,16 @@ export class IngressError extends Error {
 export function errorResponse(error: unknown): Response {
   const e = error instanceof IngressError ? error : unexpected(error);
   const headers = { [ERROR_SOURCE_HEADER]: e.source, ...e.headers };
-  return jsonResponse({ code: e.code, message: e.message, source: e.source }, httpStatusOf(e.code), headers);
+  return jsonResponse({ code: e.code, message: e.message, ...metadataField(e.metadata), source: e.source }, httpStatusOf(e.code), headers);
+}
+
+/**
+ * Restate 1.7's `metadata` field: between `message` and `source`, keys sorted,
+ * left out when there is none (an empty record included).
+ */
+function metadataField(metadata: Record<string, string> | undefined): { metadata?: Record<string, string> } {
+  const entries = Object.entries(metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? {} : { metadata: Object.fromEntries(entries) };
 }
 
 /**
@@ -62,8 +74,8 @@ export function resultResponse(result: InvocationResult): Response {
   const expires = isoTime(result.idempotencyExpiresAt);
   if (expires !== undefined) idHeader[IDEMPOTENCY_EXPIRES_HEADER] = expires;
   if (!result.ok) {
-    const { code, message } = result.error;
-    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader }));
+    const { code, message, metadata } = result.error;
+    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader, ...(metadata ? { metadata } : {}) }));
   }
   return new Response(result.value, {
     status: 200,
