@@ -76,8 +76,8 @@ expect() { # expect <what> <wanted> <got>
   echo "ok: $1 -> $3"
 }
 expect "service greeter/greet" '"Hello, Ada!"' "$(curl -s -X POST "$BASE/greeter/greet" -H 'content-type: application/json' -d '"Ada"')"
-expect "object counter/a/add 2" "2" "$(curl -s -X POST "$BASE/counter/a/add" -d 2)"
-expect "object counter/a/add 3" "5" "$(curl -s -X POST "$BASE/counter/a/add" -d 3)"
+expect "object counter/a/add 2" "2" "$(curl -s -X POST "$BASE/counter/a/add" --json 2)"
+expect "object counter/a/add 3" "5" "$(curl -s -X POST "$BASE/counter/a/add" --json 3)"
 expect "object counter/a/get" "5" "$(curl -s -X POST "$BASE/counter/a/get")"
 TOKEN=$(sed -n 's/^RESOLUTE_ADMIN_TOKEN=//p' .dev.vars)
 expect "admin API without the token" "401" "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/restate/admin/services")"
