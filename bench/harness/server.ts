@@ -201,7 +201,8 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -213,7 +214,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function tail(path: string, lines: number): string {
+/** The last `lines` lines of a file (for error messages). */
+export function tail(path: string, lines: number): string {
   try {
     return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
   } catch {
