@@ -11,7 +11,7 @@ import type { Execution } from "./recorder.js";
 const T0 = 1_000_000;
 
 function op(kind: OpKind, id: string, extra: Partial<Op> = {}): Op {
-  return { id, kind, startedAt: T0, answered: true, requests: 1, acknowledged: 1, problems: [], invocationIds: [`inv_${id}`], ...extra };
+  return { id, kind, startedAt: T0, endedAt: T0 + 10, answered: true, requests: 1, acknowledged: 1, problems: [], invocationIds: [`inv_${id}`], ...extra };
 }
 
 function runs(...list: [boot: string, at: number][]): Execution[] {
@@ -42,6 +42,7 @@ function healthy(): Mutable {
     unfinished: [],
     workflowOutputs: new Map([["w1", { status: 200, body: goValue(ops[2]!) }]]),
     survivors: [],
+    killedAt: [T0 + 100],
   };
 }
 

@@ -36,6 +36,7 @@ export interface Violation {
 /** What the admin API says of one invocation; `status` "unknown" for a 404. */
 export interface InvocationView {
   status: string;
+  createdAt?: number;
   result?: string | null;
   failure?: string | null;
 }
@@ -48,11 +49,13 @@ export interface Observed {
   /** The admin API's answer for each invocation id an answer named. */
   invocations: ReadonlyMap<string, InvocationView>;
   /** Invocations not completed, found by listing every object of the fixture. */
-  unfinished: readonly { id: string; status: string; target: string }[];
+  unfinished: readonly { id: string; status: string; target: string; createdAt?: number }[];
   /** The output endpoint's answer by workflow id. */
   workflowOutputs: ReadonlyMap<string, { status: number; body: unknown }>;
   /** Processes that outlived a SIGKILL, over all kills. */
   survivors: readonly string[];
+  /** When each kill happened (ms since the epoch), in order. */
+  killedAt: readonly number[];
 }
 
 export interface Verdict {
@@ -109,10 +112,10 @@ export function expectations(op: Op): Expectation[] {
 }
 
 function checkOp(op: Op, observed: Observed, add: Report): void {
-  const where = `${op.kind} ${op.id}${op.key ? ` on ${op.key}` : ""}`;
+  const where = `${op.kind} ${op.id}${op.key ? ` on ${op.key}` : ""} (sent ${era(op.startedAt, observed.killedAt)})`;
   for (const problem of op.problems) add("bad-answer", `${where}: ${problem}`);
   // An operation without an answer may or may not have been accepted: only its silence is a fault.
-  if (!op.answered) return add("unanswered", `${where} (started ${new Date(op.startedAt).toISOString()})`);
+  if (!op.answered) return add("unanswered", where);
   if (op.problems.length > 0) return;
   for (const expected of expectations(op)) {
     const runs = observed.executions.get(expected.effect);
@@ -181,14 +184,23 @@ function checkCounters(observed: Observed, add: Report): void {
 
 function checkInvocations(observed: Observed, add: Report): void {
   const reported = new Set<string>();
+  const created = (at: number | undefined) => (at === undefined ? "" : `, created ${era(at, observed.killedAt)}`);
   for (const [id, view] of observed.invocations) {
     if (view.status === "unknown") add("lost-invocation", `${id}: the admin API does not know it`);
-    else if (view.status !== "completed") add("stuck", `${id}: ${view.status}`);
+    else if (view.status !== "completed") add("stuck", `${id}: ${view.status}${created(view.createdAt)}`);
     else if (view.result !== "success") add("failed", `${id}: ${view.failure ?? view.result}`);
     else continue;
     reported.add(id);
   }
   for (const row of observed.unfinished) {
-    if (!reported.has(row.id)) add("stuck", `${row.id} (${row.target}): ${row.status}`);
+    if (!reported.has(row.id)) add("stuck", `${row.id} (${row.target}): ${row.status}${created(row.createdAt)}`);
   }
+}
+
+/** Where `at` falls among the kills: tells a loss across a crash from one without. */
+export function era(at: number, killedAt: readonly number[]): string {
+  const after = killedAt.filter((kill) => kill <= at).length;
+  if (killedAt.length === 0) return "in a run without crashes";
+  if (after === 0) return "before the first crash";
+  return after === killedAt.length ? `after crash ${after}, the last` : `between crashes ${after} and ${after + 1}`;
 }

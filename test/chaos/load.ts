@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRand } from "../../src/engine/rand.js";
 import type { ChaosClient } from "./client.js";
-import type { DevRuntime } from "./dev-runtime.js";
+import type { DevRuntime, KillReport } from "./dev-runtime.js";
 import { planOp, runOp, type Op } from "./ops.js";
 
 export interface LoadOptions {
@@ -56,24 +56,27 @@ export interface CrashOptions {
   uptime: { min: number; max: number };
   /** No kill after this time (ms since the epoch). */
   deadline: number;
-  onKill?: (crash: number, report: { killed: number; survivors: string[] }) => void;
+  /** After each kill and restart: how many processes died, which survived, how long the restart took. */
+  onKill?: (crash: number, report: KillReport & { restartMs: number }) => void;
 }
 
-/** Kills and restarts the runtime `crashes` times; resolves the kills done and every survivor seen. */
-export async function crashRepeatedly(options: CrashOptions): Promise<{ crashes: number; survivors: string[] }> {
+/** Kills and restarts the runtime `crashes` times; resolves when each kill happened and every survivor seen. */
+export async function crashRepeatedly(options: CrashOptions): Promise<{ killedAt: number[]; survivors: string[] }> {
   const rand = createRand(`chaos/${options.seed}/kills`);
   const survivors: string[] = [];
-  let crashes = 0;
-  while (crashes < options.crashes) {
+  const killedAt: number[] = [];
+  while (killedAt.length < options.crashes) {
     await sleep(uptimeMs(rand.random(), options.uptime));
     if (Date.now() >= options.deadline) break;
+    killedAt.push(Date.now());
     const report = await options.runtime.kill();
-    crashes++;
+    const crashes = killedAt.length;
     survivors.push(...report.survivors.map((s) => `crash ${crashes}: ${s}`));
-    options.onKill?.(crashes, report);
+    const restarted = Date.now();
     await options.runtime.start();
+    options.onKill?.(crashes, { ...report, restartMs: Date.now() - restarted });
   }
-  return { crashes, survivors };
+  return { killedAt, survivors };
 }
 
 export function uptimeMs(draw: number, uptime: { min: number; max: number }): number {

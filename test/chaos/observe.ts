@@ -33,7 +33,7 @@ export async function drain(ops: readonly Op[], settled: Promise<unknown>, recor
 }
 
 /** Reads the final state; invocations still running are asked again until `deadline`. */
-export async function observe(client: ChaosClient, ops: readonly Op[], recorder: EffectRecorder, deadline: number): Promise<Omit<Observed, "survivors">> {
+export async function observe(client: ChaosClient, ops: readonly Op[], recorder: EffectRecorder, deadline: number): Promise<Omit<Observed, "survivors" | "killedAt">> {
   const invocations = await settle(client, ops.filter((op) => op.answered).flatMap((op) => op.invocationIds), deadline);
   const keys = [...new Set(ops.filter((op) => addsToCounter(op.kind)).map((op) => op.key!))];
   // Invocations nobody named (a relay's call to the counter), found by listing every object, then asked again.
@@ -74,9 +74,10 @@ async function invocation(client: ChaosClient, id: string): Promise<InvocationVi
   const answer = await client.definitive({ method: "GET", path: `/restate/admin/invocations/${encodeURIComponent(id)}`, headers: ADMIN });
   if (!answer) return { status: "no answer from the admin API" };
   if (answer.status === 404) return { status: "unknown" };
-  const body = answer.body as { status?: string; completion_result?: string | null; completion_failure?: string | null } | undefined;
+  const body = answer.body as { status?: string; created_at?: string; completion_result?: string | null; completion_failure?: string | null } | undefined;
   if (answer.status !== 200 || !body?.status) return { status: `admin API answered ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 120)}` };
-  return { status: body.status, result: body.completion_result ?? null, failure: body.completion_failure ?? null };
+  const createdAt = body.created_at ? Date.parse(body.created_at) : NaN;
+  return { status: body.status, result: body.completion_result ?? null, failure: body.completion_failure ?? null, ...(Number.isNaN(createdAt) ? {} : { createdAt }) };
 }
 
 async function counter(client: ChaosClient, key: string): Promise<number | undefined> {
@@ -99,10 +100,10 @@ async function unfinishedEverywhere(client: ChaosClient, keys: readonly string[]
   const queries = objects.flatMap((object) => UNFINISHED_STATUSES.map((status) => ({ ...object, status })));
   const lists = await inParallel(queries, async ({ service, key, status }) => {
     const answer = await client.definitive({ method: "GET", path: `/restate/admin/objects/${service}/${encodeURIComponent(key)}/invocations?status=${status}`, headers: ADMIN });
-    const rows = (answer?.body as { invocations?: { id: string; status: string; target: string }[] } | undefined)?.invocations;
+    const rows = (answer?.body as { invocations?: { id: string; status: string; target: string; created_at?: string }[] } | undefined)?.invocations;
     return answer?.status === 200 && rows ? rows : [{ id: `${service}/${key}`, status: `listing answered ${answer?.status ?? "nothing"}`, target: `${service}/${key}` }];
   });
-  return lists.flat().map(({ id, status, target }) => ({ id, status, target }));
+  return lists.flat().map((row) => ({ id: row.id, status: row.status, target: row.target, ...("created_at" in row && row.created_at ? { createdAt: Date.parse(row.created_at) } : {}) }));
 }
 
 /** Maps over `items`, at most PARALLEL at a time, keeping the order. */

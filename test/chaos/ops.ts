@@ -29,6 +29,8 @@ export interface Op {
   goAfterMs?: number;
   /** When the client first sent it (ms since the epoch). */
   startedAt: number;
+  /** When its last request was answered or given up (0 while in flight). */
+  endedAt: number;
   /** Every request of the operation got a definitive answer. */
   answered: boolean;
   /** Requests sent (each with its own idempotency key, repeated until answered), and those answered as expected. */
@@ -45,7 +47,7 @@ export interface Op {
 /** Draws the next operation of a client. */
 export function planOp(rand: Rand, id: string, keys: number): Op {
   const kind = pick(rand);
-  const op: Op = { id, kind, startedAt: 0, answered: false, requests: 0, acknowledged: 0, problems: [], invocationIds: [] };
+  const op: Op = { id, kind, startedAt: 0, endedAt: 0, answered: false, requests: 0, acknowledged: 0, problems: [], invocationIds: [] };
   if (addsToCounter(kind)) op.key = `k${Math.floor(rand.random() * keys)}`;
   if (kind === "addDelayed" || kind === "relayDelayed" || kind === "napCall" || kind === "napSend" || kind === "workflow") {
     op.ms = MIN_WAIT_MS + Math.floor(rand.random() * (MAX_WAIT_MS - MIN_WAIT_MS));
@@ -71,6 +73,14 @@ export function goValue(op: Op): string {
 /** Sends the operation's requests, each until it is answered; records what came back in `op`. */
 export async function runOp(client: ChaosClient, op: Op): Promise<void> {
   op.startedAt = Date.now();
+  try {
+    await requestsOf(client, op);
+  } finally {
+    op.endedAt = Date.now();
+  }
+}
+
+async function requestsOf(client: ChaosClient, op: Op): Promise<void> {
   const key = { "idempotency-key": op.id };
   const counter = `/${NAMES.counter}/${op.key}/add`;
   switch (op.kind) {

@@ -2,6 +2,7 @@
  * The chaos run's table: what was done (crashes, requests, retries, effects) and
  * every violation by kind, with a few examples each.
  */
+import { percentile } from "../../bench/harness/load.js";
 import { VIOLATION_KINDS, type Verdict } from "./check.js";
 import type { ClientStats } from "./client.js";
 import { OP_KINDS, isAcknowledged, type Op } from "./ops.js";
@@ -28,11 +29,13 @@ export function renderReport(summary: RunSummary): string {
     "|---|---|---|---|---|---|---|",
     `| ${summary.crashes} | ${n(requests)} | ${n(acknowledged)} | ${n(stats.retries)} | ${n(summary.effects.total)} (${n(summary.effects.distinct)} steps) | ${n(verdict.duplicatesAcrossCrashes)} | ${n(verdict.violations.length)} |`,
     "",
-    "| operation | operations | acknowledged |",
-    "|---|---|---|",
+    "| operation | operations | acknowledged | seconds to answer: median, max |",
+    "|---|---|---|---|",
     ...OP_KINDS.map((kind) => {
       const ofKind = ops.filter((op) => op.kind === kind);
-      return `| ${kind} | ${n(ofKind.length)} | ${n(ofKind.filter(isAcknowledged).length)} |`;
+      const seconds = ofKind.filter(isAcknowledged).map((op) => (op.endedAt - op.startedAt) / 1000);
+      const latency = seconds.length === 0 ? "—" : `${percentile(seconds, 50).toFixed(1)}, ${Math.max(...seconds).toFixed(1)}`;
+      return `| ${kind} | ${n(ofKind.length)} | ${n(ofKind.filter(isAcknowledged).length)} | ${latency} |`;
     }),
     "",
     `HTTP: ${n(stats.attempts)} attempts, ${n(stats.networkErrors)} network errors, ${n(stats.proxyDrops)} dropped by wrangler dev's proxy; ${summary.drained ? "drained" : "NOT drained in time"}; ${(summary.elapsedMs / 1000).toFixed(0)} s`,

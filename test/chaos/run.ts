@@ -110,7 +110,7 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
   const load = startLoad({ client, clients: options.clients, keys: options.keys, seed: options.seed, maxOps: options.requests, stopped: () => stopped || Date.now() >= loadDeadline });
   const kills = await crashRepeatedly({
     runtime, crashes: options.crashes, seed: options.seed, uptime: options.uptime, deadline: loadDeadline,
-    onKill: (crash, report) => console.log(`crash ${crash}/${options.crashes}: SIGKILLed ${report.killed} processes, ${report.survivors.length} survived; ${load.ops.length} operations so far`),
+    onKill: (crash, report) => console.log(`crash ${crash}/${options.crashes} at ${((Date.now() - started) / 1000).toFixed(0)} s: SIGKILLed ${report.killed} processes, ${report.survivors.length} survived, restarted in ${(report.restartMs / 1000).toFixed(1)} s; ${load.ops.length} operations so far, ${load.ops.filter((op) => op.endedAt === 0).length} unanswered`),
   });
   // The load goes on for one more uptime after the last restart, then stops.
   await sleep(Math.min(uptimeMs(0.5, options.uptime), Math.max(0, loadDeadline - Date.now())));
@@ -122,9 +122,9 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
   const reader = new ChaosClient(() => runtime.url, () => Date.now() + OBSERVE_MS, 8);
   try {
     const observed = await observe(reader, load.ops, recorder, drained ? Date.now() + 5_000 : Date.now());
-    const verdict = check({ ...observed, survivors: kills.survivors });
+    const verdict = check({ ...observed, ...kills });
     const effects = { total: recorder.total, distinct: recorder.distinct };
-    console.log(`\n${renderReport({ crashes: kills.crashes, ops: load.ops, stats: client.stats, effects, verdict, drained, elapsedMs: Date.now() - started })}\n`);
+    console.log(`\n${renderReport({ crashes: kills.killedAt.length, ops: load.ops, stats: client.stats, effects, verdict, drained, elapsedMs: Date.now() - started })}\n`);
     return verdict.violations.length;
   } finally {
     await Promise.all([client.close(), reader.close()]);
