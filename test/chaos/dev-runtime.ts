@@ -125,7 +125,7 @@ export class DevRuntime {
       "--inspector-port", String(inspectorPort),
       "--persist-to", this.options.persistTo,
       "--show-interactive-dev-session=false",
-      "--log-level", "warn",
+      "--log-level", process.env.CHAOS_WRANGLER_LOG ?? "warn",
       ...vars,
     ];
   }

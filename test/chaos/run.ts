@@ -8,9 +8,11 @@
  *   npm run chaos -- --crashes 55 --clients 12 --seed 7
  *   npm run chaos -- --short                # CI: 3 crashes, about a minute
  *
- * Flags: --crashes N, --clients N, --duration S (the load's time budget),
- * --uptime A-B (seconds up between kills), --keys N (counter keys), --requests N
- * (at most N operations), --drain S, --seed S, --short, --keep (keep the state).
+ * Flags: --crashes N (0: a control run without kills, as long as --duration),
+ * --clients N, --duration S (the load's time budget), --uptime A-B (seconds up
+ * between kills), --keys N (counter keys), --requests N (at most N operations),
+ * --drain S, --seed S, --short, --keep (keep the state). CHAOS_WRANGLER_LOG=log
+ * shows the Worker's console output in the kept wrangler log.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +56,7 @@ function parseOptions(argv: string[]): Options {
   const short = values.short === true;
   const [min, max] = (values.uptime ?? (short ? "4-8" : "3-8")).split("-").map(Number);
   const options: Options = {
-    crashes: whole(values.crashes, short ? 3 : 10, "crashes"),
+    crashes: whole(values.crashes, short ? 3 : 10, "crashes", 0),
     clients: whole(values.clients, short ? 6 : 8, "clients"),
     durationS: whole(values.duration, short ? 90 : 900, "duration"),
     uptime: { min: min!, max: max ?? min! },
@@ -68,10 +70,10 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-function whole(text: string | undefined, fallback: number, name: string): number {
+function whole(text: string | undefined, fallback: number, name: string, min = 1): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number from 1, not '${text}'`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number from ${min}, not '${text}'`);
   return value;
 }
 
@@ -112,8 +114,10 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
     runtime, crashes: options.crashes, seed: options.seed, uptime: options.uptime, deadline: loadDeadline,
     onKill: (crash, report) => console.log(`crash ${crash}/${options.crashes} at ${((Date.now() - started) / 1000).toFixed(0)} s: SIGKILLed ${report.killed} processes, ${report.survivors.length} survived, restarted in ${(report.restartMs / 1000).toFixed(1)} s; ${load.ops.length} operations so far, ${load.ops.filter((op) => op.endedAt === 0).length} unanswered`),
   });
-  // The load goes on for one more uptime after the last restart, then stops.
-  await sleep(Math.min(uptimeMs(0.5, options.uptime), Math.max(0, loadDeadline - Date.now())));
+  // The load goes on for one more uptime after the last restart, then stops; without crashes
+  // (a control run) it lasts the whole --duration.
+  const tail = options.crashes === 0 ? Infinity : uptimeMs(0.5, options.uptime);
+  await sleep(Math.min(tail, Math.max(0, loadDeadline - Date.now())));
   stopped = true;
   await load.issued;
   drainDeadline = Date.now() + options.drainS * 1000;
