@@ -59,7 +59,8 @@ function renderViolations(verdict: Verdict): string[] {
     examples.push(`${kind}:`, ...ofKind.slice(0, EXAMPLES).map((v) => `  ${v.detail}`));
     if (ofKind.length > EXAMPLES) examples.push(`  ... and ${ofKind.length - EXAMPLES} more`);
   }
-  return [...lines, "", ...examples];
+  const note = "(one fault can show under several kinds: a lost sleep is sleep-not-woken and stuck, and unanswered when it was a call)";
+  return [...lines, note, "", ...examples];
 }
 
 function sum(values: number[]): number {
