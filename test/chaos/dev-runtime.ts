@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { processesInGroup, processStat } from "../../bench/harness/listeners.js";
-import { freePort, tail, type Bundle } from "../../bench/harness/server.js";
+import { devArgs, freePort, tail, type Bundle } from "../../bench/harness/server.js";
 
 export interface DevRuntimeOptions {
   /** The repository root (wrangler runs there). */
@@ -113,21 +113,10 @@ export class DevRuntime {
   }
 
   #args(url: string, inspectorPort: number): string[] {
-    const vars = Object.entries(this.options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-    return [
-      "dev", this.options.bundle.script,
-      "-c", this.options.config,
-      // Served as bundled once: a source edit during a run must not restart the Worker (see bench/harness/server.ts).
-      "--no-bundle",
-      "--ip", "127.0.0.1",
-      "--port", new URL(url).port,
-      "--inspector-ip", "127.0.0.1",
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", this.options.persistTo,
-      "--show-interactive-dev-session=false",
-      "--log-level", process.env.CHAOS_WRANGLER_LOG ?? "warn",
-      ...vars,
-    ];
+    const { bundle, config, persistTo, vars } = this.options;
+    // Served as bundled once: a source edit during a run must not restart the Worker (see bench/harness/server.ts).
+    const logLevel = process.env.CHAOS_WRANGLER_LOG ?? "warn";
+    return devArgs({ script: bundle.script, config, port: Number(new URL(url).port), inspectorPort, persistTo, logLevel, vars });
   }
 
   async #waitUntilReady(url: string): Promise<void> {
