@@ -23,6 +23,7 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
+import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
@@ -148,10 +149,10 @@ export class ContextImpl implements WorkflowContext {
   genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES> {
     const target: Target = { service: call.service, handler: call.method, ...(call.key !== undefined ? { key: call.key } : {}) };
     const input = encode(call.inputSerde ?? (serdes.binary as Serde<any>), call.parameter);
+    const headers = callHeaders(call);
     let calleeId = "";
     const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
       calleeId = this.#calleeId(target, index, call.idempotencyKey);
-      const headers = call.headers ?? {};
       const key = call.idempotencyKey;
       return {
         facts: { calleeId },
@@ -167,6 +168,7 @@ export class ContextImpl implements WorkflowContext {
     const target: Target = { service: send.service, handler: send.method, ...(send.key !== undefined ? { key: send.key } : {}) };
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
     const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
+    const headers = callHeaders(send);
     let calleeId = "";
     const entry = this.#core.effect(
       "send",
@@ -174,7 +176,7 @@ export class ContextImpl implements WorkflowContext {
       () => {
         const notBefore = delayMs > 0 ? this.#core.control.host.now() + delayMs : undefined;
         const key = send.idempotencyKey;
-        const call = { invocationId: calleeId, target, input, headers: send.headers ?? {}, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
+        const call = { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
         return [{ type: "call", call }];
       },
       () => {
@@ -227,6 +229,7 @@ export class ContextImpl implements WorkflowContext {
               inputSerde: opts?.input ?? serdes.json,
               ...(opts?.headers ? { headers: opts.headers } : {}),
               ...(opts?.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+              ...(opts?.limitKey ? { limitKey: opts.limitKey } : {}),
               ...(opts?.name ? { name: opts.name } : {}),
             };
             if (send) return this.genericSend({ ...common, ...(opts?.delay !== undefined ? { delay: opts.delay } : {}) });
@@ -290,6 +293,17 @@ export class ContextImpl implements WorkflowContext {
       [Symbol.toStringTag]: "DurablePromise",
     } as DurablePromise<T>;
   }
+}
+
+/**
+ * A call's headers, with its limit key as the `x-restate-limit-key` header (how the key
+ * travels with the invocation, from ingress too). A key too long to name a limiter is the
+ * handler's bug: a TerminalError (400), never retried.
+ */
+function callHeaders(call: { headers?: Record<string, string>; limitKey?: string; service: string; method: string }): Record<string, string> {
+  const problem = call.limitKey ? limitKeyProblem(call.limitKey) : undefined;
+  if (problem) throw new TerminalError(`call to ${call.service}/${call.method}: ${problem}`, { errorCode: 400 });
+  return withLimitKey(call.headers, call.limitKey);
 }
 
 function targetName(target: Target): string {
