@@ -54,7 +54,7 @@ export class ObjectAdmin {
   }
 
   #list(status: string | undefined, limit: number, key: string | undefined): unknown[] {
-    const statuses = status ? [status] : ["pending", "scheduled", "running", "backing-off", "paused", "completed"];
+    const statuses = status ? [status] : ["pending", "scheduled", "ready", "running", "backing-off", "paused", "completed"];
     const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit, key));
     return rows.map((row) => this.#summary(row));
   }

@@ -16,7 +16,8 @@ const cancelled = (): Completion => ({ failure: errorToRecord(new CancelledError
 export function cancelInvocation(runtime: Runtime, id: string): void {
   const row = runtime.store.invocation(id);
   if (!row || row.status === STATUS.completed) return;
-  if (row.status === STATUS.pending || row.status === STATUS.scheduled) return runtime.finish(id, cancelled());
+  // Not started yet (behind the lock, before its time, waiting for a limit slot): it ends here.
+  if (row.status === STATUS.pending || row.status === STATUS.scheduled || row.status === STATUS.ready) return runtime.finish(id, cancelled());
   const { strike, callees } = cancellationTargets(runtime.store.pendingEntries(id));
   for (const index of strike) runtime.complete(id, index, cancelled(), { kind: "cancel" });
   for (const calleeId of callees) {

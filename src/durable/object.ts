@@ -17,6 +17,8 @@ import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
 import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";
+import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
+import { LimitSlots } from "./limit-slots.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -43,6 +45,7 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
     readonly #clock: AlarmClock;
     readonly #runtime: Runtime;
     readonly #outbox: Outbox;
+    readonly #limits: LimiterHost;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
@@ -56,7 +59,12 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
         alarmBy: (at) => this.#clock.ensureBy(at),
         recovery: (executing) => this.#clock.recovery(executing),
         flushOutbox: () => void this.#outbox.flush(),
-      }, [env]);
+      }, [env], new LimitSlots(ctx.storage, this.#store));
+      this.#limits = new LimiterHost(ctx.storage, this.#store, {
+        now: () => this.#clock.now(),
+        deliverSoon: () => this.#runtime.deliverSoon(),
+        alarmBy: (at) => this.#clock.ensureBy(at),
+      });
       this.#runtime.lockHeldBy(woke.lockHolder);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
@@ -117,6 +125,14 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
           return this.#subscribe(d.invocationId, d.subscriber);
         case "cancel":
           return this.#runtime.cancel(d.invocationId);
+        case "grant":
+          return this.#runtime.granted(d.invocationId, d.round, d.limiter);
+        case "acquire":
+        case "release":
+        case "limiterTick":
+        case "watchLimit":
+        case "limitRule":
+          return this.#limits.apply(d);
       }
     }
 
@@ -167,7 +183,8 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
     }
 
     /** Admin and inspection (token-checked by the router before it calls). */
-    async admin(view: AdminView): Promise<unknown> {
+    async admin(view: AdminView | LimitsAdminView): Promise<unknown> {
+      if (isLimitsAdminView(view)) return this.#limits.admin(view);
       return new ObjectAdmin(this.#store, this.#runtime, (id) => this.#onRemoved(id)).handle(view);
     }
 

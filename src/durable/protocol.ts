@@ -6,6 +6,8 @@ import type { ErrorRecord } from "../../sdk/errors.js";
 import type { Completion, Target } from "../engine/types.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { AwakeableAddress } from "../engine/ids.js";
+import type { Limits } from "../../sdk/flow-control.js";
+import type { RuleLimits } from "../engine/limit-rules.js";
 
 /** A new invocation, from ingress or from another handler's call/send. */
 export interface InvokeRequest {
@@ -67,7 +69,27 @@ export type Delivery =
    */
   | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string }
   | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
-  | { kind: "cancel"; owner: string; invocationId: string };
+  | { kind: "cancel"; owner: string; invocationId: string }
+  | LimitDelivery;
+
+/**
+ * Messages of the limits (issue 15), between an invocation's owner, the limiter of its
+ * limit scope and key (`owner` "limiter:…") and the scope's rule book ("limits:…").
+ * Deduplicated by (invocation, round) at the limiter and by state at the owner.
+ */
+export type LimitDelivery =
+  /** An invocation asks for a slot; `from`: its owner, where the grant goes. */
+  | { kind: "acquire"; owner: string; scope: string; key: string; invocationId: string; round: number; from: string; declared: Limits }
+  /** An invocation that asked ended (or paused): its slot or its place in the queue goes. */
+  | { kind: "release"; owner: string; invocationId: string; round: number }
+  /** To the invocation's owner: it may start. `limiter`: where to release. */
+  | { kind: "grant"; owner: string; invocationId: string; round: number; limiter: string }
+  /** A limiter's own wake-up (a rate window moves on), postponed in its outbox until `at`. */
+  | { kind: "limiterTick"; owner: string; at: number }
+  /** A limiter asks the rule book for its key's rule. */
+  | { kind: "watchLimit"; owner: string; scope: string; key: string }
+  /** The rule book tells a limiter its rule. */
+  | { kind: "limitRule"; owner: string; rule: RuleLimits | null; version: number };
 
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {

@@ -19,6 +19,7 @@ import { STATUS } from "./schema.js";
 import type { Store } from "./store.js";
 import { newRow, type InvocationRow } from "./rows.js";
 import { cancelInvocation } from "./cancellation.js";
+import type { LimitSlots } from "./limit-slots.js";
 
 export interface RuntimeHooks {
   now(): number;
@@ -52,6 +53,8 @@ export class Runtime implements EffectSink {
     readonly kinds: TargetKinds,
     readonly hooks: RuntimeHooks,
     readonly extraArgs: readonly unknown[] = [],
+    /** The asks for slots of limited targets (issue 15). */
+    readonly slots?: LimitSlots,
   ) {
     this.#host = new StoreHost(store, this);
   }
@@ -115,7 +118,9 @@ export class Runtime implements EffectSink {
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
-    const status = scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : STATUS.running;
+    // A limited target's invocation asks for a slot where it would start (after the key's lock).
+    const ready = spec?.limit !== undefined && this.slots !== undefined;
+    const status = scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
     const seq = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
     if (seq === undefined) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
@@ -131,6 +136,9 @@ export class Runtime implements EffectSink {
       if (exclusive) this.#lock = req.invocationId;
       // A fresh invocation: its row is the one just written and its journal the one just given.
       this.start(req.invocationId, { row, journal });
+    } else if (status === STATUS.ready) {
+      if (exclusive) this.#lock = req.invocationId;
+      this.#askForSlot(row, spec);
     } else if (scheduled) {
       this.hooks.alarmBy(startAt);
     }
@@ -176,11 +184,16 @@ export class Runtime implements EffectSink {
 
   // ---- running ----
 
-  /** Runs an attempt of a stored invocation (first run, retry, or replay after a restart). */
-  start(id: string, known?: { row: InvocationRow; journal: readonly Entry[] }): void {
+  /**
+   * Runs an attempt of a stored invocation (first run, retry, or replay after a restart). A
+   * limited target's invocation that holds no slot asks for one instead; `granted`: it got it.
+   */
+  start(id: string, known?: { row: InvocationRow; journal: readonly Entry[] }, granted = false): void {
     const row = known?.row ?? this.store.invocation(id);
     const spec = row && this.registry.handler(row.service, row.handler);
     if (!row || !spec || row.status === STATUS.completed) return;
+    if (!granted && row.status === STATUS.ready) return; // it waits for its grant
+    if (!granted && spec.limit && this.slots && SLOTLESS.has(row.status)) return this.#askForSlot(row, spec);
     if (row.status !== STATUS.running) this.store.setStatus(id, STATUS.running, this.now());
     if (row.cancelRequested) this.cancelRequested.add(id);
     this.live.get(id)?.close();
@@ -199,6 +212,29 @@ export class Runtime implements EffectSink {
     this.live.set(id, attempt);
     this.#rows.set(id, { ...row, status: STATUS.running });
     void attempt.start().then((outcome) => this.#onOutcome(id, attempt, spec, outcome));
+  }
+
+  /** Asks the limiter for a slot (status `ready`); the grant starts the invocation. */
+  #askForSlot(row: InvocationRow, spec: HandlerSpec): void {
+    const now = this.now();
+    this.store.transaction(() => {
+      if (row.status !== STATUS.ready) this.store.setStatus(row.id, STATUS.ready, now);
+      this.slots!.ask(row.id, row.headers, spec.limit!, now);
+    });
+    this.deliverSoon();
+  }
+
+  /** A limiter granted a slot: start the invocation if it still waits for this grant, else give it back. */
+  granted(invocationId: string, round: number, limiter: string): void {
+    const row = this.store.invocation(invocationId);
+    const slot = this.slots?.slot(invocationId);
+    const matches = row !== undefined && slot?.round === round && slot.limiter === limiter;
+    if (matches && row.status === STATUS.ready) return this.start(invocationId, undefined, true);
+    // The same grant again, for an invocation that already started on it.
+    if (matches && (row.status === STATUS.running || row.status === STATUS.backingOff)) return;
+    // No ask waits for it (the invocation ended, paused or asked again since): the slot goes back.
+    this.slots?.release(limiter, invocationId, round, this.now());
+    this.deliverSoon();
   }
 
   /** A ctx.run closure started I/O: from now on a crash must replay the invocation. */
@@ -262,14 +298,14 @@ export class Runtime implements EffectSink {
     const failure = JSON.stringify(outcome.error);
     if (outcome.pause) {
       this.#host.log("warn", id, [`paused by PauseError in attempt ${failures}: ${outcome.error.message}`]);
-      return this.store.recordRetry(id, STATUS.paused, failure, null, this.now());
+      return this.#pause(id, failure);
     }
     this.#host.log("warn", id, [`attempt ${failures} failed, will retry: ${outcome.error.message}`]);
     if (failures >= spec.retry.maxAttempts) {
       if (spec.retry.onMaxAttempts === "kill") {
         return this.finish(id, { failure: { ...outcome.error, name: "TerminalError", message: `${outcome.error.message} (gave up after ${failures} attempts)` } });
       }
-      return this.store.recordRetry(id, STATUS.paused, failure, null, this.now());
+      return this.#pause(id, failure);
     }
     const delay = outcome.retryAfterMs ?? backoffMs(spec.retry, failures);
     this.store.transaction(() => {
@@ -277,6 +313,15 @@ export class Runtime implements EffectSink {
       this.store.recordRetry(id, STATUS.backingOff, failure, this.now() + delay, this.now());
     });
     this.hooks.alarmBy(this.now() + delay);
+  }
+
+  /** Pauses until resumed; a paused invocation gives its limit slot back (it runs nothing). */
+  #pause(id: string, failure: string): void {
+    const gaveBack = this.store.transaction(() => {
+      this.store.recordRetry(id, STATUS.paused, failure, null, this.now());
+      return this.slots?.giveBack(id, this.now()) ?? false;
+    });
+    if (gaveBack) this.deliverSoon();
   }
 
   /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. */
@@ -288,6 +333,8 @@ export class Runtime implements EffectSink {
     const retention = retentionOf(spec, row);
     // One synchronous turn: the result and the replies to callers commit together.
     this.store.complete(id, completion, now, now + retention);
+    // Its limit slot (or place in the queue) goes with it; a paused one gave its slot back already.
+    const released = this.slots?.ended(id, row.status === STATUS.paused, now) ?? false;
     const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
     this.#hasSubscribers.delete(id);
     for (const sub of subscribers) {
@@ -304,7 +351,7 @@ export class Runtime implements EffectSink {
     for (const waiter of this.#waiters.get(id) ?? []) waiter(result);
     this.#waiters.delete(id);
     if (this.#lock === id || row.exclusive) this.#releaseLock(id);
-    if (replies > 0) this.deliverSoon();
+    if (replies > 0 || released) this.deliverSoon();
     this.hooks.alarmBy(now + retention);
   }
 
@@ -357,6 +404,9 @@ export class Runtime implements EffectSink {
     this.finish(id, { failure: errorToRecord(new TerminalError("killed", { errorCode: KILLED_CODE })) });
   }
 }
+
+/** Statuses in which an invocation holds no limit slot: starting one of them needs one first. */
+const SLOTLESS = new Set<string>([STATUS.pending, STATUS.scheduled, STATUS.paused]);
 
 function retentionOf(spec: HandlerSpec | undefined, row: InvocationRow): number {
   if (!spec) return 60_000;

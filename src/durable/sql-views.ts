@@ -10,6 +10,7 @@
  * What a query may do is bounded by sql-bounds.ts.
  */
 import { boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape } from "./sql-bounds.js";
+import { LOCK_HOLDING_SQL } from "./schema.js";
 
 /** ms since the epoch → ISO 8601, as Restate's timestamps read. */
 const iso = (column: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
@@ -45,7 +46,7 @@ sys_inbox AS (
   FROM main.invocations WHERE status = 'pending'),
 sys_keyed_service_status AS (
   SELECT service AS service_name, key AS service_key, id AS invocation_id
-  FROM main.invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused'))`;
+  FROM main.invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL})`;
 
 /** The tables each view reads: a view has at most as many rows as they have together. */
 const VIEW_TABLES: Record<string, readonly string[]> = {

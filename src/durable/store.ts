@@ -7,7 +7,7 @@ import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
+import { LOCK_HOLDING_SQL, MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 import { runReadOnlyQuery } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -332,7 +332,7 @@ export class Store {
         `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
            EXISTS (SELECT 1 FROM outbox) AS outbox,
            EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
+           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder`,
       )
       .one();
     return {

@@ -20,7 +20,10 @@ export interface SlotEntry {
   invocationId: string;
   /** Its owner (the object that runs it), where the grant goes. */
   owner: string;
-  /** Which ask this is: an invocation asks again (round + 1) after it gave a slot back on pause. */
+  /**
+   * Which ask this is: it grows with each ask of one invocation id (its owner uses the time it
+   * asked), so asking again after a pause, or an id used again after a purge, is a new ask.
+   */
   round: number;
   at: number;
 }
@@ -80,6 +83,16 @@ export interface AcquireRequest extends Omit<SlotEntry, "at"> {
   scope: string;
   key: string;
   declared: Limits;
+}
+
+/** The name of the limiter object of a limit scope and key (one Durable Object each: limits scale out by key). */
+export function limiterOwner(scope: string, key: string): string {
+  return `limiter:${scope}:${key}`;
+}
+
+/** The name of a limit scope's rule book object. */
+export function ruleBookOwner(scope: string): string {
+  return `limits:${scope}`;
 }
 
 /** How long a released (invocation, round) is remembered, to ignore its late acquire. */

@@ -17,6 +17,7 @@ import { checkUrlLength } from "./request.js";
 import { echo } from "./limits.js";
 import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
+import { createLimitRoutes } from "./limit-routes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -49,6 +50,7 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
 
 export function createAdmin(registry: Registry, workflowShards: number) {
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
+  const limitRoute = createLimitRoutes(registry, workflowShards);
 
   const ownerOfTarget = (service: string, key: string): string | undefined => {
     const kind = registry.service(service)?.kind;
@@ -71,6 +73,10 @@ export function createAdmin(registry: Registry, workflowShards: number) {
       const url = new URL(request.url);
       const parts = adminPath(url.pathname);
       const method = request.method;
+      if (parts[0] === "limits") {
+        const answer = await limitRoute(request, env, parts.slice(1), url);
+        if (answer) return answer;
+      }
       if (method === "GET" && parts.length === 1 && parts[0] === "services") {
         return json(200, { services: registry.serviceNames().map((name) => describeService(registry, name)) });
       }

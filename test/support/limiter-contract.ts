@@ -63,7 +63,7 @@ export const LIMITER_CASES: Record<string, Case> = {
     limiter.release("late", 0, 1);
     expectEqual(grants(limiter.acquire(ask("late", { concurrency: 1 }), 2)), [], "no slot for an invocation that already ended");
     expectEqual(limiter.view(3)?.running, 0, "nothing runs");
-    expectEqual(grants(limiter.acquire(ask("late", { concurrency: 1 }, 1), 4)), ["late"], "a later round (asked again after a pause) is a new ask");
+    expectEqual(grants(limiter.acquire(ask("late", { concurrency: 1 }, 1), 4)), ["late"], "a later round (asked again after a pause, or the id used again) is a new ask");
   },
   "a released round is forgotten after a day"(stores) {
     const limiter = ready(stores, { concurrency: 1 });
