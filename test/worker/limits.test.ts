@@ -160,3 +160,60 @@ describe("issue #15: crashes", () => {
     expect(view).toMatchObject({ running: 0, queued: 0 });
   });
 });
+
+describe("issue #15: operators' rules (Restate's /limits/rules)", () => {
+  const rules = (body: unknown, method = "PUT") =>
+    rt.fetch("/restate/admin/limits/rules", { method, headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => undefined) }));
+
+  test("a rule changes a limit without a deploy, per scope or per key, and survives a restart", async () => {
+    const put = await rules([{ pattern: "limited/solo", limits: { concurrency: 3 }, description: "more for solo" }, { pattern: "limited/solo/vip", limits: { concurrency: 4 } }]);
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual([
+      { pattern: "limited/solo", limits: { concurrency: 3 }, disabled: false, version: 1, last_modified_millis_since_epoch: expect.any(Number), description: "more for solo" },
+      { pattern: "limited/solo/vip", limits: { concurrency: 4 }, disabled: false, version: 1, last_modified_millis_since_epoch: expect.any(Number) },
+    ]);
+    await rt.restart();
+    expect((await admin(rt, "limits/rules")).body.map((r: { pattern: string }) => r.pattern)).toEqual(["limited/solo", "limited/solo/vip"]);
+    work.hold("ruled");
+    work.hold("ruled-vip");
+    for (let i = 0; i < 6; i++) await send("/limited/solo", { group: "ruled", id: `d${i}` });
+    for (let i = 0; i < 6; i++) await send("/limited/solo", { group: "ruled-vip", id: `v${i}` }, { "x-restate-limit-key": "vip" });
+    await work.waitFor(() => work.inFlight("ruled") === 3, "3 (the scope's rule) in flight");
+    await work.waitFor(() => work.inFlight("ruled-vip") === 4, "4 (the key's rule) in flight");
+    const scope = (await admin(rt, "limits/scopes/limited/solo")).body;
+    expect(scope).toMatchObject({ scope: "limited/solo", handlers: ["limited/solo"], declared: { concurrency: 1 } });
+    expect(scope.keys).toEqual(expect.arrayContaining([
+      { limit_key: "", running: 3, queued: 3, effective: { concurrency: 3 } },
+      { limit_key: "vip", running: 4, queued: 2, effective: { concurrency: 4 } },
+    ]));
+    // Lifting the limit starts every waiter at once.
+    expect((await rules([{ pattern: "limited/solo/*", limits: { concurrency: null } }])).status).toBe(200);
+    await work.waitFor(() => work.inFlight("ruled") === 6, "all 6 in flight");
+    work.release("ruled");
+    work.release("ruled-vip");
+    await waitDone("ruled", 6);
+    await waitDone("ruled-vip", 6);
+    expect(work.max("ruled-vip")).toBe(4);
+    for (const pattern of ["limited/solo", "limited/solo/vip"]) {
+      const removed = await rt.fetch(`/restate/admin/limits/rules/${pattern}`, { method: "DELETE", headers: { authorization: "Bearer test-token" } });
+      expect(removed.status).toBe(204);
+    }
+    expect((await admin(rt, "limits/rules")).body).toEqual([]);
+  });
+
+  test("a rule for a target without a declared limit, a bad limit or a failed precondition is refused and changes nothing", async () => {
+    const unknown = await rules([{ pattern: "caller", limits: { concurrency: 1 } }]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toMatch(/pattern 'caller' matches no declared limit: the limits declared are .*'limited\/solo'.*declare one and deploy first/);
+    expect((await rules([{ pattern: "limited", limits: { concurrency: 0 } }])).status).toBe(400);
+    expect((await rules({ pattern: "limited" })).status).toBe(400);
+    expect((await rules([{ pattern: "rated", limits: { rate: { limit: 5, per: "1s" } }, precondition: { type: "does_not_exist" } }])).status).toBe(200);
+    const again = await rules([{ pattern: "rated", limits: { rate: { limit: 9, per: "1s" } }, precondition: { type: "does_not_exist" } }]);
+    expect(again.status).toBe(409);
+    expect((await admin(rt, "limits")).body.limits).toContainEqual({ scope: "rated", handlers: ["rated/work"], declared: { rate: { limit: 2, per_ms: 1000 } }, rules: [expect.objectContaining({ pattern: "rated", limits: { rate: { limit: 5, per_ms: 1000 } } })] });
+    const gone = await rt.fetch("/restate/admin/limits/rules/rated", { method: "DELETE", headers: { authorization: "Bearer test-token" } });
+    expect(gone.status).toBe(204);
+    const missing = await rt.fetch("/restate/admin/limits/rules/rated", { method: "DELETE", headers: { authorization: "Bearer test-token" } });
+    expect(missing.status).toBe(404);
+  });
+});
