@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
+import { LIMITS_USAGE, limitsCommand } from "./limits.js";
 
 export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
@@ -31,6 +32,7 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
                                         sys_inbox, sys_keyed_service_status, and the raw tables
+${LIMITS_USAGE}
 ${PROJECT_USAGE}
 
 Options:
@@ -89,6 +91,9 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       key: { type: "string" },
       status: { type: "string" },
       from: { type: "string" },
+      concurrency: { type: "string" },
+      rate: { type: "string" },
+      description: { type: "string" },
     },
   });
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
@@ -96,8 +101,10 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
   return { ...base, command: commandFor(positionals, values) };
 }
 
-function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string; from?: string }): Command {
+function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string; from?: string; concurrency?: string; rate?: string; description?: string }): Command {
   const [noun, verb, ...rest] = words;
+  const limits = limitsCommand(words, flags);
+  if (limits) return limits;
   if (noun === "sql") {
     if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
     if (!flags.service || flags.key === undefined) throw new Error("'sql' needs --service and --key: each object's storage is its own database");
@@ -267,6 +274,14 @@ class AdminApi {
 
   post(path: string, body: unknown): Promise<unknown> {
     return this.#request("POST", path, JSON.stringify(body));
+  }
+
+  put(path: string, body: unknown): Promise<unknown> {
+    return this.#request("PUT", path, JSON.stringify(body));
+  }
+
+  delete(path: string): Promise<unknown> {
+    return this.#request("DELETE", path);
   }
 
   async #request(method: string, path: string, body?: string): Promise<unknown> {

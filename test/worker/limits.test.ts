@@ -163,7 +163,7 @@ describe("issue #15: crashes", () => {
 
 describe("issue #15: operators' rules (Restate's /limits/rules)", () => {
   const rules = (body: unknown, method = "PUT") =>
-    rt.fetch("/restate/admin/limits/rules", { method, headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => undefined) }));
+    rt.fetch("/restate/admin/limits/rules", { method, headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => undefined)) as any }));
 
   test("a rule changes a limit without a deploy, per scope or per key, and survives a restart", async () => {
     const put = await rules([{ pattern: "limited/solo", limits: { concurrency: 3 }, description: "more for solo" }, { pattern: "limited/solo/vip", limits: { concurrency: 4 } }]);
