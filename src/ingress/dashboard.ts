@@ -89,7 +89,50 @@ async function connect() {
   select.replaceChildren();
   for (const s of services) { const o = document.createElement("option"); o.value = s.name; o.textContent = s.name + " (" + s.ty + ")"; select.appendChild(o); }
   $("main").hidden = false;
+  await openLimits();
   show("connected: " + services.length + " services");
+}
+
+/** {concurrency, rate: {limit, per_ms}} as text. */
+function limitsText(l) {
+  if (!l) return "";
+  const parts = [];
+  if ("concurrency" in l) parts.push("concurrency " + (l.concurrency === null ? "unlimited" : l.concurrency));
+  if ("rate" in l) parts.push(l.rate === null ? "rate unlimited" : "rate " + l.rate.limit + "/" + l.rate.per_ms + "ms");
+  return parts.join(", ");
+}
+
+function scopePath(scope) {
+  return "limits/scopes/" + scope.split("/").map(encodeURIComponent).join("/");
+}
+
+async function openLimits() {
+  const { limits } = await api("GET", "limits");
+  const rows = limits.map((l) => ({ scope: l.scope, handlers: l.handlers.join(", "), declared: limitsText(l.declared), rules: l.rules.map((r) => r.pattern + ": " + limitsText(r.limits) + (r.disabled ? " (disabled)" : "")).join("; ") }));
+  table("limits", rows, ["scope", "handlers", "declared", "rules"], (row) => guarded(() => openScope(row.scope)));
+}
+
+async function openScope(scope) {
+  const answer = await api("GET", scopePath(scope));
+  $("pattern").value = scope;
+  const rows = answer.keys.map((k) => ({ limit_key: k.limit_key, running: k.running, queued: k.queued, limits: limitsText(k.effective) }));
+  table("limit-keys", rows, ["limit_key", "running", "queued", "limits"], (row) => guarded(() => openLimiter(scope, row.limit_key)));
+  show(scope + ": " + rows.length + " limit keys" + (answer.next_after !== undefined ? " (first page)" : ""));
+}
+
+async function openLimiter(scope, key) {
+  const view = await api("GET", scopePath(scope) + "?key=" + encodeURIComponent(key));
+  const rows = [...view.holders.map((h) => ({ invocation_id: h.invocation_id, state: "running", since: h.since })), ...view.waiters.map((w) => ({ invocation_id: w.invocation_id, state: "queued", since: w.since }))];
+  table("limiter", rows, ["invocation_id", "state", "since"], (row) => guarded(() => openInvocation(row.invocation_id)));
+  show(scope + " key '" + key + "': " + limitsText(view.effective) + "; running " + view.running + ", queued " + view.queued);
+}
+
+async function setRule() {
+  const value = $("rule-concurrency").value.trim();
+  const concurrency = value === "" || value === "none" ? null : Number(value);
+  await api("PUT", "limits/rules", [{ pattern: $("pattern").value.trim(), limits: { concurrency } }]);
+  await openLimits();
+  show("rule " + $("pattern").value + " set");
 }
 
 function target() {
@@ -132,6 +175,7 @@ $("connect").addEventListener("click", () => guarded(connect));
 $("open").addEventListener("click", () => guarded(openObject));
 $("lookup").addEventListener("click", () => guarded(() => openInvocation($("invocation").value.trim())));
 $("run").addEventListener("click", () => guarded(runQuery));
+$("set-rule").addEventListener("click", () => guarded(setRule));
 for (const action of ["cancel", "kill", "resume", "purge"]) $(action).addEventListener("click", () => guarded(() => control(action)));
 if (token) guarded(connect);
 `;
@@ -157,6 +201,10 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <div id="status" role="status"></div>
 <div id="main" hidden>
 <h2>Services</h2><div id="services"></div>
+<h2>Limits</h2><div id="limits"></div>
+<div><label>rule pattern <input id="pattern" size="30"></label> <label>concurrency <input id="rule-concurrency" size="6" placeholder="none"></label> <button id="set-rule">Set rule</button></div>
+<h3>Limit keys</h3><div id="limit-keys"></div>
+<h3>Holders and queue</h3><div id="limiter"></div>
 <h2>Object, workflow or service shard</h2>
 <div><select id="service"></select> <label>key <input id="key"></label> <button id="open">Open</button></div>
 <h3>State</h3><div id="state"></div>
