@@ -31,13 +31,16 @@ export class LimitSlots {
     private readonly store: Store,
   ) {}
 
-  /** Asks the limiter of `limit` and the invocation's limit key for a slot; the caller sets status `ready`. */
-  ask(invocationId: string, headers: Record<string, string>, limit: DeclaredLimit, now: number): void {
+  /**
+   * Asks the limiter of `limit` and the invocation's limit key for a slot; the caller sets
+   * status `ready`. `fresh`: a new invocation, which cannot have asked before.
+   */
+  ask(invocationId: string, headers: Record<string, string>, limit: DeclaredLimit, now: number, fresh = false): void {
     this.#create();
     const key = headers[LIMIT_KEY_HEADER] ?? "";
     const limiter = limiterOwner(limit.scope, key);
     // Rounds grow per invocation id: the time of the ask, past any earlier round of the same id.
-    const previous = this.slot(invocationId)?.round ?? -1;
+    const previous = fresh ? -1 : (this.slot(invocationId)?.round ?? -1);
     const round = Math.max(now, previous + 1);
     this.storage.sql.exec("INSERT OR REPLACE INTO limit_slots (inv, limiter, round) VALUES (?, ?, ?)", invocationId, limiter, round);
     const from = invocationOwner(invocationId)!;

@@ -7,7 +7,7 @@
  */
 import { Limiter, limiterOwner, ruleBookOwner, type LimiterEffect, type LimiterView } from "../engine/limiter.js";
 import { RuleBook, type LimitRule, type RuleBookEffect, type RuleChange } from "../engine/limit-rules.js";
-import type { LimitDelivery } from "./protocol.js";
+import type { DeliveryReply, LimitDelivery } from "./protocol.js";
 import type { Store } from "./store.js";
 import { SqlLimiterStore, SqlRuleBookStore } from "./limiter-tables.js";
 
@@ -49,25 +49,32 @@ export class LimiterHost {
     private readonly ports: LimiterHostPorts,
   ) {}
 
-  /** Applies a delivery meant for a limiter or a rule book (a grant is the invocation owner's: not here). */
-  apply(d: Exclude<LimitDelivery, { kind: "grant" }>): void {
+  /**
+   * Applies a delivery meant for a limiter or a rule book (a grant is the invocation owner's:
+   * not here). An acquire granted at once is answered with the grant (see DeliveryReply).
+   */
+  apply(d: Exclude<LimitDelivery, { kind: "grant" }>): DeliveryReply {
     const now = this.ports.now();
-    this.storage.transactionSync(() => {
+    return this.storage.transactionSync((): DeliveryReply => {
       switch (d.kind) {
-        case "acquire":
+        case "acquire": {
           this.#self = d.owner;
-          return this.#limiterEffects(this.#limiterOf().acquire({ invocationId: d.invocationId, owner: d.from, round: d.round, scope: d.scope, key: d.key, declared: d.declared }, now), now);
+          const effects = this.#limiterOf().acquire({ invocationId: d.invocationId, owner: d.from, round: d.round, scope: d.scope, key: d.key, declared: d.declared }, now);
+          const mine = effects.find((e) => e.type === "grant" && e.invocationId === d.invocationId && e.round === d.round);
+          this.#limiterEffects(effects.filter((e) => e !== mine), now);
+          return mine ? { kind: "granted", invocationId: d.invocationId, round: d.round, limiter: d.owner } : undefined;
+        }
         case "release":
           this.#self = d.owner;
-          return this.#limiterEffects(this.#limiterOf().release(d.invocationId, d.round, now), now);
+          return void this.#limiterEffects(this.#limiterOf().release(d.invocationId, d.round, now), now);
         case "limiterTick":
           this.#self = d.owner;
-          return this.#limiterEffects(this.#limiterOf().tick(now), now);
+          return void this.#limiterEffects(this.#limiterOf().tick(now), now);
         case "limitRule":
           this.#self = d.owner;
-          return this.#limiterEffects(this.#limiterOf().applyRule(d.rule, d.version, now), now);
+          return void this.#limiterEffects(this.#limiterOf().applyRule(d.rule, d.version, now), now);
         case "watchLimit":
-          return this.#bookEffects(d.scope, this.#bookOf().watch(d.key), now);
+          return void this.#bookEffects(d.scope, this.#bookOf().watch(d.key), now);
       }
     });
   }

@@ -13,6 +13,8 @@ const entryOf = (r: Row): SlotEntry => ({ invocationId: String(r.inv), owner: St
 
 export class SqlLimiterStore implements LimiterStore {
   readonly #sql: SqlStorage;
+  /** The config as stored (this object is its only writer); undefined until read, null when none. */
+  #config: LimiterConfig | null | undefined;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#sql = storage.sql;
@@ -20,11 +22,15 @@ export class SqlLimiterStore implements LimiterStore {
   }
 
   config(): LimiterConfig | undefined {
-    const row = this.#sql.exec<{ config: string }>("SELECT config FROM limiter_config WHERE k = 1").toArray()[0];
-    return row ? (JSON.parse(row.config) as LimiterConfig) : undefined;
+    if (this.#config === undefined) {
+      const row = this.#sql.exec<{ config: string }>("SELECT config FROM limiter_config WHERE k = 1").toArray()[0];
+      this.#config = row ? (JSON.parse(row.config) as LimiterConfig) : null;
+    }
+    return this.#config ?? undefined;
   }
   saveConfig(config: LimiterConfig): void {
     this.#sql.exec("INSERT OR REPLACE INTO limiter_config (k, config) VALUES (1, ?)", JSON.stringify(config));
+    this.#config = config;
   }
   holder(id: string): SlotEntry | undefined {
     const row = this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_holders WHERE inv = ?", id).toArray()[0];
@@ -85,7 +91,12 @@ export class SqlLimiterStore implements LimiterStore {
     this.#sql.exec("DELETE FROM limiter_released WHERE inv IN (SELECT inv FROM limiter_released WHERE forget_at <= ? ORDER BY forget_at LIMIT 16)", now);
   }
   transaction<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (error) {
+      this.#config = undefined; // rolled back: read it again
+      throw error;
+    }
   }
 }
 

@@ -11,7 +11,7 @@ import { invocationOwner, parseOwnerName, type AwakeableAddress } from "../engin
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { Completion } from "../engine/types.js";
 import { Outbox } from "./outbox.js";
-import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Runtime } from "./runtime.js";
 import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
@@ -53,7 +53,7 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
       const woke = this.#store.wakeFacts();
       this.#clock = new AlarmClock(ctx.storage, this.#store, woke.clockOffset);
       const hostName = (owner: string) => hostOf(owner, config.workflowShards);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1", (reply) => this.#runtime.granted(reply.invocationId, reply.round, reply.limiter));
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
         now: () => this.#clock.now(),
         alarmBy: (at) => this.#clock.ensureBy(at),
@@ -101,15 +101,18 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
       return this.#runtime.lookup(invocationId, false);
     }
 
-    async deliver(deliveries: Delivery[]): Promise<void> {
+    async deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void> {
       this.#runtime.checkExecuting();
-      for (const delivery of deliveries) {
+      let replies: DeliveryReply[] | undefined;
+      deliveries.forEach((delivery, i) => {
         this.#outbox.setOwner(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
-        this.#apply(delivery);
-      }
+        const reply = this.#apply(delivery);
+        if (reply) (replies ??= [])[i] = reply;
+      });
+      return replies;
     }
 
-    #apply(d: Delivery): void {
+    #apply(d: Delivery): DeliveryReply {
       switch (d.kind) {
         case "invoke": {
           const { row, fresh } = this.#runtime.admit(d.request, d.request.replyTo);
@@ -122,17 +125,17 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
           // A delivery without a secret was stored before ids had one: it proves nothing.
           return void (d.secret !== undefined && this.#runtime.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
         case "subscribe":
-          return this.#subscribe(d.invocationId, d.subscriber);
+          return void this.#subscribe(d.invocationId, d.subscriber);
         case "cancel":
-          return this.#runtime.cancel(d.invocationId);
+          return void this.#runtime.cancel(d.invocationId);
         case "grant":
-          return this.#runtime.granted(d.invocationId, d.round, d.limiter);
+          return void this.#runtime.granted(d.invocationId, d.round, d.limiter);
         case "acquire":
         case "release":
         case "limiterTick":
         case "watchLimit":
         case "limitRule":
-          return this.#limits.apply(d);
+          return this.#limits.apply(d) ?? undefined;
       }
     }
 

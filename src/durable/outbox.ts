@@ -4,14 +4,14 @@
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
  */
 import type { Store } from "./store.js";
-import type { Delivery } from "./protocol.js";
+import type { Delivery, DeliveryReply } from "./protocol.js";
 
 const RETRY_BASE_MS = 200;
 /** Test hook: how far a held delivery is postponed (see RESOLUTE_TEST_HOLD_OUTBOX). */
 const HOLD_MS = 3_600_000;
 const RETRY_MAX_MS = 30_000;
 
-type Deliver = (deliveries: Delivery[]) => Promise<void>;
+type Deliver = (deliveries: Delivery[]) => Promise<DeliveryReply[] | void>;
 
 export class Outbox {
   #flushing: Promise<void> | undefined;
@@ -28,6 +28,8 @@ export class Outbox {
     private readonly alarmBy: (at: number) => void,
     /** Test hook: when true, deliveries stay in the outbox (postponed), as if the process died first. */
     private readonly held: () => boolean = () => false,
+    /** A receiver's answers to delivered rows (after they are deleted, in the same turn). */
+    private readonly onReply: (reply: NonNullable<DeliveryReply>) => void = () => {},
   ) {}
 
   /** Delivers every due row; concurrent calls coalesce into one more pass. */
@@ -59,8 +61,9 @@ export class Outbox {
   async #send(owner: string, batch: { seq: number; delivery: Delivery; attempts: number }[]): Promise<void> {
     const seqs = batch.map((r) => r.seq);
     try {
-      await this.#target(owner)(batch.map((r) => r.delivery));
+      const replies = await this.#target(owner)(batch.map((r) => r.delivery));
       this.store.deleteOutbox(seqs);
+      for (const reply of replies ?? []) if (reply) this.onReply(reply);
     } catch (error) {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));

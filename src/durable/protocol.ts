@@ -91,6 +91,12 @@ export type LimitDelivery =
   /** The rule book tells a limiter its rule. */
   | { kind: "limitRule"; owner: string; rule: RuleLimits | null; version: number };
 
+/**
+ * What a receiver may answer to a delivery, position by position (undefined: nothing).
+ * A limiter answers an acquire it grants at once, saving the grant its own delivery.
+ */
+export type DeliveryReply = { kind: "granted"; invocationId: string; round: number; limiter: string } | undefined;
+
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
   /** Starts (or latches onto) an invocation and waits for its result. */
@@ -101,8 +107,8 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: cancel). */
-  deliver(deliveries: Delivery[]): Promise<void>;
+  /** Applies deliveries from other objects (or ingress: cancel); answers some of them (see DeliveryReply). */
+  deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void>;
   /** Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation. */
   completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict>;
 }

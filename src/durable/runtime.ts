@@ -138,7 +138,7 @@ export class Runtime implements EffectSink {
       this.start(req.invocationId, { row, journal });
     } else if (status === STATUS.ready) {
       if (exclusive) this.#lock = req.invocationId;
-      this.#askForSlot(row, spec);
+      this.#askForSlot(row, spec, true);
     } else if (scheduled) {
       this.hooks.alarmBy(startAt);
     }
@@ -215,11 +215,11 @@ export class Runtime implements EffectSink {
   }
 
   /** Asks the limiter for a slot (status `ready`); the grant starts the invocation. */
-  #askForSlot(row: InvocationRow, spec: HandlerSpec): void {
+  #askForSlot(row: InvocationRow, spec: HandlerSpec, fresh = false): void {
     const now = this.now();
     this.store.transaction(() => {
       if (row.status !== STATUS.ready) this.store.setStatus(row.id, STATUS.ready, now);
-      this.slots!.ask(row.id, row.headers, spec.limit!, now);
+      this.slots!.ask(row.id, row.headers, spec.limit!, now, fresh);
     });
     this.deliverSoon();
   }
@@ -229,7 +229,7 @@ export class Runtime implements EffectSink {
     const row = this.store.invocation(invocationId);
     const slot = this.slots?.slot(invocationId);
     const matches = row !== undefined && slot?.round === round && slot.limiter === limiter;
-    if (matches && row.status === STATUS.ready) return this.start(invocationId, undefined, true);
+    if (matches && row.status === STATUS.ready) return this.start(invocationId, { row, journal: this.store.journal(invocationId) }, true);
     // The same grant again, for an invocation that already started on it.
     if (matches && (row.status === STATUS.running || row.status === STATUS.backingOff)) return;
     // No ask waits for it (the invocation ended, paused or asked again since): the slot goes back.

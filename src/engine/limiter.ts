@@ -6,9 +6,10 @@
  *
  * Invariants: at most `concurrency` holders at once and at most `rate.limit` grants
  * in any window of `rate.perMs`, across crashes (every change is one transaction of
- * the store); messages are deduplicated by (invocation, round), so a redelivered
- * acquire or release changes nothing, a release frees a slot exactly once, and an
- * acquire that arrives after its own release (delivered out of order) is ignored.
+ * the store); messages are deduplicated by (invocation, round): a redelivered acquire
+ * queues nothing twice (a holder's is granted again: the first answer may have been
+ * lost), a release frees a slot exactly once, and an acquire that arrives after its own
+ * release (delivered out of order) is ignored.
  * Nothing is granted until the rule book has answered (an operator's rule may be
  * lower than the code's). Pure: storage through a synchronous port, time as `now`.
  */
@@ -130,8 +131,18 @@ export class Limiter {
         config = { ...config, declared: request.declared };
         this.store.saveConfig(config);
       }
+      const holder = this.store.holder(request.invocationId);
+      if (holder && holder.round === request.round) return [...effects, { type: "grant", owner: holder.owner, invocationId: holder.invocationId, round: holder.round }];
       if (this.#known(request)) return effects;
-      this.store.push({ invocationId: request.invocationId, owner: request.owner, round: request.round, at: now });
+      const entry = { invocationId: request.invocationId, owner: request.owner, round: request.round, at: now };
+      // Nobody waits: granted at once if there is room, without passing through the queue.
+      if (config.rulesKnown && this.store.head() === undefined) {
+        const room = this.#room(config, entry, now);
+        if ("grant" in room) return [...effects, room.grant];
+        this.store.push(entry);
+        return [...effects, ...room.wait];
+      }
+      this.store.push(entry);
       return [...effects, ...this.#pump(config, now)];
     });
   }
@@ -140,11 +151,17 @@ export class Limiter {
   release(invocationId: string, round: number, now: number): LimiterEffect[] {
     return this.store.transaction(() => {
       const holder = this.store.holder(invocationId);
-      if (holder && holder.round <= round) this.store.removeHolder(invocationId);
+      const held = holder !== undefined && holder.round <= round;
+      if (held) this.store.removeHolder(invocationId);
       const waiter = this.store.waiter(invocationId);
-      if (waiter && waiter.round <= round) this.store.removeWaiter(invocationId);
-      this.store.forgetReleased(now);
-      this.store.markReleased(invocationId, Math.max(round, this.store.releasedRound(invocationId) ?? 0), now + RELEASED_MEMORY_MS);
+      const waited = waiter !== undefined && waiter.round <= round;
+      if (waited) this.store.removeWaiter(invocationId);
+      // Only a release that found nothing can have overtaken its acquire: remember it, to
+      // ignore that acquire (the usual release frees a known slot and leaves no trace).
+      if (!held && !waited) {
+        this.store.forgetReleased(now);
+        this.store.markReleased(invocationId, Math.max(round, this.store.releasedRound(invocationId) ?? 0), now + RELEASED_MEMORY_MS);
+      }
       const config = this.store.config();
       return config ? this.#pump(config, now) : [];
     });
@@ -201,30 +218,38 @@ export class Limiter {
     return (this.store.releasedRound(invocationId) ?? -1) >= round;
   }
 
-  /** Grants slots to the longest waiting while the limits allow; schedules a wake-up for a full rate window. */
+  /** Grants slots to the longest waiting while the limits allow. */
   #pump(config: LimiterConfig, now: number): LimiterEffect[] {
     if (!config.rulesKnown) return [];
-    const limits = effectiveLimits(config.declared, config.rule);
     const effects: LimiterEffect[] = [];
-    if (limits.rate) this.store.forgetStartsUpTo(now - limits.rate.perMs);
     for (let head = this.store.head(); head; head = this.store.head()) {
-      if (limits.concurrency !== undefined && this.store.holderCount() >= limits.concurrency) break;
-      if (limits.rate) {
-        const window = this.store.startsAfter(now - limits.rate.perMs);
-        if (window.count >= limits.rate.limit) {
-          const at = (window.earliest ?? now) + limits.rate.perMs;
-          if (config.wakeAt === null || config.wakeAt > at) {
-            this.store.saveConfig({ ...config, wakeAt: at });
-            effects.push({ type: "wake", at });
-          }
-          break;
-        }
-        this.store.recordStart(now);
-      }
+      const room = this.#room(config, head, now);
+      if ("wait" in room) return [...effects, ...room.wait];
       this.store.removeWaiter(head.invocationId);
-      this.store.addHolder({ ...head, at: now });
-      effects.push({ type: "grant", owner: head.owner, invocationId: head.invocationId, round: head.round });
+      effects.push(room.grant);
     }
     return effects;
+  }
+
+  /**
+   * Makes `entry` a holder if the limits leave room (its grant), else it waits; a full
+   * rate window then schedules a wake-up for when its earliest start leaves it.
+   */
+  #room(config: LimiterConfig, entry: SlotEntry, now: number): { grant: LimiterEffect } | { wait: LimiterEffect[] } {
+    const limits = effectiveLimits(config.declared, config.rule);
+    if (limits.concurrency !== undefined && this.store.holderCount() >= limits.concurrency) return { wait: [] };
+    if (limits.rate) {
+      this.store.forgetStartsUpTo(now - limits.rate.perMs);
+      const window = this.store.startsAfter(now - limits.rate.perMs);
+      if (window.count >= limits.rate.limit) {
+        const at = (window.earliest ?? now) + limits.rate.perMs;
+        if (config.wakeAt !== null && config.wakeAt <= at) return { wait: [] };
+        this.store.saveConfig({ ...config, wakeAt: at });
+        return { wait: [{ type: "wake", at }] };
+      }
+      this.store.recordStart(now);
+    }
+    this.store.addHolder({ ...entry, at: now });
+    return { grant: { type: "grant", owner: entry.owner, invocationId: entry.invocationId, round: entry.round } };
   }
 }
