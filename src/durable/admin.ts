@@ -5,6 +5,7 @@
 import type { Runtime } from "./runtime.js";
 import type { InvocationRow, Store } from "./store.js";
 import { isoTime } from "../engine/iso-time.js";
+import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 
 export type AdminView =
   | { view: "invocations"; status?: string; limit?: number; key?: string }
@@ -155,6 +156,8 @@ function summary(row: InvocationRow): Record<string, unknown> {
     status: row.status,
     invoked_by: row.invokedBy,
     idempotency_key: row.idempotencyKey,
+    // The key its limits count it under (issue 15): it travels in the headers, as at ingress.
+    limit_key: row.headers[LIMIT_KEY_HEADER] ?? null,
     retry_count: row.attempts,
     last_failure: failureMessage(row.lastFailure),
     // A stored time that is no date (an old build's overflowing delay) shows as null

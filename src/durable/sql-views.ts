@@ -23,7 +23,7 @@ sys_invocation AS (
   SELECT id,
     service || '/' || (CASE WHEN key IS NULL THEN '' ELSE key || '/' END) || handler AS target,
     service AS target_service_name, key AS target_service_key, handler AS target_handler_name,
-    status, invoked_by, idempotency_key, attempts AS retry_count, ${message("last_failure")} AS last_failure,
+    status, invoked_by, idempotency_key, json_extract(headers, '$."x-restate-limit-key"') AS limit_key, attempts AS retry_count, ${message("last_failure")} AS last_failure,
     ${iso("next_at")} AS next_retry_at, ${iso("created_at")} AS created_at, ${iso("modified_at")} AS modified_at,
     ${iso("completed_at")} AS completed_at,
     CASE WHEN status <> 'completed' THEN NULL WHEN failure IS NULL THEN 'success' ELSE 'failure' END AS completion_result,

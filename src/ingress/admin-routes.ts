@@ -18,6 +18,7 @@ import { echo } from "./limits.js";
 import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
 import { createLimitRoutes } from "./limit-routes.js";
+import { limitsJson } from "./limit-bodies.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -167,7 +168,14 @@ function describeService(registry: Registry, name: string): unknown {
     name,
     ty: spec.kind,
     ...described(spec),
-    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry, ...described(h) })),
+    handlers: [...spec.handlers.values()].map((h) => ({
+      name: h.name,
+      ty: h.kind,
+      public: !h.ingressPrivate,
+      retry_policy: h.retry,
+      ...(h.limit ? { limit: { scope: h.limit.scope, ...limitsJson(h.limit.limits) } } : {}),
+      ...described(h),
+    })),
   };
 }
 
