@@ -223,9 +223,10 @@ export class Runtime implements EffectSink {
   /** A completion for a journal entry arrived: persist it, then resume the invocation. */
   complete(inv: string, idx: number, completion: Completion): void {
     const changed = this.store.transaction(() => {
-      const ok = this.store.completeEntry(inv, idx, completion);
-      if (ok) this.store.deleteTimer(inv, idx);
-      return ok;
+      // The entry's timer goes even when the entry was already done or is gone (cancelled,
+      // retention ended): a timer row left behind would stay due forever.
+      this.store.deleteTimer(inv, idx);
+      return this.store.completeEntry(inv, idx, completion);
     });
     if (changed) this.resume(inv, idx, completion);
   }

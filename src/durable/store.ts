@@ -23,7 +23,16 @@ export interface WakeFacts {
   running: boolean;
   /** The exclusive invocation holding the lock, if any. */
   lockHolder: string | null;
+  /** The earliest time stored work is due (see Store.earliestDue), or null. */
+  earliestDue: number | null;
 }
+
+/** The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry. */
+const EARLIEST_DUE_SQL = `SELECT MIN(t) FROM (
+  SELECT MIN(at) AS t FROM timers
+  UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
+  UNION ALL SELECT MIN(next_at) FROM outbox
+  UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`;
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
@@ -147,12 +156,13 @@ export class Store {
     return rows.map((r) => r.id);
   }
 
-  /** Deletes one invocation with its journal, run failures and subscribers (retention's end, an admin's purge). */
+  /** Deletes one invocation with its journal, run failures, subscribers and timers (retention's end, an admin's purge). */
   deleteInvocation(seq: number, id: string): void {
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
     this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
+    this.#sql.exec("DELETE FROM timers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
   }
 
@@ -325,15 +335,7 @@ export class Store {
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql
-      .exec<{ t: number | null }>(
-        `SELECT MIN(t) AS t FROM (
-           SELECT MIN(at) AS t FROM timers
-           UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
-           UNION ALL SELECT MIN(next_at) FROM outbox
-           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`,
-      )
-      .toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(`SELECT (${EARLIEST_DUE_SQL}) AS t`).toArray()[0];
     return row?.t ?? undefined;
   }
 
@@ -348,7 +350,8 @@ export class Store {
         `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
            EXISTS (SELECT 1 FROM outbox) AS outbox,
            EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
+           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
+           (${EARLIEST_DUE_SQL}) AS earliest_due`,
       )
       .one();
     return {
@@ -356,6 +359,7 @@ export class Store {
       undelivered: row.outbox === 1,
       running: row.running === 1,
       lockHolder: (row.lock_holder as string | null) ?? null,
+      earliestDue: (row.earliest_due as number | null) ?? null,
     };
   }
 }
