@@ -6,7 +6,8 @@
 import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
+import type { Status } from "./schema.js";
+import { LazySql, openSchema } from "./lazy-sql.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 import { withViews } from "./sql-views.js";
 
@@ -48,28 +49,16 @@ export interface QueryResult {
 const ROLLBACK = Symbol("rollback");
 
 export class Store {
-  readonly #sql: SqlStorage;
+  readonly #sql: LazySql;
   readonly #storage: DurableObjectStorage;
+  readonly #woke: WakeFacts;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    this.#sql = storage.sql;
-    // A woken object already has its tables: one lookup instead of re-running every CREATE.
-    const installed = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
-    const version = installed ? this.meta("schema") : undefined;
-    if (version !== String(SCHEMA_VERSION)) this.#install(version);
-  }
-
-  /** Creates the tables, migrating from an older version's when there are some. */
-  #install(version: string | undefined): void {
-    const migration = version === undefined ? undefined : MIGRATIONS[version];
-    if (version !== undefined && !migration) throw new Error(`Resolute storage has schema version ${version}, which this build cannot read (it knows ${SCHEMA_VERSION})`);
-    this.transaction(() => {
-      if (migration) this.#sql.exec(migration.before);
-      this.#sql.exec(SCHEMA_SQL);
-      if (migration) this.#sql.exec(migration.after);
-      this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
-    });
+    // One statement for a woken object; a fresh one gets its tables with its first write.
+    const opened = openSchema(storage, WAKE_SQL);
+    this.#sql = opened.sql;
+    this.#woke = wakeFactsOf(opened.wake);
   }
 
   transaction<T>(fn: () => T): T {
@@ -310,6 +299,8 @@ export class Store {
    * that writes (`WITH … DELETE`) changes nothing.
    */
   readOnlyQuery(query: string, service: string, key: string, maxRows: number): QueryResult {
+    // An object with no tables has no rows, and creating them (even rolled back) writes the file.
+    if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
     let result: QueryResult | undefined;
     try {
       this.transaction(() => {
@@ -339,28 +330,31 @@ export class Store {
     return row?.t ?? undefined;
   }
 
-  /**
-   * What a freshly started instance needs to know, in one statement: after an
-   * eviction every statement is prepared anew and every page read from disk,
-   * and a workload spread over many keys wakes objects all the time.
-   */
+  /** What the instance found when it started (read by the constructor's one statement). */
   wakeFacts(): WakeFacts {
-    const row = this.#sql
-      .exec<Row>(
-        `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
-           EXISTS (SELECT 1 FROM outbox) AS outbox,
-           EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
-           (${EARLIEST_DUE_SQL}) AS earliest_due`,
-      )
-      .one();
-    return {
-      clockOffset: Number(row.clock_offset ?? 0),
-      undelivered: row.outbox === 1,
-      running: row.running === 1,
-      lockHolder: (row.lock_holder as string | null) ?? null,
-      earliestDue: (row.earliest_due as number | null) ?? null,
-    };
+    return this.#woke;
   }
 }
 
+/**
+ * What a freshly started instance needs to know, in one statement: after an
+ * eviction every statement is prepared anew and every page read from disk,
+ * and a workload spread over many keys wakes objects all the time.
+ */
+const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
+  (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
+  EXISTS (SELECT 1 FROM outbox) AS outbox,
+  EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
+  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
+  (${EARLIEST_DUE_SQL}) AS earliest_due`;
+
+/** An object with no tables yet has nothing stored: no offset, no deliveries, nothing running or due. */
+function wakeFactsOf(row: Row | undefined): WakeFacts {
+  return {
+    clockOffset: Number(row?.clock_offset ?? 0),
+    undelivered: row?.outbox === 1,
+    running: row?.running === 1,
+    lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
+    earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
+  };
+}

@@ -10,7 +10,7 @@
 import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
-import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX, isKnownOwner } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
@@ -163,7 +163,7 @@ function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress | 
   }
   if (target.by === "id") {
     const owner = invocationOwner(target.invocationId);
-    return owner === undefined ? undefined : { owner, invocationId: target.invocationId };
+    return owner === undefined || !isKnownOwner(kinds, owner) ? undefined : { owner, invocationId: target.invocationId };
   }
   const { service, handler, key, idempotencyKey } = target;
   return invocationIdFor(kinds, { service, handler, ...(key !== undefined ? { key } : {}) }, idempotencyKey);
@@ -172,6 +172,7 @@ function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress | 
 async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable): Promise<Response> {
   const address = parseAwakeableId(target.id);
   if ("error" in address) throw new IngressError(400, address.error);
+  if (!isKnownOwner(ctx.kinds, address.owner)) throw new IngressError(404, `awakeable '${target.id}' not found`);
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
   const { owner, invocationId, index } = address;
