@@ -1,6 +1,6 @@
 /**
  * Writing an invocation's completion: its result (or failure) and the replies to
- * the callers waiting for it, in one transaction.
+ * the callers waiting for it, in one synchronous turn.
  * Invariant: finishing never throws. A write that fails (a value the limits missed,
  * a storage error) must not leave the invocation running with its key's lock held
  * and every later call queued behind it: it completes with a small failure that
@@ -8,6 +8,7 @@
  */
 import { boundedError } from "../engine/limits.js";
 import type { Completion } from "../engine/types.js";
+import type { Subscriber } from "./protocol.js";
 import type { Store } from "./store.js";
 
 export function storeCompletion(
@@ -19,13 +20,16 @@ export function storeCompletion(
   expiresAt: number,
   replyToCallers: boolean,
 ): { completion: Completion; replies: number } {
-  const write = (c: Completion): number =>
-    store.transaction(() => {
-      store.complete(id, c, now, expiresAt);
-      const subscribers = replyToCallers ? store.takeSubscribers(id) : [];
-      for (const sub of subscribers) store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion: c }, now);
-      return subscribers.length;
-    });
+  // One synchronous turn commits it all together; no savepoint on this hot path: if a write
+  // fails half-way, the retry below rewrites the row and every reply (a reply delivered twice
+  // completes its entry once).
+  let subscribers: Subscriber[] | undefined;
+  const write = (c: Completion): number => {
+    subscribers ??= replyToCallers ? store.takeSubscribers(id) : [];
+    store.complete(id, c, now, expiresAt);
+    for (const sub of subscribers) store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion: c }, now);
+    return subscribers.length;
+  };
   try {
     return { completion, replies: write(completion) };
   } catch (error) {
