@@ -6,10 +6,11 @@
  */
 import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
+import { PROJECT_USAGE, runProjectCommand } from "./project.js";
 
-export const USAGE = `resolute: inspect and control a Resolute Worker through its admin API
+export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
-Usage: npm run resolute -- <command> [options]
+Usage: resolute <command> [options]   (npx resolute …; in the Resolute repository npm run resolute -- …)
 
   services list                         services, their kinds and handlers
   services describe <service>           a service's handlers: kind, visibility, retry policy
@@ -30,6 +31,7 @@ Usage: npm run resolute -- <command> [options]
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
                                         sys_inbox, sys_keyed_service_status, and the raw tables
+${PROJECT_USAGE}
 
 Options:
   --url <origin>    the Worker (default: $RESOLUTE_ADMIN_URL, else http://127.0.0.1:8787)
@@ -42,12 +44,16 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   fetch?: typeof fetch;
+  /** Where `init` and `dev-vars` work. @default process.cwd() */
+  cwd?: string;
 }
 
 /** Exit codes: 0 done, 1 the Worker refused or could not be reached, 2 a usage error. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed: ReturnType<typeof parseCommand>;
   try {
+    const local = runProjectCommand(argv, { cwd: io.cwd ?? process.cwd(), out: io.out });
+    if (local !== undefined) return local;
     parsed = parseCommand(argv);
   } catch (error) {
     io.err(`${(error as Error).message}\n\n${USAGE}`);

@@ -1,4 +1,5 @@
-/** Entry point: `npm run resolute -- <command>` (see cli.ts for the commands). */
+#!/usr/bin/env node
+/** Entry point: `npx resolute <command>` (the package's bin), `npm run resolute -- <command>` in this repository. */
 import { runCli } from "./cli.js";
 
 process.exitCode = await runCli(process.argv.slice(2), {

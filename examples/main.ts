@@ -2,7 +2,7 @@
  * The wrangler entry of the examples (`npm start`, `wrangler deploy`). To add
  * an example, import its definitions and list them in `services`.
  */
-import { createWorker, type ResoluteEnv } from "../src/index.js";
+import { createWorker, type ResoluteEnv } from "resolute";
 import { greeter } from "./greeter/greeter.js";
 import { counter } from "./counter/counter.js";
 import { roleUpdater } from "./role-updater/role-updater.js";
@@ -34,10 +34,17 @@ const resolute = createWorker({
   schedules: [{ cron: "*/10 * * * *", service: "counter", handler: "add", key: "cron-ticks", input: 1 }],
 });
 
+interface ExamplesEnv extends ResoluteEnv {
+  /** "on" serves the fake payment provider and mailer: `npm start` sets it, a deploy does not. */
+  EXAMPLE_FAKES?: string;
+}
+
+/** The fake payment provider and mailer, served by this same Worker in local development only. */
+const fake = async (request: Request, env: ExamplesEnv) =>
+  env.EXAMPLE_FAKES === "on" ? ((await fakeProvider(request)) ?? (await fakeMailer(request))) : undefined;
+
 export default {
-  // The examples' fake payment provider and fake mailer are served by this same Worker.
-  fetch: async (request: Request, env: ResoluteEnv, ctx: ExecutionContext) =>
-    (await fakeProvider(request)) ?? (await fakeMailer(request)) ?? resolute.fetch(request, env, ctx),
+  fetch: async (request: Request, env: ExamplesEnv, ctx: ExecutionContext) => (await fake(request, env)) ?? resolute.fetch(request, env, ctx),
   scheduled: resolute.scheduled,
 };
 export const ResoluteObject = resolute.ResoluteObject;

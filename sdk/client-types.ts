@@ -1,13 +1,24 @@
 import type { CallOptions, SendOptions } from "./context.js";
 import type { InvocationHandle, InvocationPromise } from "./promise.js";
 
-type AnyHandler = (ctx: any, input: any) => Promise<any> | any;
+/** A handler function, as definitions hold them. */
+export type AnyHandler = (ctx: any, input: any) => Promise<any> | any;
 
 /** Anything with a name and handlers: the definitions `service()`, `object()` and `workflow()` return. */
 export interface DefinitionLike<K extends string = string> {
   readonly name: string;
   readonly kind: K;
   readonly handlers: Record<string, AnyHandler>;
+}
+/**
+ * A definition named without its code, as Restate's clients accept: a client calls handlers by
+ * name, so it needs only the definition's type (a type-only import) and its name.
+ * @example
+ * import type { greeter } from "./worker.js"; // erased: no handler code is bundled
+ * await ingress.serviceClient<typeof greeter>({ name: "greeter" }).greet("Ada");
+ */
+export interface DefinitionRef<D extends DefinitionLike = DefinitionLike> {
+  readonly name: D["name"];
 }
 export type ServiceDefinitionLike = DefinitionLike<"service">;
 export type ObjectDefinitionLike = DefinitionLike<"object">;

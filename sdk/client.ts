@@ -4,7 +4,7 @@
  * calls, attach, workflow submit/attach/output and awakeable completion.
  */
 import type { CallOptions, SendOptions } from "./context.js";
-import type { DefinitionLike } from "./client-types.js";
+import type { DefinitionLike, DefinitionRef } from "./client-types.js";
 import { durationToMs, type Duration } from "./duration.js";
 import { serde as serdes, type Serde } from "./serde.js";
 
@@ -102,6 +102,8 @@ export type IngressWorkflowClient<D extends DefinitionLike> = IngressClient<D> &
  * const ingress = connect({ url: "http://127.0.0.1:8787" });
  * const count = await ingress.objectClient(counter, "a").add(1);
  * const sent = await ingress.objectSendClient(counter, "a").add(1, { delay: { minutes: 5 } });
+ * // Without importing the handlers' code: the definition's type and its name.
+ * const greeting = await ingress.serviceClient<typeof greeter>({ name: "greeter" }).greet("Ada");
  */
 export function connect(options: ConnectOptions) {
   const base = options.url.replace(/\/+$/, "");
@@ -153,15 +155,15 @@ export function connect(options: ConnectOptions) {
     new Proxy({}, { get: (_t, handler) => (typeof handler === "string" ? make(handler) : undefined) }) as T;
 
   return {
-    serviceClient: <D extends DefinitionLike>(def: D) =>
+    serviceClient: <D extends DefinitionLike>(def: D | DefinitionRef<D>) =>
       proxy<IngressClient<D>>((h) => (input: unknown, opts?: IngressCallOptions) => call(def.name, undefined, h, input, opts)),
-    objectClient: <D extends DefinitionLike>(def: D, key: string) =>
+    objectClient: <D extends DefinitionLike>(def: D | DefinitionRef<D>, key: string) =>
       proxy<IngressClient<D>>((h) => (input: unknown, opts?: IngressCallOptions) => call(def.name, key, h, input, opts)),
-    serviceSendClient: <D extends DefinitionLike>(def: D) =>
+    serviceSendClient: <D extends DefinitionLike>(def: D | DefinitionRef<D>) =>
       proxy<IngressSendClient<D>>((h) => (input: unknown, opts?: IngressSendOptions) => send(def.name, undefined, h, input, opts)),
-    objectSendClient: <D extends DefinitionLike>(def: D, key: string) =>
+    objectSendClient: <D extends DefinitionLike>(def: D | DefinitionRef<D>, key: string) =>
       proxy<IngressSendClient<D>>((h) => (input: unknown, opts?: IngressSendOptions) => send(def.name, key, h, input, opts)),
-    workflowClient: <D extends DefinitionLike>(def: D, id: string) => {
+    workflowClient: <D extends DefinitionLike>(def: D | DefinitionRef<D>, id: string) => {
       const wfPath = `/restate/workflow/${encodeURIComponent(def.name)}/${encodeURIComponent(id)}`;
       // A workflow id makes `run` at most once: submitting, attaching and reading its output are safe to repeat.
       const special: Record<string, unknown> = {
@@ -195,6 +197,9 @@ export function connect(options: ConnectOptions) {
     },
   };
 }
+
+/** What `connect` returns: clients for services, objects and workflows, calls by name, awakeable completion. */
+export type Ingress = ReturnType<typeof connect>;
 
 async function output(fetchOutput: () => Promise<Uint8Array>): Promise<Output<unknown>> {
   try {

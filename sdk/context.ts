@@ -100,12 +100,20 @@ export interface GenericSend<REQ> extends Omit<GenericCall<REQ, unknown>, "outpu
  * after a restart the recorded results are returned instead of running again.
  */
 export interface Context {
-  /** Runs `action` once; its result is durable before the promise resolves. */
+  /**
+   * Runs `action` once; its result is durable before the promise resolves. The action
+   * must not use the context: a context call from it (before its first `await`) throws
+   * a TerminalError, since a replay skips the action and could not journal it.
+   */
   run<T>(action: () => T | Promise<T>): RestatePromise<T>;
   run<T>(name: string, action: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T>;
   /** A durable timer: survives restarts; resumes the handler after at least `duration`. */
   sleep(duration: Duration | number, name?: string): RestatePromise<void>;
-  /** A webhook-like completion: hand `id` to another system, await `promise`. */
+  /**
+   * A webhook-like completion: hand `id` to another system, await `promise`. The id holds
+   * a random secret (it cannot be derived from the invocation id): whoever has it can
+   * resolve or reject the awakeable once, while the invocation runs.
+   */
   awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> };
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void;
   rejectAwakeable(id: string, reason: string | TerminalError): void;

@@ -77,13 +77,18 @@ export interface HandlerOptions {
   idempotencyRetention?: Duration | number;
   /** How long a finished invocation's journal is kept for inspection. @default 1 day */
   journalRetention?: Duration | number;
+  /**
+   * The content types the handler's input may have, as Restate's `accept`: a
+   * pattern such as `text/plain`, `text/*` or `*\/*`. The ingress answers 400 to a
+   * request whose content type does not match (or a body without one).
+   * @default the input serde's content type (`application/json` for JSON); any, when it has none
+   */
+  accept?: string;
   // Accepted so that code written for Restate compiles; they change nothing here.
   /** No effect: a handler runs inside its Durable Object, with no connection to time out. */
   inactivityTimeout?: Duration | number;
   /** No effect: a handler runs inside its Durable Object, with no connection to abort. */
   abortTimeout?: Duration | number;
-  /** No effect: the ingress does not check request content types (see the README). */
-  accept?: string;
   /** No effect: an empty output is sent without a content type. */
   setOutputContentTypeIfEmpty?: boolean;
 }
@@ -124,7 +129,10 @@ interface HandlerMeta {
 type Marked<F> = F & { [HANDLER_META]?: HandlerMeta };
 
 function mark<F extends (...args: any[]) => any>(fn: F, kind: HandlerKind | undefined, options: HandlerOptions): F {
-  const wrapped = ((...args: unknown[]) => fn(...args)) as Marked<F>;
+  // A plain function, not an arrow: a handler may call its siblings through `this` (as in Restate).
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    return fn.apply(this, args);
+  } as Marked<F>;
   wrapped[HANDLER_META] = { ...(kind ? { kind } : {}), options };
   return wrapped;
 }

@@ -1,3 +1,5 @@
+import { TerminalError } from "./errors.js";
+
 /**
  * A span of time. Wherever the SDK takes `Duration | number`, a number means
  * milliseconds (as in Restate's SDK).
@@ -22,6 +24,40 @@ export function durationToMs(duration: Duration | number): number {
     (duration.seconds ?? 0) * 1_000 +
     (duration.milliseconds ?? 0)
   );
+}
+
+/**
+ * The longest delay Resolute accepts: 100 years (of 365 days), in ms. It bounds
+ * `ctx.sleep`, `orTimeout`, `rpc.sendOpts({ delay })`, `RetryableError`'s
+ * `retryAfter` and the ingress's `?delay=`, so that every stored wake-up time is a
+ * real date (a longer one would overflow JavaScript's dates and could never fire).
+ * @example
+ * const ms = Math.min(requestedMs, MAX_DELAY_MS);
+ */
+export const MAX_DELAY_MS = 100 * 365 * 86_400_000;
+
+/** Why `ms` cannot be a delay (not a number, or longer than MAX_DELAY_MS); undefined when it can. */
+export function delayProblem(ms: number): string | undefined {
+  if (Number.isNaN(ms)) return "it is not a number";
+  if (ms > MAX_DELAY_MS) return `it is longer than the maximum of ${MAX_DELAY_MS} ms (100 years)`;
+  return undefined;
+}
+
+/**
+ * A delay given to the SDK, in ms (negative counts as 0). A delay that cannot be
+ * one is the handler's bug, never worth a retry: a TerminalError (400) naming the limit.
+ */
+export function delayToMs(duration: Duration | number, what: string): number {
+  const ms = durationToMs(duration);
+  const problem = delayProblem(ms);
+  if (problem) throw new TerminalError(`${what}: the delay ${shown(duration)} cannot be used: ${problem}`, { errorCode: 400 });
+  return Math.max(0, ms);
+}
+
+/** A duration as the user wrote it (NaN and Infinity included, which JSON would show as null). */
+function shown(duration: Duration | number): string {
+  if (typeof duration === "number") return String(duration);
+  return JSON.stringify(duration, (_name, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value));
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -20,6 +20,7 @@ export type {
   RetryPolicy,
   Hooks,
   HooksProvider,
+  Described,
 } from "./define.js";
 
 // Contexts
@@ -41,11 +42,12 @@ export type {
   UntypedState,
   StateName,
   StateValue,
+  ContextDate,
 } from "./context.js";
 
 // Calls between handlers
 export { rpc } from "./client-types.js";
-export type { Client, SendClient } from "./client-types.js";
+export type { Client, SendClient, TaggedCallOptions, TaggedSendOptions, ServiceDefinitionLike, ObjectDefinitionLike, WorkflowDefinitionLike, AnyHandler } from "./client-types.js";
 
 // Promises
 export { RestatePromise, isRestatePromise } from "./promise.js";
@@ -53,12 +55,15 @@ export type { InvocationHandle, InvocationPromise } from "./promise.js";
 
 // Errors
 export { RestateError, TerminalError, TimeoutError, CancelledError, RetryableError, PauseError } from "./errors.js";
+export type { ErrorOptions } from "./errors.js";
 
 // Serialization and time
 export { serde } from "./serde.js";
 export type { Serde, StandardSchemaV1 } from "./serde.js";
 export type { Duration } from "./duration.js";
+export { MAX_DELAY_MS } from "./duration.js";
 
 // Ingress client
 export { connect, HttpCallError } from "./client.js";
-export type { ConnectOptions, ClientRetryPolicy, IngressCallOptions, IngressSendOptions, GenericIngressCall, WaitOptions, Send, Output } from "./client.js";
+export type { ConnectOptions, ClientRetryPolicy, IngressCallOptions, IngressSendOptions, IngressClient, IngressSendClient, IngressWorkflowClient, GenericIngressCall, WaitOptions, Send, Output, Ingress } from "./client.js";
+export type { DefinitionLike, DefinitionRef } from "./client-types.js";

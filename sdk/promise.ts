@@ -140,16 +140,16 @@ export const RestatePromise = {
   reject<T = never>(error: TerminalError): RestatePromise<T> {
     return settled(Promise.reject(error));
   },
-  all<T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<{ -readonly [K in keyof T]: Awaited_<T[K]> }> {
+  all<const T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<{ -readonly [K in keyof T]: Awaited_<T[K]> }> {
     return combine("all", promises) as never;
   },
-  race<T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<Awaited_<T[number]>> {
+  race<const T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<Awaited_<T[number]>> {
     return combine("race", promises) as never;
   },
-  any<T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<Awaited_<T[number]>> {
+  any<const T extends readonly RestatePromise<unknown>[]>(promises: T): RestatePromise<Awaited_<T[number]>> {
     return combine("any", promises) as never;
   },
-  allSettled<T extends readonly RestatePromise<unknown>[]>(
+  allSettled<const T extends readonly RestatePromise<unknown>[]>(
     promises: T,
   ): RestatePromise<{ -readonly [K in keyof T]: PromiseSettledResult<Awaited_<T[K]>> }> {
     return combine("allSettled", promises) as never;

@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import { TerminalError } from "./errors.js";
 
 /**
@@ -52,12 +51,13 @@ const empty: Serde<void> = {
 /**
  * JSON validated by a zod schema on both sides; a violation is a 400
  * `TerminalError` whose message lists zod's issues. (A zod 4 schema is a
- * Standard Schema, so this is `serde.schema` with zod's types.)
+ * Standard Schema, so this is `serde.schema`; typed through the Standard Schema interface, so
+ * that the package's declarations need no zod installed when a Worker does not use it.)
  * @example
  * handlers: { greet: handlers.handler({ input: serde.zod(z.object({ name: z.string() })) }, async (ctx, { name }) => `hi ${name}`) }
  */
-function zod<S extends z.ZodType>(zodSchema: S): Serde<z.infer<S>> {
-  return schema(zodSchema as StandardSchemaV1<unknown, z.infer<S>>);
+function zod<S extends StandardSchemaV1>(zodSchema: S): Serde<NonNullable<S["~standard"]["types"]>["output"]> {
+  return schema(zodSchema);
 }
 
 /**

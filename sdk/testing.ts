@@ -4,9 +4,64 @@
  * the journal after every step so non-determinism fails your test, not prod.
  *
  * @example
- * import { createTestRuntime } from "resolute/sdk/testing";
+ * import { createTestRuntime } from "resolute/testing";
  * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
  * expect(await rt.call("greeter", "greet", "Ada")).toBe("Hello, Ada!");
  */
-export { createTestRuntime, FakeClock, MemoryRuntime } from "../src/engine/memory.js";
-export type { MemoryRuntimeOptions, InvokeOptions, InvocationInfo, InvocationStatus } from "../src/engine/memory.js";
+import { createTestRuntime as createMemoryRuntime, type FakeClock, type InvocationInfo, type InvokeOptions, type MemoryRuntimeOptions } from "../src/engine/memory.js";
+import type { Entry } from "../src/engine/types.js";
+
+export { FakeClock } from "../src/engine/memory.js";
+export type { MemoryRuntimeOptions, InvokeOptions, InvocationInfo, InvocationStatus, LogLine } from "../src/engine/memory.js";
+// The engine's types that the runtime's answers show (journal entries, targets, completions).
+export type { Entry as JournalEntry, EntryType as JournalEntryType, EntryFacts, EntryOf, Settlement, Target, Completion, LogLevel, RandomSource } from "../src/engine/types.js";
+export type { ErrorRecord } from "./errors.js";
+
+/** The in-memory runtime createTestRuntime returns: invoke handlers, move the clock, crash and replay. */
+export interface TestRuntime {
+  readonly clock: FakeClock;
+  readonly alwaysReplay: boolean;
+  /** Starts an invocation as ingress would, runs it as far as it goes, and returns its id. */
+  invoke(service: string, handler: string, input?: unknown, opts?: InvokeOptions): Promise<string>;
+  /** Invokes and returns the handler's output; throws its terminal error, or when it has not finished. */
+  call<T = unknown>(service: string, handler: string, input?: unknown, opts?: InvokeOptions): Promise<T>;
+  /** The output of a finished invocation; throws its terminal error. */
+  result<T = unknown>(invocationId: string): T;
+  info(invocationId: string): InvocationInfo;
+  invocations(): InvocationInfo[];
+  /** A copy of the stored journal of an invocation. */
+  journal(invocationId: string): Entry[];
+  /** A state value of a virtual object or workflow, JSON-decoded; null when unset. */
+  getState<T = unknown>(service: string, key: string, name: string): T | null;
+  /**
+   * Completes an awakeable as `POST /restate/awakeables/{id}/resolve` does: throws a TypeError for an
+   * id that does not parse (ingress: 400) and an Error for one that names no awakeable of a running
+   * invocation (404); repeating a completed one is ignored (202).
+   */
+  resolveAwakeable(awakeableId: string, value?: unknown): Promise<void>;
+  /** Rejects an awakeable; refuses ids as `resolveAwakeable` does. */
+  rejectAwakeable(awakeableId: string, reason: string, code?: number): Promise<void>;
+  /** Moves the clock forward, firing timers, retries and delayed starts in time order. */
+  advance(ms: number): Promise<void>;
+  /** Drops the attempt in memory (as if the process died) and, unless `replay: false`, replays it at once. */
+  crash(invocationId?: string, opts?: { replay?: boolean }): Promise<void>;
+  /** Crashes (and replays) the invocation right after the first entry matching `predicate` is stored. */
+  crashWhen(predicate: (invocationId: string, entry: Entry) => boolean): void;
+  /** Replays every running invocation that has no attempt in memory. */
+  recover(): Promise<void>;
+  /** Cancels an invocation: its waiting operations fail with CancelledError. */
+  cancel(invocationId: string): Promise<void>;
+  /** Runs a paused invocation again (what the admin API's `resume` does). */
+  resume(invocationId: string): Promise<void>;
+  kill(invocationId: string): Promise<void>;
+  /** Lets handlers run until nothing more happens at the current time (handlers awaiting real I/O are not waited for). */
+  settle(): Promise<void>;
+}
+
+/**
+ * Your services on the in-memory engine, on a fake clock (see the module's example).
+ * Awakeable ids get real random secrets (crypto.getRandomValues) unless `random` says otherwise.
+ */
+export function createTestRuntime(options: MemoryRuntimeOptions): TestRuntime {
+  return createMemoryRuntime({ random: (bytes) => crypto.getRandomValues(bytes), ...options });
+}

@@ -1,7 +1,10 @@
 /**
  * Wiring only: builds the router Worker and the Durable Object class for a set
- * of service definitions. Users export both from their Worker entry.
+ * of service definitions. Users export both from their Worker entry. This is the
+ * package's main entry (`resolute`): createWorker plus every SDK name, so a Worker
+ * needs one import.
  */
+import type { DurableObject } from "cloudflare:workers";
 import type { Definition } from "../sdk/define.js";
 import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.js";
 import { Registry } from "./engine/registry.js";
@@ -35,6 +38,17 @@ export interface WorkerConfig {
   schedules?: readonly Schedule[];
 }
 
+/** The Durable Object class to export from the Worker module and bind as `RESOLUTE` in wrangler.toml. */
+export type ResoluteObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => DurableObject<ResoluteEnv>;
+
+/** What createWorker returns: export `fetch` (and `scheduled` for cron) as the Worker, and `ResoluteObject`. */
+export interface ResoluteWorker {
+  fetch(request: Request, env: ResoluteEnv, ctx?: ExecutionContext): Promise<Response>;
+  /** The Worker's `scheduled` handler (Cron Triggers): starts the matching `schedules`. */
+  scheduled(controller: ScheduledController, env: ResoluteEnv, ctx?: ExecutionContext): Promise<void>;
+  ResoluteObject: ResoluteObjectClass;
+}
+
 export const DEFAULT_SERVICE_SHARDS = 64;
 export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
 
@@ -45,7 +59,7 @@ export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
  * export default { fetch: resolute.fetch };
  * export const ResoluteObject = resolute.ResoluteObject;
  */
-export function createWorker(config: WorkerConfig) {
+export function createWorker(config: WorkerConfig): ResoluteWorker {
   const registry = new Registry(config.services);
   const serviceShards = config.serviceShards ?? DEFAULT_SERVICE_SHARDS;
   const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
@@ -63,7 +77,6 @@ export function createWorker(config: WorkerConfig) {
       if (splitUrl(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
       return ingress(request, env);
     },
-    /** The Worker's `scheduled` handler (Cron Triggers): starts the matching `schedules`. */
     scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {
       return scheduled(controller, env);
     },
@@ -73,3 +86,4 @@ export function createWorker(config: WorkerConfig) {
 
 export type { ResoluteEnv, CorsOptions, Schedule };
 export { DEFAULT_WORKFLOW_SHARDS };
+export * from "../sdk/index.js";

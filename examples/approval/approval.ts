@@ -21,8 +21,8 @@
  * Approvers are notified by mail through `MAILER_URL`, the same mailer as the
  * signup example (examples/signup/mailer.ts).
  */
-import { TerminalError, workflow } from "../../sdk/index.js";
-import type { WorkflowContext, WorkflowSharedContext } from "../../sdk/index.js";
+import { TerminalError, workflow } from "resolute";
+import type { WorkflowContext, WorkflowSharedContext } from "resolute";
 import { mailerUrl, sendMail, type Mail } from "../signup/mailer.js";
 
 export interface ApprovalRequest {

@@ -6,8 +6,9 @@
  *   curl -X POST localhost:8787/counter/visits/add --json 1   →  1
  *   curl -X POST localhost:8787/counter/visits/get            →  1
  */
-import { handlers, object } from "../../sdk/define.js";
-import type { ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
+import { handlers, object, serde } from "resolute";
+import type { ObjectContext, ObjectSharedContext } from "resolute";
+import { z } from "zod";
 
 interface CounterState {
   count: number;
@@ -16,11 +17,12 @@ interface CounterState {
 export const counter = object({
   name: "counter",
   handlers: {
-    add: async (ctx: ObjectContext<CounterState>, n: number) => {
+    // The input is checked (400 for anything but a number): `"abc"` would otherwise turn the count into text.
+    add: handlers.object.exclusive({ input: serde.zod(z.number()) }, async (ctx: ObjectContext<CounterState>, n: number) => {
       const count = ((await ctx.get<number>("count")) ?? 0) + n;
       ctx.set("count", count);
       return count;
-    },
+    }),
     get: handlers.object.shared(async (ctx: ObjectSharedContext<CounterState>) => (await ctx.get<number>("count")) ?? 0),
   },
 });

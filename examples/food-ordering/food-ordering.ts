@@ -21,10 +21,9 @@
  *   curl -X POST 127.0.0.1:8787/order/o-1/status     # after 5 s: "preparing", with its awakeableId
  *   curl -X POST 127.0.0.1:8787/restate/awakeables/<awakeableId>/resolve --json '{"accepted":true}'
  */
-import { handlers, object, service } from "../../sdk/define.js";
-import type { Context, ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { rpc } from "../../sdk/client-types.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, service, rpc, serde, TerminalError, MAX_DELAY_MS } from "resolute";
+import type { Context, ObjectContext, ObjectSharedContext } from "resolute";
+import { z } from "zod";
 
 export type OrderStatus = "none" | "scheduled" | "preparing" | "ready" | "delivered" | "cancelled";
 
@@ -58,16 +57,19 @@ export interface KitchenAnswer {
 /** How long the kitchen has to answer before the order is cancelled and refunded. */
 export const KITCHEN_TIMEOUT = { minutes: 30 };
 
+/** A kitchen ticket; `restaurant.prepare` is public, so a malformed one is a 400, never a retried TypeError. */
+const Ticket = z.object({ orderId: z.string(), items: z.array(z.string()), awakeableId: z.string() });
+
 export const restaurant = service({
   name: "restaurant",
   handlers: {
     /** Puts the ticket on the kitchen's screen; the cook answers through the awakeable. */
-    prepare: async (ctx: Context, ticket: { orderId: string; items: string[]; awakeableId: string }) => {
+    prepare: handlers.handler({ input: serde.zod(Ticket) }, async (ctx: Context, ticket: z.infer<typeof Ticket>) => {
       return ctx.run("print ticket", () => {
         console.log(`kitchen: order ${ticket.orderId}: ${ticket.items.join(", ")}; confirm with POST /restate/awakeables/${ticket.awakeableId}/resolve`);
         return `T-${ticket.orderId}`;
       });
-    },
+    }),
   },
 });
 
@@ -89,8 +91,8 @@ function checkPlace(request: PlaceRequest): void {
   if (!Array.isArray(items) || items.length === 0 || !items.every((i) => typeof i === "string" && i !== "")) {
     throw new TerminalError("items must be a non-empty list of strings", { errorCode: 400 });
   }
-  if (!Number.isFinite(request.deliveryDelayMs) || request.deliveryDelayMs < 0) {
-    throw new TerminalError("deliveryDelayMs must be a number >= 0", { errorCode: 400 });
+  if (!Number.isFinite(request.deliveryDelayMs) || request.deliveryDelayMs < 0 || request.deliveryDelayMs > MAX_DELAY_MS) {
+    throw new TerminalError(`deliveryDelayMs must be a number from 0 to ${MAX_DELAY_MS}`, { errorCode: 400 });
   }
 }
 

@@ -5,8 +5,8 @@
  *
  *   curl -X POST localhost:8787/greeter/greet --json '"Ada"'   →  "Hello, Ada!"
  */
-import { service } from "../../sdk/define.js";
-import type { Context } from "../../sdk/context.js";
+import { service } from "resolute";
+import type { Context } from "resolute";
 
 export const greeter = service({
   name: "greeter",

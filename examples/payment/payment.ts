@@ -23,9 +23,8 @@
  * The provider's URL is the `PAYMENT_PROVIDER_URL` binding (wrangler.toml);
  * fake-provider.ts plays the provider for local runs.
  */
-import { service } from "../../sdk/define.js";
-import type { Context } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { service, TerminalError } from "resolute";
+import type { Context } from "resolute";
 import type { ChargeRequest, ChargeResponse, WebhookEvent } from "./fake-provider.js";
 
 export { fakeProvider, FAKE_PROVIDER_PREFIX, CARD_LIMIT } from "./fake-provider.js";
@@ -62,7 +61,7 @@ export const chargeKey = (paymentId: string) => `payment-${paymentId}`;
 
 function providerUrl(ctx: Context): string {
   const url = (ctx.request().extraArgs[0] as Env | undefined)?.PAYMENT_PROVIDER_URL;
-  if (!url) throw new TerminalError("PAYMENT_PROVIDER_URL is not set: add it to [vars] in wrangler.toml", { errorCode: 500 });
+  if (!url) throw new TerminalError("PAYMENT_PROVIDER_URL is not set: give the provider's URL with wrangler's --var or [vars] (npm start points it at the fake provider)", { errorCode: 500 });
   return url.replace(/\/+$/, "");
 }
 

@@ -20,9 +20,8 @@
  *     --json '{"reservationId":"r-1","quantity":3}'
  *   curl -X POST 127.0.0.1:8787/product/lamp/stock    →  7
  */
-import { handlers, object } from "../../sdk/define.js";
-import type { ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, TerminalError } from "resolute";
+import type { ObjectContext, ObjectSharedContext } from "resolute";
 
 export interface ReserveRequest {
   reservationId: string;

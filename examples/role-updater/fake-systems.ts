@@ -5,7 +5,7 @@
  * The values themselves live in the role updater's state, so every write and
  * every rollback is visible through `roleUpdater/<user>/get`.
  */
-import { TerminalError } from "../../sdk/errors.js";
+import { TerminalError } from "resolute";
 
 /** The system that holds the user's role. */
 export const IDENTITY_SYSTEM = "identity";

@@ -13,10 +13,8 @@
  *
  * One object per user (the key), so two updates of one user never interleave.
  */
-import { handlers, object } from "../../sdk/define.js";
-import type { ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
-import { serde } from "../../sdk/serde.js";
+import { handlers, object, TerminalError, serde } from "resolute";
+import type { ObjectContext, ObjectSharedContext } from "resolute";
 import { z } from "zod";
 import { IDENTITY_SYSTEM, grant, restore } from "./fake-systems.js";
 

@@ -15,8 +15,8 @@
  *   idempotency-key: <key>
  *   { "to": "ada@example.com", "subject": "...", "text": "...", "action": { "method": "POST", "path": "/signup/ada/click", "body": "<secret>" } }
  */
-import { TerminalError } from "../../sdk/index.js";
-import type { Context } from "../../sdk/index.js";
+import { TerminalError } from "resolute";
+import type { Context } from "resolute";
 
 export const FAKE_MAILER_PREFIX = "/fake-mailer/";
 
@@ -40,7 +40,7 @@ interface Env {
 /** The `MAILER_URL` binding; a missing one is a configuration error (500, not retried). */
 export function mailerUrl(ctx: Context): string {
   const url = (ctx.request().extraArgs[0] as Env | undefined)?.MAILER_URL;
-  if (!url) throw new TerminalError("MAILER_URL is not set: add it to [vars] in wrangler.toml", { errorCode: 500 });
+  if (!url) throw new TerminalError("MAILER_URL is not set: give the mailer's URL with wrangler's --var or [vars] (npm start points it at the fake mailer)", { errorCode: 500 });
   return url.replace(/\/+$/, "");
 }
 

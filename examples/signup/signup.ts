@@ -20,8 +20,8 @@
  * (`user`), so `status` can show it created, verified or removed. With a real
  * database, creating and deleting would be `ctx.run` steps calling it.
  */
-import { TerminalError, TimeoutError, workflow } from "../../sdk/index.js";
-import type { WorkflowContext, WorkflowSharedContext } from "../../sdk/index.js";
+import { TerminalError, TimeoutError, workflow } from "resolute";
+import type { WorkflowContext, WorkflowSharedContext } from "resolute";
 import { mailerUrl, sendMail, type Mail } from "./mailer.js";
 
 export { fakeMailer, FAKE_MAILER_PREFIX } from "./mailer.js";

@@ -23,9 +23,8 @@
  *   curl -X POST localhost:8787/subscription/sub-1/activate --json '"pay_123"'
  *   curl -X POST localhost:8787/subscription/sub-1/status
  */
-import { handlers, object } from "../../sdk/define.js";
-import type { ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, TerminalError } from "resolute";
+import type { ObjectContext, ObjectSharedContext } from "resolute";
 
 export type Status = "none" | "trial" | "active" | "past_due" | "cancelled";
 export type Event = "start" | "activate" | "paymentFailed" | "cancel";

@@ -19,9 +19,9 @@
  *   curl -X POST 127.0.0.1:8787/trip/book --json '{"tripId":"t-2","failPayment":true}'   → 402
  *   curl -X POST 127.0.0.1:8787/flights/t-2/get   → {"status":"cancelled",...}
  */
-import { handlers, object, service } from "../../sdk/define.js";
-import type { Context, ObjectContext, ObjectSharedContext } from "../../sdk/context.js";
-import { TerminalError } from "../../sdk/errors.js";
+import { handlers, object, service, serde, TerminalError } from "resolute";
+import type { Context, ObjectContext, ObjectSharedContext } from "resolute";
+import { z } from "zod";
 
 export interface Booking {
   /** The supplier's confirmation number. */
@@ -34,6 +34,9 @@ export interface TripRequest {
   /** Makes the (fake) payment fail, to see the compensations run. */
   failPayment?: boolean;
 }
+
+/** `book`'s input, checked before the saga starts: a malformed request is a 400, never a retried TypeError. */
+const TripRequestSchema = z.object({ tripId: z.string().min(1), failPayment: z.boolean().optional() });
 
 export interface Trip {
   tripId: string;
@@ -77,7 +80,7 @@ export const cars = supplier("cars", "CAR");
 export const trip = service({
   name: "trip",
   handlers: {
-    book: async (ctx: Context, request: TripRequest): Promise<Trip> => {
+    book: handlers.handler({ input: serde.zod(TripRequestSchema) }, async (ctx: Context, request: TripRequest): Promise<Trip> => {
       const { tripId, failPayment = false } = request;
       if (typeof tripId !== "string" || tripId === "") throw new TerminalError("tripId must be a non-empty string", { errorCode: 400 });
       const compensations: (() => Promise<unknown>)[] = [];
@@ -99,7 +102,7 @@ export const trip = service({
         for (const undo of compensations.reverse()) await undo();
         throw error;
       }
-    },
+    }),
   },
 });
 

@@ -4,6 +4,7 @@
  */
 import type { Runtime } from "./runtime.js";
 import type { InvocationRow, Store } from "./store.js";
+import { isoTime } from "../engine/iso-time.js";
 
 export type AdminView =
   | { view: "invocations"; status?: string; limit?: number; key?: string }
@@ -16,9 +17,6 @@ export type AdminView =
   | { view: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
   | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
   | { view: "query"; query: string; service: string; key: string };
-
-/** Most rows one admin query answers with (the answer says when there were more). */
-export const MAX_QUERY_ROWS = 1000;
 
 const decoder = new TextDecoder();
 
@@ -51,7 +49,7 @@ export class ObjectAdmin {
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
-        return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
+        return this.store.readOnlyQuery(request.query, request.service, request.key);
     }
   }
 
@@ -136,6 +134,17 @@ export class ObjectAdmin {
   }
 }
 
+/** The message of a stored failure record (JSON); its raw text when it is not one. */
+function failureMessage(record: string | null): string | null {
+  if (!record) return null;
+  try {
+    const message: unknown = (JSON.parse(record) as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message : record;
+  } catch {
+    return record;
+  }
+}
+
 function summary(row: InvocationRow): Record<string, unknown> {
   return {
     id: row.id,
@@ -147,11 +156,13 @@ function summary(row: InvocationRow): Record<string, unknown> {
     invoked_by: row.invokedBy,
     idempotency_key: row.idempotencyKey,
     retry_count: row.attempts,
-    last_failure: row.lastFailure ? JSON.parse(row.lastFailure).message : null,
-    next_retry_at: row.nextAt ? new Date(row.nextAt).toISOString() : null,
-    created_at: new Date(row.createdAt).toISOString(),
-    modified_at: new Date(row.modifiedAt).toISOString(),
-    completed_at: row.completedAt ? new Date(row.completedAt).toISOString() : null,
+    last_failure: failureMessage(row.lastFailure),
+    // A stored time that is no date (an old build's overflowing delay) shows as null
+    // rather than failing the whole listing.
+    next_retry_at: isoTime(row.nextAt) ?? null,
+    created_at: isoTime(row.createdAt) ?? null,
+    modified_at: isoTime(row.modifiedAt) ?? null,
+    completed_at: isoTime(row.completedAt) ?? null,
     completion_result: row.completion ? ("failure" in row.completion ? "failure" : "success") : null,
     completion_failure: row.completion && "failure" in row.completion ? row.completion.failure.message : null,
   };

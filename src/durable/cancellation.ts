@@ -5,6 +5,7 @@
  * right now, its next awaited operation fails. Compensations may then run.
  */
 import { CancelledError, errorToRecord } from "../../sdk/errors.js";
+import { cancellationTargets } from "../engine/completions.js";
 import { invocationOwner } from "../engine/ids.js";
 import type { Completion } from "../engine/types.js";
 import type { Runtime } from "./runtime.js";
@@ -16,19 +17,14 @@ export function cancelInvocation(runtime: Runtime, id: string): void {
   const row = runtime.store.invocation(id);
   if (!row || row.status === STATUS.completed) return;
   if (row.status === STATUS.pending || row.status === STATUS.scheduled) return runtime.finish(id, cancelled());
-  let struck = false;
-  for (const entry of runtime.store.pendingEntries(id)) {
-    struck = true;
-    if (entry.type !== "call") {
-      runtime.complete(id, entry.index, cancelled());
-      continue;
-    }
-    const calleeId = JSON.parse(entry.data ?? "{}").calleeId as string | undefined;
-    const owner = calleeId ? invocationOwner(calleeId) : undefined;
-    if (owner) runtime.store.enqueue(owner, { kind: "cancel", owner, invocationId: calleeId! }, runtime.now());
-    runtime.deliverSoon();
+  const { strike, callees } = cancellationTargets(runtime.store.pendingEntries(id));
+  for (const index of strike) runtime.complete(id, index, cancelled(), { kind: "cancel" });
+  for (const calleeId of callees) {
+    const owner = invocationOwner(calleeId);
+    if (owner) runtime.store.enqueue(owner, { kind: "cancel", owner, invocationId: calleeId }, runtime.now());
   }
-  if (!struck) runtime.requestCancel(id);
+  if (callees.length > 0) runtime.deliverSoon();
+  if (strike.length === 0 && callees.length === 0) runtime.requestCancel(id);
   // A retrying or paused invocation runs now, to meet its cancellation.
   if (row.status === STATUS.backingOff || row.status === STATUS.paused) runtime.start(id);
 }

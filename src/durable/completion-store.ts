@@ -27,7 +27,7 @@ export function storeCompletion(
   const write = (c: Completion): number => {
     subscribers ??= replyToCallers ? store.takeSubscribers(id) : [];
     store.complete(id, c, now, expiresAt);
-    for (const sub of subscribers) store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, completion: c }, now);
+    for (const sub of subscribers) store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId: id, completion: c }, now);
     return subscribers.length;
   };
   try {

@@ -92,7 +92,8 @@ export class StoreHost implements Host {
         const address = parseAwakeableId(effect.awakeableId);
         if ("error" in address) return { failure: { name: "TerminalError", message: address.error, code: 400 } };
         touched.outbox = true;
-        return void this.store.enqueue(address.owner, { kind: "awakeable", owner: address.owner, invocationId: address.invocationId, index: address.index, completion: effect.completion }, now);
+        const { owner, invocationId, index, secret } = address;
+        return void this.store.enqueue(owner, { kind: "awakeable", owner, invocationId, index, secret, completion: effect.completion }, now);
       }
       case "awaitPromise": {
         const scope = this.sink.scopeOf(inv);
@@ -131,6 +132,10 @@ export class StoreHost implements Host {
 
   sideEffectStarted(invocationId: string): void {
     this.sink.sideEffectStarted(invocationId);
+  }
+
+  randomBytes(length: number): Uint8Array {
+    return crypto.getRandomValues(new Uint8Array(length));
   }
 
   readState(invocationId: string, key: string): Uint8Array | null {

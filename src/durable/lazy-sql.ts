@@ -44,9 +44,9 @@ export class LazySql {
     if (version !== undefined && !migration) throw new Error(`Resolute storage has schema version ${version}, which this build cannot read (it knows ${SCHEMA_VERSION})`);
     const sql = this.storage.sql;
     this.storage.transactionSync(() => {
-      if (migration) sql.exec(migration.before);
+      if (migration?.before) sql.exec(migration.before);
       sql.exec(SCHEMA_SQL);
-      if (migration) sql.exec(migration.after);
+      if (migration?.after) sql.exec(migration.after);
       sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
     });
     this.#installed = true;

@@ -4,10 +4,12 @@
  * (ObjectRpc); everything else is private. Owns storage, the alarm and
  * delivery to other objects.
  */
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
 import { hostOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
-import { invocationOwner, parseOwnerName } from "../engine/ids.js";
+import { invocationOwner, parseOwnerName, type AwakeableAddress } from "../engine/ids.js";
+import type { CompletionVerdict } from "../engine/completions.js";
+import type { Completion } from "../engine/types.js";
 import { Outbox } from "./outbox.js";
 import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Runtime } from "./runtime.js";
@@ -32,7 +34,10 @@ export interface ObjectConfig {
   workflowShards: number;
 }
 
-export function createObjectClass(config: ObjectConfig) {
+/** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
+export type ObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => DurableObject<ResoluteEnv> & ObjectRpc;
+
+export function createObjectClass(config: ObjectConfig): ObjectClass {
   return class ResoluteObject extends DurableObject<ResoluteEnv> implements ObjectRpc {
     readonly #store: Store;
     readonly #clock: AlarmClock;
@@ -104,13 +109,22 @@ export function createObjectClass(config: ObjectConfig) {
           return;
         }
         case "complete":
+          return void this.#runtime.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });
         case "awakeable":
-          return this.#runtime.complete(d.invocationId, d.index, d.completion);
+          // A delivery without a secret was stored before ids had one: it proves nothing.
+          return void (d.secret !== undefined && this.#runtime.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
         case "subscribe":
           return this.#subscribe(d.invocationId, d.subscriber);
         case "cancel":
           return this.#runtime.cancel(d.invocationId);
       }
+    }
+
+    /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
+    async completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
+      this.#outbox.setOwner(address.owner);
+      this.#runtime.checkExecuting();
+      return this.#runtime.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
     }
 
     /** Someone waits for an invocation's result: answer now if done, else remember them. */
@@ -119,7 +133,7 @@ export function createObjectClass(config: ObjectConfig) {
       const now = this.#clock.now();
       if (row && row.status !== STATUS.completed) return this.#runtime.subscribe(invocationId, subscriber);
       const completion = row?.completion ?? { failure: { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 } };
-      this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, completion }, now);
+      this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, calleeId: invocationId, completion }, now);
       this.#runtime.deliverSoon();
     }
 
@@ -138,7 +152,7 @@ export function createObjectClass(config: ObjectConfig) {
 
     #fireDue(): void {
       const now = this.#clock.now();
-      for (const timer of this.#store.dueTimers(now)) this.#runtime.complete(timer.inv, timer.idx, { value: null });
+      for (const timer of this.#store.dueTimers(now)) this.#runtime.complete(timer.inv, timer.idx, { value: null }, { kind: "timer" });
       this.#runtime.startDue();
       for (const id of this.#store.deleteExpired(now)) this.#onRemoved(id);
       this.#runtime.recoverOrphans();

@@ -4,6 +4,8 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import type { Completion, Target } from "../engine/types.js";
+import type { CompletionVerdict } from "../engine/completions.js";
+import type { AwakeableAddress } from "../engine/ids.js";
 
 /** A new invocation, from ingress or from another handler's call/send. */
 export interface InvokeRequest {
@@ -54,8 +56,16 @@ export type OutputLookup = { state: "done"; result: InvocationResult } | { state
 /** Deliveries between objects; each is idempotent at the receiver. */
 export type Delivery =
   | { kind: "invoke"; request: InvokeRequest }
-  | { kind: "complete"; owner: string; invocationId: string; index: number; completion: Completion }
-  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion }
+  /**
+   * A callee's result for entry `index` of `invocationId`, which must be a call or attach of
+   * `calleeId` (absent only in deliveries stored before it was sent along).
+   */
+  | { kind: "complete"; owner: string; invocationId: string; index: number; completion: Completion; calleeId?: string }
+  /**
+   * A ctx.resolveAwakeable/rejectAwakeable: `secret`, from the awakeable's id, proves the right to
+   * complete it (absent only in deliveries stored before ids had one: those are refused).
+   */
+  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string }
   | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
   | { kind: "cancel"; owner: string; invocationId: string };
 
@@ -69,6 +79,8 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: awakeables, cancel). */
+  /** Applies deliveries from other objects (or ingress: cancel). */
   deliver(deliveries: Delivery[]): Promise<void>;
+  /** Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation. */
+  completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict>;
 }

@@ -11,6 +11,7 @@ import type { Registry, HandlerSpec } from "../engine/registry.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { Completion, Entry } from "../engine/types.js";
+import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "../engine/completions.js";
 import { StoreHost, type EffectSink, type Touched } from "./effects.js";
 import { REDELIVERY_MS } from "./alarm.js";
 import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
@@ -226,15 +227,20 @@ export class Runtime implements EffectSink {
     this.hooks.flushOutbox();
   }
 
-  /** A completion for a journal entry arrived: persist it, then resume the invocation. */
-  complete(inv: string, idx: number, completion: Completion): void {
-    const changed = this.store.transaction(() => {
-      // The entry's timer goes even when the entry was already done or is gone (cancelled,
-      // retention ended): a timer row left behind would stay due forever.
-      this.store.deleteTimer(inv, idx);
-      return this.store.completeEntry(inv, idx, completion);
+  /**
+   * A completion for a journal entry arrived: if the engine finds the entry is `source`'s
+   * to complete, persist it, then resume the invocation.
+   */
+  complete(inv: string, idx: number, completion: Completion, source: CompletionSource): CompletionVerdict {
+    const verdict = this.store.transaction(() => {
+      const verdict = judgeCompletion(this.store.entry(inv, idx), source);
+      if (verdict === "complete") this.store.completeEntry(inv, idx, completion);
+      // A fired timer goes whatever it found (a refused one would fire again at every alarm).
+      if (verdict === "complete" || source.kind === "timer") this.store.deleteTimer(inv, idx);
+      return verdict;
     });
-    if (changed) this.resume(inv, idx, completion);
+    if (verdict === "complete") this.resume(inv, idx, completion);
+    return verdict;
   }
 
   /** Hands a persisted completion to the live attempt, or replays the invocation. */

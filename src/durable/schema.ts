@@ -11,7 +11,7 @@
  * (completed, expires_at): only completed rows have expires_at, so for every
  * other status the index is ordered by seq.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const TABLES = {
   meta: "meta",
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS invocations (
   created_at INTEGER NOT NULL,
   modified_at INTEGER NOT NULL,
   completed_at INTEGER,
-  expires_at INTEGER
+  expires_at INTEGER,
+  journal_version INTEGER NOT NULL DEFAULT 1 -- the engine's JOURNAL_VERSION its journal is written in (1: before versions; new rows set it)
 );
 CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations(status, expires_at, seq);
 CREATE TABLE IF NOT EXISTS journal (
@@ -83,12 +84,19 @@ CREATE TABLE IF NOT EXISTS promise_waiters (
 CREATE TABLE IF NOT EXISTS subscribers (inv TEXT NOT NULL, owner TEXT NOT NULL, sub_inv TEXT NOT NULL, sub_idx INTEGER NOT NULL, PRIMARY KEY (inv, owner, sub_inv, sub_idx)) WITHOUT ROWID;
 `;
 
+/** The invocations columns of schemas 1 and 2 (3 added journal_version). */
+const V2_INVOCATION_COLUMNS = [
+  "seq", "id", "service", "handler", "key", "exclusive", "input", "headers", "idempotency_key", "invoked_by", "status", "attempts",
+  "next_at", "result", "failure", "last_failure", "cancel_requested", "created_at", "modified_at", "completed_at", "expires_at",
+].join(", ");
+
 /** A v1 object held one object key or one workflow id: the id when it hosted a workflow's run, else "". */
 const V1_SCOPE = "COALESCE((SELECT key FROM invocations WHERE id LIKE '%.run' AND handler = 'run' LIMIT 1), '')";
 
 /**
- * Steps from an older schema, by its version: `before` runs ahead of
- * SCHEMA_SQL, `after` once the new tables exist; all in one transaction.
+ * Steps from an older schema, by its version, each straight to the current one:
+ * `before` runs ahead of SCHEMA_SQL, `after` once the new tables exist (either may be
+ * empty); all in one transaction.
  */
 export const MIGRATIONS: Record<string, { before: string; after: string }> = {
   // v2: state and promises are scoped by workflow id (a workflow shard hosts many ids); the
@@ -103,12 +111,18 @@ export const MIGRATIONS: Record<string, { before: string; after: string }> = {
       ALTER TABLE promises RENAME TO promises_v1;
       ALTER TABLE promise_waiters RENAME TO promise_waiters_v1;`,
     after: `
-      INSERT INTO invocations SELECT * FROM invocations_v1;
+      INSERT INTO invocations (${V2_INVOCATION_COLUMNS}) SELECT ${V2_INVOCATION_COLUMNS} FROM invocations_v1;
       INSERT INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at)
         SELECT i.seq, j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, j.appended_at FROM journal_v1 j JOIN invocations i ON i.id = j.inv;
       INSERT INTO state (scope, key, value) SELECT ${V1_SCOPE}, key, value FROM state_v1;
       INSERT INTO promises (scope, name, value, failure) SELECT ${V1_SCOPE}, name, value, failure FROM promises_v1;
       INSERT INTO promise_waiters (scope, name, inv, idx) SELECT ${V1_SCOPE}, name, inv, idx FROM promise_waiters_v1;
       DROP TABLE invocations_v1; DROP TABLE journal_v1; DROP TABLE state_v1; DROP TABLE promises_v1; DROP TABLE promise_waiters_v1;`,
+  },
+  // v3: each invocation records the format version of its journal; the journals already
+  // stored are version 1 (the column's default), which the engine's codec still reads.
+  "2": {
+    before: "",
+    after: "ALTER TABLE invocations ADD COLUMN journal_version INTEGER NOT NULL DEFAULT 1;",
   },
 };

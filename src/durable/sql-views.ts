@@ -7,7 +7,9 @@
  *
  * Parameters: ?1 the service name, ?2 the key the admin asked for (an object's
  * key; for a workflow shard, state and promises carry their own workflow id).
+ * What a query may do is bounded by sql-bounds.ts.
  */
+import { boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape } from "./sql-bounds.js";
 
 /** ms since the epoch → ISO 8601, as Restate's timestamps read. */
 const iso = (column: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
@@ -45,13 +47,87 @@ sys_keyed_service_status AS (
   SELECT service AS service_name, key AS service_key, id AS invocation_id
   FROM main.invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused'))`;
 
-/** Why a query is refused before it reaches SQLite; undefined when it may run. */
+/** The tables each view reads: a view has at most as many rows as they have together. */
+const VIEW_TABLES: Record<string, readonly string[]> = {
+  sys_invocation: ["invocations"],
+  sys_journal: ["journal", "invocations"],
+  state: ["state"],
+  sys_promise: ["promises"],
+  sys_inbox: ["invocations"],
+  sys_keyed_service_status: ["invocations"],
+};
+
+/** Names of the schema table, whose rows are counted like a table's. */
+const SCHEMA_TABLES = new Set(["sqlite_schema", "sqlite_master", "sqlite_temp_schema", "sqlite_temp_master"]);
+
+/** Why a query is refused before it reaches the object (from its text alone); undefined when it may be sent. */
 export function queryProblem(query: string): string | undefined {
+  const shape = checkedShape(query);
+  return "refused" in shape ? shape.refused : undefined;
+}
+
+function checkedShape(query: string): QueryShape | { refused: string } {
   const body = stripTrailing(query);
-  if (body === "") return "the query is empty";
-  if (body.includes(";")) return "one statement only (no ';' inside the query)";
-  if (!/^(select|with|values)\b/i.test(body)) return "only SELECT queries (or WITH … SELECT) are allowed";
-  return undefined;
+  if (body === "") return { refused: "the query is empty" };
+  if (!/^(select|with|values)\b/i.test(body)) return { refused: "only SELECT queries (or WITH … SELECT) are allowed" };
+  const shape = queryShape(body);
+  if ("refused" in shape) return shape;
+  if (shape.tokens.some((t) => t.kind === "punct" && t.text === ";")) return { refused: "one statement only (no ';' inside the query)" };
+  return shape;
+}
+
+/**
+ * Runs an admin query inside `transaction` and rolls it back whatever it did,
+ * unless it is refused first: by its text, or because the row counts of what it
+ * names allow more work than MAX_QUERY_WORK.
+ */
+export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) => void, query: string, service: string, key: string): QueryOutcome {
+  const shape = checkedShape(query);
+  if ("refused" in shape) return shape;
+  const tooMuch = workProblem(shape, sourceRows(rowCounter(sql)));
+  if (tooMuch) return { refused: tooMuch };
+  let outcome: QueryOutcome | undefined;
+  try {
+    transaction(() => {
+      outcome = boundedRows(sql.exec(withViews(query), service, key));
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error !== ROLLBACK) throw error;
+  }
+  return outcome!;
+}
+
+/** Thrown to roll an admin query's transaction back, whatever it did. */
+const ROLLBACK = Symbol("rollback");
+
+/** Row counts of the object's tables by name (undefined for other names), each counted once, when first asked. */
+function rowCounter(sql: SqlStorage): (table: string) => number | undefined {
+  const tables = new Set(sql.exec<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'").toArray().map((r) => r.name.toLowerCase()));
+  tables.add("sqlite_schema");
+  const counts = new Map<string, number>();
+  return (table) => {
+    if (!tables.has(table)) return undefined;
+    let n = counts.get(table);
+    if (n === undefined) {
+      n = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${table.replace(/"/g, '""')}"`).one().n;
+      counts.set(table, n);
+    }
+    return n;
+  };
+}
+
+/**
+ * The rows a name in a query stands for, given the tables' row counts: a view's
+ * tables together, the schema table under any of its names, a table; undefined
+ * for names that are none of these (columns, functions, aliases).
+ */
+export function sourceRows(tableRows: (table: string) => number | undefined): (name: string) => number | undefined {
+  return (name) => {
+    const view = VIEW_TABLES[name];
+    if (view) return view.reduce((sum, table) => sum + (tableRows(table) ?? 0), 0);
+    return tableRows(SCHEMA_TABLES.has(name) ? "sqlite_schema" : name);
+  };
 }
 
 /** The query with the views in front (merged into its own WITH clause when it has one). */

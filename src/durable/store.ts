@@ -3,13 +3,15 @@
  * writes SQL (with sql-views.ts, the admin's read-only views); callers group calls
  * inside `transaction` for atomicity.
  */
-import type { Completion, Entry, EntryType, RunFailures } from "../engine/types.js";
+import type { Completion, Entry, RunFailures } from "../engine/types.js";
+import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import type { Status } from "./schema.js";
+import { STATUS, type Status } from "./schema.js";
 import { LazySql, openSchema } from "./lazy-sql.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
-import { withViews } from "./sql-views.js";
+import { runReadOnlyQuery } from "./sql-views.js";
+import type { QueryOutcome } from "./sql-bounds.js";
 
 export type { InvocationRow };
 
@@ -38,15 +40,21 @@ const EARLIEST_DUE_SQL = `SELECT MIN(t) FROM (
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
-/** The answer to an admin query: at most `maxRows` rows, in the query's column order. */
-export interface QueryResult {
-  columns: string[];
-  rows: Row[];
-  truncated: boolean;
-}
+/** Journal rows with their invocation's format version and status (for entryFromRow). */
+const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
 
-/** Thrown to roll an admin query's transaction back, whatever it did. */
-const ROLLBACK = Symbol("rollback");
+function entryFromRow(r: Row): Entry {
+  const done = r.done === 1;
+  const stored = {
+    index: Number(r.idx),
+    type: String(r.type),
+    name: String(r.name),
+    done,
+    ...(done ? { completion: completionFromColumns(r.value, r.failure) } : {}),
+    ...(typeof r.data === "string" ? { data: r.data } : {}),
+  };
+  return decodeEntry(stored, Number(r.journal_version));
+}
 
 export class Store {
   readonly #sql: LazySql;
@@ -78,10 +86,10 @@ export class Store {
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): number | undefined {
     const row = this.#sql.exec<{ seq: number }>(
-      `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
+      `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
-      toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
+      toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now, JOURNAL_VERSION,
     ).toArray()[0];
     return row?.seq;
   }
@@ -156,27 +164,19 @@ export class Store {
   }
 
   // ---- journal ----
-  // Keyed by the invocation's seq; these methods take the id and look the seq up
-  // in the same statement (the id index page is hot: the row was just read or written).
+  // Keyed by the invocation's seq; these methods take the id and find the seq (and the
+  // journal's format version) through the id index, in the same statement. Entries go
+  // through the engine's codec both ways: this layer never reads their facts.
   journal(inv: string): Entry[] {
-    return this.#sql
-      .exec<Row>(`SELECT idx, type, name, done, value, failure, data FROM journal WHERE inv_seq = ${SEQ_OF} ORDER BY idx`, inv)
-      .toArray()
-      .map((r) => ({
-        index: Number(r.idx),
-        type: r.type as EntryType,
-        name: String(r.name),
-        done: r.done === 1,
-        ...(r.done === 1 ? { completion: completionFromColumns(r.value, r.failure) } : {}),
-        ...(typeof r.data === "string" ? { data: r.data } : {}),
-      }));
+    return this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? ORDER BY j.idx`, inv).toArray().map(entryFromRow);
   }
 
   appendEntry(inv: string, entry: Entry, now: number): void {
-    const { value, failure } = completionColumns(entry.completion);
+    const stored = encodeEntry(entry);
+    const { value, failure } = completionColumns(stored.completion);
     this.#sql.exec(
       `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      inv, entry.index, entry.type, entry.name, entry.done ? 1 : 0, value, failure, entry.data ?? null, now,
+      inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
   }
 
@@ -187,11 +187,14 @@ export class Store {
     return cursor.rowsWritten > 0;
   }
 
-  pendingEntries(inv: string): { index: number; type: EntryType; data: string | null }[] {
-    return this.#sql
-      .exec<Row>(`SELECT idx, type, data FROM journal WHERE inv_seq = ${SEQ_OF} AND done = 0`, inv)
-      .toArray()
-      .map((r) => ({ index: Number(r.idx), type: r.type as EntryType, data: (r.data as string | null) ?? null }));
+  pendingEntries(inv: string): Entry[] {
+    return this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? AND j.done = 0 ORDER BY j.idx`, inv).toArray().map(entryFromRow);
+  }
+
+  /** One entry, and whether its invocation is still live (not completed). */
+  entry(inv: string, idx: number): { entry: Entry; live: boolean } | undefined {
+    const row = this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? AND j.idx = ?`, inv, idx).toArray()[0];
+    return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
   }
 
   // ---- state (scope: "" in an object's own Durable Object, the workflow id in a workflow shard) ----
@@ -294,33 +297,14 @@ export class Store {
 
   // ---- admin SQL ----
   /**
-   * Runs an admin's query (checked by sql-views' queryProblem) over the Restate-named
-   * views and the raw tables, inside a transaction that is always rolled back: a query
-   * that writes (`WITH … DELETE`) changes nothing.
+   * Runs an admin's query over the Restate-named views and the raw tables, unless
+   * it is refused as unbounded (sql-views.ts), inside a transaction that is always
+   * rolled back: a query that writes (`WITH … DELETE`) changes nothing.
    */
-  readOnlyQuery(query: string, service: string, key: string, maxRows: number): QueryResult {
+  readOnlyQuery(query: string, service: string, key: string): QueryOutcome {
     // An object with no tables has no rows, and creating them (even rolled back) writes the file.
     if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
-    let result: QueryResult | undefined;
-    try {
-      this.transaction(() => {
-        const cursor = this.#sql.exec<Row>(withViews(query), service, key);
-        const rows: Row[] = [];
-        let truncated = false;
-        for (const row of cursor) {
-          if (rows.length === maxRows) {
-            truncated = true;
-            break;
-          }
-          rows.push(row);
-        }
-        result = { columns: cursor.columnNames, rows, truncated };
-        throw ROLLBACK;
-      });
-    } catch (error) {
-      if (error !== ROLLBACK) throw error;
-    }
-    return result!;
+    return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key);
   }
 
   // ---- alarm ----

@@ -4,11 +4,9 @@
  * recorded order), which is what makes combinators deterministic. Pure.
  */
 import type { CombinatorKind } from "../../sdk/promise.js";
+import type { Settlement } from "./types.js";
 
-export interface Settlement {
-  index: number;
-  ok: boolean;
-}
+export type { Settlement };
 
 /** Returns true once `settled` (in order) decides the combinator over `count` inputs. */
 export function isDecided(kind: CombinatorKind, count: number, settled: readonly Settlement[]): boolean {

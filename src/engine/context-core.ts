@@ -5,18 +5,26 @@
  * directly: those come through the Host port.
  */
 import type { Duration } from "../../sdk/duration.js";
-import { durationToMs } from "../../sdk/duration.js";
+import { delayToMs } from "../../sdk/duration.js";
 import { TerminalError, TimeoutError, errorFromRecord, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { HOST, failureTo, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { isDecided, type Settlement } from "./combinators.js";
 import { Journal } from "./journal.js";
 import { createRand } from "./rand.js";
+import { RunGuard } from "./run-guard.js";
 import type { Rand } from "../../sdk/context.js";
-import type { Completion, Effect, Entry, EntryType, Host } from "./types.js";
+import type { Completion, Effect, Entry, EntryFacts, EntryOf, EntryType, Host } from "./types.js";
 
-/** A promise that never settles: what operations return once the attempt is over. */
-export const NEVER = new Promise<never>(() => {});
+/**
+ * A promise that never settles: what operations return once the attempt is over.
+ * A fresh one per use, never shared: whatever awaits it (the handler's frame, its
+ * buffers) hangs off this promise alone, so a finished attempt is garbage once the
+ * runtime drops it. (One module-level promise kept every closed attempt alive.)
+ */
+export function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 
 interface Pending {
   settle(completion: Completion): void;
@@ -45,6 +53,8 @@ export interface AbortDetails {
 
 export class ContextCore {
   readonly journal: Journal;
+  /** Refuses context calls from inside a ctx.run closure. */
+  readonly runGuard = new RunGuard();
   readonly #pending = new Map<number, Pending>();
   #rand: Rand | undefined;
 
@@ -62,7 +72,8 @@ export class ContextCore {
 
   /** Seeded from the invocation id; built on first use (hashing costs on every invocation otherwise). */
   get rand(): Rand {
-    return (this.#rand ??= createRand(this.control.invocationId));
+    // Drawing inside a run closure would shift the sequence a replay sees (the closure is skipped).
+    return (this.#rand ??= createRand(this.control.invocationId, () => this.runGuard.check("ctx.rand")));
   }
 
   get id(): string {
@@ -70,7 +81,8 @@ export class ContextCore {
   }
 
   /** Takes the next journal index; a mismatch aborts the attempt. */
-  advance(type: EntryType, name: string): { index: number; recorded?: Entry } | undefined {
+  advance<K extends EntryType>(type: K, name: string): { index: number; recorded?: EntryOf<K> } | undefined {
+    this.runGuard.checkEntry(type, name);
     if (this.control.closed) return undefined;
     try {
       return this.journal.advance(type, name);
@@ -81,18 +93,23 @@ export class ContextCore {
   }
 
   /** Records a finished entry (and its effects); false once the attempt is over. */
-  recordDone(index: number, type: EntryType, name: string, completion: Completion, effects: Effect[] = [], data?: string): Completion | undefined | false {
+  recordDone<K extends EntryType>(index: number, type: K, name: string, completion: Completion, effects: Effect[] = [], facts?: EntryFacts[K]): Completion | undefined | false {
     if (this.control.closed) return false;
-    const entry: Entry = { index, type, name, done: true, completion, ...(data !== undefined ? { data } : {}) };
+    const entry = entryOf(index, type, name, facts, completion);
     this.journal.remember(entry);
     return this.control.host.record(this.id, entry, effects);
   }
 
   /**
    * An operation whose result arrives later (sleep, call, awakeable...).
-   * `create` returns the entry's data and effects on a first run.
+   * `create` returns the entry's facts and effects on a first run.
    */
-  awaitable<T>(type: EntryType, name: string, decode: (bytes: Uint8Array | null) => T, create: (index: number) => { data?: string; effects: Effect[] }): { index: number; promise: RestatePromise<T>; recorded?: Entry } | undefined {
+  awaitable<T, K extends EntryType>(
+    type: K,
+    name: string,
+    decode: (bytes: Uint8Array | null) => T,
+    create: (index: number) => { facts?: EntryFacts[K]; effects: Effect[] },
+  ): { index: number; promise: RestatePromise<T>; recorded?: EntryOf<K> } | undefined {
     const step = this.advance(type, name);
     if (!step) return undefined;
     const { index, recorded } = step;
@@ -110,8 +127,8 @@ export class ContextCore {
       if (recorded?.done && recorded.completion) return settle(recorded.completion);
       this.#pending.set(index, { settle });
       if (!recorded) {
-        const { data, effects } = create(index);
-        const entry: Entry = { index, type, name, done: false, ...(data !== undefined ? { data } : {}) };
+        const { facts, effects } = create(index);
+        const entry = entryOf(index, type, name, facts);
         this.journal.remember(entry);
         const immediate = this.control.host.record(this.id, entry, effects);
         if (immediate) this.complete(index, immediate);
@@ -141,16 +158,16 @@ export class ContextCore {
   }
 
   sleep(duration: Duration | number, name = ""): RestatePromise<void> {
-    const ms = Math.max(0, durationToMs(duration));
+    const ms = delayToMs(duration, "ctx.sleep");
     const op = this.awaitable("sleep", name, () => undefined, (index) => {
       const at = this.control.host.now() + ms;
-      return { data: JSON.stringify({ wakeAt: at }), effects: [{ type: "timer", index, at }] };
+      return { facts: { wakeAt: at }, effects: [{ type: "timer", index, at }] };
     });
-    return op ? op.promise : this.wrap(NEVER);
+    return op ? op.promise : this.wrap(never());
   }
 
   withTimeout<T>(promise: RestatePromise<T>, duration: Duration | number): RestatePromise<T> {
-    const timer = this.sleep(duration);
+    const timer = this.sleep(delayToMs(duration, "orTimeout"));
     return this.wrap(
       this.#combineIndexed("race", [promise, timer]).then(({ order, values }) => {
         const first = order[0]!;
@@ -187,7 +204,7 @@ export class ContextCore {
   /** Settles when the combinator is decided; the deciding order is journaled. */
   #combineIndexed(kind: CombinatorKind, promises: readonly Promise<unknown>[]): Promise<{ order: Settlement[]; values: unknown[] }> {
     const step = this.advance("combinator", kind);
-    if (!step) return NEVER;
+    if (!step) return never();
     const values: unknown[] = new Array(promises.length);
     const outcomes = promises.map((p, index) =>
       p.then(
@@ -196,7 +213,7 @@ export class ContextCore {
       ),
     );
     if (step.recorded) {
-      const order = (JSON.parse(step.recorded.data ?? "[]") as [number, boolean][]).map(([index, ok]) => ({ index, ok }));
+      const order = step.recorded.order;
       return Promise.all(order.map((s) => outcomes[s.index])).then(() => ({ order, values }));
     }
     return new Promise((resolve) => {
@@ -207,8 +224,7 @@ export class ContextCore {
         order.push(s);
         if (!isDecided(kind, promises.length, order)) return;
         decided = true;
-        const data = JSON.stringify(order.map((o) => [o.index, o.ok]));
-        if (this.recordDone(step.index, "combinator", kind, { value: null }, [], data) === false) return;
+        if (this.recordDone(step.index, "combinator", kind, { value: null }, [], { order }) === false) return;
         resolve({ order, values });
       };
       for (const outcome of outcomes) void outcome.then(onSettled);
@@ -218,27 +234,33 @@ export class ContextCore {
   /** Journals a value produced outside the journal (date, state read) and returns it. */
   captured<T>(type: EntryType, name: string, produce: () => Uint8Array | null, decode: (b: Uint8Array | null) => T): Promise<T> {
     const step = this.advance(type, name);
-    if (!step) return NEVER;
+    if (!step) return never();
     // A decode that throws (a rejected promise's peek, a bad serde) must reject, not throw at the call site.
     if (step.recorded?.completion && "value" in step.recorded.completion) {
       const recorded = step.recorded.completion.value;
       return new Promise((resolve) => resolve(decode(recorded)));
     }
     const bytes = produce();
-    if (this.recordDone(step.index, type, name, { value: bytes }) === false) return NEVER;
+    if (this.recordDone(step.index, type, name, { value: bytes }) === false) return never();
     return new Promise((resolve) => resolve(decode(bytes)));
   }
 
   /** Journals a fire-and-forget operation (state write, send...) unless replaying it. */
-  effect(type: EntryType, name: string, effects: () => Effect[], data?: () => string): Entry | undefined {
+  effect<K extends EntryType>(type: K, name: string, effects: () => Effect[], facts?: () => EntryFacts[K]): EntryOf<K> | undefined {
     const step = this.advance(type, name);
     if (!step) return undefined;
     if (step.recorded) return step.recorded;
-    const entryData = data?.();
+    const entryFacts = facts?.();
     const completion: Completion = { value: null };
-    if (this.recordDone(step.index, type, name, completion, effects(), entryData) === false) return undefined;
-    return { index: step.index, type, name, done: true, completion, ...(entryData !== undefined ? { data: entryData } : {}) };
+    if (this.recordDone(step.index, type, name, completion, effects(), entryFacts) === false) return undefined;
+    return entryOf(step.index, type, name, entryFacts, completion) as EntryOf<K>;
   }
+}
+
+/** A new entry: done when it has its completion. */
+function entryOf<K extends EntryType>(index: number, type: K, name: string, facts: EntryFacts[K] | undefined, completion?: Completion): Entry {
+  // TypeScript cannot relate a generic EntryOf<K> to the union; `facts` is EntryFacts[K] by the signature.
+  return { index, type, name, done: completion !== undefined, ...(completion ? { completion } : {}), ...(facts ?? {}) } as unknown as Entry;
 }
 
 /** Serializes with a serde, normalizing `undefined` for JSON. */

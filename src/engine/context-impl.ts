@@ -18,13 +18,13 @@ import type {
   WorkflowContext,
 } from "../../sdk/context.js";
 import type { HandlerKind } from "../../sdk/define.js";
-import { durationToMs, type Duration } from "../../sdk/duration.js";
+import { delayToMs, type Duration } from "../../sdk/duration.js";
 import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
-import { NEVER, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
-import { derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
@@ -124,9 +124,15 @@ export class ContextImpl implements WorkflowContext {
   // ---- awakeables ----
 
   awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
-    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => ({ effects: [] }));
-    if (!op) return { id: "", promise: this.#core.wrap(NEVER) };
-    return { id: makeAwakeableId(this.#core.id, op.index), promise: op.promise };
+    // The id's secret is drawn once and journaled: a replay hands out the same id.
+    let secret: string | null = null;
+    const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => {
+      secret = awakeableSecret(this.#core.control.host.randomBytes(AWAKEABLE_SECRET_BYTES));
+      return { facts: { secret }, effects: [] };
+    });
+    if (!op) return { id: "", promise: this.#core.wrap(never()) };
+    if (op.recorded) secret = op.recorded.secret;
+    return { id: makeAwakeableId(this.#core.id, op.index, secret), promise: op.promise };
   }
 
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
@@ -152,12 +158,12 @@ export class ContextImpl implements WorkflowContext {
       const headers = call.headers ?? {};
       const key = call.idempotencyKey;
       return {
-        data: JSON.stringify({ calleeId }),
+        facts: { calleeId },
         effects: [{ type: "call", call: { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), replyTo: { invocationId: this.#core.id, index } } }],
       };
     });
-    if (!op) return Object.assign(this.#core.wrap(NEVER), { invocationId: NEVER });
-    if (op.recorded) calleeId = JSON.parse(op.recorded.data ?? "{}").calleeId ?? "";
+    if (!op) return Object.assign(this.#core.wrap(never()), { invocationId: never() });
+    if (op.recorded) calleeId = op.recorded.calleeId;
     return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
   }
 
@@ -165,7 +171,7 @@ export class ContextImpl implements WorkflowContext {
     const target: Target = { service: send.service, handler: send.method, ...(send.key !== undefined ? { key: send.key } : {}) };
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
     checkValue(`the parameter of a send to ${targetName(target)}`, input);
-    const delayMs = send.delay === undefined ? 0 : durationToMs(send.delay);
+    const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
     let calleeId = "";
     const entry = this.#core.effect(
       "send",
@@ -178,11 +184,11 @@ export class ContextImpl implements WorkflowContext {
       },
       () => {
         calleeId = this.#calleeId(target, this.#core.journal.length - 1, send.idempotencyKey);
-        return JSON.stringify({ calleeId });
+        return { calleeId };
       },
     );
-    if (entry?.data) calleeId = JSON.parse(entry.data).calleeId;
-    return { invocationId: entry ? Promise.resolve(calleeId) : NEVER };
+    if (entry) calleeId = entry.calleeId;
+    return { invocationId: entry ? Promise.resolve(calleeId) : never() };
   }
 
   /** The callee's id is derived from this invocation and the entry (or the idempotency key), so a replay reuses it. */
@@ -251,7 +257,7 @@ export class ContextImpl implements WorkflowContext {
       },
       attach: <T>(serde?: Serde<T>) => {
         const op = this.#core.awaitable("attach", id, decodeWith(serde), (index) => ({ effects: [{ type: "attach", index, invocationId: id }] }));
-        return op ? op.promise : this.#core.wrap(NEVER);
+        return op ? op.promise : this.#core.wrap(never());
       },
     };
   }
@@ -262,13 +268,13 @@ export class ContextImpl implements WorkflowContext {
     const core = this.#core;
     const get = (): RestatePromise<T> => {
       const op = core.awaitable("getPromise", name, decodeWith(serde), (index) => ({ effects: [{ type: "awaitPromise", name, index }] }));
-      return op ? op.promise : core.wrap(NEVER);
+      return op ? op.promise : core.wrap(never());
     };
     let awaited: RestatePromise<T> | undefined;
     const lazy = (): RestatePromise<T> => (awaited ??= get());
     const complete = async (completion: Completion): Promise<void> => {
       const step = core.advance("completePromise", name);
-      if (!step) return NEVER;
+      if (!step) return never();
       const result = step.recorded?.completion ?? core.recordDone(step.index, "completePromise", name, { value: null }, [{ type: "completePromise", name, completion }]);
       if (result && "failure" in result) throw new TerminalError(result.failure.message, { errorCode: result.failure.code });
     };

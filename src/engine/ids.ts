@@ -1,7 +1,8 @@
 /**
  * Invocation and awakeable ids. An id carries the name of the Durable Object
  * that owns it, so any id routes to its owner without a directory lookup.
- * Pure: no randomness here; callers pass the unique suffix.
+ * Pure: no randomness here; callers pass the unique suffix, and an awakeable's
+ * secret drawn from the host's random source.
  */
 
 const INVOCATION_PREFIX = "inv_1";
@@ -25,7 +26,11 @@ export function parseOwnerName(name: string): { kind: OwnerKind; service: string
 }
 
 export function base64UrlEncode(text: string): string {
-  return bytesToBase64(new TextEncoder().encode(text)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64UrlOf(bytesToBase64(new TextEncoder().encode(text)));
+}
+
+function base64UrlOf(base64: string): string {
+  return base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** Standard base64 of raw bytes. */
@@ -60,24 +65,57 @@ export function invocationOwner(id: string): string | undefined {
   return owner !== undefined && parseOwnerName(owner) ? owner : undefined;
 }
 
-/** `sign_1<base64url(invocationId + "/" + index)>` */
-export function makeAwakeableId(invocationId: string, index: number): string {
-  return AWAKEABLE_PREFIX + base64UrlEncode(`${invocationId}/${index}`);
+/** Random bytes in an awakeable id's secret (128 bits: not guessable, not derivable). */
+export const AWAKEABLE_SECRET_BYTES = 16;
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** The secret part of a new awakeable id, from `AWAKEABLE_SECRET_BYTES` random bytes. */
+export function awakeableSecret(random: Uint8Array): string {
+  return base64UrlOf(bytesToBase64(random));
 }
 
-export type AwakeableAddress = { invocationId: string; index: number; owner: string };
+/**
+ * `sign_1<base64url(invocationId/index/secret)>`: where the awakeable lives (so the id routes
+ * on its own) and a secret only the handler that made it has seen. A null secret (an
+ * awakeable journaled before ids had one) gives the old form, which completes nothing.
+ */
+export function makeAwakeableId(invocationId: string, index: number, secret: string | null): string {
+  return AWAKEABLE_PREFIX + base64UrlEncode(secret === null ? `${invocationId}/${index}` : `${invocationId}/${index}/${secret}`);
+}
+
+export type AwakeableAddress = { invocationId: string; index: number; owner: string; secret: string };
 
 /** Decodes an awakeable id; the error text explains what is wrong for a 400 answer. */
 export function parseAwakeableId(id: string): AwakeableAddress | { error: string } {
   if (!id.startsWith(AWAKEABLE_PREFIX)) return { error: `bad awakeable id '${id}': unrecognized codec version` };
-  const decoded = base64UrlDecode(id.slice(AWAKEABLE_PREFIX.length));
-  const slash = decoded?.lastIndexOf("/") ?? -1;
-  if (!decoded || slash < 0) return { error: `bad awakeable id '${id}': cannot decode` };
-  const invocationId = decoded.slice(0, slash);
-  const index = Number(decoded.slice(slash + 1));
+  const parts = base64UrlDecode(id.slice(AWAKEABLE_PREFIX.length))?.split("/");
+  if (parts?.length === 2) {
+    return {
+      error:
+        `bad awakeable id '${id}': it has no secret part. Ids of this form were made by an earlier Resolute and complete nothing ` +
+        `(anyone could compute them); cancel or kill the invocation waiting on it, or have it create a new awakeable`,
+    };
+  }
+  if (parts?.length !== 3) return { error: `bad awakeable id '${id}': cannot decode` };
+  const [invocationId, indexText, secret] = parts as [string, string, string];
+  const index = Number(indexText);
   const owner = invocationOwner(invocationId);
-  if (!owner || !Number.isInteger(index) || index < 0) return { error: `bad awakeable id '${id}': cannot decode` };
-  return { invocationId, index, owner };
+  if (!owner || !/^\d+$/.test(indexText) || !Number.isSafeInteger(index) || !SECRET_PATTERN.test(secret)) {
+    return { error: `bad awakeable id '${id}': cannot decode` };
+  }
+  return { invocationId, index, owner, secret };
+}
+
+/** Why a well-formed awakeable id completed nothing (ingress answers 404 with it). */
+export function awakeableNotFound(id: string): string {
+  return `awakeable '${id}' not found: no running invocation waits on an awakeable with this id (it may have completed, or the id is wrong)`;
+}
+
+/** Compares two secrets without an early exit, so the time taken does not tell how much matched. */
+export function secretsEqual(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) difference |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return difference === 0;
 }
 
 /** 53-bit string hash (cyrb53): stable ids and shards derived from other ids. */

@@ -5,8 +5,8 @@
  * replay later. Never reads the clock or storage except through the Host.
  */
 import type { Request } from "../../sdk/context.js";
-import { RetryableError, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
-import { durationToMs } from "../../sdk/duration.js";
+import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { retryAfterOf } from "./retry.js";
 import { ContextCore, terminalRecord, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
 import { JournalMismatchError } from "./journal.js";
@@ -151,7 +151,8 @@ export class Attempt implements AttemptControl {
   #fail(error: unknown): void {
     const terminal = this.asTerminalError(error);
     if (terminal) return this.#end({ kind: "failure", error: errorToRecord(terminal) });
-    const retryAfterMs = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
+    const retryAfterMs = retryAfterOf(error);
+    if (retryAfterMs instanceof TerminalError) return this.#end({ kind: "failure", error: errorToRecord(retryAfterMs) });
     this.#end({ kind: "retry", error: retryRecord(error), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
 

@@ -5,7 +5,7 @@
  * called, so concurrent operations replay in the same positions.
  */
 import { JOURNAL_MISMATCH_CODE, RestateError } from "../../sdk/errors.js";
-import type { Completion, Entry, EntryType } from "./types.js";
+import type { Completion, Entry, EntryOf, EntryType } from "./types.js";
 
 /** The code took another path than the journal recorded. Retried like any error. */
 export class JournalMismatchError extends RestateError {
@@ -48,13 +48,13 @@ export class Journal {
   }
 
   /** Takes the next index; returns the entry a previous attempt recorded there, if any. */
-  advance(type: EntryType, name: string): { index: number; recorded?: Entry } {
+  advance<K extends EntryType>(type: K, name: string): { index: number; recorded?: EntryOf<K> } {
     const index = this.#next++;
     const recorded = this.#entries.get(index);
     if (recorded && (recorded.type !== type || recorded.name !== name)) {
       throw new JournalMismatchError(index, recorded, { type, name });
     }
-    return recorded ? { index, recorded } : { index };
+    return recorded ? { index, recorded: recorded as EntryOf<K> } : { index };
   }
 
   remember(entry: Entry): void {

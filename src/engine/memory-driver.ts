@@ -13,12 +13,14 @@ import { MemoryHost, type FakeClock, type LogLine, type OutboxItem } from "./mem
 import { MemoryInvocations, type Invocation } from "./memory-invocations.js";
 import type { HandlerSpec, Registry } from "./registry.js";
 import { backoffMs } from "./retry.js";
-import type { Completion, Entry, Target } from "./types.js";
+import { cancellationTargets, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
+import type { Completion, Entry, RandomSource, Target } from "./types.js";
 
 export interface DriverOptions {
   alwaysReplay: boolean;
   extraArgs?: readonly unknown[];
   onLog?: (line: LogLine) => void;
+  random?: RandomSource;
 }
 
 export class MemoryDriver {
@@ -116,7 +118,7 @@ export class MemoryDriver {
     delete inv.nextAt;
     this.drop(inv.id);
     this.activity++;
-    for (const sub of inv.subscribers.splice(0)) this.complete(sub.invocationId, sub.index, completion);
+    for (const sub of inv.subscribers.splice(0)) this.complete(sub.invocationId, sub.index, completion, { kind: "result", calleeId: inv.id });
     const next = inv.exclusive ? this.invocations.releaseLock(inv) : undefined;
     if (next) this.start(next);
   }
@@ -131,11 +133,21 @@ export class MemoryDriver {
     if (inv?.status === "running" && !this.live.has(invocationId)) this.start(inv);
   }
 
-  /** A completion for a journal entry: store it, then resume the invocation (live, or by replay). */
-  complete(invocationId: string, index: number, completion: Completion): void {
+  /**
+   * A completion for a journal entry: if the engine finds the entry is `source`'s to
+   * complete, store it, then resume the invocation (live, or by replay).
+   */
+  complete(invocationId: string, index: number, completion: Completion, source: CompletionSource): CompletionVerdict {
     const inv = this.invocations.get(invocationId);
-    if (!inv || !this.hostOf(inv.owner).completeEntry(invocationId, index, completion)) return;
-    this.resume(inv, index, completion);
+    const host = inv && this.hostOf(inv.owner);
+    const entry = host?.entry(invocationId, index);
+    const verdict = judgeCompletion(entry && { entry, live: inv!.status !== "completed" }, source);
+    // A fired timer goes whatever it found (a refused one would stay due forever).
+    if (source.kind === "timer") host?.removeTimer(invocationId, index);
+    if (verdict !== "complete") return verdict;
+    host!.completeEntry(invocationId, index, completion);
+    this.resume(inv!, index, completion);
+    return verdict;
   }
 
   resume(inv: Invocation, index: number, completion: Completion): void {
@@ -163,13 +175,10 @@ export class MemoryDriver {
     const cancelled: Completion = { failure: errorToRecord(new CancelledError()) };
     if (inv.status === "pending" || inv.status === "scheduled") return this.finish(inv, cancelled);
     const host = this.hostOf(inv.owner);
-    let struck = false;
-    for (const entry of host.pendingEntries(invocationId)) {
-      struck = true;
-      if (entry.type === "call") this.cancel(JSON.parse(entry.data ?? "{}").calleeId ?? "");
-      else this.complete(invocationId, entry.index, cancelled);
-    }
-    if (!struck) host.cancelRequested.add(invocationId);
+    const { strike, callees } = cancellationTargets(host.pendingEntries(invocationId));
+    for (const index of strike) this.complete(invocationId, index, cancelled, { kind: "cancel" });
+    for (const calleeId of callees) this.cancel(calleeId);
+    if (strike.length === 0 && callees.length === 0) host.cancelRequested.add(invocationId);
     if (inv.status === "backing-off" || inv.status === "paused") this.start(inv);
   }
 
@@ -191,7 +200,7 @@ export class MemoryDriver {
       }
       case "completeAwakeable": {
         const address = parseAwakeableId(effect.awakeableId);
-        if (!("error" in address)) this.complete(address.invocationId, address.index, effect.completion);
+        if (!("error" in address)) this.complete(address.invocationId, address.index, effect.completion, { kind: "awakeable", secret: address.secret });
         return;
       }
       case "attach":
@@ -205,13 +214,13 @@ export class MemoryDriver {
     const inv = this.invocations.get(invocationId);
     if (inv && !inv.completion) return void inv.subscribers.push(subscriber);
     const missing: ErrorRecord = { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 };
-    this.complete(subscriber.invocationId, subscriber.index, inv?.completion ?? { failure: missing });
+    this.complete(subscriber.invocationId, subscriber.index, inv?.completion ?? { failure: missing }, { kind: "result", calleeId: invocationId });
   }
 
   fireDue(): void {
     const now = this.clock.now();
     for (const host of [...this.hosts.values()]) {
-      for (const timer of host.dueTimers(now)) this.complete(timer.invocationId, timer.index, { value: null });
+      for (const timer of host.dueTimers(now)) this.complete(timer.invocationId, timer.index, { value: null }, { kind: "timer" });
     }
     for (const inv of this.invocations.due(now)) {
       if (inv.status === "scheduled" && inv.exclusive && !this.invocations.takeLock(inv)) {
@@ -232,14 +241,15 @@ export class MemoryDriver {
   hostOf(owner: string): MemoryHost {
     let host = this.hosts.get(owner);
     if (!host) {
-      host = new MemoryHost(owner, this.clock, {
-        recorded: (inv, entry) => this.onRecorded(inv, entry),
-        woke: (inv, index, completion) => {
+      const events = {
+        recorded: (inv: string, entry: Entry) => this.onRecorded(inv, entry),
+        woke: (inv: string, index: number, completion: Completion) => {
           const target = this.invocations.get(inv);
           if (target) queueMicrotask(() => this.resume(target, index, completion));
         },
         ...(this.options.onLog ? { log: this.options.onLog } : {}),
-      });
+      };
+      host = new MemoryHost(owner, this.clock, events, this.options.random);
       this.hosts.set(owner, host);
     }
     return host;

@@ -2,13 +2,16 @@
  * The engine's Host kept in memory: what one Durable Object stores (journals,
  * state, timers, durable promises, run-failure counts, an outbox), as plain
  * maps. Used by tests and by `MemoryRuntime`. Mirrors `src/durable/effects.ts`:
- * an entry and its effects are applied together, and what the engine holds is
- * never shared with what is stored (entries are copied both ways).
- * Pure: time comes from a `FakeClock` that only tests move.
+ * an entry and its effects are applied together, and journals are stored as the
+ * Durable Object stores them (through the journal codec), so what the engine holds
+ * is never shared with what is stored.
+ * Pure: time comes from a `FakeClock` that only tests move; random bytes from the
+ * source its creator passes (the engine has none).
  */
 import { CancelledError, errorToRecord } from "../../sdk/errors.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
-import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "./types.js";
+import { JOURNAL_VERSION, decodeEntry, encodeEntry, type StoredEntry } from "./journal-codec.js";
+import type { Completion, Effect, Entry, Host, LogLevel, RandomSource, RunFailures } from "./types.js";
 
 /** Time that moves only when told to. */
 export class FakeClock {
@@ -65,7 +68,8 @@ export interface MemoryHostEvents {
 const CANCELLED: Completion = { failure: errorToRecord(new CancelledError()) };
 
 export class MemoryHost implements Host {
-  readonly journals = new Map<string, Entry[]>();
+  /** Each invocation's journal as stored, by index (JOURNAL_VERSION). */
+  readonly journals = new Map<string, StoredEntry[]>();
   readonly state = new Map<string, Uint8Array>();
   readonly timers: MemoryTimer[] = [];
   readonly promises = new Map<string, Completion>();
@@ -81,6 +85,8 @@ export class MemoryHost implements Host {
     readonly owner: string,
     readonly clock: FakeClock = new FakeClock(),
     readonly events: MemoryHostEvents = {},
+    /** Where secrets come from (awakeable ids); sdk/testing passes crypto.getRandomValues. */
+    readonly random?: RandomSource,
   ) {}
 
   now(): number {
@@ -88,7 +94,7 @@ export class MemoryHost implements Host {
   }
 
   record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
-    const stored = structuredClone(entry);
+    const stored = structuredClone(encodeEntry(entry));
     let immediate: Completion | undefined;
     for (const effect of effects) immediate = this.#apply(invocationId, stored, effect) ?? immediate;
     if (!stored.done && this.cancelRequested.delete(invocationId)) immediate = CANCELLED;
@@ -99,11 +105,11 @@ export class MemoryHost implements Host {
     const journal = this.journals.get(invocationId) ?? [];
     journal[stored.index] = stored;
     this.journals.set(invocationId, journal);
-    this.events.recorded?.(invocationId, structuredClone(stored));
+    this.events.recorded?.(invocationId, decodeEntry(structuredClone(stored), JOURNAL_VERSION));
     return immediate;
   }
 
-  #apply(inv: string, entry: Entry, effect: Effect): Completion | undefined {
+  #apply(inv: string, entry: StoredEntry, effect: Effect): Completion | undefined {
     switch (effect.type) {
       case "setState":
         return void this.state.set(effect.key, effect.value.slice());
@@ -142,7 +148,7 @@ export class MemoryHost implements Host {
     }
   }
 
-  #completePromise(name: string, completion: Completion, entry: Entry): Completion | undefined {
+  #completePromise(name: string, completion: Completion, entry: StoredEntry): Completion | undefined {
     if (this.promises.has(name)) {
       entry.completion = { failure: { name: "TerminalError", message: `Promise '${name}' was already completed`, code: 409 } };
       return entry.completion;
@@ -162,14 +168,25 @@ export class MemoryHost implements Host {
     if (!entry || entry.done) return false;
     entry.done = true;
     entry.completion = structuredClone(completion);
+    this.removeTimer(invocationId, index);
+    return true;
+  }
+
+  /** Forgets the timer of an entry (it fired, or its entry completed otherwise). */
+  removeTimer(invocationId: string, index: number): void {
     const timer = this.timers.findIndex((t) => t.invocationId === invocationId && t.index === index);
     if (timer >= 0) this.timers.splice(timer, 1);
-    return true;
   }
 
   /** A copy of an invocation's journal, in index order (what an attempt replays). */
   journal(invocationId: string): Entry[] {
-    return structuredClone((this.journals.get(invocationId) ?? []).filter(Boolean));
+    return (this.journals.get(invocationId) ?? []).filter(Boolean).map((e) => decodeEntry(structuredClone(e), JOURNAL_VERSION));
+  }
+
+  /** A copy of one entry, if it was recorded. */
+  entry(invocationId: string, index: number): Entry | undefined {
+    const stored = this.journals.get(invocationId)?.[index];
+    return stored && decodeEntry(structuredClone(stored), JOURNAL_VERSION);
   }
 
   /** Entries still waiting on a completion. */
@@ -211,6 +228,11 @@ export class MemoryHost implements Host {
 
   sideEffectStarted(): void {
     // In memory there is no crash to recover from.
+  }
+
+  randomBytes(length: number): Uint8Array {
+    if (!this.random) throw new Error("This MemoryHost has no random source: pass one (createTestRuntime from resolute/testing uses crypto.getRandomValues)");
+    return this.random(new Uint8Array(length));
   }
 
   log(level: LogLevel, invocationId: string, args: unknown[]): void {

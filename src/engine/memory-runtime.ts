@@ -5,18 +5,19 @@
  * API for tests: invoke, advance the fake clock, crash, inspect.
  * Time moves only through `advance()`; in "always replay" mode every newly
  * recorded entry ends the attempt and a fresh one replays the stored journal.
- * Pure: no clock, randomness or timers of its own (see `settle()`).
+ * Pure: no clock, randomness or timers of its own (see `settle()`); awakeable
+ * secrets come from the `random` source its creator passes.
  */
 import { TerminalError, errorFromRecord, errorToRecord, KILLED_CODE } from "../../sdk/errors.js";
 import type { Definition } from "../../sdk/define.js";
 import { durationToMs, type Duration } from "../../sdk/duration.js";
 import { addressOf, type TargetKinds } from "./addressing.js";
-import { parseAwakeableId } from "./ids.js";
+import { awakeableNotFound, parseAwakeableId } from "./ids.js";
 import { MemoryDriver } from "./memory-driver.js";
 import { FakeClock, type LogLine, type MemoryHost } from "./memory-host.js";
 import type { InvocationInfo } from "./memory-invocations.js";
 import { Registry } from "./registry.js";
-import type { Completion, Entry, Target } from "./types.js";
+import type { Completion, Entry, RandomSource, Target } from "./types.js";
 
 export interface MemoryRuntimeOptions {
   services: readonly Definition[];
@@ -32,6 +33,12 @@ export interface MemoryRuntimeOptions {
   onLog?: (line: LogLine) => void;
   /** Yields to the event loop once; `settle()` repeats it until nothing happens. @default a MessageChannel round trip */
   macrotask?: () => Promise<void>;
+  /**
+   * Fills byte arrays for secrets (awakeable ids). `createTestRuntime` from resolute/testing
+   * passes crypto.getRandomValues; pass a seeded source to compare journals across runs.
+   * @default none: creating an awakeable throws
+   */
+  random?: RandomSource;
 }
 
 export interface InvokeOptions {
@@ -59,8 +66,9 @@ export class MemoryRuntime {
     this.kinds = { kindOf: (name) => this.registry.service(name)?.kind, serviceShards: options.serviceShards ?? 4 };
     this.alwaysReplay = options.alwaysReplay ?? false;
     this.#macrotask = options.macrotask ?? macrotask;
-    const { extraArgs, onLog } = options;
-    this.#driver = new MemoryDriver(this.registry, this.kinds, this.clock, { alwaysReplay: this.alwaysReplay, ...(extraArgs ? { extraArgs } : {}), ...(onLog ? { onLog } : {}) });
+    const { extraArgs, onLog, random } = options;
+    const driverOptions = { alwaysReplay: this.alwaysReplay, ...(extraArgs ? { extraArgs } : {}), ...(onLog ? { onLog } : {}), ...(random ? { random } : {}) };
+    this.#driver = new MemoryDriver(this.registry, this.kinds, this.clock, driverOptions);
   }
 
   // ---- ingress ----
@@ -138,10 +146,12 @@ export class MemoryRuntime {
     await this.#completeAwakeable(awakeableId, { failure: { name: "TerminalError", message: reason, code } });
   }
 
+  /** As ingress does: a malformed id is a TypeError (400), one that names no live awakeable an Error (404). */
   async #completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
     const address = parseAwakeableId(awakeableId);
     if ("error" in address) throw new TypeError(address.error);
-    this.#driver.complete(address.invocationId, address.index, completion);
+    const verdict = this.#driver.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
+    if (verdict === "refused") throw new Error(awakeableNotFound(awakeableId));
     await this.settle();
   }
 

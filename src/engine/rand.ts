@@ -5,7 +5,8 @@
 import { hash53 } from "./ids.js";
 import type { Rand } from "../../sdk/context.js";
 
-export function createRand(seedText: string): Rand {
+/** `guard` runs before every draw (it throws where drawing is not allowed). */
+export function createRand(seedText: string, guard: () => void = () => {}): Rand {
   let a = hash53(seedText, 1) >>> 0;
   let b = hash53(seedText, 2) >>> 0;
   let c = hash53(seedText, 3) >>> 0;
@@ -21,8 +22,12 @@ export function createRand(seedText: string): Rand {
     d = rotl(d, 11);
     return result;
   };
-  const random = (): number => (next32() * 2 ** 21 + (next32() >>> 11)) / 2 ** 53;
+  const random = (): number => {
+    guard();
+    return (next32() * 2 ** 21 + (next32() >>> 11)) / 2 ** 53;
+  };
   const uuidv4 = (): string => {
+    guard();
     const bytes = Array.from({ length: 16 }, () => next32() & 0xff);
     bytes[6] = (bytes[6]! & 0x0f) | 0x40;
     bytes[8] = (bytes[8]! & 0x3f) | 0x80;

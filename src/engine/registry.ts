@@ -18,6 +18,8 @@ export interface HandlerSpec extends Described {
   fn: (ctx: any, input: any) => unknown;
   input: Serde<any>;
   output: Serde<any>;
+  /** The handler's `accept` option: the content types its input may have (ingress checks it). */
+  accept?: string;
   retry: ResolvedRetryPolicy;
   ingressPrivate: boolean;
   idempotencyRetentionMs: number;
@@ -80,6 +82,7 @@ function specOf(def: Definition): ServiceSpec {
       onJournalMismatch: merged.onJournalMismatchErrors ?? "retry",
       hooks: [...(def.options.hooks ?? []), ...(meta.options.hooks ?? [])],
       ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
+      ...(meta.options.accept !== undefined ? { accept: meta.options.accept } : {}),
       ...described(meta.options),
     });
   }

@@ -1,9 +1,10 @@
 /**
  * Back-off arithmetic for invocation and `ctx.run` retries. Pure.
  */
-import { durationToMs } from "../../sdk/duration.js";
+import { MAX_DELAY_MS, delayToMs, durationToMs } from "../../sdk/duration.js";
 import type { RetryPolicy } from "../../sdk/define.js";
 import type { RunOptions } from "../../sdk/context.js";
+import { RetryableError, TerminalError } from "../../sdk/errors.js";
 
 /** Restate server defaults (1.7): 500 ms, x2, capped at 1 min, 70 attempts, then pause. */
 export const DEFAULT_RETRY = {
@@ -36,7 +37,22 @@ export function resolveRetryPolicy(...policies: (RetryPolicy | undefined)[]): Re
 /** Delay before attempt `failedAttempts + 1`, after `failedAttempts` failures (>= 1). */
 export function backoffMs(policy: Pick<ResolvedRetryPolicy, "initialIntervalMs" | "factor" | "maxIntervalMs">, failedAttempts: number): number {
   const raw = policy.initialIntervalMs * Math.pow(policy.factor, Math.max(0, failedAttempts - 1));
-  return Math.min(policy.maxIntervalMs, raw);
+  // An unbounded maxInterval must not grow the wake-up time past what a date can hold.
+  return Math.min(policy.maxIntervalMs, raw, MAX_DELAY_MS);
+}
+
+/**
+ * A RetryableError's `retryAfter` in ms (undefined for other errors), or the
+ * TerminalError to fail with when it is not a usable delay: retrying at a time
+ * that cannot exist would never happen.
+ */
+export function retryAfterOf(error: unknown): number | undefined | TerminalError {
+  if (!(error instanceof RetryableError) || error.retryAfter === undefined) return undefined;
+  try {
+    return delayToMs(error.retryAfter, "RetryableError retryAfter");
+  } catch (bad) {
+    return bad as TerminalError;
+  }
 }
 
 /** A `ctx.run`'s own retry policy, when it set any option. */

@@ -5,18 +5,17 @@
  * journaled as a TerminalError so the handler can compensate.
  */
 import type { RunOptions } from "../../sdk/context.js";
-import { PauseError, RetryableError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
-import { durationToMs } from "../../sdk/duration.js";
+import { PauseError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
-import { NEVER, decodeWith, encode } from "./context-core.js";
-import { backoffMs, runRetryPolicy } from "./retry.js";
+import { never, decodeWith, encode } from "./context-core.js";
+import { backoffMs, retryAfterOf, runRetryPolicy } from "./retry.js";
 import { boundedError, oversizeValue } from "./limits.js";
 
 
 export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
   const step = core.advance("run", name);
-  if (!step) return core.wrap(NEVER);
+  if (!step) return core.wrap(never());
   const decode = decodeWith(options?.serde);
   const recorded = step.recorded?.completion;
   if (recorded) {
@@ -29,18 +28,18 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
       // Only a first execution gets here (a replay returned the recorded value above),
       // so the hooks' run interceptors never see a replay.
       await core.control.interceptRun(name, async () => {
-        const result = fn();
+        const result = core.runGuard.inside(name, fn);
         if (isThenable(result)) core.control.host.sideEffectStarted(core.id);
         value = await result;
       });
     } catch (error) {
       return failed(core, step.index, name, error, options);
     }
-    if (core.control.closed) return NEVER;
+    if (core.control.closed) return never();
     const bytes = encode(options?.serde, value);
     const tooLarge = oversizeValue(`the result of ctx.run("${name}")`, bytes);
     if (tooLarge) return journalFailure(core, step.index, name, tooLarge);
-    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return NEVER;
+    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return never();
     // Hand back what a replay would see, so first runs and replays behave alike.
     return decode(bytes);
   };
@@ -52,10 +51,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function failed(core: ContextCore, index: number, name: string, error: unknown, options?: RunOptions<unknown>): Promise<never> {
-  if (core.control.closed) return NEVER;
+  if (core.control.closed) return never();
   if (error instanceof PauseError) {
     core.control.abort(error, { runIndex: index, pause: true });
-    return NEVER;
+    return never();
   }
   const terminal = core.control.asTerminalError(error);
   if (terminal) return journalFailure(core, index, name, terminal);
@@ -69,13 +68,14 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
     const why = outOfTime ? `after retrying for ${retryingFor} ms` : `after ${failures} attempts`;
     return journalFailure(core, index, name, new TerminalError(`ctx.run("${name}") failed ${why}: ${message}`));
   }
-  const retryAfter = error instanceof RetryableError && error.retryAfter !== undefined ? durationToMs(error.retryAfter) : undefined;
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter instanceof TerminalError) return journalFailure(core, index, name, retryAfter);
   const retryAfterMs = retryAfter ?? (policy ? backoffMs(policy, failures) : undefined);
   core.control.abort(error instanceof Error ? error : new Error(message), { runIndex: index, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-  return NEVER;
+  return never();
 }
 
 function journalFailure(core: ContextCore, index: number, name: string, error: TerminalError): Promise<never> {
-  if (core.recordDone(index, "run", name, { failure: boundedError(errorToRecord(error)) }) === false) return NEVER;
+  if (core.recordDone(index, "run", name, { failure: boundedError(errorToRecord(error)) }) === false) return never();
   return Promise.reject(errorFromRecord(errorToRecord(error)));
 }

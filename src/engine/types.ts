@@ -4,39 +4,62 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 
-/** Kinds of journal entries; each context operation records exactly one. */
-export type EntryType =
-  | "run"
-  | "sleep"
-  | "getState"
-  | "setState"
-  | "clearState"
-  | "clearAllState"
-  | "getStateKeys"
-  | "call"
-  | "send"
-  | "awakeable"
-  | "completeAwakeable"
-  | "getPromise"
-  | "peekPromise"
-  | "completePromise"
-  | "attach"
-  | "cancel"
-  | "combinator";
+/** How a combinator was decided: an input that settled, and whether it succeeded. */
+export interface Settlement {
+  index: number;
+  ok: boolean;
+}
+
+/**
+ * What each kind of journal entry records beside its completion (most record
+ * nothing more); each context operation records exactly one entry. Stored through
+ * journal-codec.ts only.
+ */
+export interface EntryFacts {
+  run: Record<never, never>;
+  /** When the timer is due (host time, ms). */
+  sleep: { wakeAt: number };
+  getState: Record<never, never>;
+  setState: Record<never, never>;
+  clearState: Record<never, never>;
+  clearAllState: Record<never, never>;
+  getStateKeys: Record<never, never>;
+  /** The callee's invocation id: a replay calls the same invocation, a cancellation follows it. */
+  call: { calleeId: string };
+  send: { calleeId: string };
+  /**
+   * The random part of the awakeable's id, the proof a completion must show. Null in
+   * journals written before awakeable ids had one (journal version 1): such an
+   * awakeable cannot be completed by id.
+   */
+  awakeable: { secret: string | null };
+  completeAwakeable: Record<never, never>;
+  getPromise: Record<never, never>;
+  peekPromise: Record<never, never>;
+  completePromise: Record<never, never>;
+  attach: Record<never, never>;
+  cancel: Record<never, never>;
+  /** The inputs that settled, in order, until the combinator was decided (replayed as recorded). */
+  combinator: { order: Settlement[] };
+}
+
+/** Kinds of journal entries. */
+export type EntryType = keyof EntryFacts;
 
 /** The result of a completed operation: a payload or a terminal failure. */
 export type Completion = { value: Uint8Array | null } | { failure: ErrorRecord };
 
-/** One journal entry as stored. `done` is false while it waits for a completion. */
-export interface Entry {
+/** One journal entry of type `K`. `done` is false while it waits for a completion. */
+export type EntryOf<K extends EntryType> = {
   index: number;
-  type: EntryType;
+  type: K;
   name: string;
   done: boolean;
   completion?: Completion;
-  /** Extra facts the entry needs on replay (wake-up time, callee id...), JSON. */
-  data?: string;
-}
+} & EntryFacts[K];
+
+/** One journal entry: a union with one variant per entry type. */
+export type Entry = { [K in EntryType]: EntryOf<K> }[EntryType];
 
 /** Where an invocation runs and how it was addressed. */
 export interface Target {
@@ -78,6 +101,9 @@ export interface RunFailures {
   firstFailureAt?: number;
 }
 
+/** Fills `bytes` from a random source and returns them (the shape of crypto.getRandomValues). */
+export type RandomSource = (bytes: Uint8Array) => Uint8Array;
+
 /** Severity of an engine log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -100,6 +126,12 @@ export interface Host {
   /** How often the `run` at `index` already failed, and when first (for run retry policies). */
   runFailures(invocationId: string, index: number): RunFailures;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;
+  /**
+   * `length` bytes from a real random source (crypto.getRandomValues): secrets such
+   * as an awakeable id's, which must not be derivable. Journaled by the caller, so a
+   * replay never asks again; never used for the handler's own (seeded) randomness.
+   */
+  randomBytes(length: number): Uint8Array;
   /**
    * User code that may perform I/O is now in flight (a `ctx.run` closure
    * returned a promise). Called in the same synchronous turn the I/O starts,

@@ -4,15 +4,18 @@
  * with no token configured the admin API is disabled.
  */
 import type { Registry } from "../engine/registry.js";
-import { invocationOwner, makeInvocationId, ownerName } from "../engine/ids.js";
+import { makeInvocationId, ownerName } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
-import type { QueryResult } from "../durable/store.js";
+import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
 import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
-import { newRandomSuffix } from "./invocation-id.js";
+import { newRandomSuffix, ownerOfInvocationId } from "./invocation-id.js";
+import { checkUrlLength } from "./request.js";
+import { echo } from "./limits.js";
+import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
@@ -63,16 +66,16 @@ export function createAdmin(registry: Registry, workflowShards: number) {
     }
     const denied = authorize(request, env);
     if (denied) return denied;
-    const url = new URL(request.url);
-    const parts = url.pathname.slice(ADMIN_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
-    const method = request.method;
     try {
+      checkUrlLength(request.url);
+      const url = new URL(request.url);
+      const parts = adminPath(url.pathname);
+      const method = request.method;
       if (method === "GET" && parts.length === 1 && parts[0] === "services") {
         return json(200, { services: registry.serviceNames().map((name) => describeService(registry, name)) });
       }
       if (parts[0] === "invocations" && parts[1]) {
-        const owner = invocationOwner(parts[1]);
-        if (!owner) return error(404, `'${parts[1]}' is not an invocation id`);
+        const owner = ownerOfInvocationId(parts[1]);
         const stub = stubFor(env, owner);
         if (method === "GET" && parts.length === 2) {
           const found = await stub.admin({ view: "invocation", invocationId: parts[1] });
@@ -130,18 +133,26 @@ export function createAdmin(registry: Registry, workflowShards: number) {
         const problem = queryProblem(query);
         if (problem) return error(400, problem);
         try {
-          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryResult;
+          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryOutcome;
+          if ("refused" in result) return error(400, result.refused);
           return json(200, { ...result, rows: result.rows.map(jsonRow) });
         } catch (e) {
           return error(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
-      return error(404, `no admin route ${method} ${url.pathname}`);
+      return error(404, `no admin route ${method} ${echo(url.pathname)}`);
     } catch (e) {
       if (e instanceof IngressError) return errorResponse(e);
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+}
+
+/** The URL-decoded segments after the admin prefix (empty ones dropped); 400 for bad percent-encoding. */
+function adminPath(pathname: string): string[] {
+  const segments = pathSegments(`/${pathname.slice(ADMIN_PREFIX.length)}`);
+  if (!segments) throw new IngressError(400, `bad path: ${echo(pathname)} is not valid percent-encoded UTF-8`);
+  return segments.filter(Boolean);
 }
 
 function describeService(registry: Registry, name: string): unknown {

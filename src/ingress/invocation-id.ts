@@ -5,7 +5,9 @@
  * result); without one it is random.
  */
 import { addressOf, idempotencyScope, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
-import { makeInvocationId } from "../engine/ids.js";
+import { invocationOwner, makeInvocationId } from "../engine/ids.js";
+import { IngressError } from "./responses.js";
+import { echo } from "./limits.js";
 import type { Registry } from "../engine/registry.js";
 import type { Target } from "../engine/types.js";
 
@@ -44,6 +46,16 @@ export function invocationIdFor(
 }
 
 export { idempotencyScope as idempotencySeed };
+
+/**
+ * The owner named by an invocation id; 400 `bad invocation id` (Restate's
+ * answer) when it is not one, so that nothing is looked up for it.
+ */
+export function ownerOfInvocationId(id: string): string {
+  const owner = invocationOwner(id);
+  if (owner !== undefined) return owner;
+  throw new IngressError(400, `bad invocation id ${echo(id)}: bad format (use the id from the x-restate-id header, inv_1…)`);
+}
 
 /** 32 hex characters: a UUID without dashes (valid in an id suffix). */
 export function newRandomSuffix(): string {

@@ -1,14 +1,12 @@
 /**
- * Reading and checking what an HTTP request carries: the body (bounded), the
- * input (JSON handlers), the headers passed to the handler and `?delay=`.
- * Every problem is an `IngressError` with the status to answer.
+ * Reading and checking what an HTTP request carries: the URL, the body, the
+ * headers passed to the handler, the idempotency key and `?delay=`, each within
+ * its limit (limits.ts). Every problem is an `IngressError` with the status to answer.
  */
-import { parseDurationText } from "../../sdk/duration.js";
-import { serde } from "../../sdk/serde.js";
-import type { HandlerSpec } from "../engine/registry.js";
+import { delayProblem, parseDurationText } from "../../sdk/duration.js";
 import { IngressError } from "./responses.js";
+import { MAX_FORWARDED_HEADERS, MAX_FORWARDED_HEADER_BYTES, MAX_IDEMPOTENCY_KEY_BYTES, MAX_URL_LENGTH, echo, utf8Length } from "./limits.js";
 
-/** Request headers never handed to handlers (credentials stay at the edge). */
 /** Credentials never reach handlers (or the journal). */
 const DROPPED_HEADERS = new Set(["authorization", "cookie"]);
 /**
@@ -68,27 +66,33 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
 }
 
 /**
- * Rejects a body that the handler's JSON serde would fail on, so a bad request
- * is a 400 at the edge instead of a failed invocation. Other serdes (binary,
- * zod, custom) are checked by the handler's own deserialize.
+ * The request's own headers (lower-case names): no credentials, no transport or
+ * platform headers. They are stored with the invocation: 431 beyond
+ * MAX_FORWARDED_HEADERS headers or MAX_FORWARDED_HEADER_BYTES bytes.
  */
-export function checkJsonInput(spec: HandlerSpec, body: Uint8Array): void {
-  if (spec.input !== serde.json || body.byteLength === 0) return;
-  try {
-    JSON.parse(new TextDecoder().decode(body));
-  } catch (error) {
-    throw new IngressError(400, `Failed to deserialize input: ${(error as Error).message}`);
-  }
-}
-
-/** The request's own headers (lower-case names): no credentials, no transport or platform headers. */
 export function forwardedHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
+  let count = 0;
+  let bytes = 0;
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
-    if (isForwarded(lower)) out[lower] = value;
+    if (!isForwarded(lower)) return;
+    out[lower] = value;
+    count++;
+    bytes += utf8Length(lower) + utf8Length(value);
   });
+  if (count > MAX_FORWARDED_HEADERS) throw headersTooLarge(`${count} headers, more than the limit of ${MAX_FORWARDED_HEADERS}`);
+  if (bytes > MAX_FORWARDED_HEADER_BYTES) throw headersTooLarge(`${bytes} bytes of headers, more than the limit of ${MAX_FORWARDED_HEADER_BYTES}`);
   return out;
+}
+
+function headersTooLarge(what: string): IngressError {
+  return new IngressError(431, `the request has ${what} (credentials and transport headers not counted): they are stored with the invocation, send fewer or smaller ones`);
+}
+
+/** Refuses with 414 a URL longer than MAX_URL_LENGTH, before anything reads it. */
+export function checkUrlLength(url: string): void {
+  if (url.length > MAX_URL_LENGTH) throw new IngressError(414, `the URL has ${url.length} characters, more than the limit of ${MAX_URL_LENGTH}: use a shorter key or id`);
 }
 
 /**
@@ -114,8 +118,10 @@ export function parseDelay(query: URLSearchParams | undefined, send: boolean): n
   if (!send) throw new IngressError(400, `'delay' is only allowed on a one-way send: add /send to the path`);
   const ms = parseDurationText(text) ?? parseIsoDuration(text);
   if (ms === undefined) {
-    throw new IngressError(400, `bad delay '${text}': use a duration such as 500ms, 10s, 5m, 1h30m or PT10S`);
+    throw new IngressError(400, `bad delay ${echo(text)}: use a duration such as 500ms, 10s, 5m, 1h30m or PT10S`);
   }
+  const problem = delayProblem(ms);
+  if (problem) throw new IngressError(400, `bad delay ${echo(text)}: ${problem}`);
   return ms;
 }
 
@@ -129,7 +135,11 @@ function parseIsoDuration(text: string): number | undefined {
   return Math.round(days * 86_400_000 + hours * 3_600_000 + minutes * 60_000 + seconds * 1_000);
 }
 
-/** The `idempotency-key` header; an empty value counts as absent. */
+/** The `idempotency-key` header; an empty value counts as absent; 400 beyond MAX_IDEMPOTENCY_KEY_BYTES. */
 export function idempotencyKeyOf(headers: Headers): string | undefined {
-  return headers.get("idempotency-key") || undefined;
+  const key = headers.get("idempotency-key") || undefined;
+  if (key !== undefined && utf8Length(key) > MAX_IDEMPOTENCY_KEY_BYTES) {
+    throw new IngressError(400, `the idempotency-key has ${utf8Length(key)} bytes, more than the limit of ${MAX_IDEMPOTENCY_KEY_BYTES}`);
+  }
+  return key;
 }

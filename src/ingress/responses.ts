@@ -5,6 +5,7 @@
  * (clients never retry `invocation` errors). Never leaks stack traces.
  */
 import type { InvocationResult, OutputLookup, SendReceipt } from "../durable/protocol.js";
+import { isoTime } from "../engine/iso-time.js";
 
 /** Who produced an error: the ingress itself, or the invocation (handler or runtime). */
 export type ErrorSource = "ingress" | "invocation";
@@ -25,13 +26,16 @@ export class IngressError extends Error {
   readonly source: ErrorSource;
   /** Extra response headers (`allow`, `x-restate-id`...). */
   readonly headers: Record<string, string>;
+  /** A `TerminalError`'s metadata, rendered in the body as Restate does. */
+  readonly metadata?: Record<string, string>;
 
-  constructor(code: number, message: string, options?: { source?: ErrorSource; headers?: Record<string, string> }) {
+  constructor(code: number, message: string, options?: { source?: ErrorSource; headers?: Record<string, string>; metadata?: Record<string, string> }) {
     super(message);
     this.name = "IngressError";
     this.code = code;
     this.source = options?.source ?? "ingress";
     this.headers = options?.headers ?? {};
+    if (options?.metadata) this.metadata = options.metadata;
   }
 }
 
@@ -43,7 +47,16 @@ export class IngressError extends Error {
 export function errorResponse(error: unknown): Response {
   const e = error instanceof IngressError ? error : unexpected(error);
   const headers = { [ERROR_SOURCE_HEADER]: e.source, ...e.headers };
-  return jsonResponse({ code: e.code, message: e.message, source: e.source }, httpStatusOf(e.code), headers);
+  return jsonResponse({ code: e.code, message: e.message, ...metadataField(e.metadata), source: e.source }, httpStatusOf(e.code), headers);
+}
+
+/**
+ * Restate 1.7's `metadata` field: between `message` and `source`, keys sorted,
+ * left out when there is none (an empty record included).
+ */
+function metadataField(metadata: Record<string, string> | undefined): { metadata?: Record<string, string> } {
+  const entries = Object.entries(metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? {} : { metadata: Object.fromEntries(entries) };
 }
 
 /**
@@ -58,10 +71,11 @@ export function httpStatusOf(code: number): number {
 /** A finished invocation: 200 with its output bytes, or its failure as an `invocation` error. */
 export function resultResponse(result: InvocationResult): Response {
   const idHeader: Record<string, string> = { [INVOCATION_ID_HEADER]: result.invocationId };
-  if (result.idempotencyExpiresAt !== undefined) idHeader[IDEMPOTENCY_EXPIRES_HEADER] = new Date(result.idempotencyExpiresAt).toISOString();
+  const expires = isoTime(result.idempotencyExpiresAt);
+  if (expires !== undefined) idHeader[IDEMPOTENCY_EXPIRES_HEADER] = expires;
   if (!result.ok) {
-    const { code, message } = result.error;
-    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader }));
+    const { code, message, metadata } = result.error;
+    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader, ...(metadata ? { metadata } : {}) }));
   }
   return new Response(result.value, {
     status: 200,
@@ -80,7 +94,7 @@ export function receiptResponse(receipt: SendReceipt): Response {
 }
 
 /** Attach/output answer: the result, 470 while still running, 404 when unknown. */
-export function lookupResponse(lookup: OutputLookup, invocationId: string): Response {
+export function lookupResponse(lookup: OutputLookup, invocationId: string, kind: "attach" | "output"): Response {
   const headers = { [INVOCATION_ID_HEADER]: invocationId };
   switch (lookup.state) {
     case "done":
@@ -88,13 +102,18 @@ export function lookupResponse(lookup: OutputLookup, invocationId: string): Resp
     case "pending":
       return errorResponse(new IngressError(NOT_READY_CODE, "the invocation exists but has not completed yet", { headers }));
     case "unknown":
-      return errorResponse(invocationNotFound(headers));
+      return errorResponse(invocationNotFound(kind, headers));
   }
 }
 
-/** Restate's answer for an invocation id (or idempotency key) it does not know. */
-export function invocationNotFound(headers?: Record<string, string>): IngressError {
-  return new IngressError(404, "not found", { source: "invocation", ...(headers ? { headers } : {}) });
+/**
+ * Restate 1.7's answers for an invocation id, idempotency key or workflow id it
+ * does not know: `output` says so as the ingress, `attach` as the invocation.
+ */
+export function invocationNotFound(kind: "attach" | "output", headers?: Record<string, string>): IngressError {
+  const options = headers ? { headers } : {};
+  if (kind === "output") return new IngressError(404, "invocation not found", options);
+  return new IngressError(404, "not found", { source: "invocation", ...options });
 }
 
 export function jsonResponse(body: unknown, status: number, headers?: Record<string, string>): Response {

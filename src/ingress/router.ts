@@ -11,12 +11,14 @@ import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX, isKnownOwner } from "../engine/addressing.js";
-import { invocationOwner, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
+import { awakeableNotFound, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
-import { invocationIdFor, targetKinds, type InvocationAddress } from "./invocation-id.js";
-import { checkJsonInput, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
-import { IngressError, errorResponse, invocationNotFound, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
+import { invocationIdFor, ownerOfInvocationId, targetKinds, type InvocationAddress } from "./invocation-id.js";
+import { echo } from "./limits.js";
+import { checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
+import { checkInput } from "./input.js";
+import { IngressError, errorResponse, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
 import { RESTATE_SEGMENT, parseTarget, pathSegments, type IngressTarget } from "./target.js";
 import { objectStub } from "./object-stub.js";
 
@@ -57,7 +59,7 @@ const ALLOWED_METHODS: Record<IngressTarget["type"], readonly string[]> = {
   workflowOutput: ["GET"],
   awakeable: ["POST"],
   health: ["GET"],
-  notFound: [],
+  invalid: [],
 };
 
 const ADMIN_PREFIX = `/${RESTATE_SEGMENT}/admin`;
@@ -92,11 +94,12 @@ function isAdminPath(url: string): boolean {
 function createHandler(options: IngressOptions): IngressHandler {
   const kinds = targetKinds(options.registry, options.serviceShards);
   return async (request, env) => {
+    checkUrlLength(request.url);
     const { pathname, query } = splitUrl(request.url);
     const segments = pathSegments(pathname);
-    if (!segments) throw new IngressError(400, `bad percent-encoding in path '${pathname}'`);
+    if (!segments) throw new IngressError(400, `bad path: ${echo(pathname)} is not valid percent-encoded UTF-8`);
     const target = parseTarget(segments, options.registry);
-    if (target.type === "notFound") throw new IngressError(404, target.message);
+    if (target.type === "invalid") throw new IngressError(target.status, target.message);
     checkMethod(target, request.method);
     const ctx: Ctx = { options, kinds, env, query };
     switch (target.type) {
@@ -127,17 +130,18 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
   // secret, and "not found" for a handler in the source misleads developers.
   if (spec.ingressPrivate) throw new IngressError(404, `handler '${service}/${handler}' is private: it can only be called from other handlers`);
   const delayMs = parseDelay(ctx.query, target.send);
-  const input = await readBody(request, ctx.options.maxBodyBytes);
-  checkJsonInput(spec, input);
-  const engineTarget = { service, handler, ...(key !== undefined ? { key } : {}) };
   const idempotencyKey = idempotencyKeyOf(request.headers);
+  const headers = forwardedHeaders(request.headers);
+  const input = await readBody(request, ctx.options.maxBodyBytes);
+  checkInput(spec, request.headers.get("content-type"), input);
+  const engineTarget = { service, handler, ...(key !== undefined ? { key } : {}) };
   const { owner, invocationId } = invocationIdFor(ctx.kinds, engineTarget, idempotencyKey);
   const req: InvokeRequest = {
     owner,
     invocationId,
     target: engineTarget,
     input,
-    headers: forwardedHeaders(request.headers),
+    headers,
     invokedBy: "ingress",
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
@@ -148,23 +152,21 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
 
 async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {
   const address = lookupAddress(ctx.kinds, target);
-  if (!address) throw invocationNotFound();
-  const stub = stubFor(ctx, address.owner);
   const wait = target.type === "attach" || target.type === "workflowAttach";
+  // An id whose owner cannot exist was not issued here: answered without waking (creating) an object.
+  if (!isKnownOwner(ctx.kinds, address.owner)) return lookupResponse({ state: "unknown" }, address.invocationId, wait ? "attach" : "output");
+  const stub = stubFor(ctx, address.owner);
   const found = wait ? await stub.attach(address.owner, address.invocationId) : await stub.output(address.owner, address.invocationId);
-  return lookupResponse(found, address.invocationId);
+  return lookupResponse(found, address.invocationId, wait ? "attach" : "output");
 }
 
-/** Where the looked-up invocation lives; undefined when an id is not one of ours. */
-function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress | undefined {
+/** Where the looked-up invocation lives; 400 when an id is not one of ours. */
+function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress {
   if ("workflow" in target) {
     const owner = ownerName("w", target.workflow, target.id);
     return { owner, invocationId: makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) };
   }
-  if (target.by === "id") {
-    const owner = invocationOwner(target.invocationId);
-    return owner === undefined || !isKnownOwner(kinds, owner) ? undefined : { owner, invocationId: target.invocationId };
-  }
+  if (target.by === "id") return { owner: ownerOfInvocationId(target.invocationId), invocationId: target.invocationId };
   const { service, handler, key, idempotencyKey } = target;
   return invocationIdFor(kinds, { service, handler, ...(key !== undefined ? { key } : {}) }, idempotencyKey);
 }
@@ -172,11 +174,12 @@ function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress | 
 async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable): Promise<Response> {
   const address = parseAwakeableId(target.id);
   if ("error" in address) throw new IngressError(400, address.error);
-  if (!isKnownOwner(ctx.kinds, address.owner)) throw new IngressError(404, `awakeable '${target.id}' not found`);
+  if (!isKnownOwner(ctx.kinds, address.owner)) throw new IngressError(404, awakeableNotFound(target.id));
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
-  const { owner, invocationId, index } = address;
-  await stubFor(ctx, owner).deliver([{ kind: "awakeable", owner, invocationId, index, completion }]);
+  // The owner checks the id's secret against the awakeable's entry: a forged id completes nothing.
+  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion);
+  if (verdict === "refused") throw new IngressError(404, awakeableNotFound(target.id));
   return new Response(null, { status: 202 });
 }
 

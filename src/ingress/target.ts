@@ -2,9 +2,11 @@
  * Turns an ingress URL path into a tagged union of what the request is for.
  * Pure: no I/O. Uses the registry only to tell apart paths whose shape depends
  * on the kind of service (`/{svc}/{handler}/send` vs `/{obj}/{key}/{handler}`)
- * and to answer unknown services and handlers with a helpful 404.
+ * and to answer unknown services and handlers with a helpful 404. As Restate
+ * 1.7 does, a path of the wrong shape is a 400 ("bad path"), an unknown name a 404.
  */
 import type { Registry, ServiceSpec } from "../engine/registry.js";
+import { MAX_KEY_BYTES, MAX_IDEMPOTENCY_KEY_BYTES, echo, utf8Length } from "./limits.js";
 
 /** What an ingress request asks for. */
 export type IngressTarget =
@@ -14,7 +16,7 @@ export type IngressTarget =
   | { type: "workflowAttach" | "workflowOutput"; workflow: string; id: string }
   | { type: "awakeable"; id: string; action: "resolve" | "reject" }
   | { type: "health" }
-  | { type: "notFound"; message: string };
+  | { type: "invalid"; status: 400 | 404; message: string };
 
 /** First path segment of the ingress's own API; users cannot name a service `restate`. */
 export const RESTATE_SEGMENT = "restate";
@@ -40,7 +42,9 @@ export function pathSegments(pathname: string): string[] | undefined {
 /** Parses URL-decoded path segments into a target. */
 export function parseTarget(segments: readonly string[], registry: Registry): IngressTarget {
   const [first, ...rest] = segments;
-  if (first === undefined) return notFound("no target: call /{service}/{handler}, /{object}/{key}/{handler} or /{workflow}/{id}/run");
+  if (first === undefined || rest.length === 0) {
+    return badPath(`bad path: /${first ?? ""}: call /{service}/{handler}, /{object}/{key}/{handler} or /{workflow}/{id}/run`);
+  }
   if (first === RESTATE_SEGMENT) return parseRestatePath(rest, registry);
   return parseInvokePath(first, rest, registry);
 }
@@ -59,19 +63,27 @@ function parseInvokePath(name: string, rest: readonly string[], registry: Regist
   // decides whether a trailing "send" is the one-way marker or a handler name.
   const arity = service.kind === "service" ? 1 : 2;
   const send = rest.length === arity + 1 && rest[arity] === SEND_SEGMENT;
-  if (rest.length !== arity && !send) return notFound(shapeMessage(service, rest));
+  if (rest.length !== arity && !send) return badPath(shapeMessage(service));
   const handler = rest[arity - 1]!;
   const missing = handlerProblem(service, handler);
   if (missing) return notFound(missing);
-  return { type: "invoke", service: name, ...(arity === 2 ? { key: rest[0]! } : {}), handler, send };
+  const key = arity === 2 ? rest[0]! : undefined;
+  if (key !== undefined && utf8Length(key) > MAX_KEY_BYTES) return badPath(keyTooLong(service, key));
+  return { type: "invoke", service: name, ...(key !== undefined ? { key } : {}), handler, send };
 }
 
-function shapeMessage(service: ServiceSpec, rest: readonly string[]): string {
-  const path = `/${[service.name, ...rest].join("/")}`;
-  if (service.kind === "service") return `no route for '${path}': call /${service.name}/{handler} or /${service.name}/{handler}/send`;
+const INVOKE_SHAPES = "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler";
+
+function shapeMessage(service: ServiceSpec): string {
+  if (service.kind === "service") return `${INVOKE_SHAPES}: call /${service.name}/{handler} or /${service.name}/{handler}/send`;
   const keyWord = service.kind === "object" ? "key" : "id";
   const kindWord = service.kind === "object" ? "virtual object" : "workflow";
-  return `no route for '${path}': '${service.name}' is a ${kindWord}, call /${service.name}/{${keyWord}}/{handler} or /${service.name}/{${keyWord}}/{handler}/send`;
+  return `${INVOKE_SHAPES}: '${service.name}' is a ${kindWord}, call /${service.name}/{${keyWord}}/{handler} or /${service.name}/{${keyWord}}/{handler}/send`;
+}
+
+function keyTooLong(service: ServiceSpec, key: string): string {
+  const what = service.kind === "workflow" ? "workflow id" : "object key";
+  return `the ${what} ${echo(key)} has ${utf8Length(key)} bytes, more than the limit of ${MAX_KEY_BYTES}`;
 }
 
 /** Why `handler` cannot be addressed on `service`, or undefined when it exists. */
@@ -98,21 +110,31 @@ function parseRestatePath(rest: readonly string[], registry: Registry): IngressT
   }
 }
 
+const INVOCATION_SHAPES =
+  "bad path, expected either /restate/invocation/:invocation_id/output or /restate/invocation/:invocation_id/attach or " +
+  "/restate/invocation/:invocation_target/:idempotency_key/output or /restate/invocation/:invocation_target/:idempotency_key/attach";
+
 /**
  * `{id}/attach|output`, `{svc}/{handler}/{idemKey}/attach|output` or
- * `{obj}/{key}/{handler}/{idemKey}/attach|output`; undefined for other shapes.
+ * `{obj}/{key}/{handler}/{idemKey}/attach|output`; a 400 for other numbers of
+ * segments before attach|output, undefined (404) when the path ends otherwise.
  */
 function parseInvocationPath(args: readonly string[], registry: Registry): IngressTarget | undefined {
   const type = args[args.length - 1];
+  if (args.length < 2) return badPath(INVOCATION_SHAPES);
   if (type !== "attach" && type !== "output") return undefined;
   if (args.length === 2) return { type, by: "id", invocationId: args[0]! };
-  if (args.length !== 4 && args.length !== 5) return undefined;
+  if (args.length !== 4 && args.length !== 5) return badPath(INVOCATION_SHAPES);
   const [name, ...parts] = args.slice(0, -1) as [string, ...string[]];
   const [key, handler, idempotencyKey] = parts.length === 3 ? parts : [undefined, ...parts];
   const service = registry.service(name);
   if (!service) return notFound(unknownServiceMessage(name, registry));
-  const problem = handlerProblem(service, handler!) ?? keyProblem(service, key);
-  if (problem) return notFound(problem);
+  const shape = keyProblem(service, key);
+  if (shape) return badPath(`${INVOCATION_SHAPES}: ${shape}`);
+  const missing = handlerProblem(service, handler!);
+  if (missing) return notFound(missing);
+  if (utf8Length(idempotencyKey!) > MAX_IDEMPOTENCY_KEY_BYTES) return badPath(`the idempotency key has more than ${MAX_IDEMPOTENCY_KEY_BYTES} bytes`);
+  if (key !== undefined && utf8Length(key) > MAX_KEY_BYTES) return badPath(keyTooLong(service, key));
   return { type, by: "idempotency", service: name, ...(key !== undefined ? { key } : {}), handler: handler!, idempotencyKey: idempotencyKey! };
 }
 
@@ -122,27 +144,36 @@ function keyProblem(service: ServiceSpec, key: string | undefined): string | und
   return undefined;
 }
 
-/** `{wf}/{id}/attach|output`. */
+const WORKFLOW_SHAPES = "bad path, expected either /restate/workflow/:workflow_name/:workflow_key/output or /restate/workflow/:workflow_name/:workflow_key/attach";
+
+/** `{wf}/{id}/attach|output`; a 400 for fewer segments, undefined (404) for other endings. */
 function parseWorkflowPath(args: readonly string[], registry: Registry): IngressTarget | undefined {
   const [workflow, id, action] = args;
+  if (args.length < 3) return badPath(WORKFLOW_SHAPES);
   if (args.length !== 3 || (action !== "attach" && action !== "output")) return undefined;
   const spec = registry.service(workflow!);
   if (!spec) return notFound(unknownServiceMessage(workflow!, registry));
   if (spec.kind !== "workflow") return notFound(`'${workflow}' is a ${spec.kind}, not a workflow`);
+  if (utf8Length(id!) > MAX_KEY_BYTES) return badPath(keyTooLong(spec, id!));
   return { type: action === "attach" ? "workflowAttach" : "workflowOutput", workflow: workflow!, id: id! };
 }
 
-/** `{id}/resolve|reject`. */
+/** `{id}/resolve|reject`; a 400 for a missing action, undefined (404) for other endings. */
 function parseAwakeablePath(args: readonly string[]): IngressTarget | undefined {
   const [id, action] = args;
+  if (args.length < 2) return badPath("bad path, expected either /restate/awakeables/:id/resolve or /restate/awakeables/:id/reject");
   if (args.length !== 2 || (action !== "resolve" && action !== "reject")) return undefined;
   return { type: "awakeable", id: id!, action };
 }
 
 function noRoute(rest: readonly string[]): IngressTarget {
-  return notFound(`no route for '/${[RESTATE_SEGMENT, ...rest].join("/")}'`);
+  return notFound(`no route for ${echo(`/${[RESTATE_SEGMENT, ...rest].join("/")}`)}`);
 }
 
 function notFound(message: string): IngressTarget {
-  return { type: "notFound", message };
+  return { type: "invalid", status: 404, message };
+}
+
+function badPath(message: string): IngressTarget {
+  return { type: "invalid", status: 400, message };
 }

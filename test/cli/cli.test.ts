@@ -283,14 +283,17 @@ describe("errors", () => {
     for (const argv of [["frobnicate"], ["invocations", "describe"], ["invocations", "list", "--service", "counter"], ["state", "get", "counter"], ["sql", "SELECT 1"]]) {
       const { code, err } = await cli(...argv);
       expect(code, argv.join(" ")).toBe(2);
-      expect(err, argv.join(" ")).toContain("Usage: npm run resolute");
+      expect(err, argv.join(" ")).toContain("Usage: resolute <command>");
     }
   });
 
-  test("an unknown invocation id is a 404 from the Worker", async () => {
-    const { code, err } = await cli("invocations", "describe", "inv_nope");
+  test("an unknown invocation id is a 404 from the Worker; a malformed one a 400", async () => {
+    const { code, err } = await cli("invocations", "describe", "inv_1bzpjb3VudGVyOm5vYm9keQ.x");
     expect(code).toBe(1);
     expect(err).toContain("answered 404");
+    const malformed = await cli("invocations", "describe", "inv_nope");
+    expect(malformed.code).toBe(1);
+    expect(malformed.err).toContain("answered 400");
   });
 });
 

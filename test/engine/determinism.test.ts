@@ -131,7 +131,7 @@ async function record(name: string, alwaysReplay: boolean) {
   };
 }
 
-describe("golden journals", () => {
+describe("always-replay against a normal run (stored golden journals: golden.test.ts)", () => {
   for (const name of Object.keys(scenarios)) {
     it(`${name}: always-replay records the same journal and results as a normal run`, async () => {
       const normal = await record(name, false);

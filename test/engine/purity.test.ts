@@ -15,6 +15,8 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\bMath\.random\s*\(/, "Math.random("],
   [/\bsetTimeout\s*\(/, "setTimeout("],
   [/\bcrypto\.randomUUID\s*\(/, "crypto.randomUUID("],
+  // Secrets (awakeable ids) come through Host.randomBytes, injected by the host.
+  [/\bcrypto\.getRandomValues\s*\(/, "crypto.getRandomValues("],
 ];
 
 /** The engine depends only on itself and sdk/ (sdk ← engine ← durable, ingress). */

@@ -29,7 +29,7 @@ describe.each(MODES)("sleep ($mode)", ({ alwaysReplay }) => {
     const { steps, svc } = sleeper();
     const rt = runtime([svc], alwaysReplay);
     const id = await rt.invoke("sleeper", "nap", 1_000);
-    expect(lines(rt.journal(id))[1]).toMatchObject({ type: "sleep", done: false, data: '{"wakeAt":1000}' });
+    expect(lines(rt.journal(id))[1]).toMatchObject({ type: "sleep", done: false, facts: { wakeAt: 1000 } });
     await rt.advance(999);
     expect(rt.info(id).status).toBe("running");
     expect(steps.after).toBe(0);

@@ -12,7 +12,21 @@ export const MODES = [
 ] as const;
 
 export function runtime(services: Definition[], alwaysReplay = false): MemoryRuntime {
-  return createTestRuntime({ services, alwaysReplay });
+  return createTestRuntime({ services, alwaysReplay, random: seededRandom() });
+}
+
+/** A deterministic stand-in for crypto.getRandomValues: two runtimes made alike record alike journals. */
+export function seededRandom(seed = 1): (bytes: Uint8Array) => Uint8Array {
+  let x = seed >>> 0 || 1;
+  return (bytes) => {
+    for (let i = 0; i < bytes.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      bytes[i] = x & 0xff;
+    }
+    return bytes;
+  };
 }
 
 /** A journal entry with its payload decoded, for comparisons that print well. */
@@ -23,12 +37,13 @@ export interface Line {
   done: boolean;
   value?: string | null;
   failure?: string;
-  data?: string;
+  /** The entry's typed facts (wakeAt, calleeId, secret, order), when its type has any. */
+  facts?: Record<string, unknown>;
 }
 
 export function lines(entries: readonly Entry[]): Line[] {
   return entries.map((e) => {
-    const c = e.completion;
+    const { index: _i, type: _t, name: _n, done: _d, completion: c, ...facts } = e;
     return {
       index: e.index,
       type: e.type,
@@ -36,7 +51,7 @@ export function lines(entries: readonly Entry[]): Line[] {
       done: e.done,
       ...(c && "value" in c ? { value: c.value === null ? null : decoder.decode(c.value) } : {}),
       ...(c && "failure" in c ? { failure: `${c.failure.name}(${c.failure.code}): ${c.failure.message}` } : {}),
-      ...(e.data !== undefined ? { data: e.data } : {}),
+      ...(Object.keys(facts).length > 0 ? { facts } : {}),
     };
   });
 }

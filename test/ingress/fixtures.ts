@@ -11,6 +11,8 @@ export const greeter = service({
     send: async () => "sent",
     secret: handlers.handler({ ingressPrivate: true }, async () => "hidden"),
     upload: handlers.handler({ input: serde.binary }, async (_ctx, data: Uint8Array) => data.length),
+    // Any text/… body (Restate's `accept` pattern).
+    note: handlers.handler({ accept: "text/*", input: serde.binary }, async (_ctx, data: Uint8Array) => data.length),
   },
 });
 

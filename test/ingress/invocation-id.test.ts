@@ -92,6 +92,7 @@ describe("ingress and handlers agree on idempotent ids", () => {
       runFailures: () => ({ count: 0 }),
       sideEffectStarted: () => {},
       log: () => {},
+      randomBytes: (n) => new Uint8Array(n),
     };
     const spec = reg.handler("caller", "go")!;
     const attempt = new Attempt({ invocationId: "inv_1test.x", target: { service: "caller", handler: "go" }, input: new Uint8Array(0), headers: {}, journal: [], spec, kinds: targetKinds(reg, SHARDS), host });

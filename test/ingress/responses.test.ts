@@ -96,16 +96,23 @@ describe("receiptResponse", () => {
 
 describe("lookupResponse", () => {
   it("renders done, pending (470, ingress) and unknown (404, invocation)", async () => {
-    const done = lookupResponse({ state: "done", result: { invocationId: "i", ok: true, value: bytes("1") } }, "i");
+    const done = lookupResponse({ state: "done", result: { invocationId: "i", ok: true, value: bytes("1") } }, "i", "attach");
     expect(done.status).toBe(200);
 
-    const pending = lookupResponse({ state: "pending", invocationId: "i" }, "i");
+    const pending = lookupResponse({ state: "pending", invocationId: "i" }, "i", "output");
     expect(pending.status).toBe(470);
     expect(await json(pending)).toEqual({ code: 470, message: "the invocation exists but has not completed yet", source: "ingress" });
 
-    const unknown = lookupResponse({ state: "unknown" }, "i");
+    const unknown = lookupResponse({ state: "unknown" }, "i", "attach");
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("x-restate-id")).toBe("i");
     expect(await json(unknown)).toEqual({ code: 404, message: "not found", source: "invocation" });
+  });
+
+  it("issue #10: an unknown invocation's output is Restate's 404 from the ingress", async () => {
+    const unknown = lookupResponse({ state: "unknown" }, "i", "output");
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("x-restate-error-source")).toBe("ingress");
+    expect(await json(unknown)).toEqual({ code: 404, message: "invocation not found", source: "ingress" });
   });
 });

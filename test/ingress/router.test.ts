@@ -1,56 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Delivery, InvokeRequest, ObjectRpc, OutputLookup } from "../../src/durable/protocol.js";
+import type { Delivery, InvokeRequest } from "../../src/durable/protocol.js";
 import { hostOf } from "../../src/engine/addressing.js";
 import { makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
-import { createIngress, createIngressRouter, type IngressEnv } from "../../src/ingress/router.js";
+import { createIngress, createIngressRouter } from "../../src/ingress/router.js";
 import { registry } from "./fixtures.js";
-
-/** Response bodies are `unknown` under workers-types; tests read them loosely. */
-const json = (res: Response): Promise<any> => res.json();
-
-const BASE = "http://resolute.test";
-const MAX_BODY = 64;
-
-type Call = { owner: string; method: keyof ObjectRpc; args: unknown[] };
-
-/** A Durable Object namespace whose stubs record calls and answer from `behaviour`. */
-function fakeEnv(behaviour: Partial<ObjectRpc> = {}) {
-  const calls: Call[] = [];
-  const defaults: ObjectRpc = {
-    invoke: async (req) => ({ invocationId: req.invocationId, ok: true, value: new TextEncoder().encode('"ok"') }),
-    send: async (req) => ({ invocationId: req.invocationId, status: "Accepted" }),
-    attach: async (): Promise<OutputLookup> => ({ state: "unknown" }),
-    output: async (): Promise<OutputLookup> => ({ state: "unknown" }),
-    deliver: async () => {},
-  };
-  const rpc = { ...defaults, ...behaviour };
-  const namespace = {
-    idFromName: (name: string) => ({ name }),
-    get: (id: { name: string }) =>
-      new Proxy({}, {
-        get: (_t, method: keyof ObjectRpc) => (...args: unknown[]) => {
-          calls.push({ owner: id.name, method, args });
-          return (rpc[method] as (...a: unknown[]) => unknown)(...args);
-        },
-      }),
-  };
-  return { env: { RESOLUTE: namespace as unknown as DurableObjectNamespace } satisfies IngressEnv, calls };
-}
+import { MAX_BODY, expectError, fakeEnv, json, request } from "./fake-env.js";
 
 const ingress = createIngress({ registry: registry(), serviceShards: 4, workflowShards: 8, maxBodyBytes: MAX_BODY });
-
-function request(path: string, init?: RequestInit & { duplex?: "half" }): Request {
-  return new Request(`${BASE}${path}`, init);
-}
-
-async function expectError(res: Response, status: number, message: string | RegExp, source = "ingress") {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("x-restate-error-source")).toBe(source);
-  const body = await json(res);
-  expect(body.code).toBe(status);
-  expect(body.source).toBe(source);
-  expect(body.message).toMatch(message);
-}
 
 describe("invoke", () => {
   it("forwards a call to the owner with the target, input and filtered headers", async () => {
@@ -111,7 +67,7 @@ describe("invoke", () => {
     const { env, calls } = fakeEnv();
     await expectError(await ingress(request("/greeter/greet", { method: "POST", body: "{nope" }), env), 400, /^Failed to deserialize input: /);
     expect(calls).toHaveLength(0);
-    expect((await ingress(request("/greeter/upload", { method: "POST", body: "{nope" }), env)).status).toBe(200);
+    expect((await ingress(request("/greeter/upload", { method: "POST", body: "{nope", headers: { "content-type": "application/octet-stream" } }), env)).status).toBe(200);
   });
 
   it("renders a handler's terminal failure with its code", async () => {
@@ -187,18 +143,24 @@ describe("attach and output", () => {
     expect(calls[0]).toEqual({ owner: ownerName("o", "counter", "k"), method: "attach", args: [ownerName("o", "counter", "k"), id] });
   });
 
-  it("answers 404 for an id that is not ours, without contacting anyone", async () => {
+  it("issue #10: answers Restate's 400 'bad invocation id' for an id that is not ours, without contacting anyone", async () => {
     const { env, calls } = fakeEnv();
-    await expectError(await ingress(request("/restate/invocation/inv_bogus/output"), env), 404, "not found", "invocation");
+    for (const action of ["output", "attach"]) {
+      await expectError(await ingress(request(`/restate/invocation/inv_bogus/${action}`), env), 400, /^bad invocation id 'inv_bogus': bad format/);
+      await expectError(await ingress(request(`/restate/invocation/garbage/${action}`), env), 400, /^bad invocation id 'garbage'/);
+    }
     expect(calls).toHaveLength(0);
   });
 
-  it("answers 470 for output of a running invocation and 404 for an unknown one", async () => {
+  it("issue #10: answers 470 for output of a running invocation; an unknown one is 404 from the ingress (output) or the invocation (attach)", async () => {
     const id = makeInvocationId(ownerName("o", "counter", "k"), "abc");
     const pending = fakeEnv({ output: async () => ({ state: "pending", invocationId: id }) });
     await expectError(await ingress(request(`/restate/invocation/${id}/output`), pending.env), 470, "the invocation exists but has not completed yet");
     const unknown = fakeEnv();
-    await expectError(await ingress(request(`/restate/invocation/${id}/output`), unknown.env), 404, "not found", "invocation");
+    await expectError(await ingress(request(`/restate/invocation/${id}/output`), unknown.env), 404, "invocation not found", "ingress");
+    await expectError(await ingress(request("/restate/invocation/greeter/greet/nokey/output"), unknown.env), 404, "invocation not found", "ingress");
+    await expectError(await ingress(request("/restate/workflow/signup/nobody/output"), unknown.env), 404, "invocation not found", "ingress");
+    await expectError(await ingress(request(`/restate/invocation/${id}/attach`), unknown.env), 404, "not found", "invocation");
   });
 
   it("finds an invocation by idempotency key under the id the invoke used", async () => {
@@ -225,17 +187,17 @@ describe("attach and output", () => {
 
 describe("awakeables", () => {
   const owner = ownerName("o", "counter", "k");
-  const awakeableId = makeAwakeableId(makeInvocationId(owner, "abc"), 3);
+  const secret = "s".repeat(22);
+  const awakeableId = makeAwakeableId(makeInvocationId(owner, "abc"), 3, secret);
 
   it("delivers a resolve with the raw body and answers 202", async () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request(`/restate/a/${awakeableId}/resolve`, { method: "POST", body: '{"x":1}' }), env);
     expect(res.status).toBe(202);
     expect(await res.text()).toBe("");
-    const [delivery] = calls[0]!.args[0] as Delivery[];
-    expect(calls[0]!.owner).toBe(owner);
-    expect(delivery).toMatchObject({ kind: "awakeable", owner, invocationId: makeInvocationId(owner, "abc"), index: 3 });
-    const completion = (delivery as Extract<Delivery, { kind: "awakeable" }>).completion as { value: Uint8Array };
+    const [address, completion] = calls[0]!.args as [unknown, { value: Uint8Array }];
+    expect(calls[0]).toMatchObject({ owner, method: "completeAwakeable" });
+    expect(address).toEqual({ owner, invocationId: makeInvocationId(owner, "abc"), index: 3, secret });
     expect(new TextDecoder().decode(completion.value)).toBe('{"x":1}');
   });
 
@@ -243,8 +205,19 @@ describe("awakeables", () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request(`/restate/awakeables/${awakeableId}/reject`, { method: "POST", body: "bad thing" }), env);
     expect(res.status).toBe(202);
-    const [delivery] = calls[0]!.args[0] as Delivery[];
-    expect(delivery).toMatchObject({ completion: { failure: { name: "TerminalError", message: "bad thing", code: 500 } } });
+    expect(calls[0]!.args[1]).toMatchObject({ failure: { name: "TerminalError", message: "bad thing", code: 500 } });
+  });
+
+  it("issue #10: answers 404 when the owner refuses the id (no awakeable of a live invocation has it)", async () => {
+    const { env } = fakeEnv({ completeAwakeable: async () => "refused" });
+    await expectError(await ingress(request(`/restate/a/${awakeableId}/resolve`, { method: "POST" }), env), 404, /not found/);
+  });
+
+  it("issue #10: answers an id without a secret (the old, computable form) with 400, asking no object", async () => {
+    const { env, calls } = fakeEnv();
+    const old = makeAwakeableId(makeInvocationId(owner, "abc"), 3, null);
+    await expectError(await ingress(request(`/restate/a/${old}/resolve`, { method: "POST" }), env), 400, /no secret part/);
+    expect(calls).toHaveLength(0);
   });
 
   it("answers a bad id with 400", async () => {
@@ -264,7 +237,7 @@ describe("routing", () => {
   it("answers unknown paths and bad encodings with JSON errors", async () => {
     const { env } = fakeEnv();
     await expectError(await ingress(request("/restate/nope"), env), 404, /no route/);
-    await expectError(await ingress(request("/counter/%E0%A4%A/add", { method: "POST" }), env), 400, /percent-encoding/);
+    await expectError(await ingress(request("/counter/%E0%A4%A/add", { method: "POST" }), env), 400, /not valid percent-encoded UTF-8/);
   });
 
   it("leaves /restate/admin to someone else", async () => {

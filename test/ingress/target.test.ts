@@ -5,11 +5,13 @@ import { registry } from "./fixtures.js";
 const reg = registry();
 const parse = (path: string): IngressTarget => parseTarget(pathSegments(path)!, reg);
 
-function notFoundMessage(path: string): string {
+function invalid(path: string, status: 400 | 404): string {
   const target = parse(path);
-  if (target.type !== "notFound") throw new Error(`expected notFound for ${path}, got ${target.type}`);
+  if (target.type !== "invalid" || target.status !== status) throw new Error(`expected ${status} for ${path}, got ${JSON.stringify(target)}`);
   return target.message;
 }
+const notFoundMessage = (path: string) => invalid(path, 404);
+const badPathMessage = (path: string) => invalid(path, 400);
 
 describe("pathSegments", () => {
   it("URL-decodes each segment, so an encoded slash stays inside the key", () => {
@@ -65,12 +67,21 @@ describe("parseTarget: invocations", () => {
     expect(notFoundMessage("/counter/k/nope")).toContain("handler 'counter/nope' not found");
   });
 
-  it("explains a missing key or handler", () => {
-    expect(notFoundMessage("/counter/add")).toContain("is a virtual object, call /counter/{key}/{handler}");
-    expect(notFoundMessage("/signup/run")).toContain("is a workflow, call /signup/{id}/{handler}");
-    expect(notFoundMessage("/greeter")).toContain("call /greeter/{handler}");
-    expect(notFoundMessage("/greeter/greet/extra")).toContain("no route for '/greeter/greet/extra'");
-    expect(notFoundMessage("/")).toContain("no target");
+  it("issue #10: a path of the wrong shape is Restate's 400 'bad path', explaining the shape", () => {
+    expect(badPathMessage("/counter/add")).toContain("is a virtual object, call /counter/{key}/{handler}");
+    expect(badPathMessage("/signup/run")).toContain("is a workflow, call /signup/{id}/{handler}");
+    expect(badPathMessage("/greeter/greet/extra")).toContain("bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler");
+    expect(badPathMessage("/counter/k/add/x")).toContain("bad path, expected either");
+    expect(badPathMessage("/greeter")).toContain("bad path: /greeter");
+    expect(badPathMessage("/nope")).toContain("bad path: /nope");
+    expect(badPathMessage("/")).toContain("bad path: /");
+    expect(badPathMessage("/restate")).toContain("bad path: /restate");
+  });
+
+  it("issue #10: an object key or workflow id over the limit is a 400 naming it", () => {
+    expect(badPathMessage(`/counter/${"k".repeat(1025)}/add`)).toContain("more than the limit of 1024");
+    expect(parse(`/counter/${"k".repeat(1024)}/add`)).toMatchObject({ type: "invoke" });
+    expect(badPathMessage(`/signup/${"é".repeat(513)}/run`)).toMatch(/workflow id .* 1026 bytes/);
   });
 
   it("leaves private handlers to the router (it knows the policy)", () => {
@@ -109,8 +120,8 @@ describe("parseTarget: /restate/...", () => {
   it("checks the service, handler and key of an idempotency lookup", () => {
     expect(notFoundMessage("/restate/invocation/nope/greet/k/attach")).toContain("service 'nope' not found");
     expect(notFoundMessage("/restate/invocation/greeter/wave/k/attach")).toContain("handler 'greeter/wave' not found");
-    expect(notFoundMessage("/restate/invocation/counter/add/k/attach")).toContain("is keyed");
-    expect(notFoundMessage("/restate/invocation/greeter/x/greet/k/attach")).toContain("have no key");
+    expect(badPathMessage("/restate/invocation/counter/add/k/attach")).toContain("is keyed");
+    expect(badPathMessage("/restate/invocation/greeter/x/greet/k/attach")).toContain("have no key");
   });
 
   it("parses workflow attach and output", () => {
@@ -125,17 +136,13 @@ describe("parseTarget: /restate/...", () => {
     expect(parse("/restate/a/sign_1abc/reject")).toEqual({ type: "awakeable", id: "sign_1abc", action: "reject" });
   });
 
-  it("does not match other /restate paths", () => {
-    for (const path of [
-      "/restate",
-      "/restate/health/x",
-      "/restate/invocation/id/cancel",
-      "/restate/invocation/a/b/c/d/e/f/attach",
-      "/restate/workflow/signup/u1",
-      "/restate/a/sign_1abc/accept",
-      "/restate/nope",
-    ]) {
-      expect(parse(path).type, path).toBe("notFound");
+  it("does not match other /restate paths: 404 for other endings, 400 for a missing part (as Restate)", () => {
+    for (const path of ["/restate/health/x", "/restate/invocation/id/cancel", "/restate/workflow/signup/u1/cancel", "/restate/a/sign_1abc/accept", "/restate/nope"]) {
+      expect(parse(path), path).toMatchObject({ type: "invalid", status: 404 });
     }
+    expect(badPathMessage("/restate/invocation/a/b/c/d/e/f/attach")).toContain("bad path, expected either /restate/invocation/:invocation_id/output");
+    expect(badPathMessage("/restate/invocation/x")).toContain("bad path, expected either");
+    expect(badPathMessage("/restate/workflow/signup/u1")).toContain("bad path, expected either /restate/workflow/");
+    expect(badPathMessage("/restate/a/sign_1abc")).toContain("bad path, expected either /restate/awakeables/:id/resolve");
   });
 });

@@ -15,10 +15,14 @@ import { Probe } from "./probe.js";
 
 const bundles = new Map<string, Promise<string>>();
 
-/** Bundles a Worker entry once per test process. */
-export function bundle(entry: string): Promise<string> {
+/**
+ * Bundles a Worker entry once per test process. `alias` replaces imports as
+ * wrangler's `[alias]` does (esbuild's option of the same name).
+ */
+export function bundle(entry: string, alias?: Record<string, string>): Promise<string> {
   const absolute = resolve(entry);
-  let built = bundles.get(absolute);
+  const key = alias ? `${absolute} ${JSON.stringify(alias)}` : absolute;
+  let built = bundles.get(key);
   if (!built) {
     // workerd resolves module paths relative to the working directory: keep bundles inside it.
     mkdirSync(resolve(".wrangler/test-bundles"), { recursive: true });
@@ -34,14 +38,17 @@ export function bundle(entry: string): Promise<string> {
       external: ["cloudflare:*", "node:*"],
       mainFields: ["module", "main"],
       logLevel: "silent",
+      ...(alias ? { alias } : {}),
     }).then(() => outfile);
-    bundles.set(absolute, built);
+    bundles.set(key, built);
   }
   return built;
 }
 
 export interface RuntimeOptions {
   entry: string;
+  /** Import replacements, as wrangler.toml's `[alias]`. */
+  alias?: Record<string, string>;
   bindings?: Record<string, string>;
   /** Reuse a storage directory (a restart); a fresh one by default. */
   persistDir?: string;
@@ -119,7 +126,7 @@ export class TestRuntime {
 }
 
 async function launch(options: RuntimeOptions, persistDir: string): Promise<Miniflare> {
-  const scriptPath = await bundle(options.entry);
+  const scriptPath = await bundle(options.entry, options.alias);
   return new Miniflare({
     modules: true,
     scriptPath,

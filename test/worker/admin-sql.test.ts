@@ -65,8 +65,12 @@ describe("Restate's views over an object's storage", () => {
     expect(state.body.rows).toEqual([{ key: "stage", value_utf8: '"decided"' }]);
   });
 
-  test("a query of its own WITH (even RECURSIVE) keeps the views; rows stop at 1,000", async () => {
-    const counted = await sql("counter/sql-a", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) SELECT i, (SELECT COUNT(*) FROM sys_invocation) AS invocations FROM n");
+  test("a query of its own WITH keeps the views; rows stop at 1,000", async () => {
+    const digits = "d(x) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9))";
+    const counted = await sql(
+      "counter/sql-a",
+      `WITH ${digits} SELECT a.x * 1000 + b.x * 100 + c.x * 10 + e.x + 1 AS i, (SELECT COUNT(*) FROM sys_invocation) AS invocations FROM d a, d b, d c, d e ORDER BY i`,
+    );
     expect(counted.status).toBe(200);
     expect(counted.body.rows).toHaveLength(1000);
     expect(counted.body.truncated).toBe(true);
@@ -95,6 +99,48 @@ describe("read-only", () => {
       expect(res.body.message, text).toContain(why);
     }
     expect((await rt.post("/counter/sql-ro/get")).body).toBe(3);
+  });
+});
+
+describe("issue #10: a query cannot stop the Worker", () => {
+  test("the reported endless WITH RECURSIVE is a 400 with the reason, and health still answers", async () => {
+    const endless = await sql("counter/sql-a", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n");
+    expect(endless.status).toBe(400);
+    expect(endless.body).toMatchObject({ code: 400, source: "ingress", message: expect.stringContaining("recursive common table expressions are not allowed") });
+    // SQLite needs no RECURSIVE keyword to recurse.
+    const unmarked = await sql("counter/sql-a", "WITH n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n");
+    expect(unmarked.status).toBe(400);
+    expect(unmarked.body.message).toContain("recursive");
+    expect((await rt.get("/restate/health")).status).toBe(200);
+    expect((await rt.post("/counter/sql-a/get")).body).toBe(7);
+  });
+
+  test("a cross join of three 10,000-row tables is refused before it runs; one scan of the table runs", async () => {
+    const newState = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, [49]]));
+    const replaced = await rt.fetch("/restate/admin/services/counter/state", {
+      method: "POST",
+      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+      body: JSON.stringify({ object_key: "sql-big", new_state: newState }),
+    });
+    expect(replaced.status).toBe(202);
+    const crossed = await sql("counter/sql-big", "SELECT count(*) AS n FROM state a, state b, state c");
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.message).toMatch(/could visit up to 2\.0e\+12 rows, more than the limit of 10,000,000 \(state \(10,000 rows\) × state/);
+    expect((await sql("counter/sql-big", "SELECT count(*) AS n FROM state")).body.rows).toEqual([{ n: 10_000 }]);
+    expect((await rt.get("/restate/health")).status).toBe(200);
+  });
+
+  test("generators of large values are refused; the answer stops at its byte limit", async () => {
+    const blob = await sql("counter/sql-a", "SELECT length(randomblob(2000000)) AS n");
+    expect(blob.status).toBe(400);
+    expect(blob.body.message).toContain("randomblob() is not allowed");
+    // 1,000 rows of 40 KB each: the answer stops near 4 MiB, and says so.
+    const digits = "d(x) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9))";
+    const big = await sql("counter/sql-a", `WITH ${digits} SELECT hex(hex(hex('${"x".repeat(5000)}' || a.x))) AS v FROM d a, d b, d c`);
+    expect(big.status).toBe(200);
+    expect(big.body.truncated).toBe(true);
+    expect(big.body.rows.length).toBeGreaterThan(50);
+    expect(big.body.rows.length).toBeLessThan(1000);
   });
 });
 

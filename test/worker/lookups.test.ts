@@ -43,7 +43,7 @@ async function sendLookups(rt: TestRuntime, ghost: (i: number) => string): Promi
     add(await rt.get(`/restate/invocation/counter/${ghost(i)}/add/key${i}/output`));
     add(await admin(rt, `invocations/${id}`));
     add(await admin(rt, `objects/counter/${ghost(i)}/${i % 2 ? "state" : "invocations"}`));
-    add(await rt.post(`/restate/awakeables/${makeAwakeableId(id, 1)}/resolve`, "forged"));
+    add(await rt.post(`/restate/awakeables/${makeAwakeableId(id, 1, "A".repeat(22))}/resolve`, "forged"));
   }
   return statuses;
 }
@@ -70,7 +70,7 @@ test("issue #10: 100 lookups of ids that do not exist leave no stored data behin
     const impossible = [makeInvocationId("o:nosuch:k", "x"), makeInvocationId("s:counter:0", "x"), makeInvocationId("s:steps:99999", "x"), makeInvocationId("w:counter:k", "x")];
     for (const id of impossible) {
       expect((await rt.get(`/restate/invocation/${id}/attach`)).status).toBe(404);
-      expect((await rt.post(`/restate/awakeables/${makeAwakeableId(id, 0)}/resolve`, 1)).status).toBe(404);
+      expect((await rt.post(`/restate/awakeables/${makeAwakeableId(id, 0, "A".repeat(22))}/resolve`, 1)).status).toBe(404);
     }
     await rt.dispose(true);
 

@@ -1,0 +1,34 @@
+/**
+ * issue #12: `wrangler deploy` of the examples shipped RESOLUTE_ADMIN_TOKEN = "dev-admin-token"
+ * from [vars], a token the README printed, opening the admin API on the public URL. The bundle a
+ * deploy would upload must carry no token and no local-only URL.
+ */
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { dryRunBindings, parseBindings, unsafeBindings } from "../../scripts/deploy-bindings.js";
+
+const ROOT = resolve(__dirname, "../..");
+
+describe("what a deploy ships", () => {
+  it("the examples' deploy has the Durable Object binding and no token or local URL", () => {
+    const bindings = dryRunBindings(ROOT);
+    expect(bindings).toContainEqual({ name: "RESOLUTE", value: "ResoluteObject", kind: "Durable Object" });
+    expect(unsafeBindings(bindings)).toEqual([]);
+  }, 60_000);
+
+  it("the check reads wrangler's table and flags a token and a loopback URL", () => {
+    const output = [
+      "Your Worker has access to the following bindings:",
+      "Binding                                   Resource",
+      'env.RESOLUTE_ADMIN_TOKEN ("dev-admin-token")   Environment Variable',
+      'env.MAILER_URL ("http://127.0.0.1:8787/fake-mailer")   Environment Variable',
+      'env.GREETING ("hello")   Environment Variable',
+      "env.RESOLUTE (ResoluteObject)      Durable Object",
+      "",
+      "--dry-run: exiting now.",
+    ].join("\n");
+    const bindings = parseBindings(output);
+    expect(bindings.map((b) => b.name)).toEqual(["RESOLUTE_ADMIN_TOKEN", "MAILER_URL", "GREETING", "RESOLUTE"]);
+    expect(unsafeBindings(bindings).map((b) => b.name)).toEqual(["RESOLUTE_ADMIN_TOKEN", "MAILER_URL"]);
+  });
+});
