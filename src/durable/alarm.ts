@@ -10,7 +10,10 @@
  * and its alarm scheduler), and a `setAlarm` to the time already stored is a no-op
  * that never reaches the scheduler. Inside `alarm()` that no-op is fatal: the
  * scheduler drops its row when the handler returns, and the object's storage keeps
- * reporting the past time forever. So:
+ * reporting the past time forever. (Seen under `npm run chaos`: an attempt resumed by
+ * a fired timer started executing, the recovery wake-up recomputed the alarm from the
+ * due time just fired, which equals the handler's frozen `Date.now()`, and wrote back
+ * the stored value.) So:
  *
  * - at start-up the alarm is re-armed unless storage reports one that is still in
  *   the future and no later than the earliest due work (`start`);
