@@ -127,6 +127,20 @@ describe("issue #10: an alarm never leaves due work unarmed", () => {
     expect(workerd.row).toBe(T0 + 10_000);
   });
 
+  it("an attempt that starts executing while the alarm runs does not write back the time that fired (the loss npm run chaos showed)", async () => {
+    const workerd = new FakeWorkerd();
+    const due = new FakeDue(T0 + 100);
+    const clock = await woken(workerd, due);
+    vi.setSystemTime(T0 + 100); // Date.now() stays at the fired time through the handler
+    await workerd.fire(async () => {
+      await clock.alarmStarted();
+      due.due = T0 + 5_000; // the timer fired; its invocation resumes...
+      clock.recovery(true); // ...and executes code: the recovery wake-up is armed
+      clock.alarmEnded(true);
+    });
+    expect(workerd.row).toBe(T0 + 100 + RECOVERY_MS);
+  });
+
   it("a crash mid-handler leaves an alarm that fires, even if the scheduler consumed the one that started it", async () => {
     const workerd = new FakeWorkerd();
     const clock = await woken(workerd, new FakeDue(T0 + 100));
