@@ -19,6 +19,8 @@ import { STATUS } from "./schema.js";
 import type { Store } from "./store.js";
 import { newRow, type InvocationRow } from "./rows.js";
 import { cancelInvocation } from "./cancellation.js";
+import { oversizeInvocation } from "../engine/limits.js";
+import { storeCompletion } from "./completion-store.js";
 import type { LimitSlots } from "./limit-slots.js";
 
 export interface RuntimeHooks {
@@ -118,15 +120,19 @@ export class Runtime implements EffectSink {
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
+    // An input that can never be stored is answered at once: the row keeps neither input nor headers.
+    const tooLarge = oversizeInvocation(req);
     // A limited target's invocation asks for a slot where it would start (after the key's lock).
     const ready = spec?.limit !== undefined && this.slots !== undefined;
-    const status = scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
-    const seq = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
+    const status = tooLarge ? STATUS.running : scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
+    const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
+    const seq = this.store.insertInvocation(stored, exclusive, status, scheduled && !tooLarge ? startAt : null, now);
     if (seq === undefined) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
     this.#hasSubscribers.set(req.invocationId, subscriber !== undefined);
-    if (!spec) {
-      this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
+    if (!spec || tooLarge) {
+      const failure = tooLarge ? errorToRecord(tooLarge) : { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 };
+      this.finish(req.invocationId, { failure });
       return { row: this.store.invocation(req.invocationId)!, fresh: true };
     }
     for (const entry of journal) this.store.appendEntry(req.invocationId, entry, now);
@@ -331,16 +337,13 @@ export class Runtime implements EffectSink {
     const spec = this.registry.handler(row.service, row.handler);
     const now = this.now();
     const retention = retentionOf(spec, row);
-    // One synchronous turn: the result and the replies to callers commit together.
-    this.store.complete(id, completion, now, now + retention);
-    // Its limit slot (or place in the queue) goes with it; a paused one gave its slot back already.
-    const released = this.slots?.ended(id, row.status === STATUS.paused, now) ?? false;
-    const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
+    const replyToCallers = this.#hasSubscribers.get(id) !== false;
     this.#hasSubscribers.delete(id);
-    for (const sub of subscribers) {
-      this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId: id, completion }, now);
-    }
-    const replies = subscribers.length;
+    const stored = storeCompletion(this.store, (message) => this.#host.log("error", id, [message]), id, completion, now, now + retention, replyToCallers);
+    completion = stored.completion;
+    const replies = stored.replies;
+    // Its limit slot (or place in the queue) goes with it, in the same turn; a paused one gave its slot back already.
+    const released = this.#releaseSlot(id, row.status === STATUS.paused, now);
     this.live.get(id)?.close();
     this.live.delete(id);
     this.#rows.delete(id);
@@ -353,6 +356,16 @@ export class Runtime implements EffectSink {
     if (this.#lock === id || row.exclusive) this.#releaseLock(id);
     if (replies > 0 || released) this.deliverSoon();
     this.hooks.alarmBy(now + retention);
+  }
+
+  /** Finishing never throws (completion-store.ts): a release that cannot be written is logged, loudly. */
+  #releaseSlot(id: string, givenBack: boolean, now: number): boolean {
+    try {
+      return this.slots?.ended(id, givenBack, now) ?? false;
+    } catch (error) {
+      this.#host.log("error", id, [`its limit slot could not be released (${error instanceof Error ? error.message : String(error)}): the limit counts it until an operator kills it again`]);
+      return false;
+    }
   }
 
   #releaseLock(id: string): void {

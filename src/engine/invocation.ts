@@ -11,6 +11,7 @@ import { retryAfterOf } from "./retry.js";
 import { ContextCore, terminalRecord, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
 import { JournalMismatchError } from "./journal.js";
+import { boundedError, oversizeValue } from "./limits.js";
 import type { TargetKinds } from "./addressing.js";
 import type { HandlerSpec } from "./registry.js";
 import type { Hooks } from "../../sdk/define.js";
@@ -140,7 +141,9 @@ export class Attempt implements AttemptControl {
 
   #succeed(value: unknown): void {
     try {
-      this.#end({ kind: "success", value: this.#params.spec.output.serialize(value) });
+      const bytes = this.#params.spec.output.serialize(value);
+      const tooLarge = oversizeValue("the handler's result", bytes);
+      this.#end(tooLarge ? { kind: "failure", error: errorToRecord(tooLarge) } : { kind: "success", value: bytes });
     } catch (error) {
       this.#end({ kind: "failure", error: { ...terminalRecord(error), code: 500 } });
     }
@@ -158,7 +161,8 @@ export class Attempt implements AttemptControl {
     if (this.#closed) return;
     this.#closed = true;
     this.#completed?.abort();
-    this.#finish(outcome);
+    // A failure is stored beside the input and the result: its size is bounded too.
+    this.#finish(outcome.kind === "success" ? outcome : { ...outcome, error: boundedError(outcome.error) });
   }
 
   /** Made when a handler first asks for `attemptCompletedSignal` (most never do). */

@@ -8,7 +8,7 @@ import { ConcurrencyServer } from "../support/concurrency-server.js";
 
 let rt: TestRuntime;
 let work: ConcurrencyServer;
-useRuntimeWith("test/worker/fixtures/limits-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
+useRuntimeWith("test/worker/fixtures/concurrency-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";

@@ -12,7 +12,7 @@ import { ConcurrencyServer } from "../support/concurrency-server.js";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 let rt: TestRuntime;
 let work: ConcurrencyServer;
-useRuntimeWith("test/worker/fixtures/limits-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
+useRuntimeWith("test/worker/fixtures/concurrency-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 
 if (!existsSync(CHROMIUM)) console.warn(`dashboard limits browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
