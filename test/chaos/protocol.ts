@@ -21,8 +21,11 @@ export const LIMIT_KEYS = ["", "tenant-a", "tenant-b"] as const;
  */
 export const HOLD_HEADER = "x-chaos-hold-ms";
 export const GROUP_HEADER = "x-chaos-group";
-/** How long a limited step's effect stays open. */
-export const LIMITED_HOLD_MS = 20;
+/**
+ * How long a limited step's effect stays open: long enough that the burst (1,000 sends, 5 at
+ * once on each of 3 keys) lasts several seconds, so the first kill lands in the middle of it.
+ */
+export const LIMITED_HOLD_MS = 200;
 /** Executor shards of each stateless service (Resolute's default, as users run it). */
 export const SERVICE_SHARDS = 64;
 /** Name of the workflow's durable promise, resolved by its shared handler `go`. */

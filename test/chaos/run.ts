@@ -81,6 +81,9 @@ function whole(text: string | undefined, fallback: number, name: string, min = 1
   return value;
 }
 
+/** When the run's load started (ms since the epoch): times in the log are seconds from it. */
+let runStarted = 0;
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const cwd = resolve(import.meta.dirname, "../..");
@@ -108,13 +111,16 @@ async function main(): Promise<number> {
 /** The run itself: load and kills, drain, observe, check. Resolves the number of violations. */
 async function chaos(options: Options, runtime: DevRuntime, recorder: EffectRecorder): Promise<number> {
   const started = Date.now();
+  runStarted = started;
   const loadDeadline = started + options.durationS * 1000;
   let drainDeadline = loadDeadline + options.drainS * 1000;
   const client = new ChaosClient(() => runtime.url, () => drainDeadline, options.clients * 2);
   await runtime.start();
   let stopped = false;
   const load = startLoad({ client, clients: options.clients, keys: options.keys, seed: options.seed, maxOps: options.requests, stopped: () => stopped || Date.now() >= loadDeadline });
-  const burst = startBurst(client, options.burst, load.ops);
+  const burst = startBurst(client, options.burst, load.ops).then(() => {
+    if (options.burst > 0) console.log(`burst of ${options.burst} limited sends accepted at ${((Date.now() - started) / 1000).toFixed(0)} s; they run 5 at a time per limit key from there`);
+  });
   const kills = await crashRepeatedly({
     runtime, crashes: options.crashes, seed: options.seed, uptime: options.uptime, deadline: loadDeadline,
     onKill: (crash, report) => console.log(`crash ${crash}/${options.crashes} at ${((Date.now() - started) / 1000).toFixed(0)} s: SIGKILLed ${report.killed} processes, ${report.survivors.length} survived, restarted in ${(report.restartMs / 1000).toFixed(1)} s; ${load.ops.length} operations so far, ${load.ops.filter((op) => op.endedAt === 0).length} unanswered`),
@@ -133,6 +139,8 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
   try {
     const observed = await observe(reader, load.ops, recorder, drained ? Date.now() + 5_000 : Date.now());
     const limited = { limit: LIMITED_CONCURRENCY, maxInFlight: recorder.maxInFlight };
+    const burstRuns = load.ops.filter((op) => op.id.startsWith("burst-")).flatMap((op) => recorder.executions.get(op.id) ?? []);
+    if (burstRuns.length > 0) console.log(`the burst's steps ran from ${seconds(Math.min(...burstRuns.map((r) => r.at)))} to ${seconds(Math.max(...burstRuns.map((r) => r.at)))} s; kills at ${kills.killedAt.map(seconds).join(", ")} s`);
     const verdict = check({ ...observed, ...kills, limited });
     const effects = { total: recorder.total, distinct: recorder.distinct };
     console.log(`\n${renderReport({ crashes: kills.killedAt.length, ops: load.ops, stats: client.stats, effects, verdict, drained, elapsedMs: Date.now() - started, limited })}\n`);
@@ -140,6 +148,10 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
   } finally {
     await Promise.all([client.close(), reader.close()]);
   }
+}
+
+function seconds(at: number): string {
+  return ((at - runStarted) / 1000).toFixed(1);
 }
 
 function reproduceFlags(options: Options): string {
