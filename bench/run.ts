@@ -10,7 +10,7 @@
  *   --scenario <id>      only this scenario, e.g. w3-hot (repeatable, or comma-separated)
  *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
  *   --serve <modes>      how the Worker is served: wrangler (wrangler dev), miniflare (Miniflare
- *                        directly), or both, comma-separated (default: wrangler)
+ *                        directly), or both, comma-separated (default: both, every leg in one run)
  *   --peer restate       also run W3, the chain and the duplicates on Restate itself (its server and
  *                        Node SDK, pinned, installed from npm into .wrangler/bench-peers/ on first use)
  *   --url <origin>       use a Worker that is already running instead of starting one per session
@@ -59,7 +59,7 @@ function parseOptions(argv: string[]): Options {
       scenario: { type: "string", multiple: true },
       workload: { type: "string", multiple: true },
       url: { type: "string" },
-      serve: { type: "string", default: "wrangler" },
+      serve: { type: "string", default: SERVE_MODES.join(",") },
       peer: { type: "string", multiple: true },
       config: { type: "string", default: join(relative(ROOT, BENCH_DIR), "wrangler.toml") },
       help: { type: "boolean", default: false },
