@@ -2,21 +2,15 @@
  * Issue #15: the CLI's limits and rules commands against the real runtime.
  */
 import { describe, expect, test } from "vitest";
-import { runCli } from "../../cli/cli.js";
 import { TestRuntime, eventually, useRuntimeWith } from "../support/runtime.js";
+import { runCliAgainst } from "../support/cli-runner.js";
 import { ConcurrencyServer } from "../support/concurrency-server.js";
 
 let rt: TestRuntime;
 let work: ConcurrencyServer;
 useRuntimeWith("test/worker/fixtures/concurrency-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };
-  const code = await runCli(argv, { env, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliAgainst(rt, argv);
 
 describe("issue #15: limits and rules in the CLI", () => {
   test("limits list shows each declared limit with its handlers", async () => {

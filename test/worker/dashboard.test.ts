@@ -5,13 +5,11 @@
  * from the page, run SQL; data that looks like HTML stays text.
  * CI installs Debian's chromium; without it the browser tests are skipped, loudly.
  */
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { HAS_CHROMIUM, useDashboard, warnWithoutChromium } from "../support/browser.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 let rt: TestRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
@@ -42,86 +40,73 @@ describe("the page", () => {
   });
 });
 
-if (!existsSync(CHROMIUM)) console.warn(`dashboard browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+warnWithoutChromium("dashboard browser tests");
 
-describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
+describe.skipIf(!HAS_CHROMIUM)("in a browser", () => {
+  const ui = useDashboard(() => rt);
 
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
-    page = await browser.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("dialog", (dialog) => void dialog.accept());
-    await page.goto(new URL("/restate/admin/ui", rt.url).href);
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  const status = () => page.locator("#status").textContent();
+  const status = () => ui.page.locator("#status").textContent();
 
   test("a wrong token shows the Worker's refusal", async () => {
-    await page.fill("#token", "wrong");
-    await page.click("#connect");
+    await ui.page.fill("#token", "wrong");
+    await ui.page.click("#connect");
     await expect.poll(status).toContain("401");
-    expect(await page.locator("#status").getAttribute("class")).toBe("error");
-    expect(await page.locator("#main").isHidden()).toBe(true);
+    expect(await ui.page.locator("#status").getAttribute("class")).toBe("error");
+    expect(await ui.page.locator("#main").isHidden()).toBe(true);
   });
 
   test("connecting lists the services", async () => {
-    await page.fill("#token", "test-token");
-    await page.click("#connect");
+    await ui.page.fill("#token", "test-token");
+    await ui.page.click("#connect");
     await expect.poll(status).toMatch(/^connected: \d+ services$/);
-    expect(await page.locator("#services tr", { hasText: "counter" }).textContent()).toContain("add, sleepThenAdd, get, keys, reset");
+    expect(await ui.page.locator("#services tr", { hasText: "counter" }).textContent()).toContain("add, sleepThenAdd, get, keys, reset");
   });
 
   test("an object's state and invocations, then one invocation's journal", async () => {
     const id = (await rt.post("/counter/ui-a/add", 4)).headers.get("x-restate-id")!;
-    await page.selectOption("#service", "counter");
-    await page.fill("#key", "ui-a");
-    await page.click("#open");
+    await ui.page.selectOption("#service", "counter");
+    await ui.page.fill("#key", "ui-a");
+    await ui.page.click("#open");
     await expect.poll(status).toBe("counter/ui-a: 1 invocations");
-    expect(await page.locator("#state tbody tr").allTextContents()).toEqual(["count41"]);
-    await page.locator("#invocations tbody tr", { hasText: id }).click();
-    await expect.poll(() => page.locator("#detail-id").textContent()).toBe(id);
-    expect(await page.locator("#journal tbody tr").allTextContents()).toEqual(["0getStatecounttrue", "1setStatecounttrue"]);
+    expect(await ui.page.locator("#state tbody tr").allTextContents()).toEqual(["count41"]);
+    await ui.page.locator("#invocations tbody tr", { hasText: id }).click();
+    await expect.poll(() => ui.page.locator("#detail-id").textContent()).toBe(id);
+    expect(await ui.page.locator("#journal tbody tr").allTextContents()).toEqual(["0getStatecounttrue", "1setStatecounttrue"]);
   });
 
   test("kill from the page stops a sleeping invocation; purge then deletes it", async () => {
     const id = (await rt.post("/counter/ui-k/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
     await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "suspended");
-    await page.fill("#invocation", id);
-    await page.click("#lookup");
+    await ui.page.fill("#invocation", id);
+    await ui.page.click("#lookup");
     await expect.poll(status).toBe(`invocation ${id}: suspended`);
-    await page.click("#kill");
+    await ui.page.click("#kill");
     await expect.poll(status).toBe(`invocation ${id}: completed`);
-    expect(await page.locator("#summary tr", { hasText: "completion_failure" }).textContent()).toContain("killed");
-    await page.click("#purge");
+    expect(await ui.page.locator("#summary tr", { hasText: "completion_failure" }).textContent()).toContain("killed");
+    await ui.page.click("#purge");
     await expect.poll(status).toBe(`purged ${id}`);
     expect((await admin(rt, `invocations/${id}`)).status).toBe(404);
   });
 
   test("SQL over the object's storage", async () => {
-    await page.selectOption("#service", "counter");
-    await page.fill("#key", "ui-a");
-    await page.fill("#query", "SELECT key, value_utf8 FROM state");
-    await page.click("#run");
+    await ui.page.selectOption("#service", "counter");
+    await ui.page.fill("#key", "ui-a");
+    await ui.page.fill("#query", "SELECT key, value_utf8 FROM state");
+    await ui.page.click("#run");
     await expect.poll(status).toBe("1 rows");
-    expect(await page.locator("#rows tbody tr").allTextContents()).toEqual(["count4"]);
+    expect(await ui.page.locator("#rows tbody tr").allTextContents()).toEqual(["count4"]);
   });
 
   test("a key that looks like HTML is shown as text, never run", async () => {
     const key = `<img src=x onerror="document.title='pwned'">`;
     await rt.post(`/counter/${encodeURIComponent(key)}/add`, 1);
-    await page.fill("#key", key);
-    await page.click("#open");
+    await ui.page.fill("#key", key);
+    await ui.page.click("#open");
     // The previous key's rows stay until the new ones arrive: wait for this key's row.
-    await expect.poll(() => page.locator("#invocations tbody").textContent()).toContain(key);
-    expect(await page.locator("#invocations tbody tr").count()).toBe(1);
-    expect(await page.locator("img").count()).toBe(0);
-    expect(await page.title()).toBe("Resolute");
-    expect(pageErrors).toEqual([]);
+    await expect.poll(() => ui.page.locator("#invocations tbody").textContent()).toContain(key);
+    expect(await ui.page.locator("#invocations tbody tr").count()).toBe(1);
+    expect(await ui.page.locator("img").count()).toBe(0);
+    expect(await ui.page.title()).toBe("Resolute");
+    expect(ui.pageErrors).toEqual([]);
   });
 });
