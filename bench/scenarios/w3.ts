@@ -117,7 +117,7 @@ async function throughput(target: CounterTarget, ctx: RunContext, keys: string[]
   return throughputMeasurement(load, problems, { clients: CLIENTS, keys: keys.length });
 }
 
-export { sequentialLatency, spreadThroughput, hotKeyThroughput };
+export { sequentialLatency, hotKeyThroughput, throughput, CLIENTS };
 
 export const w3: Workload<CounterTarget> = {
   id: "w3",
