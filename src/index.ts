@@ -22,6 +22,13 @@ export interface WorkerConfig {
    * @default 64
    */
   workflowShards?: number;
+  /**
+   * Shards of the invocation index that `POST /query`, `restate invocations list` and the
+   * dashboard read across the deployment (Durable Objects of the same class under reserved
+   * names; no binding to add). 0 turns the index off. Changing it later leaves rows in the
+   * old shards until they expire. @default 8
+   */
+  indexShards?: number;
   /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
   maxBodyBytes?: number;
   /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
@@ -35,6 +42,7 @@ export interface WorkerConfig {
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
+export const DEFAULT_INDEX_SHARDS = 8;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
@@ -53,7 +61,9 @@ export function createWorker(config: WorkerConfig) {
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
   const admin = createAdmin(registry, workflowShards);
-  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
+  const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
+  if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
+  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards });
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {

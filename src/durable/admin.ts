@@ -15,7 +15,7 @@ export type AdminView =
   | { view: "purge"; invocationId: string }
   | { view: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
   | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
-  | { view: "query"; query: string; service: string; key: string };
+  | { view: "query"; query: string; service: string; key: string; raw?: boolean };
 
 /** Most rows one admin query answers with (the answer says when there were more). */
 export const MAX_QUERY_ROWS = 1000;
@@ -51,7 +51,9 @@ export class ObjectAdmin {
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
-        return this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
+        return request.raw
+          ? this.store.readOnlyRawQuery(request.query, request.service, request.key, MAX_QUERY_ROWS)
+          : this.store.readOnlyQuery(request.query, request.service, request.key, MAX_QUERY_ROWS);
     }
   }
 

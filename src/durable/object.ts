@@ -15,6 +15,9 @@ import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
 import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";
+import { Indexer } from "./indexer.js";
+import type { IndexBatch } from "./index-row.js";
+import { IndexShard, indexStub, type IndexCall } from "./index-shard.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -30,6 +33,8 @@ export interface ObjectConfig {
   kinds: TargetKinds;
   /** See WorkerConfig.workflowShards. */
   workflowShards: number;
+  /** See WorkerConfig.indexShards (0: no invocation index). */
+  indexShards: number;
 }
 
 export function createObjectClass(config: ObjectConfig) {
@@ -38,6 +43,7 @@ export function createObjectClass(config: ObjectConfig) {
     readonly #clock: AlarmClock;
     readonly #runtime: Runtime;
     readonly #outbox: Outbox;
+    #indexShard: IndexShard | undefined;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
@@ -53,6 +59,11 @@ export function createObjectClass(config: ObjectConfig) {
         flushOutbox: () => void this.#outbox.flush(),
       }, [env]);
       this.#runtime.lockHeldBy(woke.lockHolder);
+      if (config.indexShards > 0) {
+        const shard = indexStub(env.RESOLUTE, ctx.id.toString(), config.indexShards);
+        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => shard.index({ kind: "record", batch }), waiting: (id: string) => this.#runtime.isWaiting(id) };
+        this.#store.changes = new Indexer(ctx.storage.sql, ports);
+      }
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       void ctx.blockConcurrencyWhile(async () => {
@@ -155,6 +166,12 @@ export function createObjectClass(config: ObjectConfig) {
     /** Admin and inspection (token-checked by the router before it calls). */
     async admin(view: AdminView): Promise<unknown> {
       return new ObjectAdmin(this.#store, this.#runtime, (id) => this.#onRemoved(id)).handle(view);
+    }
+
+    /** Index shards only (reserved names): record owners' rows, answer queries over them. */
+    async index(call: IndexCall): Promise<unknown> {
+      this.#indexShard ??= new IndexShard(this.ctx.storage, () => this.#clock.now());
+      return this.#indexShard.handle(call);
     }
 
     /** Test hook: moves this object's clock forward and fires what became due. */

@@ -9,6 +9,7 @@ import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, type Status } from "./schema.js";
 import { toInvocation, type InvocationRow, type Row } from "./rows.js";
 import { withViews } from "./sql-views.js";
+import type { InvocationChanges } from "./indexer.js";
 
 export type { InvocationRow };
 
@@ -35,12 +36,49 @@ export interface QueryResult {
   truncated: boolean;
 }
 
+/** An admin query's answer with each row's values in column order (names may repeat). */
+export interface RawQueryResult {
+  columns: string[];
+  rows: SqlStorageValue[][];
+  truncated: boolean;
+}
+
 /** Thrown to roll an admin query's transaction back, whatever it did. */
 const ROLLBACK = Symbol("rollback");
+
+/**
+ * Runs one read-only statement (already checked by sql-views' queryProblem) inside a
+ * transaction that is always rolled back: a query that writes changes nothing. At most
+ * `maxRows` rows; `truncated` says there were more.
+ */
+export function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly unknown[], maxRows: number): RawQueryResult {
+  let result: RawQueryResult | undefined;
+  try {
+    storage.transactionSync(() => {
+      const cursor = storage.sql.exec(sql, ...bindings);
+      const rows: SqlStorageValue[][] = [];
+      let truncated = false;
+      for (const row of cursor.raw()) {
+        if (rows.length === maxRows) {
+          truncated = true;
+          break;
+        }
+        rows.push(row);
+      }
+      result = { columns: cursor.columnNames, rows, truncated };
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error !== ROLLBACK) throw error;
+  }
+  return result!;
+}
 
 export class Store {
   readonly #sql: SqlStorage;
   readonly #storage: DurableObjectStorage;
+  /** Told of every invocation row written or deleted (the invocation index's sender). */
+  changes: InvocationChanges | undefined;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -85,6 +123,7 @@ export class Store {
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
     ).toArray()[0];
+    if (row) this.changes?.changed(req.invocationId);
     return row?.seq;
   }
 
@@ -111,6 +150,7 @@ export class Store {
 
   setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
+    this.changes?.changed(id);
   }
 
   recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
@@ -118,6 +158,7 @@ export class Store {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, failure, nextAt, now, id,
     );
+    this.changes?.changed(id);
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -126,6 +167,7 @@ export class Store {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
+    this.changes?.changed(id);
   }
 
   setCancelRequested(id: string, requested: boolean): void {
@@ -154,6 +196,7 @@ export class Store {
     this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
+    this.changes?.deleted(id);
   }
 
   // ---- journal ----
@@ -300,26 +343,13 @@ export class Store {
    * that writes (`WITH … DELETE`) changes nothing.
    */
   readOnlyQuery(query: string, service: string, key: string, maxRows: number): QueryResult {
-    let result: QueryResult | undefined;
-    try {
-      this.transaction(() => {
-        const cursor = this.#sql.exec<Row>(withViews(query), service, key);
-        const rows: Row[] = [];
-        let truncated = false;
-        for (const row of cursor) {
-          if (rows.length === maxRows) {
-            truncated = true;
-            break;
-          }
-          rows.push(row);
-        }
-        result = { columns: cursor.columnNames, rows, truncated };
-        throw ROLLBACK;
-      });
-    } catch (error) {
-      if (error !== ROLLBACK) throw error;
-    }
-    return result!;
+    const raw = this.readOnlyRawQuery(query, service, key, maxRows);
+    return { columns: raw.columns, rows: raw.rows.map((values) => Object.fromEntries(raw.columns.map((c, i) => [c, values[i]!]))), truncated: raw.truncated };
+  }
+
+  /** The same, each row's values in column order. */
+  readOnlyRawQuery(query: string, service: string, key: string, maxRows: number): RawQueryResult {
+    return readOnly(this.#storage, withViews(query), [service, key], maxRows);
   }
 
   // ---- alarm ----

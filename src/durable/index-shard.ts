@@ -1,0 +1,138 @@
+/**
+ * One shard of the deployment-wide invocation index: a Resolute Durable Object
+ * under a reserved name (`index:<n>`) holding a `sys_invocation`-shaped table of
+ * the invocations of the owners that hash to it. Owners send batches of changed
+ * rows after their own commit (indexer.ts); the shard holds them briefly so that
+ * many owners' rows commit in one transaction, and answers the index part of the
+ * admin's SQL (`POST /query`).
+ * Invariants: an upsert never replaces a newer row (ordered by the owner's
+ * modified time), so batches may repeat or arrive late; rows past their
+ * retention are invisible to queries and deleted as the shard writes.
+ */
+import { hash53 } from "../engine/ids.js";
+import { SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
+import { readOnly, type RawQueryResult } from "./store.js";
+
+/** The RPC calls an index shard answers (object.ts forwards them). */
+export type IndexCall =
+  | { kind: "record"; batch: IndexBatch }
+  | { kind: "scan"; query: string; context: string; maxRows: number }
+  | { kind: "final"; query: string; context: string; rows: unknown[][]; maxRows: number };
+
+/** Reserved Durable Object name of index shard `n` (owner names never start with "index:"). */
+export const indexShardName = (n: number): string => `index:${n}`;
+
+export type IndexStub = { index(call: IndexCall): Promise<unknown> };
+
+export function indexShardStub(namespace: DurableObjectNamespace, n: number): IndexStub {
+  return namespace.get(namespace.idFromName(indexShardName(n))) as unknown as IndexStub;
+}
+
+/** The shard an owner object (by its Durable Object id) sends its rows to. */
+export function indexStub(namespace: DurableObjectNamespace, objectId: string, shards: number): { index(call: Extract<IndexCall, { kind: "record" }>): Promise<void> } {
+  return indexShardStub(namespace, hash53(objectId) % shards) as never;
+}
+
+/** How long a shard holds incoming batches so that many owners' rows share one commit. */
+const HOLD_MS = 25;
+/** Expired rows deleted per commit (the rest go with the next ones). */
+const EXPIRE_PER_COMMIT = 500;
+
+const TABLE = "index_invocations";
+const COLUMNS = SYS_INVOCATION_NAMES.join(", ");
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${TABLE} (${SYS_INVOCATION_NAMES.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")},
+  _modified_ms INTEGER NOT NULL, _expires_ms INTEGER);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_created ON ${TABLE}(created_at);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE}(status, created_at);
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(_expires_ms) WHERE _expires_ms IS NOT NULL;`;
+
+const UPSERT = `INSERT INTO ${TABLE} (${COLUMNS}, _modified_ms, _expires_ms) VALUES (${[...SYS_INVOCATION_NAMES, 0, 0].map(() => "?").join(", ")})
+  ON CONFLICT (id) DO UPDATE SET ${[...SYS_INVOCATION_NAMES.slice(1), "_modified_ms", "_expires_ms"].map((c) => `${c} = excluded.${c}`).join(", ")}
+  WHERE excluded._modified_ms >= ${TABLE}._modified_ms`;
+
+/** The live rows, as the `sys_invocation` a query reads (?1: now). */
+const LIVE = `SELECT ${COLUMNS} FROM main.${TABLE} WHERE _expires_ms IS NULL OR _expires_ms > ?1`;
+
+export class IndexShard {
+  #held: { batch: IndexBatch; done: () => void; failed: (e: unknown) => void }[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly now: () => number,
+  ) {
+    storage.sql.exec(SCHEMA);
+  }
+
+  handle(call: IndexCall): Promise<unknown> | unknown {
+    switch (call.kind) {
+      case "record":
+        return this.#record(call.batch);
+      case "scan":
+        return readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+      case "final":
+        return this.#final(call);
+    }
+  }
+
+  /** Resolves once the batch is durable in this shard (the caller may then advance its mark). */
+  #record(batch: IndexBatch): Promise<void> {
+    return new Promise((done, failed) => {
+      this.#held.push({ batch, done, failed });
+      this.#timer ??= setTimeout(() => this.#commit(), HOLD_MS);
+    });
+  }
+
+  #commit(): void {
+    this.#timer = undefined;
+    const held = this.#held;
+    this.#held = [];
+    try {
+      this.storage.transactionSync(() => {
+        for (const { batch } of held) {
+          for (const row of batch.rows) this.storage.sql.exec(UPSERT, ...row.values, row.modifiedMs, row.expiresMs);
+          for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
+        }
+        this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE _expires_ms <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
+      });
+    } catch (error) {
+      for (const h of held) h.failed(error);
+      return;
+    }
+    // The output gate holds each caller's answer until this transaction is on disk.
+    for (const h of held) h.done();
+  }
+
+  /**
+   * The second phase of a query across shards: the rows every shard (or owner) gave,
+   * as `sys_invocation`, under the admin's own query. Rows arrive as JSON arrays in
+   * column order, read back with json_each (no table is written).
+   */
+  #final(call: Extract<IndexCall, { kind: "final" }>): RawQueryResult {
+    const chunks = chunk(call.rows);
+    const union = chunks.map((_, i) => `SELECT ${SYS_INVOCATION_NAMES.map((c, j) => `value ->> ${j} AS ${c}`).join(", ")} FROM json_each(?${i + 1})`).join(" UNION ALL ");
+    const source = chunks.length ? union : `SELECT ${SYS_INVOCATION_NAMES.map((c) => `NULL AS ${c}`).join(", ")} WHERE 0`;
+    const sql = `WITH ${call.context}sys_invocation AS (${source}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`;
+    return readOnly(this.storage, sql, chunks, call.maxRows);
+  }
+}
+
+/** Rows as JSON texts of at most ~1 MB each (a bound string is limited to 2 MB). */
+function chunk(rows: unknown[][]): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (size + text.length > 1_000_000 && current.length) {
+      out.push(`[${current.join(",")}]`);
+      current = [];
+      size = 0;
+    }
+    current.push(text);
+    size += text.length + 1;
+  }
+  if (current.length) out.push(`[${current.join(",")}]`);
+  return out;
+}
