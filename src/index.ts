@@ -60,9 +60,9 @@ export function createWorker(config: WorkerConfig) {
   const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
-  const admin = createAdmin(registry, workflowShards);
   const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
   if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
+  const admin = createAdmin(registry, workflowShards, indexShards);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards });
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {

@@ -39,7 +39,8 @@ export const SYS_INVOCATION_COLUMNS: readonly (readonly [name: string, sql: stri
   ["restarted_from", "NULL"],
   ["pinned_deployment_id", "NULL"],
   ["trace_id", "NULL"],
-  ["status", "status"],
+  // Restate's "suspended": running, but only waiting on completions (a sleep, call, awakeable, promise).
+  ["status", "CASE WHEN status = 'running' AND EXISTS (SELECT 1 FROM main.journal WHERE inv_seq = seq AND done = 0) THEN 'suspended' ELSE status END"],
   ["retry_count", "attempts"],
   ["last_failure", messageOf("last_failure")],
   ["last_failure_error_code", "CAST(json_extract(last_failure, '$.code') AS TEXT)"],

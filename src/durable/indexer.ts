@@ -24,8 +24,6 @@ export interface IndexerPorts {
   now(): number;
   /** Sends a batch to this object's index shard; resolves once the shard committed it. */
   send(batch: IndexBatch): Promise<void>;
-  /** Whether a running invocation only waits on completions (Restate's "suspended"). */
-  waiting(id: string): boolean;
 }
 
 /** Longest a change waits before its batch is sent (the index lag without crashes). */
@@ -38,7 +36,6 @@ const RECOVERY_STEP = 5_000;
 const CLOCK_SLACK_MS = 10_000;
 const RETRY_MS = 2_000;
 const MARK_KEY = "index_mark";
-const STATUS = SYS_INVOCATION_NAMES.indexOf("status");
 
 export class Indexer implements InvocationChanges {
   readonly #changed = new Set<string>();
@@ -134,7 +131,6 @@ export class Indexer implements InvocationChanges {
     const rows: IndexRow[] = [];
     for (const raw of cursor.raw()) {
       const values = raw.slice(0, SYS_INVOCATION_NAMES.length) as (string | number | null)[];
-      if (values[STATUS] === "running" && this.ports.waiting(String(values[0]))) values[STATUS] = "suspended";
       rows.push({ values, modifiedMs: Number(raw[SYS_INVOCATION_NAMES.length]), expiresMs: (raw[SYS_INVOCATION_NAMES.length + 1] as number | null) ?? null });
     }
     return rows;

@@ -61,7 +61,7 @@ export function createObjectClass(config: ObjectConfig) {
       this.#runtime.lockHeldBy(woke.lockHolder);
       if (config.indexShards > 0) {
         const shard = indexStub(env.RESOLUTE, ctx.id.toString(), config.indexShards);
-        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => shard.index({ kind: "record", batch }), waiting: (id: string) => this.#runtime.isWaiting(id) };
+        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => shard.index({ kind: "record", batch }) };
         this.#store.changes = new Indexer(ctx.storage.sql, ports);
       }
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have

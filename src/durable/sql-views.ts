@@ -14,6 +14,7 @@ import { isoOf as iso, messageOf as message, SYS_INVOCATION_SELECT } from "./ind
 // `main.<table>`: a view named like a table (state) must not read itself.
 const VIEWS = `
 sys_invocation AS (${SYS_INVOCATION_SELECT} FROM main.invocations),
+sys_invocation_status AS (SELECT * FROM sys_invocation),
 sys_journal AS (
   SELECT i.id AS id, j.idx AS "index", j.type AS entry_type, j.name AS name, j.done AS completed,
     CAST(j.value AS TEXT) AS value_utf8, ${message("j.failure")} AS failure, ${iso("j.appended_at")} AS appended_at,

@@ -4,7 +4,7 @@
  * with no token configured the admin API is disabled.
  */
 import type { Registry } from "../engine/registry.js";
-import { invocationOwner, makeInvocationId, ownerName } from "../engine/ids.js";
+import { invocationOwner, makeInvocationId } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminView } from "../durable/admin.js";
 import type { QueryResult } from "../durable/store.js";
@@ -14,6 +14,8 @@ import { dashboardResponse } from "./dashboard.js";
 import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
 import { newRandomSuffix } from "./invocation-id.js";
 import { objectStub } from "./object-stub.js";
+import { createRestateAdmin } from "./restate-admin.js";
+import { ownerOfTarget as targetOwner, serviceView } from "./restate-shapes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -44,16 +46,10 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
   return undefined;
 }
 
-export function createAdmin(registry: Registry, workflowShards: number) {
+export function createAdmin(registry: Registry, workflowShards: number, indexShards: number) {
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
-
-  const ownerOfTarget = (service: string, key: string): string | undefined => {
-    const kind = registry.service(service)?.kind;
-    if (kind === "object") return ownerName("o", service, key);
-    if (kind === "workflow") return ownerName("w", service, key);
-    if (kind === "service") return ownerName("s", service, key);
-    return undefined;
-  };
+  const ownerOfTarget = (service: string, key: string) => targetOwner(registry, service, key);
+  const restate = createRestateAdmin({ registry, workflowShards, indexShards });
 
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
     // The dashboard page holds no data (it asks for the token), so a browser may load it
@@ -64,12 +60,13 @@ export function createAdmin(registry: Registry, workflowShards: number) {
     const denied = authorize(request, env);
     if (denied) return denied;
     const url = new URL(request.url);
-    const parts = url.pathname.slice(ADMIN_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
+    const all = url.pathname.slice(ADMIN_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
+    // Restate's CLI puts the admin API version after the base URL (`/v4/services`).
+    const parts = /^v\d+$/.test(all[0] ?? "") ? all.slice(1) : all;
     const method = request.method;
     try {
-      if (method === "GET" && parts.length === 1 && parts[0] === "services") {
-        return json(200, { services: registry.serviceNames().map((name) => describeService(registry, name)) });
-      }
+      const answer = await restate(request, env, parts, `${url.origin}/`);
+      if (answer) return answer;
       if (parts[0] === "invocations" && parts[1]) {
         const owner = invocationOwner(parts[1]);
         if (!owner) return error(404, `'${parts[1]}' is not an invocation id`);
@@ -142,19 +139,4 @@ export function createAdmin(registry: Registry, workflowShards: number) {
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-}
-
-function describeService(registry: Registry, name: string): unknown {
-  const spec = registry.service(name)!;
-  return {
-    name,
-    ty: spec.kind,
-    ...described(spec),
-    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry, ...described(h) })),
-  };
-}
-
-/** The optional documentation fields, under Restate's admin names. */
-function described(spec: { description?: string; metadata?: Record<string, string> }): Record<string, unknown> {
-  return { ...(spec.description !== undefined ? { documentation: spec.description } : {}), ...(spec.metadata ? { metadata: spec.metadata } : {}) };
 }

