@@ -89,8 +89,17 @@ function rewriteSchemaNames(query: string): string {
     out += `${query.slice(at, t.start)}"index"`;
     at = t.end;
   }
-  return (out + query.slice(at)).replace(/\binformation_schema\s*\.\s*columns\b/gi, "information_schema_columns");
+  return (out + query.slice(at))
+    .replace(/\binformation_schema\s*\.\s*columns\b/gi, "information_schema_columns")
+    .replace(/\btarget\s+LIKE\s+'([^'\/]+)\/%'/gi, (match, arg: string) => (invocationOwner(arg) ? `id = '${arg}'` : match));
 }
+
+/**
+ * Restate's CLI, given an id it cannot parse (Resolute's ids carry their owner, not Restate's
+ * partition key), takes it for a service name and asks for `target LIKE '<id>/%'`. No service
+ * is named like an invocation id, so that filter means the invocation itself: the rewrite
+ * above lets `restate invocations cancel|kill|purge <id>` find it.
+ */
 
 /** The one object a per-object query names: by invocation id, or by service name and key. */
 function objectTarget(tokens: Token[]): { owner: string } | { service: string; key: string } {
@@ -149,7 +158,7 @@ function planIndexQuery(query: string, tokens: Token[], maxRows: number): QueryP
     if (groups.includes(item.expr)) return "key";
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
-  const scan = c.tailStart === undefined ? query : query.slice(0, c.tailStart);
+  const scan = aliasSubquery(c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
   return { kind: "aggregate", query, scan, ...(ids ? { ids } : {}), merge, order: orderPositions(c.orderBy, items, query), ...(limit !== undefined ? { limit } : {}), offset };
 }
 
@@ -238,6 +247,21 @@ function selectItem(tokens: Token[]): SelectItem {
     return { expr, tokens: body, aggregate: AGGREGATES[fn]!, ...(alias ? { alias } : {}) };
   }
   return { expr, tokens: body, ...(alias ? { alias } : {}) };
+}
+
+/**
+ * DataFusion lets an outer query name the alias used inside an unaliased FROM subquery
+ * (Restate's CLI counts with `FROM (SELECT * FROM sys_invocation inv LIMIT n) WHERE
+ * inv.target_service_name …`); SQLite does not, so the subquery gets that alias.
+ */
+function aliasSubquery(query: string, from: Token[]): string {
+  const close = from.at(-1);
+  if (from[0]?.text !== "(" || close?.text !== ")" || close.depth !== from[0].depth) return query;
+  const inner = from.slice(1, -1);
+  const i = inner.findIndex((t) => INDEX_TABLES.has(t.word));
+  const alias = inner[i + 1]?.word === "as" ? inner[i + 2] : inner[i + 1];
+  if (i < 0 || alias?.kind !== "word" || ["limit", "where", "order", "group"].includes(alias.word)) return query;
+  return `${query.slice(0, close.end)} AS ${alias.text}${query.slice(close.end)}`;
 }
 
 /** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
