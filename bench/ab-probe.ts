@@ -4,7 +4,8 @@
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
  * and then 64-client throughput, three alternating rounds each.
- * `{n}` in the path is a new number on every request (new workflow ids, new keys).
+ * `{n}` in the path is a new number on every request (new workflow ids, new keys);
+ * `{k}` cycles over 1,000 numbers (W3's warm keys: `--path /counter/{k}/add`).
  */
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
@@ -41,7 +42,8 @@ async function serve(label: string, root: string) {
 
 let n = 0;
 async function call(pool: Pool): Promise<boolean> {
-  const r = await pool.request({ method: "POST", path: path.replace("{n}", `ab${n++}`), body: "1", headers: { "content-type": "application/json" } });
+  const r = await pool.request({ method: "POST", path: path.replace("{k}", `ab${n % 1000}`).replace("{n}", `ab${n}`), body: "1", headers: { "content-type": "application/json" } });
+  n++;
   await r.body.text();
   return r.statusCode < 300;
 }

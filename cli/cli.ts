@@ -144,12 +144,15 @@ interface ServiceView {
   name: string;
   ty: string;
   documentation?: string;
-  handlers: { name: string; ty: string; public: boolean; retry_policy?: unknown; documentation?: string }[];
+  handlers: { name: string; ty?: string; public: boolean; retry_policy?: unknown; documentation?: string }[];
 }
+
+/** Restate's type names (`VirtualObject`, `Exclusive`…) in the CLI's words; a plain service's handlers have none. */
+const kindOf = (ty: string | undefined): string => ({ Service: "service", VirtualObject: "object", Workflow: "workflow" })[ty ?? ""] ?? ty?.toLowerCase() ?? "handler";
 
 const listServices: Command = async (admin) => {
   const answer = (await admin.get("services")) as { services: ServiceView[] };
-  const rows = answer.services.map((s) => ({ name: s.name, type: s.ty, handlers: s.handlers.map((h) => h.name).join(", "), documentation: s.documentation }));
+  const rows = answer.services.map((s) => ({ name: s.name, type: kindOf(s.ty), handlers: s.handlers.map((h) => h.name).join(", "), documentation: s.documentation }));
   return { answer, text: table(rows, ["name", "type", "handlers", "documentation"]) };
 };
 
@@ -158,8 +161,8 @@ function describeService(name: string): Command {
     const { services } = (await admin.get("services")) as { services: ServiceView[] };
     const service = services.find((s) => s.name === name);
     if (!service) throw new AdminError(`resolute: no service '${name}' (known: ${services.map((s) => s.name).join(", ") || "none"})`);
-    const rows = service.handlers.map((h) => ({ handler: h.name, type: h.ty, public: h.public, retry: h.retry_policy, documentation: h.documentation }));
-    return { answer: service, text: `${fields({ name: service.name, type: service.ty, documentation: service.documentation }, ["name", "type", "documentation"])}\n\n${table(rows, ["handler", "type", "public", "retry", "documentation"])}` };
+    const rows = service.handlers.map((h) => ({ handler: h.name, type: kindOf(h.ty), public: h.public, retry: h.retry_policy, documentation: h.documentation }));
+    return { answer: service, text: `${fields({ name: service.name, type: kindOf(service.ty), documentation: service.documentation }, ["name", "type", "documentation"])}\n\n${table(rows, ["handler", "type", "public", "retry", "documentation"])}` };
   };
 }
 

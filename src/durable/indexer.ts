@@ -8,7 +8,11 @@
  * between loses only the send. The owner keeps a mark in its meta table, "every
  * change before this time was acknowledged", written in the same commit as a later
  * change (no commit of its own); a fresh instance resends every row modified since
- * the mark, scanning its table in bounded steps. Deletions (purge, retention) are sent
+ * the mark, scanning its table in bounded steps. So a lost send is repaired when the
+ * owner next wakes: a change that leaves an invocation unfinished also makes sure the
+ * alarm wakes the object within REMINDER_MS (an invocation that finishes in its turn,
+ * the common case, costs no alarm); a completed row's next wake is at the latest the
+ * end of its retention, when both forget it. Deletions (purge, retention) are sent
  * too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
@@ -16,7 +20,7 @@ import { INDEX_ROW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch, type IndexRow 
 
 /** What a Store tells about its invocation rows (store.ts calls these as it writes). */
 export interface InvocationChanges {
-  changed(id: string): void;
+  changed(id: string, status: string): void;
   deleted(id: string): void;
 }
 
@@ -24,10 +28,14 @@ export interface IndexerPorts {
   now(): number;
   /** Sends a batch to this object's index shard; resolves once the shard committed it. */
   send(batch: IndexBatch): Promise<void>;
+  /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
+  alarmBy(at: number): void;
 }
 
 /** Longest a change waits before its batch is sent (the index lag without crashes). */
 export const FLUSH_MS = 200;
+/** After a crash, how soon an object with unfinished invocations wakes to resend. */
+export const REMINDER_MS = 2_000;
 /** Most rows per batch (more are sent in the next one, right after). */
 const MAX_BATCH = 500;
 /** Rows a recovery step looks at (bounded work per step on a large service shard). */
@@ -38,7 +46,9 @@ const RETRY_MS = 2_000;
 const MARK_KEY = "index_mark";
 
 export class Indexer implements InvocationChanges {
-  readonly #changed = new Set<string>();
+  /** Changed since the last send, with the status written. */
+  readonly #changed = new Map<string, string>();
+  #reminding = false;
   readonly #deleted = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sending = false;
@@ -59,11 +69,22 @@ export class Indexer implements InvocationChanges {
     this.#schedule(FLUSH_MS);
   }
 
-  changed(id: string): void {
+  changed(id: string, status: string): void {
     this.#deleted.delete(id);
-    this.#changed.add(id);
+    this.#changed.set(id, status);
     this.#storeMark();
     this.#schedule(FLUSH_MS);
+    this.#remindSoon();
+  }
+
+  /** At the end of the turn (still inside its commit): a reminder if an invocation stays unfinished. */
+  #remindSoon(): void {
+    if (this.#reminding) return;
+    this.#reminding = true;
+    queueMicrotask(() => {
+      this.#reminding = false;
+      for (const status of this.#changed.values()) if (status !== "completed") return this.ports.alarmBy(this.ports.now() + REMINDER_MS);
+    });
   }
 
   deleted(id: string): void {
@@ -103,7 +124,7 @@ export class Indexer implements InvocationChanges {
       // Changes made while sending are newer than `cut` and still in the sets.
       if (complete) this.#acked = cut;
     } catch (error) {
-      for (const id of ids) if (!this.#deleted.has(id)) this.#changed.add(id);
+      for (const id of ids) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.set(id, "");
       for (const id of deleted) if (!this.#changed.has(id)) this.#deleted.add(id);
       console.warn(JSON.stringify({ level: "warn", message: `invocation index: sending ${ids.length + deleted.length} rows failed, retrying in ${RETRY_MS} ms`, error: String(error) }));
       this.#sending = false;
@@ -119,7 +140,7 @@ export class Indexer implements InvocationChanges {
     if (!recovery) return;
     const to = recovery.fromSeq + RECOVERY_STEP;
     const rows = this.sql.exec<{ id: string }>("SELECT id FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
-    for (const { id } of rows) if (!this.#deleted.has(id)) this.#changed.add(id);
+    for (const { id } of rows) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.set(id, "");
     const more = this.sql.exec<{ more: number }>("SELECT EXISTS (SELECT 1 FROM invocations WHERE seq >= ?) AS more", to).one().more === 1;
     this.#recovery = more ? { ...recovery, fromSeq: to } : undefined;
   }
@@ -137,9 +158,9 @@ export class Indexer implements InvocationChanges {
   }
 }
 
-function take(set: Set<string>, max: number): string[] {
+function take(set: Set<string> | Map<string, string>, max: number): string[] {
   const out: string[] = [];
-  for (const id of set) {
+  for (const id of set.keys()) {
     if (out.length === max) break;
     out.push(id);
     set.delete(id);

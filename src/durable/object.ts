@@ -26,6 +26,8 @@ export interface ResoluteEnv {
   RESOLUTE_TEST_HOOKS?: string;
   /** Test hook: "1" keeps deliveries in the outbox, to test restarts between journal and delivery. */
   RESOLUTE_TEST_HOLD_OUTBOX?: string;
+  /** Test hook: "1" never sends index rows, as if the process died between an owner's commit and its send. */
+  RESOLUTE_TEST_HOLD_INDEX?: string;
 }
 
 export interface ObjectConfig {
@@ -61,7 +63,8 @@ export function createObjectClass(config: ObjectConfig) {
       this.#runtime.lockHeldBy(woke.lockHolder);
       if (config.indexShards > 0) {
         const shard = indexStub(env.RESOLUTE, ctx.id.toString(), config.indexShards);
-        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => shard.index({ kind: "record", batch }) };
+        const held = env.RESOLUTE_TEST_HOLD_INDEX === "1";
+        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => (held ? new Promise<void>(() => {}) : shard.index({ kind: "record", batch })), alarmBy: (at: number) => this.#clock.ensureBy(at) };
         this.#store.changes = new Indexer(ctx.storage.sql, ports);
       }
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have

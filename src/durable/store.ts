@@ -123,7 +123,7 @@ export class Store {
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
     ).toArray()[0];
-    if (row) this.changes?.changed(req.invocationId);
+    if (row) this.changes?.changed(req.invocationId, status);
     return row?.seq;
   }
 
@@ -150,7 +150,7 @@ export class Store {
 
   setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
-    this.changes?.changed(id);
+    this.changes?.changed(id, status);
   }
 
   recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
@@ -158,7 +158,7 @@ export class Store {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, failure, nextAt, now, id,
     );
-    this.changes?.changed(id);
+    this.changes?.changed(id, status);
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -167,7 +167,7 @@ export class Store {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
-    this.changes?.changed(id);
+    this.changes?.changed(id, "completed");
   }
 
   setCancelRequested(id: string, requested: boolean): void {

@@ -125,3 +125,27 @@ describe("tables of one object, routed by the query", () => {
     expect(await rows("SELECT name, ty FROM sys_service WHERE name = 'counter'")).toEqual([{ name: "counter", ty: "virtual_object" }]);
   });
 });
+
+describe("a crash between an owner's commit and its send", () => {
+  test("issue #13: rows changed since the owner's mark are resent when it next wakes", async () => {
+    const held = await TestRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
+    try {
+      const done = (await held.post("/counter/crash-a/add", 3)).headers.get("x-restate-id")!;
+      const sleeping = (await held.post("/counter/crash-b/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+      const indexed = async () => (await query(held, "SELECT id, status FROM sys_invocation WHERE target_service_key LIKE 'crash-%' ORDER BY id")).body.rows as { id: string; status: string }[];
+      // Committed at the owners (a query by id reads them there), never sent to the index.
+      expect((await query(held, `SELECT status FROM sys_invocation WHERE id = '${done}'`)).body.rows).toEqual([{ status: "completed" }]);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await indexed()).toEqual([]);
+
+      await held.restart({ RESOLUTE_TEST_HOLD_INDEX: "0" });
+      // The sleeping invocation's object wakes by itself after the restart (it has a running invocation).
+      await eventually(async () => (await indexed()).some((r) => r.id === sleeping && r.status === "suspended"));
+      // The completed one's object wakes with its next request.
+      await held.post("/counter/crash-a/get");
+      await eventually(async () => (await indexed()).some((r) => r.id === done && r.status === "completed"));
+    } finally {
+      await held.dispose();
+    }
+  });
+});
