@@ -10,7 +10,7 @@
  * retention are invisible to queries and deleted as the shard writes.
  */
 import { hash53 } from "../engine/ids.js";
-import { SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
+import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
 import { readOnly, type RawQueryResult } from "./store.js";
 
 /** The RPC calls an index shard answers (object.ts forwards them). */
@@ -29,9 +29,7 @@ export function indexShardStub(namespace: DurableObjectNamespace, n: number): In
 }
 
 /** The shard an owner object (by its Durable Object id) sends its rows to. */
-export function indexStub(namespace: DurableObjectNamespace, objectId: string, shards: number): { index(call: Extract<IndexCall, { kind: "record" }>): Promise<void> } {
-  return indexShardStub(namespace, hash53(objectId) % shards) as never;
-}
+export const indexShardOf = (objectId: string, shards: number): number => hash53(objectId) % shards;
 
 /** How long a shard holds incoming batches so that many owners' rows share one commit. */
 const HOLD_MS = 25;
@@ -39,20 +37,19 @@ const HOLD_MS = 25;
 const EXPIRE_PER_COMMIT = 500;
 
 const TABLE = "index_invocations";
-const COLUMNS = SYS_INVOCATION_NAMES.join(", ");
+const COLUMNS = INDEX_COLUMNS.join(", ");
+// Raw columns (as in an object's invocations table); the Restate view is computed when queried.
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ${TABLE} (${SYS_INVOCATION_NAMES.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")},
-  _modified_ms INTEGER NOT NULL, _expires_ms INTEGER);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_created ON ${TABLE}(created_at);
+CREATE TABLE IF NOT EXISTS ${TABLE} (${INDEX_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")});
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_status ON ${TABLE}(status, created_at);
-CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(_expires_ms) WHERE _expires_ms IS NOT NULL;`;
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(expires_at) WHERE expires_at IS NOT NULL;`;
 
-const UPSERT = `INSERT INTO ${TABLE} (${COLUMNS}, _modified_ms, _expires_ms) VALUES (${[...SYS_INVOCATION_NAMES, 0, 0].map(() => "?").join(", ")})
-  ON CONFLICT (id) DO UPDATE SET ${[...SYS_INVOCATION_NAMES.slice(1), "_modified_ms", "_expires_ms"].map((c) => `${c} = excluded.${c}`).join(", ")}
-  WHERE excluded._modified_ms >= ${TABLE}._modified_ms`;
+const UPSERT = `INSERT INTO ${TABLE} (${COLUMNS}) VALUES (${INDEX_COLUMNS.map(() => "?").join(", ")})
+  ON CONFLICT (id) DO UPDATE SET ${INDEX_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}
+  WHERE excluded.modified_at >= ${TABLE}.modified_at`;
 
 /** The live rows, as the `sys_invocation` a query reads (?1: now). */
-const LIVE = `SELECT ${COLUMNS} FROM main.${TABLE} WHERE _expires_ms IS NULL OR _expires_ms > ?1`;
+const LIVE = `${INDEX_VIEW_SELECT} FROM main.${TABLE} WHERE expires_at IS NULL OR expires_at > ?1`;
 
 export class IndexShard {
   #held: { batch: IndexBatch; done: () => void; failed: (e: unknown) => void }[] = [];
@@ -91,10 +88,10 @@ export class IndexShard {
     try {
       this.storage.transactionSync(() => {
         for (const { batch } of held) {
-          for (const row of batch.rows) this.storage.sql.exec(UPSERT, ...row.values, row.modifiedMs, row.expiresMs);
+          for (const row of batch.rows) this.storage.sql.exec(UPSERT, ...row);
           for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
         }
-        this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE _expires_ms <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
+        this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
       });
     } catch (error) {
       for (const h of held) h.failed(error);

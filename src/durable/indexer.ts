@@ -1,8 +1,9 @@
 /**
  * The owner's side of the invocation index: remembers which of this object's
- * invocations changed, and after the commit that changed them sends their
- * current rows to the object's index shard, batched (one RPC per FLUSH_MS at
- * most, however many invocations changed) and off the request path.
+ * invocations changed, and after the commit that changed them hands their
+ * current rows to the isolate's IndexSender (index-sender.ts), which sends them
+ * to this object's index shard with other owners' rows: batched and off the
+ * request path (at most one row read per FLUSH_MS, however many changes).
  *
  * Crashes: a change is committed before it is sent, so a process that dies in
  * between loses only the send. The owner keeps a mark in its meta table, "every
@@ -16,7 +17,8 @@
  * too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
-import { INDEX_ROW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch, type IndexRow } from "./index-row.js";
+import { INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
+import type { IndexSender } from "./index-sender.js";
 
 /** What a Store tells about its invocation rows (store.ts calls these as it writes). */
 export interface InvocationChanges {
@@ -25,41 +27,41 @@ export interface InvocationChanges {
 }
 
 export interface IndexerPorts {
+  /** This object's clock (its invocations' modified times are on it). */
   now(): number;
-  /** Sends a batch to this object's index shard; resolves once the shard committed it. */
-  send(batch: IndexBatch): Promise<void>;
+  /** Sends a batch to index shard `shard` from this object's context; resolves once it is durable there. */
+  send(shard: number, batch: IndexBatch): Promise<void>;
   /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
   alarmBy(at: number): void;
 }
 
-/** Longest a change waits before its batch is sent (the index lag without crashes). */
-export const FLUSH_MS = 200;
+/** Longest a change waits before its rows are read and handed to the sender. */
+export const FLUSH_MS = 100;
 /** After a crash, how soon an object with unfinished invocations wakes to resend. */
 export const REMINDER_MS = 2_000;
-/** Most rows per batch (more are sent in the next one, right after). */
+/** Most rows per read (more are read right after). */
 const MAX_BATCH = 500;
 /** Rows a recovery step looks at (bounded work per step on a large service shard). */
 const RECOVERY_STEP = 5_000;
 /** Resent on recovery besides rows newer than the mark: clocks of two instances may differ a little. */
 const CLOCK_SLACK_MS = 10_000;
-const RETRY_MS = 2_000;
 const MARK_KEY = "index_mark";
 
 export class Indexer implements InvocationChanges {
-  /** Changed since the last send, with the status written. */
+  /** Changed since the last read, with the status written. */
   readonly #changed = new Map<string, string>();
-  #reminding = false;
   readonly #deleted = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #sending = false;
-  /** All changes before this time are acknowledged (in memory) / stored in meta. */
-  #acked: number | undefined;
+  #reminding = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
   #recovery: { fromSeq: number; since: number } | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
+    /** This object (its Durable Object id) and the index shard it sends to. */
+    private readonly owner: { key: string; shard: number },
+    private readonly sender: IndexSender,
     private readonly ports: IndexerPorts,
   ) {
     const mark = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", MARK_KEY).toArray()[0]?.v;
@@ -77,6 +79,21 @@ export class Indexer implements InvocationChanges {
     this.#remindSoon();
   }
 
+  deleted(id: string): void {
+    this.#changed.delete(id);
+    this.#deleted.add(id);
+    this.#storeMark();
+    this.#schedule(FLUSH_MS);
+  }
+
+  /** Rides on the commit the caller is making: the acknowledged mark, if it moved. */
+  #storeMark(): void {
+    const acked = this.sender.acked(this.owner.key);
+    if (acked === undefined || acked === this.#storedMark) return;
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", MARK_KEY, String(acked));
+    this.#storedMark = acked;
+  }
+
   /** At the end of the turn (still inside its commit): a reminder if an invocation stays unfinished. */
   #remindSoon(): void {
     if (this.#reminding) return;
@@ -87,51 +104,27 @@ export class Indexer implements InvocationChanges {
     });
   }
 
-  deleted(id: string): void {
-    this.#changed.delete(id);
-    this.#deleted.add(id);
-    this.#storeMark();
-    this.#schedule(FLUSH_MS);
-  }
-
-  /** Rides on the commit the caller is making: the acknowledged mark, if it moved. */
-  #storeMark(): void {
-    if (this.#acked === undefined || this.#acked === this.#storedMark) return;
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", MARK_KEY, String(this.#acked));
-    this.#storedMark = this.#acked;
-  }
-
   #schedule(ms: number): void {
-    this.#timer ??= setTimeout(() => void this.#flush(), ms);
+    this.#timer ??= setTimeout(() => this.#flush(), ms);
   }
 
-  async #flush(): Promise<void> {
+  #flush(): void {
     this.#timer = undefined;
-    if (this.#sending) return;
     const cut = this.ports.now();
     this.#recoverStep();
     const ids = take(this.#changed, MAX_BATCH);
     const deleted = take(this.#deleted, MAX_BATCH);
-    if (ids.length === 0 && deleted.length === 0 && !this.#recovery) return;
-    // Every change made before `cut` is in this batch unless some were left for the next one.
-    const complete = !this.#recovery && this.#changed.size === 0 && this.#deleted.size === 0;
-    const batch = { rows: this.#rows(ids), deleted };
-    const found = new Set(batch.rows.map((r) => r.values[0]));
-    for (const id of ids) if (!found.has(id)) batch.deleted.push(id);
-    this.#sending = true;
-    try {
-      if (batch.rows.length || batch.deleted.length) await this.ports.send(batch);
-      // Changes made while sending are newer than `cut` and still in the sets.
-      if (complete) this.#acked = cut;
-    } catch (error) {
-      for (const id of ids) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.set(id, "");
-      for (const id of deleted) if (!this.#changed.has(id)) this.#deleted.add(id);
-      console.warn(JSON.stringify({ level: "warn", message: `invocation index: sending ${ids.length + deleted.length} rows failed, retrying in ${RETRY_MS} ms`, error: String(error) }));
-      this.#sending = false;
-      return this.#schedule(RETRY_MS);
+    if (ids.length || deleted.length || this.#recovery === undefined) {
+      // Every change made before `cut` is in this batch unless some were left for the next one.
+      const complete = !this.#recovery && this.#changed.size === 0 && this.#deleted.size === 0;
+      const rows = this.#rows(ids);
+      const found = new Set(rows.map((r) => r[0]));
+      for (const id of ids) if (!found.has(id)) deleted.push(id);
+      this.sender.push(this.owner.shard, { rows, deleted }, complete ? { owner: this.owner.key, cut } : undefined);
     }
-    this.#sending = false;
+    const again = this.sender.kick((shard, batch) => this.ports.send(shard, batch));
     if (this.#changed.size || this.#deleted.size || this.#recovery) this.#schedule(0);
+    else if (again !== undefined) this.#schedule(again);
   }
 
   /** One bounded step of a fresh instance's resend: rows modified since the mark. */
@@ -148,13 +141,7 @@ export class Indexer implements InvocationChanges {
   /** The current index rows of these invocations (ids that no longer exist are absent). */
   #rows(ids: string[]): IndexRow[] {
     if (ids.length === 0) return [];
-    const cursor = this.sql.exec(`${INDEX_ROW_SELECT} FROM invocations WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids));
-    const rows: IndexRow[] = [];
-    for (const raw of cursor.raw()) {
-      const values = raw.slice(0, SYS_INVOCATION_NAMES.length) as (string | number | null)[];
-      rows.push({ values, modifiedMs: Number(raw[SYS_INVOCATION_NAMES.length]), expiresMs: (raw[SYS_INVOCATION_NAMES.length + 1] as number | null) ?? null });
-    }
-    return rows;
+    return [...this.sql.exec(`${INDEX_ROW_SELECT} FROM invocations WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).raw()] as IndexRow[];
   }
 }
 

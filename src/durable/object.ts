@@ -17,7 +17,8 @@ import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";
 import { Indexer } from "./indexer.js";
 import type { IndexBatch } from "./index-row.js";
-import { IndexShard, indexStub, type IndexCall } from "./index-shard.js";
+import { IndexShard, indexShardOf, indexShardStub, type IndexCall } from "./index-shard.js";
+import { indexSender } from "./index-sender.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -62,10 +63,10 @@ export function createObjectClass(config: ObjectConfig) {
       }, [env]);
       this.#runtime.lockHeldBy(woke.lockHolder);
       if (config.indexShards > 0) {
-        const shard = indexStub(env.RESOLUTE, ctx.id.toString(), config.indexShards);
         const held = env.RESOLUTE_TEST_HOLD_INDEX === "1";
-        const ports = { now: () => this.#clock.now(), send: (batch: IndexBatch) => (held ? new Promise<void>(() => {}) : shard.index({ kind: "record", batch })), alarmBy: (at: number) => this.#clock.ensureBy(at) };
-        this.#store.changes = new Indexer(ctx.storage.sql, ports);
+        const send = (shard: number, batch: IndexBatch) => (held ? new Promise<void>(() => {}) : indexShardStub(env.RESOLUTE, shard).index({ kind: "record", batch }) as Promise<void>);
+        const owner = { key: ctx.id.toString(), shard: indexShardOf(ctx.id.toString(), config.indexShards) };
+        this.#store.changes = new Indexer(ctx.storage.sql, owner, indexSender, { now: () => this.#clock.now(), send, alarmBy: (at) => this.#clock.ensureBy(at) });
       }
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
