@@ -126,6 +126,43 @@ describe("tables of one object, routed by the query", () => {
   });
 });
 
+describe("Restate's admin routes (what Restate's CLI reads first)", () => {
+  test("version, health, services, one service, deployments, under /v4 or not", async () => {
+    const version = await admin(rt, "version");
+    expect(version.body).toMatchObject({ min_admin_api_version: 1, max_admin_api_version: 4, ingress_endpoint: `${rt.url.origin}/` });
+    expect((await rt.fetch("/restate/admin/health", { headers: { authorization: "Bearer test-token" } })).status).toBe(200);
+    const services = (await admin(rt, "v4/services")).body.services as { name: string; ty: string }[];
+    expect(services.find((s) => s.name === "counter")?.ty).toBe("VirtualObject");
+    expect(services.find((s) => s.name === "steps")?.ty).toBe("Service");
+    expect(services.find((s) => s.name === "approval")?.ty).toBe("Workflow");
+    const counter = (await admin(rt, "v4/services/counter")).body;
+    expect(counter).toMatchObject({ name: "counter", ty: "VirtualObject", public: true, revision: 1, journal_retention: "1d", idempotency_retention: "1d", deployment_id: "dp_10000000000000resolute0" });
+    expect(counter.retry_policy).toEqual({ initial_interval: "500ms", exponentiation_factor: 2, max_attempts: 70, max_interval: "1m", on_max_attempts: "Pause" });
+    expect(counter.handlers.find((h: { name: string }) => h.name === "get")).toMatchObject({ ty: "Shared", public: true, input_description: "application/json" });
+    expect((await admin(rt, "services/approval")).body.workflow_completion_retention).toBe("1d");
+    expect((await admin(rt, "v4/services/nope")).status).toBe(404);
+    expect((await admin(rt, "v4/services/counter/handlers/add")).body).toMatchObject({ name: "add", ty: "Exclusive" });
+    const deployments = (await admin(rt, "v4/deployments")).body.deployments;
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0]).toMatchObject({ id: "dp_10000000000000resolute0", uri: `${rt.url.origin}/` });
+    expect(deployments[0].services).toContainEqual({ name: "counter", revision: 1 });
+    expect((await admin(rt, "v4/deployments/dp_10000000000000resolute0")).body.services.find((s: { name: string }) => s.name === "counter").ty).toBe("VirtualObject");
+    expect((await admin(rt, "v4/deployments/dp_other")).status).toBe(404);
+  });
+
+  test("POST /query without accept: application/json answers an Arrow stream", async () => {
+    const answer = await query(rt, "SELECT COUNT(*) FROM sys_service", "*/*");
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
+    expect([...(answer.body as Uint8Array).subarray(0, 4)]).toEqual([0xff, 0xff, 0xff, 0xff]);
+  });
+
+  test("the routes need the admin token", async () => {
+    expect((await rt.fetch("/restate/admin/v4/services")).status).toBe(401);
+    expect((await rt.fetch("/restate/admin/query", { method: "POST", body: "{}" })).status).toBe(401);
+  });
+});
+
 describe("a crash between an owner's commit and its send", () => {
   test("issue #13: rows changed since the owner's mark are resent when it next wakes", async () => {
     const held = await TestRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
