@@ -19,6 +19,7 @@
  */
 import { INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
 import type { IndexSender } from "./index-sender.js";
+import { INDEX_MARK_KEY } from "./store.js";
 
 /** What a Store tells about its invocation rows (store.ts calls these as it writes). */
 export interface InvocationChanges {
@@ -45,11 +46,12 @@ const MAX_BATCH = 500;
 const RECOVERY_STEP = 5_000;
 /** Resent on recovery besides rows newer than the mark: clocks of two instances may differ a little. */
 const CLOCK_SLACK_MS = 10_000;
-const MARK_KEY = "index_mark";
 
 export class Indexer implements InvocationChanges {
-  /** Changed since the last read, with the status written. */
-  readonly #changed = new Map<string, string>();
+  /** Changed since the last read. */
+  readonly #changed = new Set<string>();
+  /** Of those, the ones left unfinished by their last change. */
+  readonly #unfinished = new Set<string>();
   readonly #deleted = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reminding = false;
@@ -63,9 +65,11 @@ export class Indexer implements InvocationChanges {
     private readonly owner: { key: string; shard: number },
     private readonly sender: IndexSender,
     private readonly ports: IndexerPorts,
+    /** From the object's wake facts: its stored mark, and whether it has invocations at all. */
+    woke: { indexMark: number | undefined; anyInvocations: boolean },
   ) {
-    const mark = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", MARK_KEY).toArray()[0]?.v;
-    this.#storedMark = mark === undefined ? undefined : Number(mark);
+    this.#storedMark = woke.indexMark;
+    if (!woke.anyInvocations) return;
     // No mark: rows written before the index existed (or never acknowledged) are all sent.
     this.#recovery = { fromSeq: 0, since: (this.#storedMark ?? 0) - CLOCK_SLACK_MS };
     this.#schedule(FLUSH_MS);
@@ -73,7 +77,9 @@ export class Indexer implements InvocationChanges {
 
   changed(id: string, status: string): void {
     this.#deleted.delete(id);
-    this.#changed.set(id, status);
+    this.#changed.add(id);
+    if (status === "completed") this.#unfinished.delete(id);
+    else this.#unfinished.add(id);
     this.#storeMark();
     this.#schedule(FLUSH_MS);
     this.#remindSoon();
@@ -81,6 +87,7 @@ export class Indexer implements InvocationChanges {
 
   deleted(id: string): void {
     this.#changed.delete(id);
+    this.#unfinished.delete(id);
     this.#deleted.add(id);
     this.#storeMark();
     this.#schedule(FLUSH_MS);
@@ -90,7 +97,7 @@ export class Indexer implements InvocationChanges {
   #storeMark(): void {
     const acked = this.sender.acked(this.owner.key);
     if (acked === undefined || acked === this.#storedMark) return;
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", MARK_KEY, String(acked));
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", INDEX_MARK_KEY, String(acked));
     this.#storedMark = acked;
   }
 
@@ -100,7 +107,7 @@ export class Indexer implements InvocationChanges {
     this.#reminding = true;
     queueMicrotask(() => {
       this.#reminding = false;
-      for (const status of this.#changed.values()) if (status !== "completed") return this.ports.alarmBy(this.ports.now() + REMINDER_MS);
+      if (this.#unfinished.size > 0) this.ports.alarmBy(this.ports.now() + REMINDER_MS);
     });
   }
 
@@ -113,6 +120,7 @@ export class Indexer implements InvocationChanges {
     const cut = this.ports.now();
     this.#recoverStep();
     const ids = take(this.#changed, MAX_BATCH);
+    for (const id of ids) this.#unfinished.delete(id);
     const deleted = take(this.#deleted, MAX_BATCH);
     if (ids.length || deleted.length || this.#recovery === undefined) {
       // Every change made before `cut` is in this batch unless some were left for the next one.
@@ -133,7 +141,7 @@ export class Indexer implements InvocationChanges {
     if (!recovery) return;
     const to = recovery.fromSeq + RECOVERY_STEP;
     const rows = this.sql.exec<{ id: string }>("SELECT id FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
-    for (const { id } of rows) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.set(id, "");
+    for (const { id } of rows) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.add(id);
     const more = this.sql.exec<{ more: number }>("SELECT EXISTS (SELECT 1 FROM invocations WHERE seq >= ?) AS more", to).one().more === 1;
     this.#recovery = more ? { ...recovery, fromSeq: to } : undefined;
   }
@@ -145,7 +153,7 @@ export class Indexer implements InvocationChanges {
   }
 }
 
-function take(set: Set<string> | Map<string, string>, max: number): string[] {
+function take(set: Set<string>, max: number): string[] {
   const out: string[] = [];
   for (const id of set.keys()) {
     if (out.length === max) break;

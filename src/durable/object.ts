@@ -66,7 +66,7 @@ export function createObjectClass(config: ObjectConfig) {
         const held = env.RESOLUTE_TEST_HOLD_INDEX === "1";
         const send = (shard: number, batch: IndexBatch) => (held ? new Promise<void>(() => {}) : indexShardStub(env.RESOLUTE, shard).index({ kind: "record", batch }) as Promise<void>);
         const owner = { key: ctx.id.toString(), shard: indexShardOf(ctx.id.toString(), config.indexShards) };
-        this.#store.changes = new Indexer(ctx.storage.sql, owner, indexSender, { now: () => this.#clock.now(), send, alarmBy: (at) => this.#clock.ensureBy(at) });
+        this.#store.changes = new Indexer(ctx.storage.sql, owner, indexSender, { now: () => this.#clock.now(), send, alarmBy: (at) => this.#clock.ensureBy(at) }, woke);
       }
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.

@@ -15,6 +15,8 @@ export type { InvocationRow };
 
 /** Meta key of the test clock's offset (ms). */
 export const CLOCK_OFFSET_KEY = "clock_offset";
+/** Meta key of the invocation index's mark (indexer.ts). */
+export const INDEX_MARK_KEY = "index_mark";
 
 export interface WakeFacts {
   clockOffset: number;
@@ -24,6 +26,10 @@ export interface WakeFacts {
   running: boolean;
   /** The exclusive invocation holding the lock, if any. */
   lockHolder: string | null;
+  /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
+  indexMark: number | undefined;
+  /** Whether any invocation is stored (a new object has nothing to resend to the index). */
+  anyInvocations: boolean;
 }
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
@@ -378,7 +384,9 @@ export class Store {
         `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
            EXISTS (SELECT 1 FROM outbox) AS outbox,
            EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
+           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
+           (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
+           EXISTS (SELECT 1 FROM invocations) AS any_invocations`,
       )
       .one();
     return {
@@ -386,6 +394,8 @@ export class Store {
       undelivered: row.outbox === 1,
       running: row.running === 1,
       lockHolder: (row.lock_holder as string | null) ?? null,
+      indexMark: row.index_mark === null ? undefined : Number(row.index_mark),
+      anyInvocations: row.any_invocations === 1,
     };
   }
 }
