@@ -18,7 +18,8 @@
  * Invariant: never writes outside a commit the object makes anyway.
  */
 import { INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
-import type { IndexSender } from "./index-sender.js";
+import { indexSender, type IndexSender } from "./index-sender.js";
+import { indexShardOf, indexShardStub } from "./index-shard.js";
 import { INDEX_MARK_KEY } from "./store.js";
 
 /** What a Store tells about its invocation rows (store.ts calls these as it writes). */
@@ -151,6 +152,23 @@ export class Indexer implements InvocationChanges {
     if (ids.length === 0) return [];
     return [...this.sql.exec(`${INDEX_ROW_SELECT} FROM invocations WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).raw()] as IndexRow[];
   }
+}
+
+/**
+ * The Indexer of an owner object (object.ts wires it to its Store). `hold` is the test hook
+ * RESOLUTE_TEST_HOLD_INDEX: sends never leave, as if the process died after each commit.
+ */
+export function ownerIndexer(
+  ctx: DurableObjectState,
+  namespace: DurableObjectNamespace,
+  shards: number,
+  clock: Pick<IndexerPorts, "now" | "alarmBy">,
+  woke: { indexMark: number | undefined; anyInvocations: boolean },
+  hold: boolean,
+): Indexer {
+  const send = (shard: number, batch: IndexBatch) => (hold ? new Promise<void>(() => {}) : (indexShardStub(namespace, shard).index({ kind: "record", batch }) as Promise<void>));
+  const key = ctx.id.toString();
+  return new Indexer(ctx.storage.sql, { key, shard: indexShardOf(key, shards) }, indexSender, { ...clock, send }, woke);
 }
 
 function take(set: Set<string>, max: number): string[] {

@@ -15,10 +15,8 @@ import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
 import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";
-import { Indexer } from "./indexer.js";
-import type { IndexBatch } from "./index-row.js";
-import { IndexShard, indexShardOf, indexShardStub, type IndexCall } from "./index-shard.js";
-import { indexSender } from "./index-sender.js";
+import { ownerIndexer } from "./indexer.js";
+import { IndexShard, type IndexCall } from "./index-shard.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -62,12 +60,8 @@ export function createObjectClass(config: ObjectConfig) {
         flushOutbox: () => void this.#outbox.flush(),
       }, [env]);
       this.#runtime.lockHeldBy(woke.lockHolder);
-      if (config.indexShards > 0) {
-        const held = env.RESOLUTE_TEST_HOLD_INDEX === "1";
-        const send = (shard: number, batch: IndexBatch) => (held ? new Promise<void>(() => {}) : indexShardStub(env.RESOLUTE, shard).index({ kind: "record", batch }) as Promise<void>);
-        const owner = { key: ctx.id.toString(), shard: indexShardOf(ctx.id.toString(), config.indexShards) };
-        this.#store.changes = new Indexer(ctx.storage.sql, owner, indexSender, { now: () => this.#clock.now(), send, alarmBy: (at) => this.#clock.ensureBy(at) }, woke);
-      }
+      const indexClock = { now: () => this.#clock.now(), alarmBy: (at: number) => this.#clock.ensureBy(at) };
+      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, env.RESOLUTE_TEST_HOLD_INDEX === "1");
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       void ctx.blockConcurrencyWhile(async () => {

@@ -15,7 +15,7 @@ import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
 import { newRandomSuffix } from "./invocation-id.js";
 import { objectStub } from "./object-stub.js";
 import { createRestateAdmin } from "./restate-admin.js";
-import { ownerOfTarget as targetOwner, serviceView } from "./restate-shapes.js";
+import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 

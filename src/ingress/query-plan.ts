@@ -152,14 +152,14 @@ function planIndexQuery(query: string, tokens: Token[], maxRows: number): QueryP
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
-  const groups = splitTop(c.groupBy).map((g) => norm(query, g));
+  const groups = splitTop(c.groupBy).map((g) => norm(g));
   const merge = items.map((item): Merge => {
     if (item.aggregate) return item.aggregate;
     if (groups.includes(item.expr)) return "key";
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
   const scan = aliasSubquery(c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
-  return { kind: "aggregate", query, scan, ...(ids ? { ids } : {}), merge, order: orderPositions(c.orderBy, items, query), ...(limit !== undefined ? { limit } : {}), offset };
+  return { kind: "aggregate", query, scan, ...(ids ? { ids } : {}), merge, order: orderPositions(c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
 }
 
 function clauses(tokens: Token[]): Clauses {
@@ -285,13 +285,13 @@ function expandAliases(orderBy: Token[], items: SelectItem[], query: string): st
 }
 
 /** ORDER BY of an aggregate: each term as a column position of the merged rows. */
-function orderPositions(orderBy: Token[], items: SelectItem[], query: string): { column: number; desc: boolean }[] {
+function orderPositions(orderBy: Token[], items: SelectItem[]): { column: number; desc: boolean }[] {
   return splitTop(orderBy).map((term) => {
     let body = term;
     const last = term.at(-1)?.word;
     const desc = last === "desc";
     if (last === "desc" || last === "asc") body = term.slice(0, -1);
-    const expr = norm(query, body);
+    const expr = norm(body);
     const position = /^\d+$/.test(expr) ? Number(expr) - 1 : items.findIndex((it) => it.expr === expr || it.alias === expr);
     if (position < 0 || position >= items.length) throw new QueryPlanError(`ORDER BY '${expr}' must name a selected column (by its expression, alias or position) when aggregating across index shards`);
     return { column: position, desc };
@@ -317,4 +317,4 @@ function splitTop(tokens: Token[], separator = ","): Token[][] {
 }
 
 const text = (query: string, tokens: Token[]) => (tokens.length ? query.slice(tokens[0]!.start, tokens.at(-1)!.end) : "");
-const norm = (_query: string, tokens: Token[]) => tokens.map((t) => t.text.toLowerCase()).join(" ");
+const norm = (tokens: Token[]) => tokens.map((t) => t.text.toLowerCase()).join(" ");
