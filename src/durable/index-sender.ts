@@ -41,6 +41,8 @@ interface Shard {
 export class IndexSender {
   readonly #shards = new Map<number, Shard>();
   readonly #acked = new Map<string, number>();
+  /** When the armed timer should fire (in the context of the owner that armed it); undefined: none. */
+  #timerAt: number | undefined;
 
   /** Queues an owner's changes; `ack` (when the batch has all its changes up to a time) is recorded once they are durable. */
   push(shard: number, batch: IndexBatch, ack?: Ack): void {
@@ -57,10 +59,24 @@ export class IndexSender {
   }
 
   /**
-   * Sends what is due, from the caller's context; returns in how many ms to ask again
-   * (undefined: nothing waits).
+   * Sends what is due, from the caller's context; what must wait is sent by a timer armed
+   * in the same context (one for the isolate; a timer lost with its evicted object is
+   * replaced by the next kick).
    */
-  kick(send: Send): number | undefined {
+  kick(send: Send): void {
+    const again = this.#sendDue(send);
+    if (again === undefined) return;
+    const now = Date.now();
+    if (this.#timerAt !== undefined && now < this.#timerAt + HUNG_MS) return;
+    this.#timerAt = now + again;
+    setTimeout(() => {
+      this.#timerAt = undefined;
+      this.kick(send);
+    }, again);
+  }
+
+  /** Sends to every shard whose turn it is; returns in how many ms to look again (undefined: nothing waits). */
+  #sendDue(send: Send): number | undefined {
     const now = Date.now();
     let again: number | undefined;
     for (const [n, s] of this.#shards) {

@@ -1,30 +1,36 @@
 /**
- * The owner's side of the invocation index: remembers which of this object's
- * invocations changed, and after the commit that changed them hands their
- * current rows to the isolate's IndexSender (index-sender.ts), which sends them
- * to this object's index shard with other owners' rows: batched and off the
- * request path (at most one row read per FLUSH_MS, however many changes).
+ * The owner's side of the invocation index. The Store tells it what each write
+ * did to an invocation's row (indexer fields are the raw `invocations` columns
+ * the index carries), so the row is kept in memory and read from SQL only when
+ * it is not (after a restart). At the end of each turn that changed rows, the
+ * rows are staged; once the turn's commit is durable (`storage.sync()`) they go
+ * to the isolate's IndexSender (index-sender.ts), which sends them to the index
+ * shards with other owners' rows, batched and off the request path.
  *
  * Crashes: a change is committed before it is sent, so a process that dies in
  * between loses only the send. The owner keeps a mark in its meta table, "every
- * change before this time was acknowledged", written in the same commit as a later
- * change (no commit of its own); a fresh instance resends every row modified since
- * the mark, scanning its table in bounded steps. So a lost send is repaired when the
- * owner next wakes: a change that leaves an invocation unfinished also makes sure the
- * alarm wakes the object within REMINDER_MS (an invocation that finishes in its turn,
- * the common case, costs no alarm); a completed row's next wake is at the latest the
- * end of its retention, when both forget it. Deletions (purge, retention) are sent
- * too; one lost in a crash is repaired by the index's own retention.
+ * change before this time was acknowledged", written with a later change (no commit
+ * of its own, at most every MARK_EVERY_MS); a fresh instance resends every row
+ * modified since the mark, scanning its table in bounded steps. So a lost send is
+ * repaired when the owner next wakes: a change that leaves an invocation unfinished
+ * also makes sure the alarm wakes the object within REMINDER_MS (an invocation that
+ * finishes in its turn, the common case, costs no alarm); a completed row's next wake
+ * is at the latest the end of its retention, when both forget it. Deletions (purge,
+ * retention) are sent too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
-import { INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
+import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
 import { indexSender, type IndexSender } from "./index-sender.js";
 import { indexShardOf, indexShardStub } from "./index-shard.js";
 import { INDEX_MARK_KEY } from "./store.js";
 
+export type IndexColumn = (typeof INDEX_COLUMNS)[number];
+export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;
+
 /** What a Store tells about its invocation rows (store.ts calls these as it writes). */
 export interface InvocationChanges {
-  changed(id: string, status: string): void;
+  /** `fields`: the columns the write set (all of them for a new row); undefined: read the row. */
+  changed(id: string, fields?: IndexFields, whole?: boolean): void;
   deleted(id: string): void;
 }
 
@@ -35,27 +41,28 @@ export interface IndexerPorts {
   send(shard: number, batch: IndexBatch): Promise<void>;
   /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
   alarmBy(at: number): void;
+  /** Resolves once this object's writes so far are durable. */
+  durable(): Promise<void>;
 }
 
-/** Longest a change waits before its rows are read and handed to the sender. */
-export const FLUSH_MS = 100;
 /** After a crash, how soon an object with unfinished invocations wakes to resend. */
 export const REMINDER_MS = 2_000;
-/** Most rows per read (more are read right after). */
-const MAX_BATCH = 500;
+/** How far the stored mark may lag the acknowledged one (fewer meta writes; a wake resends a little more). */
+const MARK_EVERY_MS = 10_000;
 /** Rows a recovery step looks at (bounded work per step on a large service shard). */
 const RECOVERY_STEP = 5_000;
 /** Resent on recovery besides rows newer than the mark: clocks of two instances may differ a little. */
-const CLOCK_SLACK_MS = 10_000;
+const CLOCK_SLACK_MS = 2_000;
+const FIELDS = new Map(INDEX_COLUMNS.map((c, i) => [c, i]));
+const STATUS = FIELDS.get("status")!;
 
 export class Indexer implements InvocationChanges {
-  /** Changed since the last read. */
-  readonly #changed = new Set<string>();
-  /** Of those, the ones left unfinished by their last change. */
-  readonly #unfinished = new Set<string>();
+  /** Rows of unfinished invocations this instance knows in full (finished ones are forgotten once staged). */
+  readonly #known = new Map<string, IndexRow>();
+  /** Changed in this turn: their rows, or null to read from SQL. */
+  readonly #changed = new Map<string, IndexRow | null>();
   readonly #deleted = new Set<string>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #reminding = false;
+  #queued = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
   #recovery: { fromSeq: number; since: number } | undefined;
@@ -73,67 +80,65 @@ export class Indexer implements InvocationChanges {
     if (!woke.anyInvocations) return;
     // No mark: rows written before the index existed (or never acknowledged) are all sent.
     this.#recovery = { fromSeq: 0, since: (this.#storedMark ?? 0) - CLOCK_SLACK_MS };
-    this.#schedule(FLUSH_MS);
+    setTimeout(() => this.#recoverStep(), 0);
   }
 
-  changed(id: string, status: string): void {
+  changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
-    this.#changed.add(id);
-    if (status === "completed") this.#unfinished.delete(id);
-    else this.#unfinished.add(id);
+    const base = whole ? INDEX_COLUMNS.map(() => null) : (this.#changed.get(id) ?? this.#known.get(id));
+    if (!fields || !base) {
+      this.#changed.set(id, null);
+    } else {
+      const row = [...base];
+      for (const [column, value] of Object.entries(fields)) row[FIELDS.get(column as IndexColumn)!] = value ?? null;
+      this.#changed.set(id, row);
+    }
     this.#storeMark();
-    this.#schedule(FLUSH_MS);
-    this.#remindSoon();
+    this.#endOfTurn();
   }
 
   deleted(id: string): void {
     this.#changed.delete(id);
-    this.#unfinished.delete(id);
+    this.#known.delete(id);
     this.#deleted.add(id);
     this.#storeMark();
-    this.#schedule(FLUSH_MS);
+    this.#endOfTurn();
   }
 
-  /** Rides on the commit the caller is making: the acknowledged mark, if it moved. */
+  /** Rides on the commit the caller is making: the acknowledged mark, when it moved far enough. */
   #storeMark(): void {
     const acked = this.sender.acked(this.owner.key);
-    if (acked === undefined || acked === this.#storedMark) return;
+    if (acked === undefined || (this.#storedMark !== undefined && acked - this.#storedMark < MARK_EVERY_MS)) return;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", INDEX_MARK_KEY, String(acked));
     this.#storedMark = acked;
   }
 
-  /** At the end of the turn (still inside its commit): a reminder if an invocation stays unfinished. */
-  #remindSoon(): void {
-    if (this.#reminding) return;
-    this.#reminding = true;
-    queueMicrotask(() => {
-      this.#reminding = false;
-      if (this.#unfinished.size > 0) this.ports.alarmBy(this.ports.now() + REMINDER_MS);
-    });
+  #endOfTurn(): void {
+    if (this.#queued) return;
+    this.#queued = true;
+    queueMicrotask(() => this.#stage());
   }
 
-  #schedule(ms: number): void {
-    this.#timer ??= setTimeout(() => this.#flush(), ms);
-  }
-
-  #flush(): void {
-    this.#timer = undefined;
+  /** The turn's changes: rows built, a reminder if some stay unfinished, handed over once durable. */
+  #stage(): void {
+    this.#queued = false;
     const cut = this.ports.now();
-    this.#recoverStep();
-    const ids = take(this.#changed, MAX_BATCH);
-    for (const id of ids) this.#unfinished.delete(id);
-    const deleted = take(this.#deleted, MAX_BATCH);
-    if (ids.length || deleted.length || this.#recovery === undefined) {
-      // Every change made before `cut` is in this batch unless some were left for the next one.
-      const complete = !this.#recovery && this.#changed.size === 0 && this.#deleted.size === 0;
-      const rows = this.#rows(ids);
-      const found = new Set(rows.map((r) => r[0]));
-      for (const id of ids) if (!found.has(id)) deleted.push(id);
-      this.sender.push(this.owner.shard, { rows, deleted }, complete ? { owner: this.owner.key, cut } : undefined);
+    const unread = [...this.#changed].filter(([, row]) => row === null).map(([id]) => id);
+    const rows = [...this.#changed.values()].filter((row): row is IndexRow => row !== null).concat(this.#read(unread));
+    const deleted = [...this.#deleted, ...unread.filter((id) => !rows.some((r) => r[0] === id))];
+    this.#changed.clear();
+    this.#deleted.clear();
+    let unfinished = false;
+    for (const row of rows) {
+      if (row[STATUS] === "completed") this.#known.delete(String(row[0]));
+      else (this.#known.set(String(row[0]), row), (unfinished = true));
     }
-    const again = this.sender.kick((shard, batch) => this.ports.send(shard, batch));
-    if (this.#changed.size || this.#deleted.size || this.#recovery) this.#schedule(0);
-    else if (again !== undefined) this.#schedule(again);
+    if (unfinished) this.ports.alarmBy(cut + REMINDER_MS);
+    const ack = this.#recovery ? undefined : { owner: this.owner.key, cut };
+    void this.ports.durable().then(() => {
+      this.sender.push(this.owner.shard, { rows, deleted }, ack);
+      this.sender.kick((shard, batch) => this.ports.send(shard, batch));
+    });
   }
 
   /** One bounded step of a fresh instance's resend: rows modified since the mark. */
@@ -142,13 +147,15 @@ export class Indexer implements InvocationChanges {
     if (!recovery) return;
     const to = recovery.fromSeq + RECOVERY_STEP;
     const rows = this.sql.exec<{ id: string }>("SELECT id FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
-    for (const { id } of rows) if (!this.#deleted.has(id) && !this.#changed.has(id)) this.#changed.add(id);
     const more = this.sql.exec<{ more: number }>("SELECT EXISTS (SELECT 1 FROM invocations WHERE seq >= ?) AS more", to).one().more === 1;
     this.#recovery = more ? { ...recovery, fromSeq: to } : undefined;
+    for (const { id } of rows) if (!this.#changed.has(id) && !this.#deleted.has(id)) this.#changed.set(id, null);
+    this.#endOfTurn();
+    if (more) setTimeout(() => this.#recoverStep(), 0);
   }
 
-  /** The current index rows of these invocations (ids that no longer exist are absent). */
-  #rows(ids: string[]): IndexRow[] {
+  /** The current index rows of these invocations, from SQL (ids that no longer exist are absent). */
+  #read(ids: string[]): IndexRow[] {
     if (ids.length === 0) return [];
     return [...this.sql.exec(`${INDEX_ROW_SELECT} FROM invocations WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).raw()] as IndexRow[];
   }
@@ -168,15 +175,6 @@ export function ownerIndexer(
 ): Indexer {
   const send = (shard: number, batch: IndexBatch) => (hold ? new Promise<void>(() => {}) : (indexShardStub(namespace, shard).index({ kind: "record", batch }) as Promise<void>));
   const key = ctx.id.toString();
-  return new Indexer(ctx.storage.sql, { key, shard: indexShardOf(key, shards) }, indexSender, { ...clock, send }, woke);
-}
-
-function take(set: Set<string>, max: number): string[] {
-  const out: string[] = [];
-  for (const id of set.keys()) {
-    if (out.length === max) break;
-    out.push(id);
-    set.delete(id);
-  }
-  return out;
+  const ports = { ...clock, send, durable: () => ctx.storage.sync() };
+  return new Indexer(ctx.storage.sql, { key, shard: indexShardOf(key, shards) }, indexSender, ports, woke);
 }

@@ -129,7 +129,10 @@ export class Store {
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now,
     ).toArray()[0];
-    if (row) this.changes?.changed(req.invocationId, status);
+    if (row) {
+      const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
+      this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    }
     return row?.seq;
   }
 
@@ -156,7 +159,7 @@ export class Store {
 
   setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
-    this.changes?.changed(id, status);
+    this.changes?.changed(id, { status, next_at: nextAt, modified_at: now });
   }
 
   recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
@@ -164,7 +167,7 @@ export class Store {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, failure, nextAt, now, id,
     );
-    this.changes?.changed(id, status);
+    this.changes?.changed(id); // attempts = attempts + 1: read back
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -173,7 +176,7 @@ export class Store {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
-    this.changes?.changed(id, "completed");
+    this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
   setCancelRequested(id: string, requested: boolean): void {
@@ -228,12 +231,15 @@ export class Store {
       `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       inv, entry.index, entry.type, entry.name, entry.done ? 1 : 0, value, failure, entry.data ?? null, now,
     );
+    // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
+    if (!entry.done) this.changes?.changed(inv);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
   completeEntry(inv: string, idx: number, completion: Completion): boolean {
     const { value, failure } = completionColumns(completion);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${SEQ_OF} AND idx = ? AND done = 0`, value, failure, inv, idx);
+    if (cursor.rowsWritten > 0) this.changes?.changed(inv);
     return cursor.rowsWritten > 0;
   }
 
