@@ -43,6 +43,8 @@ export class IndexSender {
   readonly #acked = new Map<string, number>();
   /** When the armed timer should fire (in the context of the owner that armed it); undefined: none. */
   #timerAt: number | undefined;
+  /** The latest caller's send: its object is the likeliest to be alive when the timer fires. */
+  #latest: Send | undefined;
 
   /** Queues an owner's changes; `ack` (when the batch has all its changes up to a time) is recorded once they are durable. */
   push(shard: number, batch: IndexBatch, ack?: Ack): void {
@@ -64,6 +66,7 @@ export class IndexSender {
    * replaced by the next kick).
    */
   kick(send: Send): void {
+    this.#latest = send;
     const again = this.#sendDue(send);
     if (again === undefined) return;
     const now = Date.now();
@@ -71,7 +74,7 @@ export class IndexSender {
     this.#timerAt = now + again;
     setTimeout(() => {
       this.#timerAt = undefined;
-      this.kick(send);
+      this.kick(this.#latest!);
     }, again);
   }
 
@@ -80,7 +83,7 @@ export class IndexSender {
     const now = Date.now();
     let again: number | undefined;
     for (const [n, s] of this.#shards) {
-      if (s.inFlight && now - s.inFlight.since > HUNG_MS) this.#putBack(s, now);
+      if (s.inFlight && now - s.inFlight.since > HUNG_MS) this.#putBack(s, now - SPACING_MS);
       if (s.inFlight || (s.pending.size === 0 && s.acks.length === 0)) {
         if (s.inFlight) again = Math.min(again ?? Infinity, SPACING_MS);
         continue;
