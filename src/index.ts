@@ -26,7 +26,7 @@ export interface WorkerConfig {
    * Shards of the invocation index that `POST /query`, `restate invocations list` and the
    * dashboard read across the deployment (Durable Objects of the same class under reserved
    * names; no binding to add). 0 turns the index off. Changing it later leaves rows in the
-   * old shards until they expire. @default 8
+   * old shards until they expire. @default 4
    */
   indexShards?: number;
   /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
@@ -42,7 +42,7 @@ export interface WorkerConfig {
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
-export const DEFAULT_INDEX_SHARDS = 8;
+export const DEFAULT_INDEX_SHARDS = 4;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**

@@ -13,7 +13,7 @@
 import { modifiedOf, type IndexBatch, type IndexRow } from "./index-row.js";
 
 /** Most often one shard is sent to. */
-export const SPACING_MS = 50;
+export const SPACING_MS = 100;
 /** A send not answered by then is taken as lost (its object may have been evicted) and redone. */
 const HUNG_MS = 10_000;
 const RETRY_MS = 2_000;

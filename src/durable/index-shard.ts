@@ -45,9 +45,12 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${TABLE} (${INDEX_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")});
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(expires_at) WHERE expires_at IS NOT NULL;`;
 
-const UPSERT = `INSERT INTO ${TABLE} (${COLUMNS}) VALUES (${INDEX_COLUMNS.map(() => "?").join(", ")})
+/** Rows per INSERT (a statement takes at most 100 parameters). */
+const ROWS_PER_UPSERT = Math.floor(100 / INDEX_COLUMNS.length);
+const upsert = (n: number) => `INSERT INTO ${TABLE} (${COLUMNS}) VALUES ${Array.from({ length: n }, () => `(${INDEX_COLUMNS.map(() => "?").join(", ")})`).join(", ")}
   ON CONFLICT (id) DO UPDATE SET ${INDEX_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}
   WHERE excluded.modified_at >= ${TABLE}.modified_at`;
+const UPSERTS = Array.from({ length: ROWS_PER_UPSERT + 1 }, (_, n) => upsert(Math.max(n, 1)));
 
 /** The live rows, as the `sys_invocation` a query reads (?1: now). */
 const LIVE = `${INDEX_VIEW_SELECT} FROM main.${TABLE} WHERE expires_at IS NULL OR expires_at > ?1`;
@@ -89,7 +92,12 @@ export class IndexShard {
     try {
       this.storage.transactionSync(() => {
         for (const { batch } of held) {
-          for (const row of batch.rows) this.storage.sql.exec(UPSERT, ...row);
+          // Several rows per statement; one id twice in a statement would be refused, so only distinct ids share one.
+          for (let i = 0; i < batch.rows.length; i += ROWS_PER_UPSERT) {
+            const part = batch.rows.slice(i, i + ROWS_PER_UPSERT);
+            if (new Set(part.map((r) => r[0])).size === part.length) this.storage.sql.exec(UPSERTS[part.length]!, ...part.flat());
+            else for (const row of part) this.storage.sql.exec(UPSERTS[1]!, ...row);
+          }
           for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
         }
         this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());

@@ -63,6 +63,9 @@ export class Indexer implements InvocationChanges {
   readonly #changed = new Map<string, IndexRow | null>();
   readonly #deleted = new Set<string>();
   #queued = false;
+  /** Rows staged since the last hand-over, waiting for a commit; `cut`: all changes before it are in. */
+  #staged: IndexBatch & { cut?: number } = { rows: [], deleted: [] };
+  #syncing = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
   #recovery: { fromSeq: number; since: number } | undefined;
@@ -85,15 +88,16 @@ export class Indexer implements InvocationChanges {
 
   changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
-    const base = whole ? INDEX_COLUMNS.map(() => null) : (this.#changed.get(id) ?? this.#known.get(id));
-    if (!fields || !base) {
-      this.#changed.set(id, null);
+    let row = this.#changed.get(id);
+    if (fields && (whole || row || this.#known.has(id))) {
+      // This turn's row is ours to patch; a known row is copied once per turn.
+      if (whole) row = new Array(INDEX_COLUMNS.length).fill(null);
+      else if (!row) row = [...this.#known.get(id)!];
+      for (const column in fields) row![FIELDS.get(column as IndexColumn)!] = fields[column as IndexColumn] ?? null;
+      this.#changed.set(id, row!);
     } else {
-      const row = [...base];
-      for (const [column, value] of Object.entries(fields)) row[FIELDS.get(column as IndexColumn)!] = value ?? null;
-      this.#changed.set(id, row);
+      this.#changed.set(id, null);
     }
-    this.#storeMark();
     this.#endOfTurn();
   }
 
@@ -101,7 +105,6 @@ export class Indexer implements InvocationChanges {
     this.#changed.delete(id);
     this.#known.delete(id);
     this.#deleted.add(id);
-    this.#storeMark();
     this.#endOfTurn();
   }
 
@@ -119,13 +122,24 @@ export class Indexer implements InvocationChanges {
     queueMicrotask(() => this.#stage());
   }
 
-  /** The turn's changes: rows built, a reminder if some stay unfinished, handed over once durable. */
+  /**
+   * The turn's changes (still inside its commit): rows built, the mark stored if it moved,
+   * a reminder if some invocation stays unfinished; handed to the sender once durable.
+   */
   #stage(): void {
     this.#queued = false;
+    this.#storeMark();
     const cut = this.ports.now();
-    const unread = [...this.#changed].filter(([, row]) => row === null).map(([id]) => id);
-    const rows = [...this.#changed.values()].filter((row): row is IndexRow => row !== null).concat(this.#read(unread));
-    const deleted = [...this.#deleted, ...unread.filter((id) => !rows.some((r) => r[0] === id))];
+    const rows: IndexRow[] = [];
+    const unread: string[] = [];
+    for (const [id, row] of this.#changed) row ? rows.push(row) : unread.push(id);
+    const deleted = [...this.#deleted];
+    if (unread.length) {
+      const read = this.#read(unread);
+      const found = new Set(read.map((r) => r[0]));
+      for (const id of unread) if (!found.has(id)) deleted.push(id);
+      rows.push(...read);
+    }
     this.#changed.clear();
     this.#deleted.clear();
     let unfinished = false;
@@ -134,10 +148,22 @@ export class Indexer implements InvocationChanges {
       else (this.#known.set(String(row[0]), row), (unfinished = true));
     }
     if (unfinished) this.ports.alarmBy(cut + REMINDER_MS);
-    const ack = this.#recovery ? undefined : { owner: this.owner.key, cut };
+    this.#staged.rows.push(...rows);
+    this.#staged.deleted.push(...deleted);
+    if (!this.#recovery) this.#staged.cut = cut;
+    if (!this.#syncing) this.#handOver();
+  }
+
+  /** Once the writes so far are durable, the rows staged so far go to the sender (one wait at a time). */
+  #handOver(): void {
+    const batch = this.#staged;
+    this.#staged = { rows: [], deleted: [] };
+    this.#syncing = true;
     void this.ports.durable().then(() => {
-      this.sender.push(this.owner.shard, { rows, deleted }, ack);
-      this.sender.kick((shard, batch) => this.ports.send(shard, batch));
+      this.#syncing = false;
+      this.sender.push(this.owner.shard, batch, batch.cut === undefined ? undefined : { owner: this.owner.key, cut: batch.cut });
+      this.sender.kick((shard, b) => this.ports.send(shard, b));
+      if (this.#staged.rows.length || this.#staged.deleted.length) this.#handOver();
     });
   }
 
