@@ -2,20 +2,22 @@
  * The owner's side of the invocation index. The Store tells it what each write
  * did to an invocation's row (indexer fields are the raw `invocations` columns
  * the index carries), so the row is kept in memory and read from SQL only when
- * it is not (after a restart). At the end of each turn that changed rows, the
- * rows are staged; once the turn's commit is durable (`storage.sync()`) they go
- * to the isolate's IndexSender (index-sender.ts), which sends them to the index
- * shards with other owners' rows, batched and off the request path.
+ * it is not (after a restart, a retry, a pending journal entry). At the end of each
+ * turn that changed rows, they are staged in the isolate's IndexSender
+ * (index-sender.ts), which sends them to the index shards with other owners' rows
+ * once their turn's commit is done: batched, off the request path, with no event
+ * of the object's own.
  *
  * Crashes: a change is committed before it is sent, so a process that dies in
  * between loses only the send. The owner keeps a mark in its meta table, "every
  * change before this time was acknowledged", written with a later change (no commit
  * of its own, at most every MARK_EVERY_MS); a fresh instance resends every row
  * modified since the mark, scanning its table in bounded steps. So a lost send is
- * repaired when the owner next wakes: a change that leaves an invocation unfinished
- * also makes sure the alarm wakes the object within REMINDER_MS (an invocation that
- * finishes in its turn, the common case, costs no alarm); a completed row's next wake
- * is at the latest the end of its retention, when both forget it. Deletions (purge,
+ * repaired when the owner next wakes: a change that parks an invocation (suspended,
+ * pending, scheduled, backing off, paused) also makes sure the alarm wakes the object
+ * within REMINDER_MS (an invocation that finishes in its turn, the common case, costs no
+ * alarm: workerd writes every alarm change to its own database, an fsync each); a
+ * completed row's next wake is at the latest the end of its retention, when both forget it. Deletions (purge,
  * retention) are sent too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
@@ -41,8 +43,6 @@ export interface IndexerPorts {
   send(shard: number, batch: IndexBatch): Promise<void>;
   /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
   alarmBy(at: number): void;
-  /** Resolves once this object's writes so far are durable. */
-  durable(): Promise<void>;
 }
 
 /** After a crash, how soon an object with unfinished invocations wakes to resend. */
@@ -55,6 +55,13 @@ const RECOVERY_STEP = 5_000;
 const CLOCK_SLACK_MS = 2_000;
 const FIELDS = new Map(INDEX_COLUMNS.map((c, i) => [c, i]));
 const STATUS = FIELDS.get("status")!;
+/**
+ * Statuses an invocation can keep without its object waking soon: a change to one of these
+ * makes sure the alarm fires within REMINDER_MS. (A running invocation either finishes in its
+ * turn, the common case, which needs no alarm, or executes a `ctx.run` whose I/O already arms
+ * the runtime's recovery wake-up.)
+ */
+const PARKED = new Set(["suspended", "pending", "scheduled", "backing-off", "paused"]);
 
 export class Indexer implements InvocationChanges {
   /** Rows of unfinished invocations this instance knows in full (finished ones are forgotten once staged). */
@@ -63,9 +70,6 @@ export class Indexer implements InvocationChanges {
   readonly #changed = new Map<string, IndexRow | null>();
   readonly #deleted = new Set<string>();
   #queued = false;
-  /** Rows staged since the last hand-over, waiting for a commit; `cut`: all changes before it are in. */
-  #staged: IndexBatch & { cut?: number } = { rows: [], deleted: [] };
-  #syncing = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
   #recovery: { fromSeq: number; since: number } | undefined;
@@ -124,7 +128,7 @@ export class Indexer implements InvocationChanges {
 
   /**
    * The turn's changes (still inside its commit): rows built, the mark stored if it moved,
-   * a reminder if some invocation stays unfinished; handed to the sender once durable.
+   * a reminder if some invocation stays unfinished; staged in the sender.
    */
   #stage(): void {
     this.#queued = false;
@@ -142,30 +146,18 @@ export class Indexer implements InvocationChanges {
     }
     this.#changed.clear();
     this.#deleted.clear();
-    let unfinished = false;
+    let parked = false;
     for (const row of rows) {
       if (row[STATUS] === "completed") this.#known.delete(String(row[0]));
-      else (this.#known.set(String(row[0]), row), (unfinished = true));
+      else this.#known.set(String(row[0]), row);
+      parked ||= PARKED.has(row[STATUS] as string);
     }
-    if (unfinished) this.ports.alarmBy(cut + REMINDER_MS);
-    this.#staged.rows.push(...rows);
-    this.#staged.deleted.push(...deleted);
-    if (!this.#recovery) this.#staged.cut = cut;
-    if (!this.#syncing) this.#handOver();
+    if (parked) this.ports.alarmBy(cut + REMINDER_MS);
+    this.sender.push(this.owner.shard, { rows, deleted }, this.#recovery ? undefined : { owner: this.owner.key, cut });
+    this.sender.wake(this.#send);
   }
 
-  /** Once the writes so far are durable, the rows staged so far go to the sender (one wait at a time). */
-  #handOver(): void {
-    const batch = this.#staged;
-    this.#staged = { rows: [], deleted: [] };
-    this.#syncing = true;
-    void this.ports.durable().then(() => {
-      this.#syncing = false;
-      this.sender.push(this.owner.shard, batch, batch.cut === undefined ? undefined : { owner: this.owner.key, cut: batch.cut });
-      this.sender.kick((shard, b) => this.ports.send(shard, b));
-      if (this.#staged.rows.length || this.#staged.deleted.length) this.#handOver();
-    });
-  }
+  readonly #send = (shard: number, batch: IndexBatch) => this.ports.send(shard, batch);
 
   /** One bounded step of a fresh instance's resend: rows modified since the mark. */
   #recoverStep(): void {
@@ -201,6 +193,6 @@ export function ownerIndexer(
 ): Indexer {
   const send = (shard: number, batch: IndexBatch) => (hold ? new Promise<void>(() => {}) : (indexShardStub(namespace, shard).index({ kind: "record", batch }) as Promise<void>));
   const key = ctx.id.toString();
-  const ports = { ...clock, send, durable: () => ctx.storage.sync() };
+  const ports = { ...clock, send };
   return new Indexer(ctx.storage.sql, { key, shard: indexShardOf(key, shards) }, indexSender, ports, woke);
 }
