@@ -31,8 +31,15 @@ const mf = new Miniflare({
 });
 const pool = new Pool((await mf.ready).origin, { connections: 66 });
 
-async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ text: string; id: string }> {
-  const r = await pool.request({ method: "POST", path, body, headers: { "content-type": "application/json", ...headers } });
+async function post(path: string, body: string, headers: Record<string, string> = {}, retries = 2): Promise<{ text: string; id: string }> {
+  let r;
+  try {
+    r = await pool.request({ method: "POST", path, body, headers: { "content-type": "application/json", ...headers } });
+  } catch (error) {
+    // workerd sometimes closes a keep-alive connection as the next request is sent on it.
+    if (retries > 0 && /ECONNRESET|other side closed|UND_ERR_SOCKET/.test(String((error as { code?: string }).code ?? error))) return post(path, body, headers, retries - 1);
+    throw error;
+  }
   const text = await r.body.text();
   if (r.statusCode >= 300) throw new Error(`${path}: ${r.statusCode} ${text}`);
   return { text, id: String(r.headers["x-restate-id"] ?? "") };

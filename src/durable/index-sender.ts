@@ -27,7 +27,7 @@ export const SPACING_MS = 100;
 export const SETTLE_MS = 50;
 /** A send not answered by then is taken as lost (its object may have been evicted) and redone. */
 const HUNG_MS = 10_000;
-const RETRY_MS = 2_000;
+const RETRY_MS = 500;
 /** Rows held for one shard at most; above, the oldest are dropped (their owners' marks stay behind, so a restart resends them). */
 const MAX_PENDING = 50_000;
 
