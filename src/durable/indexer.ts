@@ -17,8 +17,9 @@
  * pending, scheduled, backing off, paused) also makes sure the alarm wakes the object
  * within REMINDER_MS (an invocation that finishes in its turn, the common case, costs no
  * alarm: workerd writes every alarm change to its own database, an fsync each); a
- * completed row's next wake is at the latest the end of its retention, when both forget it. Deletions (purge,
- * retention) are sent too; one lost in a crash is repaired by the index's own retention.
+ * completed row's next wake is at the latest the end of its retention, when both forget
+ * it. Deletions (purge, retention) are sent too; one lost in a crash is repaired by the
+ * index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
 import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
@@ -39,13 +40,13 @@ export interface InvocationChanges {
 export interface IndexerPorts {
   /** This object's clock (its invocations' modified times are on it). */
   now(): number;
-  /** Sends a batch to index shard `shard` from this object's context; resolves once it is durable there. */
+  /** Sends a batch to index shard `shard` (from the context the sender's timer runs in); resolves once it is durable there. */
   send(shard: number, batch: IndexBatch): Promise<void>;
   /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
   alarmBy(at: number): void;
 }
 
-/** After a crash, how soon an object with unfinished invocations wakes to resend. */
+/** After a crash, how soon an object with parked invocations wakes to resend. */
 export const REMINDER_MS = 2_000;
 /** How far the stored mark may lag the acknowledged one (fewer meta writes; a wake resends a little more). */
 const MARK_EVERY_MS = 10_000;
