@@ -6,21 +6,11 @@
  * and its send is repaired when the owner next wakes.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { TestRuntime, admin, adminQuery as query, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let rt: TestRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
-
-export async function query(target: TestRuntime, text: string, accept = "application/json"): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await target.fetch("/restate/admin/v4/query", {
-    method: "POST",
-    headers: { authorization: "Bearer test-token", "content-type": "application/json", accept },
-    body: JSON.stringify({ query: text }),
-  });
-  const body = accept.includes("json") ? await response.json() : new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, body, headers: response.headers };
-}
 
 const rows = async (text: string) => {
   const answer = await query(rt, text);
