@@ -26,6 +26,13 @@ export interface WorkerConfig {
    * @default 64
    */
   workflowShards?: number;
+  /**
+   * Shards of the invocation index that `POST /query`, `restate invocations list` and the
+   * dashboard read across the deployment (Durable Objects of the same class under reserved
+   * names; no binding to add). 0 turns the index off. Changing it later leaves rows in the
+   * old shards until they expire. @default 4
+   */
+  indexShards?: number;
   /** Largest request body accepted at ingress, in bytes; at most MAX_VALUE_BYTES (1 MiB), the largest input an invocation stores. @default 1 MiB */
   maxBodyBytes?: number;
   /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
@@ -50,6 +57,7 @@ export interface ResoluteWorker {
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
+export const DEFAULT_INDEX_SHARDS = 4;
 export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
 
 /**
@@ -69,8 +77,10 @@ export function createWorker(config: WorkerConfig): ResoluteWorker {
   if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
-  const admin = createAdmin(registry, workflowShards);
-  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });
+  const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
+  if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
+  const admin = createAdmin(registry, workflowShards, indexShards);
+  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards });
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {

@@ -17,7 +17,7 @@ export type AdminView =
   | { view: "purge"; invocationId: string }
   | { view: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
   | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
-  | { view: "query"; query: string; service: string; key: string };
+  | { view: "query"; query: string; service: string; key: string; raw?: boolean };
 
 const decoder = new TextDecoder();
 
@@ -50,7 +50,7 @@ export class ObjectAdmin {
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
-        return this.store.readOnlyQuery(request.query, request.service, request.key);
+        return request.raw ? this.store.readOnlyRawQuery(request.query, request.service, request.key) : this.store.readOnlyQuery(request.query, request.service, request.key);
     }
   }
 

@@ -17,6 +17,8 @@ import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
 import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";
+import { ownerIndexer } from "./indexer.js";
+import { IndexShard, type IndexCall } from "./index-shard.js";
 import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 import { LimitSlots } from "./limit-slots.js";
 
@@ -27,6 +29,8 @@ export interface ResoluteEnv {
   RESOLUTE_TEST_HOOKS?: string;
   /** Test hook: "1" keeps deliveries in the outbox, to test restarts between journal and delivery. */
   RESOLUTE_TEST_HOLD_OUTBOX?: string;
+  /** Test hook: "1" never sends index rows, as if the process died between an owner's commit and its send. */
+  RESOLUTE_TEST_HOLD_INDEX?: string;
 }
 
 export interface ObjectConfig {
@@ -34,6 +38,8 @@ export interface ObjectConfig {
   kinds: TargetKinds;
   /** See WorkerConfig.workflowShards. */
   workflowShards: number;
+  /** See WorkerConfig.indexShards (0: no invocation index). */
+  indexShards: number;
 }
 
 /** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
@@ -45,6 +51,7 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
     readonly #clock: AlarmClock;
     readonly #runtime: Runtime;
     readonly #outbox: Outbox;
+    #indexShard: IndexShard | undefined;
     readonly #limits: LimiterHost;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
@@ -66,6 +73,8 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
         alarmBy: (at) => this.#clock.ensureBy(at),
       });
       this.#runtime.lockHeldBy(woke.lockHolder);
+      const indexClock = { now: () => this.#clock.now(), alarmBy: (at: number) => this.#clock.ensureBy(at) };
+      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, env.RESOLUTE_TEST_HOLD_INDEX === "1");
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       // Whatever alarm storage reports, one is armed for the earliest due work (see AlarmClock).
@@ -189,6 +198,12 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
     async admin(view: AdminView | LimitsAdminView): Promise<unknown> {
       if (isLimitsAdminView(view)) return this.#limits.admin(view);
       return new ObjectAdmin(this.#store, this.#runtime, (id) => this.#onRemoved(id)).handle(view);
+    }
+
+    /** Index shards only (reserved names): record owners' rows, answer queries over them. */
+    async index(call: IndexCall): Promise<unknown> {
+      this.#indexShard ??= new IndexShard(this.ctx.storage, () => this.#clock.now());
+      return this.#indexShard.handle(call);
     }
 
     /** Test hook: moves this object's clock forward and fires what became due. */

@@ -7,6 +7,8 @@
  * inline script and calls to this origin.
  */
 
+import { LIMITS_HTML, LIMITS_SCRIPT } from "./dashboard-limits.js";
+
 const CSP = [
   "default-src 'none'",
   "script-src 'unsafe-inline'",
@@ -42,7 +44,7 @@ function show(message, isError) {
 }
 
 async function api(method, path, body) {
-  const init = { method, headers: { authorization: "Bearer " + token } };
+  const init = { method, headers: { authorization: "Bearer " + token, accept: "application/json" } };
   if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
   const response = await fetch(API + path, init);
   const text = await response.text();
@@ -88,51 +90,32 @@ async function connect() {
   const select = $("service");
   select.replaceChildren();
   for (const s of services) { const o = document.createElement("option"); o.value = s.name; o.textContent = s.name + " (" + s.ty + ")"; select.appendChild(o); }
+  const filter = $("f-service");
+  filter.replaceChildren(new Option("any service", ""));
+  for (const s of services) filter.appendChild(new Option(s.name, s.name));
   $("main").hidden = false;
+  await listInvocations();
   await openLimits();
   show("connected: " + services.length + " services");
 }
 
-/** {concurrency, rate: {limit, per_ms}} as text. */
-function limitsText(l) {
-  if (!l) return "";
-  const parts = [];
-  if ("concurrency" in l) parts.push("concurrency " + (l.concurrency === null ? "unlimited" : l.concurrency));
-  if ("rate" in l) parts.push(l.rate === null ? "rate unlimited" : "rate " + l.rate.limit + "/" + l.rate.per_ms + "ms");
-  return parts.join(", ");
-}
+const quote = (text) => "'" + text.replace(/'/g, "''") + "'";
 
-function scopePath(scope) {
-  return "limits/scopes/" + scope.split("/").map(encodeURIComponent).join("/");
-}
-
-async function openLimits() {
-  const { limits } = await api("GET", "limits");
-  const rows = limits.map((l) => ({ scope: l.scope, handlers: l.handlers.join(", "), declared: limitsText(l.declared), rules: l.rules.map((r) => r.pattern + ": " + limitsText(r.limits) + (r.disabled ? " (disabled)" : "")).join("; ") }));
-  table("limits", rows, ["scope", "handlers", "declared", "rules"], (row) => guarded(() => openScope(row.scope)));
-}
-
-async function openScope(scope) {
-  const answer = await api("GET", scopePath(scope));
-  $("pattern").value = scope;
-  const rows = answer.keys.map((k) => ({ limit_key: k.limit_key, running: k.running, queued: k.queued, limits: limitsText(k.effective) }));
-  table("limit-keys", rows, ["limit_key", "running", "queued", "limits"], (row) => guarded(() => openLimiter(scope, row.limit_key)));
-  show(scope + ": " + rows.length + " limit keys" + (answer.next_after !== undefined ? " (first page)" : ""));
-}
-
-async function openLimiter(scope, key) {
-  const view = await api("GET", scopePath(scope) + "?key=" + encodeURIComponent(key));
-  const rows = [...view.holders.map((h) => ({ invocation_id: h.invocation_id, state: "running", since: h.since })), ...view.waiters.map((w) => ({ invocation_id: w.invocation_id, state: "queued", since: w.since }))];
-  table("limiter", rows, ["invocation_id", "state", "since"], (row) => guarded(() => openInvocation(row.invocation_id)));
-  show(scope + " key '" + key + "': " + limitsText(view.effective) + "; running " + view.running + ", queued " + view.queued);
-}
-
-async function setRule() {
-  const value = $("rule-concurrency").value.trim();
-  const concurrency = value === "" || value === "none" ? null : Number(value);
-  await api("PUT", "limits/rules", [{ pattern: $("pattern").value.trim(), limits: { concurrency } }]);
-  await openLimits();
-  show("rule " + $("pattern").value + " set");
+/** The deployment's invocations (the invocation index), filtered, newest first. */
+async function listInvocations() {
+  const where = [];
+  if ($("f-service").value) where.push("target_service_name = " + quote($("f-service").value));
+  if ($("f-handler").value.trim()) where.push("target_handler_name = " + quote($("f-handler").value.trim()));
+  if ($("f-status").value) where.push("status = " + quote($("f-status").value));
+  if ($("f-failing").checked) where.push("(last_failure IS NOT NULL OR completion_result = 'failure')");
+  const prefix = $("f-key").value;
+  if (prefix) where.push("substr(target_service_key, 1, " + prefix.length + ") = " + quote(prefix));
+  if ($("f-since").value) where.push("created_at >= " + quote(new Date($("f-since").value).toISOString()));
+  const query = "SELECT id, target, status, retry_count, last_failure, created_at, modified_at FROM sys_invocation" +
+    (where.length ? " WHERE " + where.join(" AND ") : "") + " ORDER BY created_at DESC, id LIMIT 200";
+  const { rows } = await api("POST", "query", { query });
+  table("all", rows, ["id", "target", "status", "retry_count", "last_failure", "created_at", "modified_at"], (row) => guarded(() => openInvocation(row.id)));
+  $("all-count").textContent = rows.length + " invocations" + (rows.length === 200 ? " (the newest 200)" : "");
 }
 
 function target() {
@@ -175,6 +158,7 @@ $("connect").addEventListener("click", () => guarded(connect));
 $("open").addEventListener("click", () => guarded(openObject));
 $("lookup").addEventListener("click", () => guarded(() => openInvocation($("invocation").value.trim())));
 $("run").addEventListener("click", () => guarded(runQuery));
+$("filter").addEventListener("click", () => guarded(listInvocations));
 $("set-rule").addEventListener("click", () => guarded(setRule));
 for (const action of ["cancel", "kill", "resume", "purge"]) $(action).addEventListener("click", () => guarded(() => control(action)));
 if (token) guarded(connect);
@@ -201,10 +185,13 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <div id="status" role="status"></div>
 <div id="main" hidden>
 <h2>Services</h2><div id="services"></div>
-<h2>Limits</h2><div id="limits"></div>
-<div><label>rule pattern <input id="pattern" size="30"></label> <label>concurrency <input id="rule-concurrency" size="6" placeholder="none"></label> <button id="set-rule">Set rule</button></div>
-<h3>Limit keys</h3><div id="limit-keys"></div>
-<h3>Holders and queue</h3><div id="limiter"></div>
+<h2>Invocations across the deployment</h2>
+<div><select id="f-service"></select> <label>handler <input id="f-handler" size="12"></label>
+<select id="f-status"><option value="">any status</option><option>pending</option><option>scheduled</option><option>ready</option><option>running</option><option>suspended</option><option>backing-off</option><option>paused</option><option>completed</option></select>
+<label><input id="f-failing" type="checkbox"> failing</label> <label>key starts with <input id="f-key" size="12"></label>
+<label>created since <input id="f-since" type="datetime-local"></label> <button id="filter">List</button></div>
+<div id="all-count"></div><div id="all"></div>
+${LIMITS_HTML}
 <h2>Object, workflow or service shard</h2>
 <div><select id="service"></select> <label>key <input id="key"></label> <button id="open">Open</button></div>
 <h3>State</h3><div id="state"></div>
@@ -219,6 +206,6 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <div id="summary"></div><h3>Journal</h3><div id="journal"></div>
 </div>
 </div>
-<script>${SCRIPT}</script>
+<script>${SCRIPT}${LIMITS_SCRIPT}</script>
 </body>
 </html>`;
