@@ -42,10 +42,32 @@ function byteSwap(n: bigint, bytes: number): bigint {
   return out;
 }
 
-function base62(n: bigint, width: number): string {
-  let digits = "";
-  for (; n > 0n; n /= 62n) digits = ALPHABET[Number(n % 62n)] + digits;
-  return digits.padStart(width, "0");
+/** The big-endian bytes of `n`. */
+function bytesOf(n: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = length - 1; i >= 0; i--, n >>= 8n) out[i] = Number(n & 0xffn);
+  return out;
+}
+
+/**
+ * The number whose bytes are `bytes` read little-endian (Restate's byte swap), in base62,
+ * left-padded to `width`: long division on the bytes, with no BigInt (the index computes an
+ * alias for every row it stores).
+ */
+function base62OfSwapped(bytes: Uint8Array, width: number): string {
+  const number = Uint8Array.from(bytes).reverse();
+  const digits: string[] = [];
+  for (let start = 0; start < number.length; ) {
+    let rest = 0;
+    for (let i = start; i < number.length; i++) {
+      const value = rest * 256 + number[i]!;
+      number[i] = Math.floor(value / 62);
+      rest = value % 62;
+    }
+    digits.push(ALPHABET[rest]!);
+    while (start < number.length && number[start] === 0) start++;
+  }
+  return digits.reverse().join("").padStart(width, "0");
 }
 
 function unbase62(text: string): bigint {
@@ -57,7 +79,7 @@ function unbase62(text: string): bigint {
 /** Restate's string for an invocation id. */
 export function encodeRestateInvocationId({ partitionKey, uuid }: RestateInvocationId): string {
   if (partitionKey < 0n || partitionKey > U64 || uuid <= 0n || uuid > U128) throw new RangeError("a Restate invocation id has a u64 partition key and a non-zero u128 uuid");
-  return PREFIX + base62(byteSwap(partitionKey, 8), KEY_DIGITS) + base62(byteSwap(uuid, 16), UUID_DIGITS);
+  return PREFIX + base62OfSwapped(bytesOf(partitionKey, 8), KEY_DIGITS) + base62OfSwapped(bytesOf(uuid, 16), UUID_DIGITS);
 }
 
 /** The numbers of a Restate-format id, or undefined when `text` is not one (Restate's CLI would refuse it). */
@@ -75,7 +97,8 @@ export const isRestateInvocationId = (text: string): boolean => decodeRestateInv
 /** The Restate-format alias of a Resolute invocation id. */
 export async function restateAliasOf(invocationId: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ALIAS_DOMAIN + invocationId)));
-  const number = (from: number, to: number) => digest.slice(from, to).reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+  const uuid = digest.subarray(8, 24);
   // A zero uuid is not a valid Restate id (a 2^-128 chance): any fixed non-zero value will do.
-  return encodeRestateInvocationId({ partitionKey: number(0, 8), uuid: number(8, 24) || 1n });
+  if (uuid.every((b) => b === 0)) uuid[15] = 1;
+  return PREFIX + base62OfSwapped(digest.subarray(0, 8), KEY_DIGITS) + base62OfSwapped(uuid, UUID_DIGITS);
 }
