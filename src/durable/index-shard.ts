@@ -86,7 +86,8 @@ export class IndexShard {
     ensureAliasColumn(storage.sql, TABLE);
     if (storage.sql.exec(`SELECT EXISTS (SELECT 1 FROM ${TABLE} WHERE alias IS NULL) AS missing`).one().missing) {
       this.#aliased = backfillAliases(storage, TABLE).catch((error) => {
-        console.warn(JSON.stringify({ level: "warn", message: "invocation index: giving older rows their Restate-format aliases failed (retried when the shard next starts)", error: String(error) }));
+        const message = "invocation index: giving older rows their Restate-format aliases failed (retried when the shard next starts)";
+        console.warn(JSON.stringify({ level: "warn", message, error: String(error) }));
       });
     }
   }

@@ -78,7 +78,9 @@ function unbase62(text: string): bigint {
 
 /** Restate's string for an invocation id. */
 export function encodeRestateInvocationId({ partitionKey, uuid }: RestateInvocationId): string {
-  if (partitionKey < 0n || partitionKey > U64 || uuid <= 0n || uuid > U128) throw new RangeError("a Restate invocation id has a u64 partition key and a non-zero u128 uuid");
+  if (partitionKey < 0n || partitionKey > U64 || uuid <= 0n || uuid > U128) {
+    throw new RangeError("a Restate invocation id has a u64 partition key and a non-zero u128 uuid");
+  }
   return PREFIX + base62OfSwapped(bytesOf(partitionKey, 8), KEY_DIGITS) + base62OfSwapped(bytesOf(uuid, 16), UUID_DIGITS);
 }
 

@@ -31,11 +31,9 @@ const USER_COLUMNS = new Set([
 
 /** Why an alias resolves to nothing (ingress answers 404 with it). */
 export function aliasNotFound(alias: string, indexShards: number): string {
-  if (indexShards === 0) return `invocation '${alias}' not found: ids in Restate's format are aliases looked up in the invocation index, which is off (createWorker({ indexShards: 0 })); use the invocation's own id (x-restate-id)`;
-  return (
-    `invocation '${alias}' not found: ids in Restate's format are aliases looked up in the invocation index, which has no such invocation ` +
-    `(it may be younger than the index's lag, about a second, or purged); Resolute's own id (x-restate-id) needs no lookup`
-  );
+  const lookedUp = `invocation '${alias}' not found: ids in Restate's format are aliases looked up in the invocation index`;
+  if (indexShards === 0) return `${lookedUp}, which is off (createWorker({ indexShards: 0 })); use the invocation's own id (x-restate-id)`;
+  return `${lookedUp}, which has no such invocation (it may be younger than the index's lag, about a second, or purged); Resolute's own id (x-restate-id) needs no lookup`;
 }
 
 /**
@@ -60,7 +58,8 @@ export async function resolveAliases(aliases: readonly string[], namespace: Dura
   }
   const missing = [...new Set(aliases.filter((a) => !found.has(a)))];
   if (missing.length === 0 || indexShards === 0) return found;
-  const shards = Array.from({ length: indexShards }, (_, n) => indexShardStub(namespace, n).index({ kind: "resolve", aliases: missing }) as Promise<[string, string][]>);
+  const call = { kind: "resolve", aliases: missing } as const;
+  const shards = Array.from({ length: indexShards }, (_, n) => indexShardStub(namespace, n).index(call) as Promise<[string, string][]>);
   // An alias is 192 bits of a SHA-256 of the id: two ids with one alias are not to be expected.
   for (const pairs of await Promise.all(shards)) for (const [alias, id] of pairs) found.set(alias, id);
   return found;
@@ -82,7 +81,11 @@ export async function invocationIdOf(text: string, namespace: DurableObjectNames
  * plans (pins ids, names an object) as if it had named the id; `unresolved`: aliases the index
  * does not know, left as they are (they match nothing).
  */
-export async function resolveQueryAliases(query: string, namespace: DurableObjectNamespace, indexShards: number): Promise<{ query: string; unresolved: string[] }> {
+export async function resolveQueryAliases(
+  query: string,
+  namespace: DurableObjectNamespace,
+  indexShards: number,
+): Promise<{ query: string; unresolved: string[] }> {
   const literals = tokenize(query).filter((t) => t.kind === "string" && decodeRestateInvocationId(t.text.slice(1, -1)) !== undefined);
   if (literals.length === 0) return { query, unresolved: [] };
   const ids = await resolveAliases(literals.map((t) => t.text.slice(1, -1)), namespace, indexShards);
