@@ -3,8 +3,9 @@
  * under a reserved name (`index:<n>`) holding a `sys_invocation`-shaped table of
  * the invocations of the owners that hash to it. Owners send batches of changed
  * rows after their own commit (indexer.ts); the shard holds them briefly so that
- * many owners' rows commit in one transaction, and answers the index part of the
- * admin's SQL (`POST /query`).
+ * many owners' rows commit in one transaction, answers the index part of the
+ * admin's SQL (`POST /query`), and turns the Restate-format aliases of the ids it
+ * holds back into ids (index-aliases.ts).
  * Invariants: an upsert never replaces a newer row (ordered by the owner's
  * modified time), so batches may repeat or arrive late; rows past their
  * retention are invisible to queries and deleted as the shard writes.
