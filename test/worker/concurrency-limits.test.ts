@@ -157,6 +157,21 @@ describe("issue #15: rate limits", () => {
 });
 
 describe("issue #15: crashes", () => {
+  test("after a restart, an exclusive invocation waiting for a slot still holds its key's lock: the key's next one waits behind it", async () => {
+    work.hold("account-crash");
+    for (const [key, id] of [["c1", "a"], ["c2", "b"], ["c2", "c"]] as const) await send(`/account/${key}/work`, { group: "account-crash", id });
+    await work.waitFor(() => work.inFlight("account-crash") === 1, "one in flight");
+    await eventually(async () => {
+      const list = (await admin(rt, "objects/account/c2/invocations")).body.invocations as { status: string }[];
+      return list.map((i) => i.status).sort().join() === "pending,ready";
+    });
+    await rt.restart();
+    work.release("account-crash");
+    await work.waitFor(() => new Set(work.done("account-crash")).size === 3, "all three done", 60_000);
+    expect(work.max("account-crash")).toBe(1);
+    expect((await rt.post("/account/c2/log")).body).toEqual(["b", "c"]);
+  });
+
   test("a restart while holders run and others wait loses no slot and lets no more than the limit run", async () => {
     work.hold("crash");
     for (let i = 0; i < 8; i++) await send("/limited/work", { group: "crash", id: `c${i}`, ms: 20 });
