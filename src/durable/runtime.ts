@@ -5,7 +5,7 @@
  * Invariant: one exclusive invocation holds the lock at a time, in arrival order.
  */
 import { errorToRecord, TerminalError, KILLED_CODE } from "../../sdk/errors.js";
-import { Attempt, type AttemptOutcome } from "../engine/invocation.js";
+import { Attempt, type AttemptOutcome } from "../engine/attempt.js";
 import { backoffMs } from "../engine/retry.js";
 import type { Registry, HandlerSpec } from "../engine/registry.js";
 import type { TargetKinds } from "../engine/addressing.js";

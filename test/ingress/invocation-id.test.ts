@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { service } from "../../sdk/define.js";
 import { invocationOwner, ownerName, parseOwnerName } from "../../src/engine/ids.js";
-import { Attempt } from "../../src/engine/invocation.js";
+import { Attempt } from "../../src/engine/attempt.js";
 import { Registry } from "../../src/engine/registry.js";
 import type { Effect, Host, Target } from "../../src/engine/types.js";
 import { invocationIdFor, newRandomSuffix, targetKinds } from "../../src/ingress/invocation-id.js";
