@@ -134,17 +134,6 @@ export class ObjectAdmin {
   }
 }
 
-/** The message of a stored failure record (JSON); its raw text when it is not one. */
-function failureMessage(record: string | null): string | null {
-  if (!record) return null;
-  try {
-    const message: unknown = (JSON.parse(record) as { message?: unknown } | null)?.message;
-    return typeof message === "string" ? message : record;
-  } catch {
-    return record;
-  }
-}
-
 function summary(row: InvocationRow): Record<string, unknown> {
   return {
     id: row.id,
@@ -156,7 +145,7 @@ function summary(row: InvocationRow): Record<string, unknown> {
     invoked_by: row.invokedBy,
     idempotency_key: row.idempotencyKey,
     retry_count: row.attempts,
-    last_failure: failureMessage(row.lastFailure),
+    last_failure: row.lastFailure?.message ?? null,
     // A stored time that is no date (an old build's overflowing delay) shows as null
     // rather than failing the whole listing.
     next_retry_at: isoTime(row.nextAt) ?? null,

@@ -9,7 +9,7 @@ import { cancellationTargets } from "../engine/completions.js";
 import { invocationOwner } from "../engine/ids.js";
 import type { Completion } from "../engine/types.js";
 import type { Runtime } from "./runtime.js";
-import { STATUS } from "./schema.js";
+import { STATUS } from "../engine/invocation-row.js";
 
 const cancelled = (): Completion => ({ failure: errorToRecord(new CancelledError()) });
 

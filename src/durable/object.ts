@@ -13,7 +13,7 @@ import type { Completion } from "../engine/types.js";
 import { Outbox } from "./outbox.js";
 import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Runtime } from "./runtime.js";
-import { STATUS } from "./schema.js";
+import { STATUS } from "../engine/invocation-row.js";
 import { Store } from "./store.js";
 import { AlarmClock } from "./alarm.js";
 import { ObjectAdmin, type AdminView } from "./admin.js";

@@ -15,9 +15,9 @@ import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "
 import { StoreHost, type EffectSink, type Touched } from "./effects.js";
 import { REDELIVERY_MS } from "./alarm.js";
 import type { InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./protocol.js";
-import { STATUS } from "./schema.js";
+import { STATUS } from "../engine/invocation-row.js";
 import type { Store } from "./store.js";
-import { newRow, type InvocationRow } from "./rows.js";
+import { newRow, type InvocationRow } from "../engine/invocation-row.js";
 import { cancelInvocation } from "./cancellation.js";
 
 export interface RuntimeHooks {
@@ -259,7 +259,7 @@ export class Runtime implements EffectSink {
     const row = this.store.invocation(id);
     if (!row) return;
     const failures = row.attempts + 1;
-    const failure = JSON.stringify(outcome.error);
+    const failure = outcome.error;
     if (outcome.pause) {
       this.#host.log("warn", id, [`paused by PauseError in attempt ${failures}: ${outcome.error.message}`]);
       return this.store.recordRetry(id, STATUS.paused, failure, null, this.now());

@@ -3,12 +3,15 @@
  * writes SQL (with sql-views.ts, the admin's read-only views); callers group calls
  * inside `transaction` for atomicity.
  */
+import type { ErrorRecord } from "../../sdk/errors.js";
+import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
+import type { LifecycleStore } from "../engine/lifecycle-store.js";
+import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
-import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, STATUS, type Status } from "./schema.js";
-import { toInvocation, type InvocationRow, type Row } from "./rows.js";
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
 
@@ -46,7 +49,8 @@ function entryFromRow(r: Row): Entry {
   return decodeEntry(stored, Number(r.journal_version));
 }
 
-export class Store {
+/** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (meta, outbox delivery, admin SQL). */
+export class Store implements LifecycleStore {
   readonly #sql: SqlStorage;
   readonly #storage: DurableObjectStorage;
 
@@ -86,7 +90,7 @@ export class Store {
 
   // ---- invocations ----
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
-  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): number | undefined {
+  insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
     const row = this.#sql.exec<{ seq: number }>(
       `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
@@ -105,7 +109,7 @@ export class Store {
    * In arrival order; completed ones in expiry order (what the status index gives without a
    * sort). `key` keeps one workflow id's (a workflow shard hosts many).
    */
-  invocationsWithStatus(status: Status, limit = 1000, key?: string): InvocationRow[] {
+  invocationsWithStatus(status: InvocationStatus, limit = 1000, key?: string): InvocationRow[] {
     const rows = key === undefined
       ? this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY expires_at, seq LIMIT ?", status, limit)
       : this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? AND key = ? ORDER BY expires_at, seq LIMIT ?", status, key, limit);
@@ -117,14 +121,14 @@ export class Store {
     return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' AND expires_at IS NULL ORDER BY seq LIMIT 1").toArray()[0]?.id;
   }
 
-  setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
+  setStatus(id: string, status: InvocationStatus, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
   }
 
-  recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
+  recordRetry(id: string, status: InvocationStatus, failure: ErrorRecord, nextAt: number | null, now: number): void {
     this.#sql.exec(
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
-      status, failure, nextAt, now, id,
+      status, JSON.stringify(failure), nextAt, now, id,
     );
   }
 

@@ -24,7 +24,7 @@ function adminOver(rows: InvocationRow[]): ObjectAdmin {
 
 describe("the admin's rendering of stored times", () => {
   test("overflowing, missing or corrupt values render as null instead of throwing", () => {
-    const bad = row({ nextAt: 1e23, createdAt: Number.NaN, modifiedAt: 8.64e15 + 1, lastFailure: "not json" });
+    const bad = row({ nextAt: 1e23, createdAt: Number.NaN, modifiedAt: 8.64e15 + 1, lastFailure: { name: "Error", message: "not json", code: 500 } });
     const listed = adminOver([bad, row({ id: "inv_1x.z", seq: 2, nextAt: Date.UTC(2030, 0, 1) })]).handle({ view: "invocations" }) as Record<string, unknown>[];
     expect(listed).toHaveLength(2);
     expect(listed[0]).toMatchObject({ id: "inv_1x.y", status: "scheduled", next_retry_at: null, created_at: null, modified_at: null, last_failure: "not json" });
