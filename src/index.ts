@@ -10,7 +10,7 @@ import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.j
 import { Registry } from "./engine/registry.js";
 import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
 import { createIngress } from "./ingress/router.js";
-import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
+import { createAdmin, isAdminPath } from "./ingress/admin-routes.js";
 import { splitUrl } from "./ingress/request.js";
 import { withCors, type CorsOptions } from "./ingress/cors.js";
 import { createScheduler, type Schedule } from "./ingress/schedules.js";
@@ -71,7 +71,7 @@ export function createWorker(config: WorkerConfig): ResoluteWorker {
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
-      if (splitUrl(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
+      if (isAdminPath(splitUrl(request.url).pathname)) return admin(request, env);
       return ingress(request, env);
     },
     scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
-import { hostOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
+import { objectNameOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, parseOwnerName, type AwakeableAddress } from "../engine/ids.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { Completion } from "../engine/types.js";
@@ -49,7 +49,7 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
       this.#store = new Store(ctx.storage);
       const woke = this.#store.wakeFacts();
       this.#clock = new AlarmClock(ctx.storage, this.#store, woke.clockOffset);
-      const hostName = (owner: string) => hostOf(owner, config.workflowShards);
+      const hostName = (owner: string) => objectNameOf(owner, config.workflowShards);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
       this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
         now: () => this.#clock.now(),

@@ -21,7 +21,7 @@ export class Outbox {
     private readonly store: Store,
     private readonly namespace: DurableObjectNamespace,
     /** The name of the object that hosts an owner (workflow ids share shard objects). */
-    private readonly hostOf: (owner: string) => string,
+    private readonly objectNameOf: (owner: string) => string,
     private readonly now: () => number,
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
@@ -71,7 +71,7 @@ export class Outbox {
   }
 
   #target(owner: string): Deliver {
-    const host = this.hostOf(owner);
+    const host = this.objectNameOf(owner);
     if (host === this.#ownName) return this.deliverLocally;
     const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
     return (deliveries) => stub.deliver(deliveries);
@@ -80,6 +80,6 @@ export class Outbox {
   #ownName: string | undefined;
   /** Learns this object's name from an owner it hosts: deliveries to itself then skip the RPC hop. */
   setOwner(owner: string): void {
-    this.#ownName ??= this.hostOf(owner);
+    this.#ownName ??= this.objectNameOf(owner);
   }
 }

@@ -20,6 +20,11 @@ import { objectStub } from "./object-stub.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
+/** Whether a path is the admin API's (`/restate/admin` and below): the admin answers it, never the ingress. */
+export function isAdminPath(pathname: string): boolean {
+  return pathname.startsWith(ADMIN_PREFIX) || pathname === ADMIN_PREFIX.slice(0, -1);
+}
+
 interface AdminEnv {
   RESOLUTE: DurableObjectNamespace;
   RESOLUTE_ADMIN_TOKEN?: string;
