@@ -38,21 +38,27 @@ function listeningSockets(): Map<string, number> {
   return found;
 }
 
-function processesInGroup(groupId: number): number[] {
+/** Pids of every process whose process group is `groupId` (zombies included). */
+export function processesInGroup(groupId: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command name (in parentheses) may hold spaces; the fields after it are fixed:
-      // state, ppid, pgrp, ...
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-      if (pgrp === groupId) pids.push(Number(entry));
-    } catch {
-      // The process ended meanwhile.
-    }
+    if (processStat(Number(entry))?.pgrp === groupId) pids.push(Number(entry));
   }
   return pids;
+}
+
+/** A process's state letter (`Z` for a zombie), parent and process group; undefined once it is gone. */
+export function processStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
+  try {
+    // The command name (in parentheses) may hold spaces; the fields after it are fixed:
+    // state, ppid, pgrp, ...
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state = "?", ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
+  } catch {
+    return undefined; // the process ended meanwhile
+  }
 }
 
 function socketInodes(pid: number): string[] {

@@ -142,22 +142,42 @@ function isWorkerd(pid: number): boolean {
 }
 
 function spawnDev(options: StartOptions, script: string, url: string, persistTo: string, inspectorPort: number, logFd: number) {
-  const args = [
-    "wrangler", "dev", script,
+  // Per-request log lines would cost CPU in wrangler's own process, which shares
+  // the machine with workerd and the load generator.
+  const logLevel = process.env.BENCH_WRANGLER_LOG ?? "warn";
+  const args = ["wrangler", ...devArgs({ script, config: options.config, port: Number(new URL(url).port), inspectorPort, persistTo, logLevel })];
+  // detached: the child leads its own process group, so one kill reaches workerd too.
+  return spawn("npx", args, { cwd: options.cwd, detached: true, stdio: ["ignore", logFd, logFd], env: ENV });
+}
+
+export interface DevArgs {
+  /** The bundled Worker, served as is (`--no-bundle`). */
+  script: string;
+  config: string;
+  port: number;
+  inspectorPort: number;
+  persistTo: string;
+  logLevel: string;
+  /** `--var NAME:VALUE` bindings. */
+  vars?: Record<string, string>;
+}
+
+/** wrangler's arguments (after `wrangler`) to serve a bundle with `wrangler dev` on loopback. */
+export function devArgs(options: DevArgs): string[] {
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  return [
+    "dev", options.script,
     "-c", options.config,
     "--no-bundle",
     "--ip", "127.0.0.1",
-    "--port", new URL(url).port,
+    "--port", String(options.port),
     "--inspector-ip", "127.0.0.1",
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persistTo,
+    "--inspector-port", String(options.inspectorPort),
+    "--persist-to", options.persistTo,
     "--show-interactive-dev-session=false",
-    // Per-request log lines would cost CPU in wrangler's own process, which shares
-    // the machine with workerd and the load generator.
-    "--log-level", process.env.BENCH_WRANGLER_LOG ?? "warn",
+    "--log-level", options.logLevel,
+    ...vars,
   ];
-  // detached: the child leads its own process group, so one kill reaches workerd too.
-  return spawn("npx", args, { cwd: options.cwd, detached: true, stdio: ["ignore", logFd, logFd], env: ENV });
 }
 
 async function waitUntilReady(
@@ -201,7 +221,8 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -213,7 +234,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function tail(path: string, lines: number): string {
+/** The last `lines` lines of a file (for error messages). */
+export function tail(path: string, lines: number): string {
   try {
     return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
   } catch {
