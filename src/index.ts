@@ -8,6 +8,7 @@ import type { DurableObject } from "cloudflare:workers";
 import type { Definition } from "../sdk/define.js";
 import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.js";
 import { Registry } from "./engine/registry.js";
+import { MAX_VALUE_BYTES } from "./engine/limits.js";
 import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
 import { createIngress } from "./ingress/router.js";
 import { createAdmin, isAdminPath } from "./ingress/admin-routes.js";
@@ -25,7 +26,7 @@ export interface WorkerConfig {
    * @default 64
    */
   workflowShards?: number;
-  /** Largest request body accepted at ingress, in bytes. @default 1 MiB */
+  /** Largest request body accepted at ingress, in bytes; at most MAX_VALUE_BYTES (1 MiB), the largest input an invocation stores. @default 1 MiB */
   maxBodyBytes?: number;
   /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
   cors?: CorsOptions;
@@ -49,7 +50,7 @@ export interface ResoluteWorker {
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
 
 /**
  * Builds Resolute for your services.
@@ -64,7 +65,9 @@ export function createWorker(config: WorkerConfig): ResoluteWorker {
   const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
   if (!Number.isInteger(workflowShards) || workflowShards < 0) throw new TypeError(`workflowShards must be a whole number, got ${workflowShards}`);
   const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
-  const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
+  const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
   const admin = createAdmin(registry, workflowShards);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards });

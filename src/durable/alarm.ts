@@ -3,9 +3,29 @@
  * retry back-offs, delayed starts, outbox redeliveries, retention clean-up, and
  * a recovery wake-up while an attempt is executing (if the process dies mid-
  * attempt, the alarm replays it from the journal).
- * Invariant: the alarm is never later than the earliest due work, and it is
- * written synchronously when an attempt starts, so it is durable before the
- * attempt's first I/O leaves the object (the output gate holds that I/O).
+ *
+ * Invariant: whenever stored work is due, an alarm the runtime will fire is set
+ * no later than that work. Storage's own idea of the alarm (`getAlarm()`) is not
+ * trusted for that: workerd keeps the alarm in two places (the object's database
+ * and its alarm scheduler), and a `setAlarm` to the time already stored is a no-op
+ * that never reaches the scheduler. Inside `alarm()` that no-op is fatal: the
+ * scheduler drops its row when the handler returns, and the object's storage keeps
+ * reporting the past time forever. (Seen under `npm run chaos`: an attempt resumed by
+ * a fired timer started executing, the recovery wake-up recomputed the alarm from the
+ * due time just fired, which equals the handler's frozen `Date.now()`, and wrote back
+ * the stored value.) So:
+ *
+ * - at start-up the alarm is re-armed unless storage reports one that is still in
+ *   the future and no later than the earliest due work (`start`);
+ * - `alarm()` first writes a recovery alarm (a real change: it is later than the
+ *   one that fired) and waits until it is committed, so the scheduler holds a row
+ *   for the rest of the handler; at its end the alarm is set to exactly the next
+ *   due time, later or earlier, or deleted when nothing is due (`alarmStarted`,
+ *   `alarmEnded`).
+ *
+ * Outside `alarm()` an alarm set earlier than needed is kept (it fires, finds
+ * little to do and re-syncs), so a busy object writes its alarm about once per
+ * RECOVERY_MS, not on every request.
  * Also the object's clock: real time plus a test-only offset.
  */
 import { CLOCK_OFFSET_KEY, type Store } from "./store.js";
@@ -14,10 +34,18 @@ import { CLOCK_OFFSET_KEY, type Store } from "./store.js";
 export const RECOVERY_MS = 1_000;
 /** How soon an undelivered outbox row is retried if the process died before delivering it. */
 export const REDELIVERY_MS = 1_000;
+/**
+ * How soon the alarm fires again when work is still due after an alarm (more than one
+ * batch was due). Not zero: a row that cannot make progress must not spin the object.
+ */
+export const BUSY_REFIRE_MS = 50;
+
+/** What the clock needs from storage besides the alarm: due work, and the test clock's offset. */
+export type DueWork = Pick<Store, "earliestDue" | "setMeta">;
 
 export class AlarmClock {
   #offset: number;
-  /** Real time the alarm is set for; null when none. */
+  /** Real time of an alarm known to be armed; null when none is. */
   #alarmAt: number | null = null;
   /** Earliest stored due work (object clock); null when none; undefined until first needed. */
   #due: number | null | undefined;
@@ -25,7 +53,7 @@ export class AlarmClock {
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly store: Store,
+    private readonly store: DueWork,
     clockOffset: number,
   ) {
     this.#offset = clockOffset;
@@ -35,13 +63,46 @@ export class AlarmClock {
     return Date.now() + this.#offset;
   }
 
-  async load(): Promise<void> {
-    this.#alarmAt = await this.storage.getAlarm();
+  /**
+   * A fresh instance starts (first use, restart, eviction). `due` is the earliest stored due
+   * work (object clock), or null. Whatever storage reports (no alarm, one in the past that the
+   * scheduler may have dropped, one later than `due`), an alarm is then set by `due`.
+   */
+  async start(due: number | null): Promise<void> {
+    const stored = await this.storage.getAlarm();
+    // A stored alarm still ahead of us is one the scheduler holds (it is removed only after
+    // it fires); one in the past may be a dropped one, so it is written again.
+    this.#alarmAt = stored !== null && stored >= Date.now() ? stored : null;
+    this.#due = due;
+    this.#apply();
   }
 
-  /** The alarm handler runs: the alarm is consumed. */
-  fired(): void {
-    this.#alarmAt = null;
+  /**
+   * The alarm handler starts. The alarm that fired is consumed; a recovery alarm replaces it
+   * before any work, committed before this resolves, so the scheduler holds a row while the
+   * handler runs (a crash mid-handler is retried) and no later write can be a no-op.
+   */
+  alarmStarted(): Promise<void> {
+    this.#set(Date.now() + RECOVERY_MS);
+    return this.storage.sync();
+  }
+
+  /**
+   * The alarm handler ends: the alarm is set to exactly the next due time (moved later too,
+   * else every alarm would leave a recovery alarm behind), or deleted when nothing is due.
+   * `knownDue` skips the query (nothing was consumed).
+   */
+  alarmEnded(executing: boolean, knownDue = false): void {
+    if (!knownDue) this.#due = this.store.earliestDue() ?? null;
+    this.#recovery = executing;
+    const target = this.#target();
+    if (target === Infinity) {
+      this.#alarmAt = null;
+      return void this.storage.deleteAlarm();
+    }
+    // Work still due now is a batch left for another round, shortly.
+    const real = target - this.#offset;
+    this.#set(real > Date.now() ? real : Date.now() + BUSY_REFIRE_MS);
   }
 
   /** Work is due now (replay orphans, redeliver): recorded as due so nothing disarms it. */
@@ -71,7 +132,7 @@ export class AlarmClock {
     this.#apply();
   }
 
-  /** Recomputes from storage (after the alarm consumed due work); `knownDue` skips the query. */
+  /** Recomputes from storage (after the test clock moved); `knownDue` skips the query. */
   sync(executing: boolean, knownDue = false): void {
     if (!knownDue) this.#due = this.store.earliestDue() ?? null;
     this.#recovery = executing;
@@ -89,18 +150,23 @@ export class AlarmClock {
     return due === null || due > this.now();
   }
 
-  #apply(): void {
+  /** When the alarm must fire (object clock): the earliest due work or the recovery wake-up. */
+  #target(): number {
     const due = this.#knownDue() ?? Infinity;
-    const recoveryAt = this.#recovery ? this.now() + RECOVERY_MS : Infinity;
-    const target = Math.min(due, recoveryAt);
+    return Math.min(due, this.#recovery ? this.now() + RECOVERY_MS : Infinity);
+  }
+
+  #apply(): void {
+    const target = this.#target();
     const current = this.#alarmAt === null ? null : this.#alarmAt + this.#offset;
     // An alarm set earlier than needed is kept: it fires, finds little to do and re-syncs.
-    // So a busy object writes its alarm about once per RECOVERY_MS, not on every request.
     if (target === Infinity || (current !== null && current <= target)) return;
-    this.#set(target - this.#offset);
+    // Work already due fires now; a time in the past could equal a stale stored one (a no-op).
+    this.#set(Math.max(target - this.#offset, Date.now()));
   }
 
   #set(real: number): void {
+    if (real === this.#alarmAt) return;
     this.#alarmAt = real;
     void this.storage.setAlarm(real);
   }

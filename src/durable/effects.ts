@@ -3,7 +3,8 @@
  * entry and applies its effects in one SQLite transaction: a state write, a
  * timer or an outgoing call is durable exactly when its entry is.
  */
-import { CancelledError, errorToRecord } from "../../sdk/errors.js";
+import { CancelledError, TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { LIMIT_EXCEEDED_CODE } from "../engine/limits.js";
 import { invocationOwner, parseAwakeableId } from "../engine/ids.js";
 import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "../engine/types.js";
 import type { Store } from "./store.js";
@@ -46,7 +47,7 @@ export class StoreHost implements Host {
     // Writes in one synchronous turn commit together anyway; a savepoint only adds rollback if a
     // statement throws half-way, which matters when several effects must stand or fall together.
     const atomically = effects.length > 1 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
-    atomically(() => {
+    storable(entry, () => atomically(() => {
       for (const effect of effects) {
         const result = this.#apply(invocationId, entry, effect, touched);
         if (result) immediate = result;
@@ -60,7 +61,7 @@ export class StoreHost implements Host {
         entry.completion = immediate;
       }
       this.store.appendEntry(invocationId, entry, this.now());
-    });
+    }));
     this.sink.afterCommit(touched);
     // A completePromise that lost the race reports its failure through its own entry.
     return immediate;
@@ -156,6 +157,19 @@ export class StoreHost implements Host {
   log(level: LogLevel, invocationId: string, args: unknown[]): void {
     const message = args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ");
     console[level === "debug" ? "log" : level](JSON.stringify({ level, invocationId, message }));
+  }
+}
+
+/**
+ * Runs a journal write; storage refusing the entry's size (a value the limits did not see,
+ * such as a huge combinator or error) is a TerminalError, not a failure retried forever.
+ */
+function storable(entry: Entry, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (!String(error).includes("SQLITE_TOOBIG")) throw error;
+    throw new TerminalError(`journal entry ${entry.index} (${entry.type}${entry.name ? ` "${entry.name}"` : ""}) is too large to store: ${String(error)}`, { errorCode: LIMIT_EXCEEDED_CODE });
   }
 }
 

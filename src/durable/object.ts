@@ -60,10 +60,10 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
       this.#runtime.lockHeldBy(woke.lockHolder);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
+      // Whatever alarm storage reports, one is armed for the earliest due work (see AlarmClock).
       void ctx.blockConcurrencyWhile(async () => {
-        await this.#clock.load();
         if (woke.undelivered) this.#store.outboxDueNow(this.#clock.now());
-        if (woke.undelivered || woke.running) this.#clock.wakeNow();
+        await this.#clock.start(woke.undelivered || woke.running ? this.#clock.now() : woke.earliestDue);
       });
     }
 
@@ -138,13 +138,13 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
     }
 
     override async alarm(): Promise<void> {
-      this.#clock.fired();
+      await this.#clock.alarmStarted();
       // Most wake-ups are recovery checks on a healthy instance: nothing due, no orphans.
-      if (this.#checkedOrphans && this.#clock.nothingDue) return this.#clock.sync(this.#runtime.executing, true);
+      if (this.#checkedOrphans && this.#clock.nothingDue) return this.#clock.alarmEnded(this.#runtime.executing, true);
       this.#checkedOrphans = true;
       this.#fireDue();
       await this.#outbox.flush();
-      this.#clock.sync(this.#runtime.executing);
+      this.#clock.alarmEnded(this.#runtime.executing);
     }
 
     /** Whether this instance already replayed invocations left running by a previous one. */

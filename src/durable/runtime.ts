@@ -19,6 +19,8 @@ import { STATUS } from "../engine/invocation-row.js";
 import type { Store } from "./store.js";
 import { newRow, type InvocationRow } from "../engine/invocation-row.js";
 import { cancelInvocation } from "./cancellation.js";
+import { oversizeInvocation } from "../engine/limits.js";
+import { storeCompletion } from "./completion-store.js";
 
 export interface RuntimeHooks {
   now(): number;
@@ -115,13 +117,17 @@ export class Runtime implements EffectSink {
     const now = this.now();
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const scheduled = startAt !== undefined && startAt > now;
-    const status = scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : STATUS.running;
-    const seq = this.store.insertInvocation(req, exclusive, status, scheduled ? startAt : null, now);
+    // An input that can never be stored is answered at once: the row keeps neither input nor headers.
+    const tooLarge = oversizeInvocation(req);
+    const status = tooLarge ? STATUS.running : scheduled ? STATUS.scheduled : exclusive && this.#lock ? STATUS.pending : STATUS.running;
+    const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
+    const seq = this.store.insertInvocation(stored, exclusive, status, scheduled && !tooLarge ? startAt : null, now);
     if (seq === undefined) return { row: this.store.invocation(req.invocationId)!, fresh: false };
     if (subscriber) this.store.addSubscriber(req.invocationId, subscriber);
     this.#hasSubscribers.set(req.invocationId, subscriber !== undefined);
-    if (!spec) {
-      this.finish(req.invocationId, { failure: { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 } });
+    if (!spec || tooLarge) {
+      const failure = tooLarge ? errorToRecord(tooLarge) : { name: "TerminalError", message: `service '${req.target.service}' has no handler '${req.target.handler}'`, code: 404 };
+      this.finish(req.invocationId, { failure });
       return { row: this.store.invocation(req.invocationId)!, fresh: true };
     }
     for (const entry of journal) this.store.appendEntry(req.invocationId, entry, now);
@@ -286,14 +292,11 @@ export class Runtime implements EffectSink {
     const spec = this.registry.handler(row.service, row.handler);
     const now = this.now();
     const retention = retentionOf(spec, row);
-    // One synchronous turn: the result and the replies to callers commit together.
-    this.store.complete(id, completion, now, now + retention);
-    const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
+    const replyToCallers = this.#hasSubscribers.get(id) !== false;
     this.#hasSubscribers.delete(id);
-    for (const sub of subscribers) {
-      this.store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId: id, completion }, now);
-    }
-    const replies = subscribers.length;
+    const stored = storeCompletion(this.store, (message) => this.#host.log("error", id, [message]), id, completion, now, now + retention, replyToCallers);
+    completion = stored.completion;
+    const replies = stored.replies;
     this.live.get(id)?.close();
     this.live.delete(id);
     this.#rows.delete(id);

@@ -10,7 +10,7 @@ import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js"
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { LazySql, openSchema } from "./lazy-sql.js";
 import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -28,7 +28,16 @@ export interface WakeFacts {
   running: boolean;
   /** The exclusive invocation holding the lock, if any. */
   lockHolder: string | null;
+  /** The earliest time stored work is due (see Store.earliestDue), or null. */
+  earliestDue: number | null;
 }
+
+/** The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry. */
+const EARLIEST_DUE_SQL = `SELECT MIN(t) FROM (
+  SELECT MIN(at) AS t FROM timers
+  UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
+  UNION ALL SELECT MIN(next_at) FROM outbox
+  UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`;
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
@@ -51,28 +60,16 @@ function entryFromRow(r: Row): Entry {
 
 /** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (meta, outbox delivery, admin SQL). */
 export class Store implements LifecycleStore {
-  readonly #sql: SqlStorage;
+  readonly #sql: LazySql;
   readonly #storage: DurableObjectStorage;
+  readonly #woke: WakeFacts;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    this.#sql = storage.sql;
-    // A woken object already has its tables: one lookup instead of re-running every CREATE.
-    const installed = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
-    const version = installed ? this.meta("schema") : undefined;
-    if (version !== String(SCHEMA_VERSION)) this.#install(version);
-  }
-
-  /** Creates the tables, migrating from an older version's when there are some. */
-  #install(version: string | undefined): void {
-    const migration = version === undefined ? undefined : MIGRATIONS[version];
-    if (version !== undefined && !migration) throw new Error(`Resolute storage has schema version ${version}, which this build cannot read (it knows ${SCHEMA_VERSION})`);
-    this.transaction(() => {
-      if (migration?.before) this.#sql.exec(migration.before);
-      this.#sql.exec(SCHEMA_SQL);
-      if (migration?.after) this.#sql.exec(migration.after);
-      this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
-    });
+    // One statement for a woken object; a fresh one gets its tables with its first write.
+    const opened = openSchema(storage, WAKE_SQL);
+    this.#sql = opened.sql;
+    this.#woke = wakeFactsOf(opened.wake);
   }
 
   transaction<T>(fn: () => T): T {
@@ -159,12 +156,13 @@ export class Store implements LifecycleStore {
     return rows.map((r) => r.id);
   }
 
-  /** Deletes one invocation with its journal, run failures and subscribers (retention's end, an admin's purge). */
+  /** Deletes one invocation with its journal, run failures, subscribers and timers (retention's end, an admin's purge). */
   deleteInvocation(seq: number, id: string): void {
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
     this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
+    this.#sql.exec("DELETE FROM timers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
   }
 
@@ -307,44 +305,43 @@ export class Store implements LifecycleStore {
    * rolled back: a query that writes (`WITH … DELETE`) changes nothing.
    */
   readOnlyQuery(query: string, service: string, key: string): QueryOutcome {
-    return runReadOnlyQuery(this.#sql, (fn) => this.transaction(fn), query, service, key);
+    // An object with no tables has no rows, and creating them (even rolled back) writes the file.
+    if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
+    return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key);
   }
 
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql
-      .exec<{ t: number | null }>(
-        `SELECT MIN(t) AS t FROM (
-           SELECT MIN(at) AS t FROM timers
-           UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
-           UNION ALL SELECT MIN(next_at) FROM outbox
-           UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`,
-      )
-      .toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(`SELECT (${EARLIEST_DUE_SQL}) AS t`).toArray()[0];
     return row?.t ?? undefined;
   }
 
-  /**
-   * What a freshly started instance needs to know, in one statement: after an
-   * eviction every statement is prepared anew and every page read from disk,
-   * and a workload spread over many keys wakes objects all the time.
-   */
+  /** What the instance found when it started (read by the constructor's one statement). */
   wakeFacts(): WakeFacts {
-    const row = this.#sql
-      .exec<Row>(
-        `SELECT (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
-           EXISTS (SELECT 1 FROM outbox) AS outbox,
-           EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-           (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder`,
-      )
-      .one();
-    return {
-      clockOffset: Number(row.clock_offset ?? 0),
-      undelivered: row.outbox === 1,
-      running: row.running === 1,
-      lockHolder: (row.lock_holder as string | null) ?? null,
-    };
+    return this.#woke;
   }
 }
 
+/**
+ * What a freshly started instance needs to know, in one statement: after an
+ * eviction every statement is prepared anew and every page read from disk,
+ * and a workload spread over many keys wakes objects all the time.
+ */
+const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
+  (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
+  EXISTS (SELECT 1 FROM outbox) AS outbox,
+  EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
+  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
+  (${EARLIEST_DUE_SQL}) AS earliest_due`;
+
+/** An object with no tables yet has nothing stored: no offset, no deliveries, nothing running or due. */
+function wakeFactsOf(row: Row | undefined): WakeFacts {
+  return {
+    clockOffset: Number(row?.clock_offset ?? 0),
+    undelivered: row?.outbox === 1,
+    running: row?.running === 1,
+    lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
+    earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
+  };
+}

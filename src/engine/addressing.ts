@@ -27,6 +27,20 @@ export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string)
   return { owner: ownerName("s", target.service, String(shard)) };
 }
 
+const OWNER_KIND = { service: "s", object: "o", workflow: "w" } as const;
+
+/**
+ * Whether an owner named in an id could hold invocations: its service exists with that
+ * kind and, for a service, its shard is one of the executor objects. An id that fails this
+ * was not issued here, and is answered without waking (and so creating) an object for it.
+ */
+export function isKnownOwner(kinds: TargetKinds, owner: string): boolean {
+  const parsed = parseOwnerName(owner);
+  const kind = parsed && kinds.kindOf(parsed.service);
+  if (!parsed || !kind || OWNER_KIND[kind] !== parsed.kind) return false;
+  return kind !== "service" || String(Number(parsed.key)) === parsed.key && Number(parsed.key) < kinds.serviceShards && Number(parsed.key) >= 0;
+}
+
 /** `svc/handler@key` or `obj/objKey/handler@key`: what an idempotency key is scoped to. */
 export function idempotencyScope(target: Target, idempotencyKey: string): string {
   const name = target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;

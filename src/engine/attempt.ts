@@ -10,6 +10,7 @@ import { retryAfterOf } from "./retry.js";
 import { ContextCore, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
 import { JournalMismatchError } from "./journal.js";
+import { boundedError, oversizeValue } from "./limits.js";
 import type { TargetKinds } from "./addressing.js";
 import type { HandlerSpec } from "./registry.js";
 import type { Hooks } from "../../sdk/define.js";
@@ -139,7 +140,9 @@ export class Attempt implements AttemptControl {
 
   #succeed(value: unknown): void {
     try {
-      this.#end({ kind: "success", value: this.#params.spec.output.serialize(value) });
+      const bytes = this.#params.spec.output.serialize(value);
+      const tooLarge = oversizeValue("the handler's result", bytes);
+      this.#end(tooLarge ? { kind: "failure", error: errorToRecord(tooLarge) } : { kind: "success", value: bytes });
     } catch (error) {
       // A result its serde cannot write is the handler's bug: retrying would not change it.
       this.#end({ kind: "failure", error: { ...errorToRecord(error), name: "TerminalError", code: INTERNAL_ERROR_CODE } });
@@ -158,7 +161,8 @@ export class Attempt implements AttemptControl {
     if (this.#closed) return;
     this.#closed = true;
     this.#completed?.abort();
-    this.#finish(outcome);
+    // A failure is stored beside the input and the result: its size is bounded too.
+    this.#finish(outcome.kind === "success" ? outcome : { ...outcome, error: boundedError(outcome.error) });
   }
 
   /** Made when a handler first asks for `attemptCompletedSignal` (most never do). */

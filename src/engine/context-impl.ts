@@ -27,6 +27,7 @@ import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
+import { boundedError, checkValue } from "./limits.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
 import type { Completion, Target } from "./types.js";
 
@@ -101,6 +102,7 @@ export class ContextImpl implements WorkflowContext {
   set<T>(name: string, value: T, serde?: Serde<T>): void {
     this.#assertWritable("set");
     const bytes = encode(serde, value);
+    checkValue(`the state value '${name}'`, bytes);
     this.#core.effect("setState", name, () => [{ type: "setState", key: name, value: bytes }]);
   }
 
@@ -135,11 +137,12 @@ export class ContextImpl implements WorkflowContext {
 
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
     const completion: Completion = { value: encode(serde, payload as T) };
+    checkValue("an awakeable's payload", completion.value);
     this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion }]);
   }
 
   rejectAwakeable(id: string, reason: string | TerminalError): void {
-    const failure = typeof reason === "string" ? { name: "TerminalError", message: reason, code: 500 } : errorToRecord(reason);
+    const failure = boundedError(typeof reason === "string" ? { name: "TerminalError", message: reason, code: 500 } : errorToRecord(reason));
     this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion: { failure } }]);
   }
 
@@ -148,6 +151,7 @@ export class ContextImpl implements WorkflowContext {
   genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES> {
     const target: Target = { service: call.service, handler: call.method, ...(call.key !== undefined ? { key: call.key } : {}) };
     const input = encode(call.inputSerde ?? (serdes.binary as Serde<any>), call.parameter);
+    checkValue(`the parameter of a call to ${targetName(target)}`, input);
     let calleeId = "";
     const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
       calleeId = this.#calleeId(target, index, call.idempotencyKey);
@@ -166,6 +170,7 @@ export class ContextImpl implements WorkflowContext {
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle {
     const target: Target = { service: send.service, handler: send.method, ...(send.key !== undefined ? { key: send.key } : {}) };
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
+    checkValue(`the parameter of a send to ${targetName(target)}`, input);
     const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
     let calleeId = "";
     const entry = this.#core.effect(
@@ -282,8 +287,12 @@ export class ContextImpl implements WorkflowContext {
           () => encoder.encode(JSON.stringify(peekRecord(core.control.host.peekPromise(core.id, name)))),
           (bytes) => unpeek<T>(bytes, serde),
         ),
-      resolve: (value?: T) => complete({ value: encode(serde, value as T) }),
-      reject: (message: string) => complete({ failure: { name: "TerminalError", message, code: 500 } }),
+      resolve: async (value?: T) => {
+        const bytes = encode(serde, value as T);
+        checkValue(`the value of promise '${name}'`, bytes);
+        return complete({ value: bytes });
+      },
+      reject: (message: string) => complete({ failure: boundedError({ name: "TerminalError", message, code: 500 }) }),
       then: (onFulfilled, onRejected) => lazy().then(onFulfilled, onRejected),
       catch: (onRejected) => lazy().catch(onRejected),
       finally: (onFinally) => lazy().finally(onFinally),

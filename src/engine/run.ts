@@ -10,6 +10,7 @@ import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
 import { never, decodeWith, encode } from "./context-core.js";
 import { backoffMs, retryAfterOf, runRetryPolicy } from "./retry.js";
+import { boundedError, oversizeValue } from "./limits.js";
 
 
 export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): RestatePromise<T> {
@@ -36,6 +37,8 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
     }
     if (core.control.closed) return never();
     const bytes = encode(options?.serde, value);
+    const tooLarge = oversizeValue(`the result of ctx.run("${name}")`, bytes);
+    if (tooLarge) return journalFailure(core, step.index, name, tooLarge);
     if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return never();
     // Hand back what a replay would see, so first runs and replays behave alike.
     return decode(bytes);
@@ -73,6 +76,6 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
 }
 
 function journalFailure(core: ContextCore, index: number, name: string, error: TerminalError): Promise<never> {
-  if (core.recordDone(index, "run", name, { failure: errorToRecord(error) }) === false) return never();
+  if (core.recordDone(index, "run", name, { failure: boundedError(errorToRecord(error)) }) === false) return never();
   return Promise.reject(errorFromRecord(errorToRecord(error)));
 }

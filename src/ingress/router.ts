@@ -10,7 +10,7 @@
 import { Router, type IRequest } from "itty-router";
 import type { Completion } from "../engine/types.js";
 import type { TargetKinds } from "../engine/addressing.js";
-import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX, isKnownOwner } from "../engine/addressing.js";
 import { awakeableNotFound, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
@@ -146,8 +146,10 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
 
 async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {
   const address = lookupAddress(ctx.kinds, target);
-  const stub = stubFor(ctx, address.owner);
   const wait = target.type === "attach" || target.type === "workflowAttach";
+  // An id whose owner cannot exist was not issued here: answered without waking (creating) an object.
+  if (!isKnownOwner(ctx.kinds, address.owner)) return lookupResponse({ state: "unknown" }, address.invocationId, wait ? "attach" : "output");
+  const stub = stubFor(ctx, address.owner);
   const found = wait ? await stub.attach(address.owner, address.invocationId) : await stub.output(address.owner, address.invocationId);
   return lookupResponse(found, address.invocationId, wait ? "attach" : "output");
 }
@@ -166,6 +168,7 @@ function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress {
 async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable): Promise<Response> {
   const address = parseAwakeableId(target.id);
   if ("error" in address) throw new IngressError(400, address.error);
+  if (!isKnownOwner(ctx.kinds, address.owner)) throw new IngressError(404, awakeableNotFound(target.id));
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
   // The owner checks the id's secret against the awakeable's entry: a forged id completes nothing.

@@ -1,0 +1,85 @@
+/**
+ * Issue #10 (defect 6): lookups of ids that do not exist create no storage.
+ * workerd opens an object's database file (an empty 4 KB header page) as soon as
+ * the object is instantiated, whatever the object does; so the measure is what an
+ * object created by a lookup holds once workerd has closed it: nothing but that
+ * page and an empty write-ahead log (an object with Resolute's tables is many times larger). Ids whose owner
+ * cannot exist (unknown service, wrong kind, shard out of range) wake no object.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { TestRuntime, admin } from "../support/runtime.js";
+import { makeAwakeableId, makeInvocationId } from "../../src/engine/ids.js";
+
+const ENTRY = "test/worker/fixtures/worker.ts";
+const EMPTY_DATABASE_BYTES = 4096;
+
+/** Every object database under the persist dir, with its size (with its write-ahead log, still open after a kill). */
+function databases(dir: string): Map<string, number> {
+  const found = new Map<string, number>();
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite") found.set(path, statSync(path).size + walBytes(path));
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+function walBytes(database: string): number {
+  return existsSync(`${database}-wal`) ? statSync(`${database}-wal`).size : 0;
+}
+
+async function sendLookups(rt: TestRuntime, ghost: (i: number) => string): Promise<number[]> {
+  const statuses: number[] = [];
+  const add = (res: { status: number }) => statuses.push(res.status);
+  for (let i = 0; i < 20; i++) {
+    const owner = `o:counter:${ghost(i)}`;
+    const id = makeInvocationId(owner, `forged${i}`);
+    add(await rt.get(`/restate/invocation/${id}/output`));
+    add(await rt.get(`/restate/invocation/counter/${ghost(i)}/add/key${i}/output`));
+    add(await admin(rt, `invocations/${id}`));
+    add(await admin(rt, `objects/counter/${ghost(i)}/${i % 2 ? "state" : "invocations"}`));
+    add(await rt.post(`/restate/awakeables/${makeAwakeableId(id, 1, "A".repeat(22))}/resolve`, "forged"));
+  }
+  return statuses;
+}
+
+test("issue #10: 100 lookups of ids that do not exist leave no stored data behind, and impossible owners wake no object", async () => {
+  const rt = await TestRuntime.start({ entry: ENTRY });
+  try {
+    // An object that does exist, for comparison, and to open the namespace's directory.
+    expect((await rt.post("/counter/real/add", 1)).status).toBe(200);
+    const before = databases(rt.persistDir);
+
+    const statuses = await sendLookups(rt, (i) => `ghost-${i}`);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    const query = await rt.fetch("/restate/admin/objects/counter/ghost-q/query", {
+      method: "POST",
+      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+      body: JSON.stringify({ query: "SELECT id FROM sys_invocation" }),
+    });
+    expect(query.status).toBe(200);
+    expect(((await query.json()) as { rows: unknown[] }).rows).toEqual([]);
+    expect((await admin(rt, `invocations/${makeInvocationId("o:counter:ghost-c", "x")}/cancel`, "PATCH")).status).toBe(409);
+
+    // Owners no id here can name: no object at all.
+    const impossible = [makeInvocationId("o:nosuch:k", "x"), makeInvocationId("s:counter:0", "x"), makeInvocationId("s:steps:99999", "x"), makeInvocationId("w:counter:k", "x")];
+    for (const id of impossible) {
+      expect((await rt.get(`/restate/invocation/${id}/attach`)).status).toBe(404);
+      expect((await rt.post(`/restate/awakeables/${makeAwakeableId(id, 0, "A".repeat(22))}/resolve`, 1)).status).toBe(404);
+    }
+    await rt.dispose(true);
+
+    const after = databases(rt.persistDir);
+    const created = [...after].filter(([path]) => !before.has(path));
+    expect(created.length).toBe(22); // the 20 ghost keys, ghost-q and ghost-c: none for the impossible owners
+    expect(created.filter(([, size]) => size > EMPTY_DATABASE_BYTES).map(([p, s]) => `${p} ${s}`)).toEqual([]);
+    expect(after.get([...before.keys()][0]!)).toBeGreaterThan(EMPTY_DATABASE_BYTES); // a real object has its tables
+  } finally {
+    await rt.dispose().catch(() => {});
+  }
+});
