@@ -3,12 +3,10 @@
  * Invariant: a row is deleted only after the receiver accepted it; receivers
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
  */
+import type { Delivery } from "../engine/messages.js";
 import type { Store } from "./store.js";
-import type { Delivery } from "./protocol.js";
 
 const RETRY_BASE_MS = 200;
-/** Test hook: how far a held delivery is postponed (see RESOLUTE_TEST_HOLD_OUTBOX). */
-const HOLD_MS = 3_600_000;
 const RETRY_MAX_MS = 30_000;
 
 type Deliver = (deliveries: Delivery[]) => Promise<void>;
@@ -26,8 +24,6 @@ export class Outbox {
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
-    /** Test hook: when true, deliveries stay in the outbox (postponed), as if the process died first. */
-    private readonly held: () => boolean = () => false,
   ) {}
 
   /** Delivers every due row; concurrent calls coalesce into one more pass. */
@@ -45,11 +41,6 @@ export class Outbox {
       this.#again = false;
       const rows = this.store.dueOutbox(this.now());
       if (rows.length === 0) break;
-      if (this.held()) {
-        this.store.postponeOutbox(rows.map((r) => r.seq), this.now() + HOLD_MS);
-        this.alarmBy(this.now() + HOLD_MS);
-        break;
-      }
       const byOwner = new Map<string, typeof rows>();
       for (const row of rows) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
       await Promise.all([...byOwner].map(([owner, batch]) => this.#send(owner, batch)));

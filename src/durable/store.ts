@@ -17,11 +17,7 @@ import type { QueryOutcome } from "./sql-bounds.js";
 
 export type { InvocationRow };
 
-/** Meta key of the test clock's offset (ms). */
-export const CLOCK_OFFSET_KEY = "clock_offset";
-
 export interface WakeFacts {
-  clockOffset: number;
   /** Outbox rows are waiting: deliver them. */
   undelivered: boolean;
   /** Invocations are stored as running: replay them. */
@@ -76,13 +72,9 @@ export class Store implements LifecycleStore {
     return this.#storage.transactionSync(fn);
   }
 
-  // ---- meta ----
-  meta(key: string): string | undefined {
-    const row = this.#sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
-    return row?.v;
-  }
-  setMeta(key: string, value: string): void {
-    this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", key, value);
+  /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
+  tooLarge(error: unknown): boolean {
+    return String(error).includes("SQLITE_TOOBIG");
   }
 
   // ---- invocations ----
@@ -329,16 +321,14 @@ export class Store implements LifecycleStore {
  * and a workload spread over many keys wakes objects all the time.
  */
 const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
-  (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
   EXISTS (SELECT 1 FROM outbox) AS outbox,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
   (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
   (${EARLIEST_DUE_SQL}) AS earliest_due`;
 
-/** An object with no tables yet has nothing stored: no offset, no deliveries, nothing running or due. */
+/** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
 function wakeFactsOf(row: Row | undefined): WakeFacts {
   return {
-    clockOffset: Number(row?.clock_offset ?? 0),
     undelivered: row?.outbox === 1,
     running: row?.running === 1,
     lockHolder: (row?.lock_holder as string | null | undefined) ?? null,

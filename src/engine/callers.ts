@@ -68,22 +68,25 @@ export class Callers {
     });
   }
 
-  /**
-   * `row` completed (stored in the same turn): every caller gets `completion` once.
-   * Returns how many replies went to the outbox.
-   */
-  answer(row: InvocationRow, completion: Completion, expiresAt: number): number {
-    const { id } = row;
+  /** The handlers waiting for `id`'s result, taken: each gets one reply. */
+  takeSubscribers(id: string): Subscriber[] {
     const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
     this.#hasSubscribers.delete(id);
-    for (const sub of subscribers) this.#reply(sub, id, completion);
-    const waiters = this.#waiters.get(id);
-    if (waiters) {
-      this.#waiters.delete(id);
-      const result = this.result({ ...row, status: STATUS.completed, completion, expiresAt });
-      for (const waiter of waiters) waiter(result);
-    }
-    return subscribers.length;
+    return subscribers;
+  }
+
+  /** Enqueues `completion`, the result of `calleeId`, to each subscriber. */
+  reply(subscribers: readonly Subscriber[], calleeId: string, completion: Completion): void {
+    for (const sub of subscribers) this.#reply(sub, calleeId, completion);
+  }
+
+  /** `row` completed: the requests in this process waiting for it get its result, once. */
+  answerWaiters(row: InvocationRow, completion: Completion, expiresAt: number): void {
+    const waiters = this.#waiters.get(row.id);
+    if (!waiters) return;
+    this.#waiters.delete(row.id);
+    const result = this.result({ ...row, status: STATUS.completed, completion, expiresAt });
+    for (const waiter of waiters) waiter(result);
   }
 
   #reply(sub: Subscriber, calleeId: string, completion: Completion): void {

@@ -8,6 +8,7 @@
  */
 import { CancelledError, TerminalError, errorToRecord } from "../../sdk/errors.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
+import { LIMIT_EXCEEDED_CODE } from "./limits.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
 import type { Delivery } from "./messages.js";
 import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "./types.js";
@@ -56,21 +57,37 @@ export class JournalHost implements Host {
     // Writes in one synchronous turn commit together anyway; a transaction only adds rollback if a
     // statement throws half-way, which matters when several effects must stand or fall together.
     const atomically = effects.length > 1 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
-    atomically(() => {
-      for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
-      if (!entry.done && this.context.cancelRequested.delete(invocationId)) {
-        this.store.setCancelRequested(invocationId, false);
-        immediate = { failure: errorToRecord(new CancelledError()) };
-      }
-      if (immediate && !entry.done) {
-        entry.done = true;
-        entry.completion = immediate;
-      }
-      this.store.appendEntry(invocationId, entry, this.now());
-    });
+    this.#storable(entry, () =>
+      atomically(() => {
+        for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
+        if (!entry.done && this.context.cancelRequested.delete(invocationId)) {
+          this.store.setCancelRequested(invocationId, false);
+          immediate = { failure: errorToRecord(new CancelledError()) };
+        }
+        if (immediate && !entry.done) {
+          entry.done = true;
+          entry.completion = immediate;
+        }
+        this.store.appendEntry(invocationId, entry, this.now());
+      }),
+    );
     this.context.recorded?.(invocationId, entry);
     this.context.afterCommit(touched);
     return immediate;
+  }
+
+  /**
+   * Runs a journal write; the store refusing the entry's size (a value the limits did not
+   * see, such as a huge combinator or error) is a TerminalError, not a failure retried forever.
+   */
+  #storable(entry: Entry, write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if (!this.store.tooLarge(error)) throw error;
+      const what = `journal entry ${entry.index} (${entry.type}${entry.name ? ` "${entry.name}"` : ""})`;
+      throw new TerminalError(`${what} is too large to store: ${String(error)}`, { errorCode: LIMIT_EXCEEDED_CODE });
+    }
   }
 
   /** Applies one effect; a completion when the entry's result is known at once. */

@@ -82,4 +82,6 @@ export interface HandlerData {
 export interface LifecycleStore extends InvocationTable, JournalTable, LifecycleRecords, HandlerData {
   /** Runs `fn` atomically: its writes stand or fall together. */
   transaction<T>(fn: () => T): T;
+  /** Whether `error`, thrown by a write, means a value was larger than this store can keep. */
+  tooLarge(error: unknown): boolean;
 }

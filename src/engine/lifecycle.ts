@@ -29,6 +29,8 @@ import { LiveAttempts } from "./live-attempts.js";
 import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./messages.js";
 import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailure } from "./retry.js";
+import { storeCompletion } from "./store-completion.js";
+import { oversizeInvocation } from "./limits.js";
 import type { Completion, Entry } from "./types.js";
 
 export interface LifecycleConfig {
@@ -114,16 +116,20 @@ export class Lifecycle {
     const spec = this.#config.registry.handler(req.target.service, req.target.handler);
     const exclusive = spec?.kind === "exclusive";
     const now = this.#driver.now();
+    // An input that can never be stored is answered at once: the row keeps neither input nor headers.
+    const tooLarge = oversizeInvocation(req);
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
-    const nextAt = startAt !== undefined && startAt > now ? startAt : null;
-    const status = nextAt !== null ? STATUS.scheduled : exclusive && this.#lock.holder !== null ? STATUS.pending : STATUS.running;
-    const seq = this.#store.insertInvocation(req, exclusive, status, nextAt, now);
+    const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
+    const queued = exclusive && !tooLarge && this.#lock.holder !== null;
+    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : STATUS.running;
+    const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
+    const seq = this.#store.insertInvocation(stored, exclusive, status, nextAt, now);
     if (seq === undefined) return this.#duplicate(req);
     this.#driver.rowChanged?.(id, false);
     this.#callers.admitted(id, subscriber);
-    const row = newRow(seq, req, exclusive, status, nextAt, now);
-    if (!spec) {
-      this.#finish(row, failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
+    const row = newRow(seq, stored, exclusive, status, nextAt, now);
+    if (!spec || tooLarge) {
+      this.#finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
       return { row: this.#store.invocation(id)!, fresh: true };
     }
     for (const entry of journal) this.#store.appendEntry(id, entry, now);
@@ -343,16 +349,16 @@ export class Lifecycle {
     this.#driver.rowChanged?.(id, false);
   }
 
-  /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. */
-  #finish(row: InvocationRow, completion: Completion): void {
+  /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. Never throws. */
+  #finish(row: InvocationRow, result: Completion): void {
     const { id } = row;
     const now = this.#driver.now();
     const expiresAt = now + retentionMs(this.#config.registry.handler(row.service, row.handler), row.idempotencyKey !== null);
-    // One synchronous turn: the result and the replies to callers commit together.
-    this.#store.complete(id, completion, now, expiresAt);
+    const logError = (message: string): void => this.#driver.log("error", id, [message]);
+    const { completion, replies } = storeCompletion(this.#store, this.#callers, logError, id, result, { now, expiresAt });
     this.#driver.rowChanged?.(id, false);
-    const replies = this.#callers.answer(row, completion, expiresAt);
     this.#attempts.drop(id);
+    this.#callers.answerWaiters(row, completion, expiresAt);
     if (row.status === STATUS.pending) this.#lock.left();
     else if (row.exclusive) this.#releaseLock(id);
     if (replies > 0) this.#driver.deliverSoon();

@@ -34,6 +34,11 @@ export class MemoryStore implements LifecycleStore {
     return fn();
   }
 
+  /** Maps keep values of any size. */
+  tooLarge(_error: unknown): boolean {
+    return false;
+  }
+
   // ---- invocations ----
 
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
@@ -103,7 +108,7 @@ export class MemoryStore implements LifecycleStore {
     this.#invocations.delete(id);
     this.#journals.delete(id);
     this.#subscribers.delete(id);
-    for (const key of [...this.#runFailures.keys()]) if (key.startsWith(`${id}#`)) this.#runFailures.delete(key);
+    for (const map of [this.#runFailures, this.#timers]) for (const key of [...map.keys()]) if (key.startsWith(`${id}#`)) map.delete(key);
   }
 
   earliestDue(): number | undefined {

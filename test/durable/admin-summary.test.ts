@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { ObjectAdmin } from "../../src/durable/admin.js";
 import type { InvocationRow, Store } from "../../src/durable/store.js";
-import type { Runtime } from "../../src/durable/runtime.js";
+import type { Lifecycle } from "../../src/engine/lifecycle.js";
 
 function row(overrides: Partial<InvocationRow>): InvocationRow {
   return {
@@ -18,17 +18,17 @@ function row(overrides: Partial<InvocationRow>): InvocationRow {
 
 function adminOver(rows: InvocationRow[]): ObjectAdmin {
   const store = { invocationsWithStatus: (status: string) => rows.filter((r) => r.status === status), invocation: (id: string) => rows.find((r) => r.id === id), journal: () => [] };
-  const runtime = { isWaiting: () => false };
-  return new ObjectAdmin(store as unknown as Store, runtime as unknown as Runtime, () => {});
+  const lifecycle = { isWaiting: () => false };
+  return new ObjectAdmin(store as unknown as Store, lifecycle as unknown as Lifecycle);
 }
 
 describe("the admin's rendering of stored times", () => {
   test("overflowing, missing or corrupt values render as null instead of throwing", () => {
     const bad = row({ nextAt: 1e23, createdAt: Number.NaN, modifiedAt: 8.64e15 + 1, lastFailure: { name: "Error", message: "not json", code: 500 } });
-    const listed = adminOver([bad, row({ id: "inv_1x.z", seq: 2, nextAt: Date.UTC(2030, 0, 1) })]).handle({ view: "invocations" }) as Record<string, unknown>[];
+    const listed = adminOver([bad, row({ id: "inv_1x.z", seq: 2, nextAt: Date.UTC(2030, 0, 1) })]).handle({ op: "invocations" }) as Record<string, unknown>[];
     expect(listed).toHaveLength(2);
     expect(listed[0]).toMatchObject({ id: "inv_1x.y", status: "scheduled", next_retry_at: null, created_at: null, modified_at: null, last_failure: "not json" });
     expect(listed[1]).toMatchObject({ next_retry_at: "2030-01-01T00:00:00.000Z", created_at: "1970-01-01T00:00:00.000Z" });
-    expect(adminOver([bad]).handle({ view: "invocation", invocationId: "inv_1x.y" })).toMatchObject({ next_retry_at: null, journal: [] });
+    expect(adminOver([bad]).handle({ op: "invocation", invocationId: "inv_1x.y" })).toMatchObject({ next_retry_at: null, journal: [] });
   });
 });

@@ -133,7 +133,7 @@ async function launch(options: RuntimeOptions, persistDir: string): Promise<Mini
     compatibilityDate: "2026-04-20",
     durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true } },
     durableObjectsPersist: persistDir,
-    bindings: { RESOLUTE_TEST_HOOKS: "1", RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
+    bindings: { RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
     host: "127.0.0.1",
     port: 0,
   });

@@ -1,7 +1,7 @@
 /**
  * Test-only routes added in front of a fixture Worker. `/__test/advance`
- * moves one object's clock forward and fires what became due (the object
- * refuses unless RESOLUTE_TEST_HOOKS=1). Runs inside workerd.
+ * moves one object's clock forward and fires what became due (`advanceClock`,
+ * which only the objects of createTestWorker have). Runs inside workerd.
  */
 import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 
