@@ -3,7 +3,7 @@
  * owner (object key, workflow id, service shard), each with a driver on the fake
  * clock, and deliveries carried between them as the Durable Objects' outboxes
  * carry them. Counts what happens, so `settle()` knows when nothing more will.
- * Test hooks (crash after an entry, always replay) act through the lifecycle's own
+ * The test runtime's crash points and always-replay mode act through the lifecycle's own
  * events: an eviction and a recovery. Pure: no clock or randomness of its own.
  */
 import type { TargetKinds } from "./addressing.js";

@@ -3,12 +3,12 @@
  * each case runs inside a Durable Object on workerd (fixtures/contract-worker.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 import { CASES } from "./lifecycle-cases.js";
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 beforeAll(async () => {
-  rt = await TestRuntime.start({ entry: "test/contract/fixtures/contract-worker.ts" });
+  rt = await WorkerdRuntime.start({ entry: "test/contract/fixtures/contract-worker.ts" });
 });
 afterAll(() => rt?.dispose());
 

@@ -6,12 +6,12 @@
  * `pause` parks a running invocation until `resume`.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const status = async (id: string): Promise<string> => (await admin(rt, `invocations/${id}`)).body.status;

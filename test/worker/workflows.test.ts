@@ -2,7 +2,7 @@
  * Issue #4: workflows and durable promises on the real runtime.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 import { ownerName } from "../../src/engine/ids.js";
@@ -10,7 +10,7 @@ import { ownerName } from "../../src/engine/ids.js";
 const ENTRY = "test/worker/fixtures/worker.ts";
 const HOUR = 3_600_000;
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);
