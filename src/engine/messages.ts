@@ -5,19 +5,12 @@
  * data: the Durable Object carries it over RPC, the memory runtime between maps.
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
-import type { Completion, Target } from "./types.js";
+import type { Completion, OutgoingCall } from "./types.js";
 
-/** A new invocation, from ingress or from another handler's call/send. */
-export interface InvokeRequest {
+/** A new invocation, from ingress or from another handler's call/send (the call as journaled, addressed). */
+export interface InvokeRequest extends Omit<OutgoingCall, "replyTo"> {
   /** The owner (see ids.ts) that runs it. */
   owner: string;
-  invocationId: string;
-  target: Target;
-  input: Uint8Array;
-  headers: Record<string, string>;
-  idempotencyKey?: string;
-  /** Absolute time (ms, the owner's clock) before which it must not start (delayed send from a handler). */
-  notBefore?: number;
   /** Delay (ms) from arrival before it starts (delayed send from ingress: `?delay=`). */
   delayMs?: number;
   /** Where to deliver the result (request-response call between handlers). */
