@@ -4,7 +4,8 @@
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
  * and then 64-client throughput, three alternating rounds each.
- * `{n}` in the path is a new number on every request (new workflow ids, new keys).
+ * `{n}` in the path is a new number on every request (new workflow ids, new keys);
+ * `{i}` is that number modulo 500 (500 keys, warm after the first pass).
  */
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
@@ -41,7 +42,7 @@ async function serve(label: string, root: string) {
 
 let n = 0;
 async function call(pool: Pool): Promise<boolean> {
-  const r = await pool.request({ method: "POST", path: path.replace("{n}", `ab${n++}`), body: "1", headers: { "content-type": "application/json" } });
+  const r = await pool.request({ method: "POST", path: path.replace("{n}", `ab${n}`).replace("{i}", `k${n++ % 500}`), body: "1", headers: { "content-type": "application/json" } });
   await r.body.text();
   return r.statusCode < 300;
 }

@@ -9,11 +9,16 @@
  *   --workload <id>      only this workload: w3, chain, dup, workflows (repeatable, or comma-separated)
  *   --scenario <id>      only this scenario, e.g. w3-hot (repeatable, or comma-separated)
  *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
+ *   --serve <modes>      how the Worker is served: wrangler (wrangler dev), miniflare (Miniflare
+ *                        directly), or both, comma-separated (default: both, every leg in one run)
+ *   --peer restate       also run W3, the chain and the duplicates on Restate itself (its server and
+ *                        Node SDK, pinned, installed from npm into .wrangler/bench-peers/ on first use)
  *   --url <origin>       use a Worker that is already running instead of starting one per session
  *   --config <path>      wrangler config to start (default bench/wrangler.toml)
  *
- * Load goes through wrangler dev's reload proxy, as a developer's requests do, except
- * for scenarios that compare engines (wf-latency), which send theirs past it.
+ * Under wrangler dev, load goes through its reload proxy, as a developer's requests do,
+ * except for scenarios that compare engines (wf-latency), which send theirs past it.
+ * Every measurement also records CPU per call by process and bytes written per call.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,10 +26,12 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Http } from "./harness/load.js";
-import { listProblems, listProxyDrops, medianOutcome, renderMarkdown, scenarioReport, writeJson, type Outcome, type ScenarioReport } from "./harness/report.js";
-import { bundleWorker, startDevServer, type Bundle, type DevServer } from "./harness/server.js";
-import type { Measurement, RunContext, Target, Workload } from "./harness/types.js";
+import { sampleUsage, usagePerCall, type Tracked } from "./harness/processes.js";
+import { legId, listProblems, listProxyDrops, renderCosts, renderMarkdown, scenarioReport, writeJson, type Leg, type Outcome, type ScenarioReport } from "./harness/report.js";
+import { bundleWorker, type Bundle } from "./harness/server.js";
+import { openSession, stopEverything } from "./harness/session.js";
+import { PEERS, SERVE_MODES, type Measurement, type PeerName, type RunContext, type ServeMode, type Target, type Workload } from "./harness/types.js";
+import { installRestate, installedVersions } from "./peers/restate.js";
 import { WORKLOADS } from "./scenarios/index.js";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +45,8 @@ interface Options {
   workloads?: Set<string>;
   url?: string;
   config: string;
+  modes: ServeMode[];
+  peers: PeerName[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,6 +59,8 @@ function parseOptions(argv: string[]): Options {
       scenario: { type: "string", multiple: true },
       workload: { type: "string", multiple: true },
       url: { type: "string" },
+      serve: { type: "string", default: SERVE_MODES.join(",") },
+      peer: { type: "string", multiple: true },
       config: { type: "string", default: join(relative(ROOT, BENCH_DIR), "wrangler.toml") },
       help: { type: "boolean", default: false },
     },
@@ -69,14 +80,24 @@ function parseOptions(argv: string[]): Options {
     workloads: set(values.workload),
     ...(values.url ? { url: values.url.replace(/\/$/, "") } : {}),
     config: values.config!,
+    modes: listOf(values.serve!, SERVE_MODES, "--serve"),
+    peers: listOf((values.peer ?? []).join(","), PEERS, "--peer"),
   };
+}
+
+/** A comma-separated list of names, each one of `known`. */
+function listOf<T extends string>(value: string, known: readonly T[], flag: string): T[] {
+  const names = value.split(",").map((v) => v.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !known.includes(n as T));
+  if (unknown.length > 0) throw new Error(`Unknown ${flag} ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  return [...new Set(names)] as T[];
 }
 
 /** A misspelt name would otherwise silently measure less than asked. */
 function checkNames(options: Options): void {
   const known = {
     "--workload": WORKLOADS.map((w) => w.id),
-    "--only": WORKLOADS.flatMap((w) => [w.baseline.system, w.subject.system]),
+    "--only": WORKLOADS.flatMap((w) => [w.baseline.system, w.subject.system, ...Object.values(w.peers ?? {}).map((t) => t.system)]),
     "--scenario": WORKLOADS.flatMap((w) => w.scenarios.map((s) => s.id)),
   };
   const given = { "--workload": options.workloads, "--only": options.systems, "--scenario": options.scenarios };
@@ -91,25 +112,16 @@ function targetsOf(workload: Workload, options: Options): Target[] {
   return [workload.baseline, workload.subject].filter((t) => !options.systems || options.systems.has(t.system));
 }
 
-async function isEveryTargetReady(origin: string, targets: Target[]): Promise<boolean> {
-  const http = new Http(origin, 1);
-  try {
-    for (const target of targets) if (!(await target.isReady(http))) return false;
-    return true;
-  } finally {
-    await http.close();
-  }
-}
-
 /**
- * One session per workload and round, each on a fresh `wrangler dev`: locally
- * workerd never evicts a Durable Object, and one process holds only about 2,100
- * of Resolute's SQLite-backed objects (2,900 bare ones) before SQLite fails with
- * SQLITE_NOMEM, while W3 alone creates ~2,070 per round. A fresh process also keeps
- * one workload's leftovers (objects, pending alarms) from slowing the next. Within
- * a session, every target warms up, then each scenario runs on the baseline and the
- * subject back to back, so a change in background load skews both sides alike.
- * With --repeat, each figure is the median of the rounds.
+ * One session per workload and round, each with fresh servers (see harness/session.ts):
+ * one local workerd holds only about 2,100 of Resolute's SQLite-backed objects (2,900
+ * bare ones) before SQLite fails with SQLITE_NOMEM, while W3 alone creates ~2,070 per
+ * round, and a fresh process keeps one workload's leftovers (objects, pending alarms)
+ * from slowing the next. Within a session every leg (a system served one way:
+ * resolute@wrangler, floor@miniflare, restate...) warms up, then each scenario runs on
+ * every leg back to back, in an order reversed every other round, so a change in
+ * background load skews every side alike. With --repeat, each figure is the median of
+ * the rounds and each ratio the median of the rounds' ratios.
  */
 /**
  * workerd evicts an idle object about 10 s after its last request, on the same
@@ -120,101 +132,116 @@ async function isEveryTargetReady(origin: string, targets: Target[]): Promise<bo
 const EVICTION_GAP_MS = 12_000;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface LegRun extends Leg {
+  target: Target;
+  /** Where its server runs (a serving mode, or the peer's name). */
+  server: string;
+}
+
+/** The legs of a workload the flags select: for each serving mode its baseline and Resolute, then each peer. */
+function legsOf(workload: Workload, options: Options): LegRun[] {
+  const modes = options.url ? ["url"] : options.modes;
+  const legs: LegRun[] = modes.flatMap((mode) =>
+    targetsOf(workload, options).map((target) => ({ id: legId(target.system, mode, false), system: target.system, mode, peer: false, target, server: mode })),
+  );
+  for (const name of options.peers) {
+    const target = workload.peers?.[name];
+    if (target && (!options.systems || options.systems.has(target.system))) legs.push({ id: legId(target.system, name, true), system: target.system, mode: name, peer: true, target, server: name });
+  }
+  return legs;
+}
+
 async function runWorkload(workload: Workload, options: Options, base: Base): Promise<ScenarioReport[]> {
   const scenarios = workload.scenarios.filter((s) => !options.scenarios || options.scenarios.has(s.id));
-  const targets = targetsOf(workload, options);
-  const runs = new Map<string, Outcome[]>(); // by `${scenario}/${system}`
+  const legs = legsOf(workload, options);
+  const rounds = new Map<string, Record<string, Outcome>[]>(scenarios.map((s) => [s.id, []])); // by scenario, one record per round
   for (let round = 1; round <= options.repeat; round++) {
     const label = options.repeat > 1 ? ` (round ${round}/${options.repeat})` : "";
-    const opened = await openSession(options, base, targets, `${workload.id}${label}`).catch((e: unknown) => messageOf(e));
+    const results = new Map<string, Record<string, Outcome>>(scenarios.map((s) => [s.id, {}]));
+    for (const s of scenarios) rounds.get(s.id)!.push(results.get(s.id)!);
+    const opened = await openSession({
+      name: `${workload.id}${label}`,
+      config: options.config,
+      cwd: ROOT,
+      ...(base.bundle ? { bundle: base.bundle } : {}),
+      ...(options.url ? { url: options.url } : {}),
+      modes: options.modes,
+      workerTargets: targetsOf(workload, options),
+      peers: legs.filter((l) => l.peer).map((l) => ({ name: l.server as PeerName, target: l.target })),
+      ...(base.restateDir ? { restateDir: base.restateDir } : {}),
+      log: base.log,
+    }).catch((e: unknown) => messageOf(e));
     if (typeof opened === "string") {
       base.log(`${workload.id}${label}: ${opened}`);
-      for (const scenario of scenarios) for (const t of targets) record(runs, `${scenario.id}/${t.system}`, { ok: false, error: opened });
+      for (const s of scenarios) for (const leg of legs) results.get(s.id)![leg.id] = { ok: false, error: opened };
       continue;
     }
-    const session = opened;
     let troubled = false;
     try {
-      const ctx: RunContext = { origin: session.origin, directOrigin: session.directOrigin, quick: options.quick, runId: `${base.runId}${workload.id}${round}`, log: base.log };
-      const setUpError = workload.prepare ? await attempt(() => workload.prepare!(ctx)) : undefined;
+      const runId = `${base.runId}${workload.id}${round}`;
+      const ctxOf = (leg: LegRun): RunContext => {
+        const server = opened.servers.get(leg.server)!;
+        return { origin: server.origin, directOrigin: server.directOrigin, quick: options.quick, runId, log: base.log };
+      };
+      // Every leg of a mode shares its workerd, and the peers theirs: set up once per server.
+      const setUpErrors = new Map<string, string>();
+      for (const leg of legs) {
+        if (!workload.prepare || setUpErrors.has(leg.server) || legs.find((l) => l.server === leg.server) !== leg) continue;
+        const error = await attempt(() => workload.prepare!(ctxOf(leg)));
+        if (error) setUpErrors.set(leg.server, error);
+      }
       const warmUpErrors = new Map<string, string>();
-      for (const target of targets) {
+      for (const leg of legs) {
+        const setUpError = setUpErrors.get(leg.server);
         if (setUpError) {
-          warmUpErrors.set(target.system, `set-up failed: ${setUpError}`);
+          warmUpErrors.set(leg.id, `set-up failed: ${setUpError}`);
           continue;
         }
-        ctx.log(`${workload.id} / ${target.system}: warming up${label}`);
-        await workload.warmUp(target, ctx).catch((e: unknown) => warmUpErrors.set(target.system, `warm-up failed: ${messageOf(e)}`));
+        base.log(`${workload.id} / ${leg.id}: warming up${label}`);
+        await workload.warmUp(leg.target, ctxOf(leg)).catch((e: unknown) => warmUpErrors.set(leg.id, `warm-up failed: ${messageOf(e)}`));
       }
       await pause(EVICTION_GAP_MS);
+      const ordered = round % 2 === 0 ? [...legs].reverse() : legs;
       for (const scenario of scenarios) {
-        for (const target of targets) {
-          const warmUpError = warmUpErrors.get(target.system);
-          const primeError = warmUpError ?? (target.prime ? await attempt(() => target.prime!(ctx)) : undefined);
-          const outcome: Outcome = primeError ? { ok: false, error: warmUpError ? primeError : `priming failed: ${primeError}` } : await measure(() => scenario.run(target, ctx));
-          const id = `${scenario.id}/${target.system}`;
-          record(runs, id, outcome);
+        for (const leg of ordered) {
+          const ctx = ctxOf(leg);
+          const warmUpError = warmUpErrors.get(leg.id);
+          const primeError = warmUpError ?? (leg.target.prime ? await attempt(() => leg.target.prime!(ctx)) : undefined);
+          const processes = opened.servers.get(leg.server)!.processes;
+          const outcome: Outcome = primeError
+            ? { ok: false, error: warmUpError ? primeError : `priming failed: ${primeError}` }
+            : await measure(() => scenario.run(leg.target, ctx), processes);
+          results.get(scenario.id)![leg.id] = outcome;
           troubled ||= !outcome.ok || outcome.measurement.errors > 0 || outcome.measurement.problems.length > 0;
-          ctx.log(`${id}${label}: ${summarize(outcome, scenario.unit)}`);
-          if (scenario.touchesManyObjects) await pause(EVICTION_GAP_MS);
+          base.log(`${scenario.id}/${leg.id}${label}: ${summarize(outcome, scenario.unit)}`);
+          // Restate does not evict; a workerd's evictions would land in the next leg's run.
+          if (scenario.touchesManyObjects && !leg.peer) await pause(EVICTION_GAP_MS);
         }
       }
     } finally {
-      await session.close(troubled);
+      await opened.close(troubled);
     }
   }
-  return scenarios.map((scenario) => {
-    const outcomes = targets.map((t) => [t.system, medianOutcome(runs.get(`${scenario.id}/${t.system}`)!)] as const);
-    return scenarioReport(workload, scenario, Object.fromEntries(outcomes));
-  });
-}
-
-function record(runs: Map<string, Outcome[]>, id: string, outcome: Outcome): void {
-  runs.set(id, [...(runs.get(id) ?? []), outcome]);
+  const modes = options.url ? ["url"] : [...options.modes];
+  const peer = legs.find((l) => l.peer)?.system;
+  return scenarios.map((scenario) => scenarioReport(workload, scenario, modes, peer, rounds.get(scenario.id)!));
 }
 
 interface Base {
   runId: string;
   bundle?: Bundle;
+  restateDir?: string;
   log(message: string): void;
 }
 
-interface Session {
-  origin: string;
-  directOrigin: string;
-  /** Stops the server; a troubled session keeps wrangler's log and prints its end. */
-  close(troubled: boolean): Promise<void>;
-}
-
-let current: DevServer | undefined;
-
-async function openSession(options: Options, base: Base, targets: Target[], name: string): Promise<Session> {
-  // A Worker started elsewhere: whether a proxy stands in front of it is not ours to know.
-  if (options.url) return { origin: options.url, directOrigin: options.url, close: async () => {} };
-  base.log(`${name}: starting wrangler dev -c ${options.config}`);
-  const server = await startDevServer({
-    config: options.config,
-    cwd: ROOT,
-    bundle: base.bundle!,
-    isReady: (url) => isEveryTargetReady(url, targets),
-  });
-  current = server;
-  if (!server.directUrl) base.log(`${name}: found no port of the Worker's own workerd (read from /proc, Linux only): wf-latency goes through the proxy`);
-  return {
-    origin: server.url,
-    directOrigin: server.directUrl ?? server.url,
-    async close(troubled) {
-      current = undefined;
-      if (troubled) base.log(`${name}: last lines of wrangler's output (all of it: ${server.logPath}):\n${server.logTail(15)}`);
-      await server.stop({ keepLog: troubled });
-    },
-  };
-}
-
-/** Runs `fn`; an exception becomes a failed outcome. */
-async function measure(run: () => Promise<Measurement>): Promise<Outcome> {
+/** Runs `fn`, with what each call cost `processes`; an exception becomes a failed outcome. */
+async function measure(run: () => Promise<Measurement>, processes: readonly Tracked[]): Promise<Outcome> {
   try {
-    return { ok: true, measurement: await run() };
+    const before = sampleUsage(processes);
+    const measurement = await run();
+    const calls = Number(measurement.details.calls ?? 0);
+    if (processes.length > 0 && calls > 0) measurement.usage = usagePerCall(before, sampleUsage(processes), calls);
+    return { ok: true, measurement };
   } catch (e) {
     return { ok: false, error: messageOf(e) };
   }
@@ -274,13 +301,13 @@ async function main(): Promise<number> {
   const workloads = WORKLOADS.filter(
     (w) =>
       (!options.workloads || options.workloads.has(w.id)) &&
-      targetsOf(w, options).length > 0 &&
+      legsOf(w, options).length > 0 &&
       w.scenarios.some((s) => !options.scenarios || options.scenarios.has(s.id)),
   );
   if (workloads.length === 0) throw new Error("The flags select nothing to run (see --help)");
   const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
-  const interrupt = () => void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  const interrupt = () => void stopEverything().finally(() => process.exit(130));
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   const started = new Date();
@@ -297,6 +324,7 @@ async function main(): Promise<number> {
     log(`bundling ${options.config}`);
     base.bundle = await bundleWorker({ config: options.config, cwd: ROOT });
   }
+  if (options.peers.includes("restate")) base.restateDir = installRestate(ROOT, log);
   try {
     for (const workload of workloads) reports.push(...(await runWorkload(workload, options, base)));
   } finally {
@@ -304,6 +332,8 @@ async function main(): Promise<number> {
   }
 
   console.log(`\n${renderMarkdown(reports)}\n`);
+  const costs = renderCosts(reports);
+  if (costs) console.log(`What each call cost (CPU by process, per call; bytes the system wrote to disk, per call):\n\n${costs}\n`);
   const problems = listProblems(reports);
   if (problems.length > 0) {
     console.log(`PROBLEMS (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
@@ -326,8 +356,9 @@ async function main(): Promise<number> {
     repeat: options.repeat,
     server: options.url
       ? { url: options.url }
-      : { wrangler: "wrangler dev, one per workload and round", config: options.config, via: "wrangler dev's reload proxy, except wf-latency (the Worker's own workerd)" },
-    environment: environment(),
+      : { modes: options.modes, config: options.config, wrangler: "one wrangler dev per workload and round; load via its reload proxy, except wf-latency (the Worker's own workerd)", miniflare: "one Miniflare per workload and round, load straight to its workerd" },
+    peers: options.peers,
+    environment: { ...environment(), ...(base.restateDir ? installedVersions(base.restateDir) : {}) },
     // 1-minute load average before and after: a busy machine explains odd figures.
     loadAverage: { before: loadBefore, after: loadavg()[0] },
     seconds: Math.round((Date.now() - started.getTime()) / 1000),

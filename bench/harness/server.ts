@@ -15,13 +15,19 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { listeningPortsOfGroup } from "./listeners.js";
+import { listeningPortsOfGroup, processesInGroup } from "./listeners.js";
+import type { Tracked } from "./processes.js";
 
 export interface DevServer {
   /** Where wrangler dev listens (its reload proxy). */
   readonly url: string;
   /** Where the Worker's own workerd listens, behind the proxy (see findUserWorker); undefined when not found (not Linux). */
   readonly directUrl?: string;
+  /**
+   * Whose CPU and writes a request costs: "workerd" (the Worker's own), "proxy workerd"
+   * (wrangler dev's reload proxy), "wrangler" (its Node processes); Linux only.
+   */
+  readonly processes: readonly Tracked[];
   readonly logPath: string;
   /** Last lines of wrangler's output, for error messages. */
   logTail(lines?: number): string;
@@ -105,8 +111,9 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
 
   try {
     await waitUntilReady(child, url, options.isReady, options.timeoutMs ?? 90_000, logTail);
-    const directUrl = process.platform === "linux" ? await findUserWorker(child.pid!, url, options.isReady) : undefined;
-    return { url, ...(directUrl ? { directUrl } : {}), logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
+    const user = process.platform === "linux" ? await findUserWorker(child.pid!, url, options.isReady) : undefined;
+    const processes = process.platform === "linux" ? groupProcesses(child.pid!, user?.pid) : [];
+    return { url, ...(user ? { directUrl: user.url } : {}), processes, logPath, logTail, stop: (stopOptions) => stop(stopOptions?.keepLog ?? false) };
   } catch (error) {
     await stop(true);
     throw error;
@@ -119,7 +126,7 @@ export async function startDevServer(options: StartOptions): Promise<DevServer> 
  * answers on one of the other's loopback ports (wrangler 4.86 forwards to it there,
  * without a secret); its inspector port does not pass `isReady`.
  */
-async function findUserWorker(groupId: number, proxyUrl: string, isReady: (url: string) => Promise<boolean>): Promise<string | undefined> {
+async function findUserWorker(groupId: number, proxyUrl: string, isReady: (url: string) => Promise<boolean>): Promise<{ url: string; pid: number } | undefined> {
   const proxyPort = Number(new URL(proxyUrl).port);
   const byPid = listeningPortsOfGroup(groupId);
   const proxyPid = [...byPid].find(([, ports]) => ports.includes(proxyPort))?.[0];
@@ -127,10 +134,18 @@ async function findUserWorker(groupId: number, proxyUrl: string, isReady: (url: 
     if (pid === proxyPid || !isWorkerd(pid)) continue;
     for (const port of ports) {
       const candidate = `http://127.0.0.1:${port}`;
-      if (await isReady(candidate).catch(() => false)) return candidate;
+      if (await isReady(candidate).catch(() => false)) return { url: candidate, pid };
     }
   }
   return undefined;
+}
+
+/** wrangler dev's processes by role: the Worker's workerd (`userPid`), the proxy's, and wrangler's Node processes. */
+function groupProcesses(groupId: number, userPid: number | undefined): Tracked[] {
+  return processesInGroup(groupId).map((pid) => ({
+    pid,
+    role: pid === userPid ? "workerd" : isWorkerd(pid) ? "proxy workerd" : "wrangler",
+  }));
 }
 
 function isWorkerd(pid: number): boolean {

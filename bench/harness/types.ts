@@ -49,7 +49,23 @@ export interface Measurement {
   proxyDrops: number;
   /** Wrong answers or final state; empty when the system was correct. */
   problems: string[];
+  /** What each call cost the system's processes (filled in by the runner; Linux only). */
+  usage?: CallCost;
 }
+
+/** Per call: CPU milliseconds by process role ("workerd", "restate-server", "client"...), bytes the system wrote. */
+export interface CallCost {
+  cpuMs: Record<string, number>;
+  writeBytes: number;
+}
+
+/** How the benchmark Worker is served: through `wrangler dev` (and its reload proxy), or by Miniflare directly. */
+export type ServeMode = "wrangler" | "miniflare";
+export const SERVE_MODES: readonly ServeMode[] = ["wrangler", "miniflare"];
+
+/** Other engines Resolute is compared with when `--peer` names them; each runs its own server. */
+export type PeerName = "restate";
+export const PEERS: readonly PeerName[] = ["restate"];
 
 export interface Scenario<T extends Target = Target> {
   readonly id: string;
@@ -71,6 +87,8 @@ export interface Workload<T extends Target = Target> {
   readonly subject: T;
   /** What Resolute is compared against. */
   readonly baseline: T;
+  /** The same workload on another engine (Restate), measured when `--peer` names it; `origin` is then its server. */
+  readonly peers?: Partial<Record<PeerName, T>>;
   /** Runs once per session before the warm-ups: objects every target's scenarios share. */
   prepare?(ctx: RunContext): Promise<void>;
   /** Runs once per target and session before the scenarios (JIT, connections, object creation). */

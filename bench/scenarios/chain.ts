@@ -35,6 +35,13 @@ const floor = chainTarget(
   async (http) => chainProblem(await http.postJson("/chain-floor/ready/hop", 0), "ready", 0) === undefined,
 );
 
+/** Restate itself (bench/peers/restate-endpoint.mjs): the same three services at the same path on its ingress. */
+const restate = chainTarget(
+  "restate",
+  (key) => `/chainA/${encodeURIComponent(key)}/hop`,
+  async (http) => chainProblem(await http.postJson("/chainA/ready/hop", 0), "ready", 0) === undefined,
+);
+
 const CLIENTS = 64;
 const KEYS = 500;
 /** chain-fresh creates these objects; chain-spread reuses them, warm. */
@@ -122,6 +129,7 @@ export const chain: Workload<ChainTarget> = {
   title: "Call chain: object A → object B (same key) → service C, one ctx.run each",
   subject: resolute,
   baseline: floor,
+  peers: { restate },
   warmUp(target, ctx) {
     return warmUpLoop(ctx, checkedCall(target), (i) => `${ctx.runId}-warm${i % 16}`);
   },

@@ -33,6 +33,12 @@ interface DupTarget extends CounterTarget {
 const resolute: DupTarget = { ...counterTarget("resolute", resoluteCounterPath, isResoluteReady), duplicates: true };
 const plain: DupTarget = { ...counterTarget("w3-plain", resoluteCounterPath, isResoluteReady), duplicates: false };
 
+/** Restate itself, sending the same duplicates to the same object on its ingress. */
+const restate: DupTarget = {
+  ...counterTarget("restate", resoluteCounterPath, async (http) => typeof (await http.postJson("/counter/ready/add", 0)) === "number"),
+  duplicates: true,
+};
+
 const CLIENTS = 64;
 const KEYS = 1_000;
 /** The second copy of every other key is sent this many adds after the first. */
@@ -147,6 +153,7 @@ export const dup: Workload<DupTarget> = {
   title: "Idempotent duplicates: W3 counter.add with every idempotency key sent twice",
   subject: resolute,
   baseline: plain,
+  peers: { restate },
   /** Both systems use the same 1,000 counters: created once, untimed. */
   async prepare(ctx) {
     ctx.log(`dup: creating ${KEYS} counters`);

@@ -28,6 +28,9 @@ const floor = counterTarget(
   async (http) => (await http.postJson("/floor/ready/add", 0)) === 0,
 );
 
+/** Restate itself (bench/peers/restate-endpoint.mjs): the same object at the same path on its ingress. */
+const restate = counterTarget("restate", resoluteCounterPath, async (http) => typeof (await http.postJson("/counter/ready/add", 0)) === "number");
+
 const CLIENTS = 64;
 const KEYS = 1_000;
 /** w3-fresh creates these objects; w3-spread reuses them, warm. */
@@ -119,6 +122,7 @@ export const w3: Workload<CounterTarget> = {
   title: "W3: counter.add(n) — get state, 3 × ctx.run, set state",
   subject: resolute,
   baseline: floor,
+  peers: { restate },
   warmUp(target, ctx) {
     return warmUpLoop(ctx, target.call, (i) => `${ctx.runId}-warm${i % 32}`);
   },
