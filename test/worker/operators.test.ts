@@ -17,15 +17,20 @@ useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 const status = async (id: string): Promise<string> => (await admin(rt, `invocations/${id}`)).body.status;
 const send = async (path: string, body: unknown): Promise<string> => (await rt.post(path, body)).body.invocationId;
 
+/** `action` on `id` is refused with 409 and a message containing `reason`. */
+async function expectRefused(id: string, action: "pause" | "resume", reason: string): Promise<void> {
+  const res = await admin(rt, `invocations/${id}/${action}`, "PATCH");
+  expect(res.status).toBe(409);
+  expect(res.body.message).toContain(reason);
+}
+
 describe("issue #11: PATCH invocations/{id}/resume", () => {
   test("refuses a pending invocation: it stays queued behind the key's lock holder", async () => {
     const holder = await send("/counter/resume-pending/sleepThenAdd/send", 3_600_000); // holds the lock for an hour
     await eventually(async () => (await status(holder)) === "suspended");
     const queued = await send("/counter/resume-pending/add/send", 5);
     expect(await status(queued)).toBe("pending");
-    const res = await admin(rt, `invocations/${queued}/resume`, "PATCH");
-    expect(res.status).toBe(409);
-    expect(res.body.message).toContain(`invocation '${queued}' is pending: it waits for the key's lock (held by '${holder}')`);
+    await expectRefused(queued, "resume", `invocation '${queued}' is pending: it waits for the key's lock (held by '${holder}')`);
     await new Promise((r) => setTimeout(r, 200));
     expect(await status(queued)).toBe("pending");
     expect((await rt.post("/counter/resume-pending/get")).body).toBe(0); // the queued add did not run beside the holder
@@ -35,9 +40,7 @@ describe("issue #11: PATCH invocations/{id}/resume", () => {
     probe.close("resume-running-3");
     const id = await send("/steps/three/send", "resume-running");
     await probe.waitForHits("resume-running-3", 1);
-    const res = await admin(rt, `invocations/${id}/resume`, "PATCH");
-    expect(res.status).toBe(409);
-    expect(res.body.message).toContain("is running: resuming it would start it a second time");
+    await expectRefused(id, "resume", "is running: resuming it would start it a second time");
     probe.open("resume-running-3");
     expect((await rt.get(`/restate/invocation/${id}/attach`)).status).toBe(200);
     expect(probe.count("resume-running-3")).toBe(1);
@@ -45,9 +48,7 @@ describe("issue #11: PATCH invocations/{id}/resume", () => {
 
   test("refuses a scheduled invocation: it does not start early", async () => {
     const id = await send("/counter/resume-scheduled/add/send?delay=1h", 1);
-    const res = await admin(rt, `invocations/${id}/resume`, "PATCH");
-    expect(res.status).toBe(409);
-    expect(res.body.message).toContain("is scheduled to start at");
+    await expectRefused(id, "resume", "is scheduled to start at");
     expect(await status(id)).toBe("scheduled");
     expect((await rt.post("/counter/resume-scheduled/get")).body).toBe(0);
   });
@@ -57,9 +58,7 @@ describe("issue #11: PATCH invocations/{id}/resume", () => {
     await eventually(async () => (await status(id)) === "paused");
     expect((await admin(rt, `invocations/${id}/resume`, "PATCH")).status).toBe(202);
     expect(await rt.get(`/restate/invocation/${id}/attach`)).toMatchObject({ status: 200, body: 2 });
-    const again = await admin(rt, `invocations/${id}/resume`, "PATCH");
-    expect(again.status).toBe(409);
-    expect(again.body.message).toContain("is already completed");
+    await expectRefused(id, "resume", "is already completed");
     const unknown = await admin(rt, `invocations/${id.replace(/\.[^.]+$/, ".nosuch")}/resume`, "PATCH");
     expect(unknown.status).toBe(404);
   });
@@ -83,8 +82,9 @@ describe("issue #11: PATCH invocations/{id}/pause", () => {
 
   test("refuses what has not started or has completed", async () => {
     const scheduled = await send("/counter/pause-scheduled/add/send?delay=1h", 1);
-    const res = await admin(rt, `invocations/${scheduled}/pause`, "PATCH");
-    expect(res.status).toBe(409);
-    expect(res.body.message).toContain("has not started");
+    await expectRefused(scheduled, "pause", "has not started");
+    const done = await send("/counter/pause-done/add/send", 1);
+    await eventually(async () => (await status(done)) === "completed");
+    await expectRefused(done, "pause", "is already completed");
   });
 });
