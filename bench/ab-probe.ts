@@ -3,15 +3,15 @@
  * compares the working tree's bench Worker with the one at <revision>, both served
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
- * and then 64-client throughput, three alternating rounds each.
- * `{n}` in the path is a new number on every request (new workflow ids, new keys);
- * `{i}` is that number modulo 500 (500 keys, warm after the first pass).
+  // {n}: a new key per request; {i}: 500 warm keys; {k}: 1,000 warm keys.
+  const r = await pool.request({ method: "POST", path: path.replace("{k}", `ab${n % 1000}`).replace("{i}", `k${n % 500}`).replace("{n}", `ab${n}`), body: "1", headers: { "content-type": "application/json" } });
+  n++;
  */
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { Pool } from "undici";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const args = process.argv.slice(2);
@@ -20,6 +20,14 @@ if (!revision || revision.startsWith("--")) throw new Error("usage: bench/ab-pro
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const path = option("--path", "/threeSteps/{n}/run");
 const calls = Number(option("--calls", "800"));
+const rounds = Number(option("--rounds", "3"));
+
+/** This process's workerd children, and their CPU time (ms). */
+const stat = (pid: string) => { try { return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); } catch { return undefined; } };
+const comm = (pid: string) => { try { return readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { return ""; } };
+const ours = (pid: string) => { for (let p: string | undefined = pid, i = 0; p && p !== "1" && i < 10; p = stat(p)?.[1], i++) if (p === String(process.pid)) return true; return false; };
+const workerds = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p) && comm(p).startsWith("workerd") && ours(p));
+const cpuMs = (pids: string[]) => pids.reduce((sum, pid) => { const f = stat(pid); return sum + (f ? Number(f[11]) + Number(f[12]) : 0); }, 0) * 10;
 
 const ROOT = resolve(".");
 const OLD = join(ROOT, ".wrangler", "ab-probe", "old-tree");
@@ -28,6 +36,7 @@ execFileSync("git", ["worktree", "add", "--force", "--detach", OLD, revision], {
 symlinkSync(join(ROOT, "node_modules"), join(OLD, "node_modules"));
 
 async function serve(label: string, root: string) {
+  const before = new Set(workerds());
   const dir = join(ROOT, ".wrangler", "ab-probe", label);
   mkdirSync(dir, { recursive: true });
   await build({ entryPoints: [join(root, "bench/worker.ts")], outfile: join(dir, "worker.js"), bundle: true, format: "esm", platform: "neutral", external: ["cloudflare:*"], mainFields: ["module", "main"], logLevel: "silent" });
@@ -37,12 +46,15 @@ async function serve(label: string, root: string) {
     workflows: { CF_WF: { name: "three-steps", className: "ThreeSteps" } },
     durableObjectsPersist: join(dir, `state-${Date.now()}`), host: "127.0.0.1", port: 0,
   });
-  return { label, mf, pool: new Pool((await mf.ready).origin, { connections: 64 }) };
+  const origin = (await mf.ready).origin;
+  return { label, mf, pool: new Pool(origin, { connections: 64 }), pids: workerds().filter((p) => !before.has(p)) };
 }
 
 let n = 0;
 async function call(pool: Pool): Promise<boolean> {
-  const r = await pool.request({ method: "POST", path: path.replace("{n}", `ab${n}`).replace("{i}", `k${n++ % 500}`), body: "1", headers: { "content-type": "application/json" } });
+  // {n}: a new key per request; {i}: 500 warm keys; {k}: 1,000 warm keys.
+  const r = await pool.request({ method: "POST", path: path.replace("{k}", `ab${n % 1000}`).replace("{i}", `k${n % 500}`).replace("{n}", `ab${n}`), body: "1", headers: { "content-type": "application/json" } });
+  n++;
   await r.body.text();
   return r.statusCode < 300;
 }
@@ -64,16 +76,21 @@ try {
     console.log(`${label.padEnd(28)} sequential p25 ${at(values, 0.25)}  p50 ${at(values, 0.5)}  p90 ${at(values, 0.9)} ms`);
   }
   const rates = new Map(sides.map((s) => [s.label, [] as number[]]));
-  for (let round = 0; round < 3; round++) {
+  const cpu = new Map(sides.map((s) => [s.label, [] as number[]]));
+  for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 ? sides : [...sides].reverse()) {
+      const cpu0 = cpuMs(side.pids);
       const started = performance.now();
       let issued = 0;
       const total = 1500;
       await Promise.all(Array.from({ length: 64 }, async () => { while (issued < total) { issued++; await call(side.pool).catch(() => false); } }));
       rates.get(side.label)!.push(Math.round(total / ((performance.now() - started) / 1000)));
+      await new Promise((r) => setTimeout(r, 500)); // work a request left behind (batched writes) counts too
+      cpu.get(side.label)!.push((cpuMs(side.pids) - cpu0) / total);
     }
   }
-  for (const [label, values] of rates) console.log(`${label.padEnd(28)} 64 clients ${values.join(", ")} calls/s`);
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+  for (const [label, values] of rates) console.log(`${label.padEnd(28)} 64 clients ${values.join(", ")} calls/s (median ${median(values)}); workerd CPU ${cpu.get(label)!.map((c) => c.toFixed(3)).join(", ")} ms/call (median ${median(cpu.get(label)!).toFixed(3)})`);
   for (const side of sides) { await side.pool.close(); await side.mf.dispose(); }
 } finally {
   execFileSync("git", ["worktree", "remove", "--force", OLD], { stdio: "ignore" });

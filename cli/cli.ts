@@ -14,8 +14,10 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
 
   services list                         services, their kinds and handlers
   services describe <service>           a service's handlers: kind, visibility, retry policy
-  invocations list --service S --key K  the invocations of an object key, a workflow id, or
-                                        a stateless service's shard K [--status S]
+  invocations list                      invocations across the deployment, newest first (from the
+                                        invocation index) [--service S] [--handler H] [--status S]
+                                        [--limit N]; with --key K: that object key's, workflow
+                                        id's or stateless service shard's, read from its object
   invocations describe <id>             status, retries, last failure and journal (alias: get)
   invocations cancel <id>               cancel: the next await throws CancelledError
   invocations kill <id>                 stop now, without compensation (409 "killed")
@@ -28,6 +30,9 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   state set <service> <key> '<json>'    replace it all: each field of the JSON object becomes
                                         one state entry (JSON-encoded, as handlers store them)
   state clear <service> <key>           remove it all (both refused while a handler may write it)
+  sql "<query>"                         Restate's SQL across the deployment (POST /query):
+                                        sys_invocation from the index; state, sys_journal,
+                                        sys_promise, sys_inbox for the one object the query names
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
                                         sys_inbox, sys_keyed_service_status, and the raw tables
@@ -88,6 +93,8 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       service: { type: "string" },
       key: { type: "string" },
       status: { type: "string" },
+      handler: { type: "string" },
+      limit: { type: "string" },
       from: { type: "string" },
     },
   });
@@ -96,11 +103,21 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
   return { ...base, command: commandFor(positionals, values) };
 }
 
-function commandFor(words: readonly string[], flags: { service?: string; key?: string; status?: string; from?: string }): Command {
+interface Flags {
+  service?: string;
+  key?: string;
+  status?: string;
+  handler?: string;
+  limit?: string;
+  from?: string;
+}
+
+function commandFor(words: readonly string[], flags: Flags): Command {
   const [noun, verb, ...rest] = words;
   if (noun === "sql") {
     if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
-    if (!flags.service || flags.key === undefined) throw new Error("'sql' needs --service and --key: each object's storage is its own database");
+    if (flags.service === undefined && flags.key === undefined) return runDeploymentQuery(verb!);
+    if (!flags.service || flags.key === undefined) throw new Error("'sql' over one object's storage needs both --service and --key");
     return runQuery(flags.service, flags.key, verb!);
   }
   const one = (what: string): string => {
@@ -121,7 +138,8 @@ function commandFor(words: readonly string[], flags: { service?: string; key?: s
       return describeService(one("a service name"));
     case "invocations list":
     case "invocations ls":
-      if (!flags.service || flags.key === undefined) throw new Error("'invocations list' needs --service and --key (a stateless service's key is a shard number)");
+      if (flags.key === undefined) return listAcrossDeployment(flags);
+      if (!flags.service) throw new Error("'invocations list --key' needs --service too (a stateless service's key is a shard number)");
       return listInvocations(flags.service, flags.key, flags.status);
     case "invocations describe":
     case "invocations get":
@@ -150,12 +168,15 @@ interface ServiceView {
   name: string;
   ty: string;
   documentation?: string;
-  handlers: { name: string; ty: string; public: boolean; retry_policy?: unknown; documentation?: string }[];
+  handlers: { name: string; ty?: string; public: boolean; retry_policy?: unknown; documentation?: string }[];
 }
+
+/** Restate's type names (`VirtualObject`, `Exclusive`…) in the CLI's words; a plain service's handlers have none. */
+const kindOf = (ty: string | undefined): string => ({ Service: "service", VirtualObject: "object", Workflow: "workflow" })[ty ?? ""] ?? ty?.toLowerCase() ?? "handler";
 
 const listServices: Command = async (admin) => {
   const answer = (await admin.get("services")) as { services: ServiceView[] };
-  const rows = answer.services.map((s) => ({ name: s.name, type: s.ty, handlers: s.handlers.map((h) => h.name).join(", "), documentation: s.documentation }));
+  const rows = answer.services.map((s) => ({ name: s.name, type: kindOf(s.ty), handlers: s.handlers.map((h) => h.name).join(", "), documentation: s.documentation }));
   return { answer, text: table(rows, ["name", "type", "handlers", "documentation"]) };
 };
 
@@ -164,8 +185,8 @@ function describeService(name: string): Command {
     const { services } = (await admin.get("services")) as { services: ServiceView[] };
     const service = services.find((s) => s.name === name);
     if (!service) throw new AdminError(`resolute: no service '${name}' (known: ${services.map((s) => s.name).join(", ") || "none"})`);
-    const rows = service.handlers.map((h) => ({ handler: h.name, type: h.ty, public: h.public, retry: h.retry_policy, documentation: h.documentation }));
-    return { answer: service, text: `${fields({ name: service.name, type: service.ty, documentation: service.documentation }, ["name", "type", "documentation"])}\n\n${table(rows, ["handler", "type", "public", "retry", "documentation"])}` };
+    const rows = service.handlers.map((h) => ({ handler: h.name, type: kindOf(h.ty), public: h.public, retry: h.retry_policy, documentation: h.documentation }));
+    return { answer: service, text: `${fields({ name: service.name, type: kindOf(service.ty), documentation: service.documentation }, ["name", "type", "documentation"])}\n\n${table(rows, ["handler", "type", "public", "retry", "documentation"])}` };
   };
 }
 
@@ -176,6 +197,34 @@ function listInvocations(service: string, key: string, status?: string): Command
     const query = status ? `?status=${encodeURIComponent(status)}` : "";
     const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/invocations${query}`)) as { invocations: Record<string, unknown>[] };
     return { answer, text: answer.invocations.length ? table(answer.invocations, SUMMARY_COLUMNS) : `no invocations of ${service}/${key}${status ? ` with status ${status}` : ""}` };
+  };
+}
+
+/** A quoted SQL string literal. */
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** The deployment's invocations from the index (POST /query over sys_invocation). */
+function listAcrossDeployment(flags: Flags): Command {
+  if (flags.limit !== undefined && !/^\d+$/.test(flags.limit)) throw new Error(`--limit takes a number, not '${flags.limit}'`);
+  const where = [
+    flags.service !== undefined ? `target_service_name = ${literal(flags.service)}` : undefined,
+    flags.handler !== undefined ? `target_handler_name = ${literal(flags.handler)}` : undefined,
+    flags.status !== undefined ? `status = ${literal(flags.status)}` : undefined,
+  ].filter(Boolean);
+  const query = `SELECT ${SUMMARY_COLUMNS.join(", ")} FROM sys_invocation${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT ${flags.limit ?? 100}`;
+  return async (admin) => {
+    const answer = (await admin.post("query", { query })) as { rows: Record<string, unknown>[] };
+    const none = `no invocations${flags.service ? ` of ${flags.service}` : ""}${flags.status ? ` with status ${flags.status}` : ""}`;
+    return { answer, text: answer.rows.length ? table(answer.rows, SUMMARY_COLUMNS) : none };
+  };
+}
+
+function runDeploymentQuery(query: string): Command {
+  return async (admin) => {
+    const answer = (await admin.post("query", { query })) as { rows: Record<string, unknown>[] };
+    const columns = [...new Set(answer.rows.flatMap((row) => Object.keys(row)))];
+    const count = `${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"}`;
+    return { answer, text: answer.rows.length ? `${table(answer.rows, columns)}\n${count}` : count };
   };
 }
 
@@ -274,7 +323,7 @@ class AdminApi {
     const url = this.#base + path;
     let response: Response;
     try {
-      const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) };
+      const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) };
       response = await this.fetchFn(url, { method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;

@@ -16,7 +16,7 @@ export function createWorker(config: WorkerConfig): ResoluteWorker {
   return buildWorker(config);
 }
 
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_SERVICE_SHARDS, type ResoluteObjectClass, type ResoluteWorker, type WorkerConfig } from "./worker.js";
+export { DEFAULT_INDEX_SHARDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_SERVICE_SHARDS, type ResoluteObjectClass, type ResoluteWorker, type WorkerConfig } from "./worker.js";
 export type { ResoluteEnv, CorsOptions, Schedule } from "./worker.js";
 export { DEFAULT_WORKFLOW_SHARDS } from "./engine/addressing.js";
 export * from "../sdk/index.js";

@@ -24,6 +24,13 @@ export interface WorkerConfig {
    * @default 64
    */
   workflowShards?: number;
+  /**
+   * Shards of the invocation index that `POST /query`, `restate invocations list` and the
+   * dashboard read across the deployment (Durable Objects of the same class under reserved
+   * names; no binding to add). 0 turns the index off. Changing it later leaves rows in the
+   * old shards until they expire. @default 4
+   */
+  indexShards?: number;
   /** Largest request body accepted at ingress, in bytes; at most MAX_VALUE_BYTES (1 MiB), the largest input an invocation stores. @default 1 MiB */
   maxBodyBytes?: number;
   /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
@@ -48,6 +55,7 @@ export interface ResoluteWorker {
 }
 
 export const DEFAULT_SERVICE_SHARDS = 64;
+export const DEFAULT_INDEX_SHARDS = 4;
 export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
 
 /**
@@ -64,8 +72,10 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
-  const admin = createAdmin(registry, workflowShards);
-  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards }, objects);
+  const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
+  if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
+  const admin = createAdmin(registry, workflowShards, indexShards);
+  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards }, objects);
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {

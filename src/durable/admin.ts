@@ -17,7 +17,7 @@ export type AdminRequest =
   | { op: "cancel" | "kill" | "pause" | "resume" | "purge"; invocationId: string }
   | { op: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
   | { op: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
-  | { op: "query"; query: string; service: string; key: string };
+  | { op: "query"; query: string; service: string; key: string; raw?: boolean };
 
 /** The answer to an action: the lifecycle's (restart-as-new adds the new id). */
 export type AdminActionResult = ControlResult<{ invocationId?: string }>;
@@ -50,7 +50,7 @@ export class ObjectAdmin {
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
-        return this.store.readOnlyQuery(request.query, request.service, request.key);
+        return request.raw ? this.store.readOnlyRawQuery(request.query, request.service, request.key) : this.store.readOnlyQuery(request.query, request.service, request.key);
     }
   }
 

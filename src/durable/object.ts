@@ -20,6 +20,8 @@ import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
+import { ownerIndexer } from "./indexer.js";
+import { IndexShard, type IndexCall } from "./index-shard.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -31,18 +33,23 @@ export interface ObjectConfig {
   kinds: TargetKinds;
   /** See WorkerConfig.workflowShards. */
   workflowShards: number;
+  /** See WorkerConfig.indexShards (0: no invocation index). */
+  indexShards: number;
 }
 
 /** What the test fixtures may change in the objects (see buildWorker); a deployed Worker passes none. */
 export interface ObjectOptions {
   /** Each object's clock. @default the wall clock */
   clock?: (ctx: DurableObjectState) => ObjectClock;
+  /** Whether an object never sends its rows to the index (as if each send were lost). @default never */
+  indexHeld?: (env: ResoluteEnv) => boolean;
 }
 
 /** An instance's public methods: what other objects, ingress and workerd call. */
 export type ResoluteObjectInstance = DurableObject<ResoluteEnv> & ObjectRpc & {
   alarm(): Promise<void>;
   admin(request: AdminRequest): Promise<unknown>;
+  index(call: IndexCall): Promise<unknown>;
 };
 
 /** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
@@ -50,23 +57,29 @@ export type ObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => Res
 
 export function createObjectClass(config: ObjectConfig, options: ObjectOptions = {}): ObjectClass {
   return class ResoluteObject extends DurableObject<ResoluteEnv> implements ObjectRpc {
+    readonly #clock: ObjectClock;
     readonly #store: Store;
     readonly #alarm: AlarmClock;
     readonly #outbox: Outbox;
     readonly #lifecycle: Lifecycle;
     /** Whether this instance already replayed invocations left running by a previous one. */
     #recovered = false;
+    /** Made when this object serves as an index shard (reserved names only). */
+    #indexShard: IndexShard | undefined;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
-      const clock = options.clock?.(ctx) ?? WALL_CLOCK;
+      const clock = (this.#clock = options.clock?.(ctx) ?? WALL_CLOCK);
       this.#store = new Store(ctx.storage);
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at));
       const { registry, kinds } = config;
-      this.#lifecycle = new Lifecycle(this.#store, this.#driver(clock), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      this.#lifecycle = new Lifecycle(this.#store, this.#driver(), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      // The index is fed by the store's own writes (store.changes): each says which columns it set.
+      const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
+      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       // Whatever alarm storage reports, one is armed for the earliest due work (see AlarmClock).
@@ -76,7 +89,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       });
     }
 
-    #driver(clock: ObjectClock): LifecycleDriver {
+    #driver(): LifecycleDriver {
+      const clock = this.#clock;
       return {
         now: () => clock.now(),
         wakeBy: (at) => this.#alarm.ensureBy(at),
@@ -145,6 +159,12 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     /** Admin and inspection (token-checked by the router before it calls). */
     async admin(request: AdminRequest): Promise<unknown> {
       return new ObjectAdmin(this.#store, this.#lifecycle).handle(request);
+    }
+
+    /** Index shards only (reserved names): record owners' rows, answer queries over them. */
+    async index(call: IndexCall): Promise<unknown> {
+      this.#indexShard ??= new IndexShard(this.ctx.storage, () => this.#clock.now());
+      return this.#indexShard.handle(call);
     }
   };
 }

@@ -239,25 +239,40 @@ function weights({ tokens, definitions }: QueryShape): { calls: number; sorts: n
  * Rows of `cursor` until MAX_QUERY_ROWS rows or MAX_QUERY_BYTES bytes (then
  * `truncated`). The cursor is lazy: stopping early stops SQLite too.
  */
+/** An admin query's answer with each row's values in column order (names may repeat: Arrow and Restate's JSON keep them). */
+export interface RawQueryResult {
+  columns: string[];
+  rows: SqlStorageValue[][];
+  truncated: boolean;
+}
+
 export function boundedRows(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): QueryResult {
-  const rows: Record<string, SqlStorageValue>[] = [];
+  const raw = boundedRawRows(cursor);
+  return { columns: raw.columns, rows: raw.rows.map((values) => Object.fromEntries(raw.columns.map((c, i) => [c, values[i]!]))), truncated: raw.truncated };
+}
+
+/** At most `maxRows` rows (MAX_QUERY_ROWS) and MAX_QUERY_BYTES of values, in column order. */
+export function boundedRawRows(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>, maxRows = MAX_QUERY_ROWS): RawQueryResult {
+  const columns = cursor.columnNames;
+  const rows: SqlStorageValue[][] = [];
   let bytes = 0;
   let truncated = false;
-  for (const row of cursor) {
-    bytes += rowBytes(row);
-    if (rows.length === MAX_QUERY_ROWS || bytes > MAX_QUERY_BYTES) {
+  for (const row of cursor.raw()) {
+    bytes += rowBytes(columns, row);
+    if (rows.length === maxRows || bytes > MAX_QUERY_BYTES) {
       truncated = true;
       break;
     }
     rows.push(row);
   }
-  return { columns: cursor.columnNames, rows, truncated };
+  return { columns, rows, truncated };
 }
 
-function rowBytes(row: Record<string, SqlStorageValue>): number {
+function rowBytes(columns: readonly string[], row: readonly SqlStorageValue[]): number {
   let bytes = 0;
-  for (const [column, value] of Object.entries(row)) {
-    bytes += column.length + 8;
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    bytes += (columns[i]?.length ?? 0) + 8;
     if (typeof value === "string") bytes += value.length;
     else if (value instanceof ArrayBuffer) bytes += Math.ceil(value.byteLength / 3) * 4;
   }

@@ -9,28 +9,22 @@
  * key; for a workflow shard, state and promises carry their own workflow id).
  * What a query may do is bounded by sql-bounds.ts.
  */
-import { boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape } from "./sql-bounds.js";
+import { boundedRawRows, boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape, type RawQueryResult } from "./sql-bounds.js";
 
-/** ms since the epoch → ISO 8601, as Restate's timestamps read. */
-const iso = (column: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column} / 1000.0, 'unixepoch')`;
-/** The message of a stored ErrorRecord (JSON text). */
-const message = (column: string) => `json_extract(${column}, '$.message')`;
+/** A refused query's reason, or the answer with each row in column order. */
+export type RawQueryOutcome = RawQueryResult | { refused: string };
+
+import { isoOf as iso, messageOf as message, SYS_INVOCATION_SELECT } from "./index-row.js";
 
 // `main.<table>`: a view named like a table (state) must not read itself.
 const VIEWS = `
-sys_invocation AS (
-  SELECT id,
-    service || '/' || (CASE WHEN key IS NULL THEN '' ELSE key || '/' END) || handler AS target,
-    service AS target_service_name, key AS target_service_key, handler AS target_handler_name,
-    status, invoked_by, idempotency_key, attempts AS retry_count, ${message("last_failure")} AS last_failure,
-    ${iso("next_at")} AS next_retry_at, ${iso("created_at")} AS created_at, ${iso("modified_at")} AS modified_at,
-    ${iso("completed_at")} AS completed_at,
-    CASE WHEN status <> 'completed' THEN NULL WHEN failure IS NULL THEN 'success' ELSE 'failure' END AS completion_result,
-    ${message("failure")} AS completion_failure
-  FROM main.invocations),
+sys_invocation AS (${SYS_INVOCATION_SELECT} FROM main.invocations),
+sys_invocation_status AS (SELECT * FROM sys_invocation),
 sys_journal AS (
   SELECT i.id AS id, j.idx AS "index", j.type AS entry_type, j.name AS name, j.done AS completed,
-    CAST(j.value AS TEXT) AS value_utf8, ${message("j.failure")} AS failure, ${iso("j.appended_at")} AS appended_at
+    CAST(j.value AS TEXT) AS value_utf8, ${message("j.failure")} AS failure, ${iso("j.appended_at")} AS appended_at,
+    json_extract(j.data, '$.calleeId') AS invoked_id, NULL AS invoked_target, ${iso("json_extract(j.data, '$.wakeAt')")} AS sleep_wakeup_at,
+    CASE WHEN j.type IN ('getPromise', 'peekPromise', 'completePromise') THEN j.name END AS promise_name
   FROM main.journal j JOIN main.invocations i ON i.seq = j.inv_seq),
 state AS (
   SELECT ?1 AS service_name, CASE WHEN scope = '' THEN ?2 ELSE scope END AS service_key, key,
@@ -81,15 +75,18 @@ function checkedShape(query: string): QueryShape | { refused: string } {
  * unless it is refused first: by its text, or because the row counts of what it
  * names allow more work than MAX_QUERY_WORK.
  */
-export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) => void, query: string, service: string, key: string): QueryOutcome {
+export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) => void, query: string, service: string, key: string): QueryOutcome;
+export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) => void, query: string, service: string, key: string, raw: true): RawQueryOutcome;
+export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) => void, query: string, service: string, key: string, raw = false): QueryOutcome | RawQueryOutcome {
   const shape = checkedShape(query);
   if ("refused" in shape) return shape;
   const tooMuch = workProblem(shape, sourceRows(rowCounter(sql)));
   if (tooMuch) return { refused: tooMuch };
-  let outcome: QueryOutcome | undefined;
+  let outcome: QueryOutcome | RawQueryOutcome | undefined;
   try {
     transaction(() => {
-      outcome = boundedRows(sql.exec(withViews(query), service, key));
+      const cursor = sql.exec(withViews(query), service, key);
+      outcome = raw ? boundedRawRows(cursor) : boundedRows(cursor);
       throw ROLLBACK;
     });
   } catch (error) {

@@ -12,10 +12,14 @@ import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-cod
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import { LazySql, openSchema } from "./lazy-sql.js";
 import { toInvocation, type Row } from "./rows.js";
-import { runReadOnlyQuery } from "./sql-views.js";
-import type { QueryOutcome } from "./sql-bounds.js";
+import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
+import { boundedRawRows, type QueryOutcome, type RawQueryResult } from "./sql-bounds.js";
+import type { InvocationChanges } from "./indexer.js";
 
 export type { InvocationRow };
+
+/** Meta key of the invocation index's mark (indexer.ts). */
+export const INDEX_MARK_KEY = "index_mark";
 
 export interface WakeFacts {
   /** Outbox rows are waiting: deliver them. */
@@ -26,6 +30,10 @@ export interface WakeFacts {
   lockHolder: string | null;
   /** The earliest time stored work is due (see Store.earliestDue), or null. */
   earliestDue: number | null;
+  /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
+  indexMark: number | undefined;
+  /** Whether any invocation is stored (a new object has nothing to resend to the index). */
+  anyInvocations: boolean;
 }
 
 /** The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry. */
@@ -54,11 +62,34 @@ function entryFromRow(r: Row): Entry {
   return decodeEntry(stored, Number(r.journal_version));
 }
 
-/** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (meta, outbox delivery, admin SQL). */
+/** Thrown to roll an index shard's query back, whatever it did. */
+const ROLLBACK = Symbol("rollback");
+
+/**
+ * Runs one read-only statement over an index shard's own table (already checked by sql-views'
+ * queryProblem) inside a transaction that is always rolled back: at most `maxRows` rows and
+ * MAX_QUERY_BYTES; `truncated` says there were more.
+ */
+export function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly unknown[], maxRows: number): RawQueryResult {
+  let result: RawQueryResult | undefined;
+  try {
+    storage.transactionSync(() => {
+      result = boundedRawRows(storage.sql.exec(sql, ...bindings), maxRows);
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error !== ROLLBACK) throw error;
+  }
+  return result!;
+}
+
+/** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
 export class Store implements LifecycleStore {
   readonly #sql: LazySql;
   readonly #storage: DurableObjectStorage;
   readonly #woke: WakeFacts;
+  /** Told of every invocation row written or deleted (the invocation index's sender). */
+  changes: InvocationChanges | undefined;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -86,6 +117,10 @@ export class Store implements LifecycleStore {
       req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now, JOURNAL_VERSION,
     ).toArray()[0];
+    if (row) {
+      const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
+      this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    }
     return row?.seq;
   }
 
@@ -112,6 +147,7 @@ export class Store implements LifecycleStore {
 
   setStatus(id: string, status: InvocationStatus, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
+    this.changes?.changed(id, { status, next_at: nextAt, modified_at: now });
   }
 
   recordRetry(id: string, status: InvocationStatus, failure: ErrorRecord, nextAt: number | null, now: number): void {
@@ -119,6 +155,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, JSON.stringify(failure), nextAt, now, id,
     );
+    this.changes?.changed(id); // attempts = attempts + 1: read back
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -127,6 +164,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
+    this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
   setCancelRequested(id: string, requested: boolean): void {
@@ -156,6 +194,7 @@ export class Store implements LifecycleStore {
     this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM timers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
+    this.changes?.deleted(id);
   }
 
   // ---- journal ----
@@ -173,12 +212,15 @@ export class Store implements LifecycleStore {
       `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
+    // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
+    if (!entry.done) this.changes?.changed(inv);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
   completeEntry(inv: string, idx: number, completion: Completion): boolean {
     const { value, failure } = completionColumns(completion);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${SEQ_OF} AND idx = ? AND done = 0`, value, failure, inv, idx);
+    if (cursor.rowsWritten > 0) this.changes?.changed(inv);
     return cursor.rowsWritten > 0;
   }
 
@@ -302,6 +344,12 @@ export class Store implements LifecycleStore {
     return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key);
   }
 
+  /** The same, each row's values in column order (Restate's `POST /query` answers, Arrow). */
+  readOnlyRawQuery(query: string, service: string, key: string): RawQueryOutcome {
+    if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
+    return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key, true);
+  }
+
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
@@ -324,7 +372,9 @@ const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   EXISTS (SELECT 1 FROM outbox) AS outbox,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
   (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
-  (${EARLIEST_DUE_SQL}) AS earliest_due`;
+  (${EARLIEST_DUE_SQL}) AS earliest_due,
+  (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
+  EXISTS (SELECT 1 FROM invocations) AS any_invocations`;
 
 /** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
 function wakeFactsOf(row: Row | undefined): WakeFacts {
@@ -333,5 +383,7 @@ function wakeFactsOf(row: Row | undefined): WakeFacts {
     running: row?.running === 1,
     lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
     earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
+    indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
+    anyInvocations: row?.any_invocations === 1,
   };
 }

@@ -4,7 +4,7 @@
  * with no token configured the admin API is disabled.
  */
 import type { Registry } from "../engine/registry.js";
-import { makeInvocationId, ownerName } from "../engine/ids.js";
+import { makeInvocationId } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
 import type { AdminActionResult, AdminRequest } from "../durable/admin.js";
 import type { QueryOutcome } from "../durable/sql-bounds.js";
@@ -17,6 +17,8 @@ import { checkUrlLength } from "./request.js";
 import { echo } from "./limits.js";
 import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
+import { createRestateAdmin } from "./restate-admin.js";
+import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -52,16 +54,10 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
   return undefined;
 }
 
-export function createAdmin(registry: Registry, workflowShards: number) {
+export function createAdmin(registry: Registry, workflowShards: number, indexShards: number) {
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
-
-  const ownerOfTarget = (service: string, key: string): string | undefined => {
-    const kind = registry.service(service)?.kind;
-    if (kind === "object") return ownerName("o", service, key);
-    if (kind === "workflow") return ownerName("w", service, key);
-    if (kind === "service") return ownerName("s", service, key);
-    return undefined;
-  };
+  const ownerOfTarget = (service: string, key: string) => targetOwner(registry, service, key);
+  const restate = createRestateAdmin({ registry, workflowShards, indexShards });
 
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
     // The dashboard page holds no data (it asks for the token), so a browser may load it
@@ -74,11 +70,12 @@ export function createAdmin(registry: Registry, workflowShards: number) {
     try {
       checkUrlLength(request.url);
       const url = new URL(request.url);
-      const parts = adminPath(url.pathname);
+      const all = adminPath(url.pathname);
+      // Restate's CLI puts the admin API version after the base URL (`/v4/services`).
+      const parts = /^v\d+$/.test(all[0] ?? "") ? all.slice(1) : all;
       const method = request.method;
-      if (method === "GET" && parts.length === 1 && parts[0] === "services") {
-        return json(200, { services: registry.serviceNames().map((name) => describeService(registry, name)) });
-      }
+      const answer = await restate(request, env, parts, `${url.origin}/`);
+      if (answer) return answer;
       if (parts[0] === "invocations" && parts[1]) {
         const owner = ownerOfInvocationId(parts[1]);
         const stub = stubFor(env, owner);
@@ -156,17 +153,3 @@ function adminPath(pathname: string): string[] {
   return segments.filter(Boolean);
 }
 
-function describeService(registry: Registry, name: string): unknown {
-  const spec = registry.service(name)!;
-  return {
-    name,
-    ty: spec.kind,
-    ...described(spec),
-    handlers: [...spec.handlers.values()].map((h) => ({ name: h.name, ty: h.kind, public: !h.ingressPrivate, retry_policy: h.retry, ...described(h) })),
-  };
-}
-
-/** The optional documentation fields, under Restate's admin names. */
-function described(spec: { description?: string; metadata?: Record<string, string> }): Record<string, unknown> {
-  return { ...(spec.description !== undefined ? { documentation: spec.description } : {}), ...(spec.metadata ? { metadata: spec.metadata } : {}) };
-}

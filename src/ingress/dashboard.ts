@@ -42,7 +42,7 @@ function show(message, isError) {
 }
 
 async function api(method, path, body) {
-  const init = { method, headers: { authorization: "Bearer " + token } };
+  const init = { method, headers: { authorization: "Bearer " + token, accept: "application/json" } };
   if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
   const response = await fetch(API + path, init);
   const text = await response.text();
@@ -88,8 +88,31 @@ async function connect() {
   const select = $("service");
   select.replaceChildren();
   for (const s of services) { const o = document.createElement("option"); o.value = s.name; o.textContent = s.name + " (" + s.ty + ")"; select.appendChild(o); }
+  const filter = $("f-service");
+  filter.replaceChildren(new Option("any service", ""));
+  for (const s of services) filter.appendChild(new Option(s.name, s.name));
   $("main").hidden = false;
+  await listInvocations();
   show("connected: " + services.length + " services");
+}
+
+const quote = (text) => "'" + text.replace(/'/g, "''") + "'";
+
+/** The deployment's invocations (the invocation index), filtered, newest first. */
+async function listInvocations() {
+  const where = [];
+  if ($("f-service").value) where.push("target_service_name = " + quote($("f-service").value));
+  if ($("f-handler").value.trim()) where.push("target_handler_name = " + quote($("f-handler").value.trim()));
+  if ($("f-status").value) where.push("status = " + quote($("f-status").value));
+  if ($("f-failing").checked) where.push("(last_failure IS NOT NULL OR completion_result = 'failure')");
+  const prefix = $("f-key").value;
+  if (prefix) where.push("substr(target_service_key, 1, " + prefix.length + ") = " + quote(prefix));
+  if ($("f-since").value) where.push("created_at >= " + quote(new Date($("f-since").value).toISOString()));
+  const query = "SELECT id, target, status, retry_count, last_failure, created_at, modified_at FROM sys_invocation" +
+    (where.length ? " WHERE " + where.join(" AND ") : "") + " ORDER BY created_at DESC, id LIMIT 200";
+  const { rows } = await api("POST", "query", { query });
+  table("all", rows, ["id", "target", "status", "retry_count", "last_failure", "created_at", "modified_at"], (row) => guarded(() => openInvocation(row.id)));
+  $("all-count").textContent = rows.length + " invocations" + (rows.length === 200 ? " (the newest 200)" : "");
 }
 
 function target() {
@@ -132,6 +155,7 @@ $("connect").addEventListener("click", () => guarded(connect));
 $("open").addEventListener("click", () => guarded(openObject));
 $("lookup").addEventListener("click", () => guarded(() => openInvocation($("invocation").value.trim())));
 $("run").addEventListener("click", () => guarded(runQuery));
+$("filter").addEventListener("click", () => guarded(listInvocations));
 for (const action of ["cancel", "kill", "resume", "purge"]) $(action).addEventListener("click", () => guarded(() => control(action)));
 if (token) guarded(connect);
 `;
@@ -157,6 +181,12 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <div id="status" role="status"></div>
 <div id="main" hidden>
 <h2>Services</h2><div id="services"></div>
+<h2>Invocations across the deployment</h2>
+<div><select id="f-service"></select> <label>handler <input id="f-handler" size="12"></label>
+<select id="f-status"><option value="">any status</option><option>pending</option><option>scheduled</option><option>running</option><option>suspended</option><option>backing-off</option><option>paused</option><option>completed</option></select>
+<label><input id="f-failing" type="checkbox"> failing</label> <label>key starts with <input id="f-key" size="12"></label>
+<label>created since <input id="f-since" type="datetime-local"></label> <button id="filter">List</button></div>
+<div id="all-count"></div><div id="all"></div>
 <h2>Object, workflow or service shard</h2>
 <div><select id="service"></select> <label>key <input id="key"></label> <button id="open">Open</button></div>
 <h3>State</h3><div id="state"></div>

@@ -94,6 +94,29 @@ describe("invocations and state", () => {
     expect(completed.out.split("\n")).toHaveLength(2);
   });
 
+  test("issue #13: list without --key reads the whole deployment's invocations from the index", async () => {
+    const ids = [await invoke("/counter/cli-all-1/add", 1), await invoke("/counter/cli-all-2/add", 1)];
+    const sleeping = await invoke("/counter/cli-all-3/sleepThenAdd/send", 3_600_000);
+    const listed = await eventually(async () => {
+      const { out } = await cli("invocations", "list", "--service", "counter", "--limit", "500");
+      return [...ids, sleeping].every((id) => out.includes(id)) ? out : undefined;
+    });
+    expect(listed.split("\n")[0]).toMatch(/^ID\s+TARGET\s+STATUS\s+RETRY_COUNT\s+CREATED_AT\s+COMPLETED_AT$/);
+    expect(listed).toMatch(/counter\/cli-all-1\/add\s+completed\s+0\s/);
+    const suspended = await cli("invocations", "list", "--status", "suspended", "--handler", "sleepThenAdd");
+    expect(suspended.out).toContain(sleeping);
+    expect(suspended.out).not.toContain(ids[0]);
+    expect((await cli("invocations", "list", "--service", "nope")).out).toBe("no invocations of nope");
+    await rt.fetch(`/restate/admin/invocations/${sleeping}/kill`, { method: "PATCH", headers: { authorization: "Bearer test-token" } });
+  });
+
+  test("sql without --service and --key runs across the deployment", async () => {
+    const id = await invoke("/counter/cli-all-sql/add", 4);
+    const answer = await cli("sql", `SELECT target, status FROM sys_invocation WHERE id = '${id}'`);
+    expect(answer.out).toMatch(/^TARGET\s+STATUS\ncounter\/cli-all-sql\/add\s+completed\n1 row$/);
+    expect((await cli("sql", "SELECT key FROM state WHERE service_name = 'counter' AND service_key = 'cli-all-sql'")).out).toMatch(/^KEY\ncount\n1 row$/);
+  });
+
   test("an empty state says so", async () => {
     expect(await cli("state", "get", "counter", "never-used")).toMatchObject({ code: 0, out: "no state for counter/never-used" });
   });
@@ -280,7 +303,7 @@ describe("errors", () => {
   });
 
   test("usage errors exit 2 with the usage text", async () => {
-    for (const argv of [["frobnicate"], ["invocations", "describe"], ["invocations", "list", "--service", "counter"], ["state", "get", "counter"], ["sql", "SELECT 1"]]) {
+    for (const argv of [["frobnicate"], ["invocations", "describe"], ["invocations", "list", "--key", "k"], ["invocations", "list", "--limit", "x"], ["state", "get", "counter"], ["sql", "--key", "k", "SELECT 1"]]) {
       const { code, err } = await cli(...argv);
       expect(code, argv.join(" ")).toBe(2);
       expect(err, argv.join(" ")).toContain("Usage: resolute <command>");

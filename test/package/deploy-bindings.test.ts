@@ -17,7 +17,7 @@ describe("what a deploy ships", () => {
     // issue #11: the test clock and the held outbox come from the test fixtures only; a deployed
     // Worker holds no switch that moves its clock or holds its deliveries.
     expect(bundle).toContain("alarmStarted"); // it is the runtime's bundle
-    for (const word of ["RESOLUTE_TEST_HOOKS", "RESOLUTE_TEST_HOLD_OUTBOX", "advanceClock", "clock_offset", "test-clock-offset", "TestClock"]) {
+    for (const word of ["RESOLUTE_TEST_HOOKS", "RESOLUTE_TEST_HOLD_OUTBOX", "RESOLUTE_TEST_HOLD_INDEX", "advanceClock", "clock_offset", "test-clock-offset", "TestClock"]) {
       expect(bundle, word).not.toContain(word);
     }
   }, 60_000);

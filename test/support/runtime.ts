@@ -170,6 +170,17 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }
 
+/** Restate's `POST /query` on the admin API with the test token (JSON, or Arrow bytes for another accept). */
+export async function adminQuery(target: WorkerdRuntime, text: string, accept = "application/json"): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await target.fetch("/restate/admin/v4/query", {
+    method: "POST",
+    headers: { authorization: "Bearer test-token", "content-type": "application/json", accept },
+    body: JSON.stringify({ query: text }),
+  });
+  const body = accept.includes("json") ? await response.json() : new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, body, headers: response.headers };
+}
+
 /** Admin API GET with the test token. */
 export async function admin(rt: WorkerdRuntime, path: string, method = "GET"): Promise<{ status: number; body: any }> {
   const response = await rt.fetch(`/restate/admin/${path}`, { method, headers: { authorization: "Bearer test-token" } });

@@ -89,6 +89,41 @@ describe.skipIf(!existsSync(CHROMIUM))("in a browser", () => {
     expect(await page.locator("#journal tbody tr").allTextContents()).toEqual(["0getStatecounttrue", "1setStatecounttrue"]);
   });
 
+  test("issue #13: invocations across the deployment, filtered, open one's journal", async () => {
+    const done = [(await rt.post("/counter/ui-all-1/add", 1)).headers.get("x-restate-id")!, (await rt.post("/counter/ui-all-2/add", 2)).headers.get("x-restate-id")!];
+    const sleeping = (await rt.post("/counter/ui-all-3/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
+    const failing = (await rt.post("/steps/flaky/send", "ui-all-flaky")).body.invocationId as string;
+    const listed = () => page.locator("#all").textContent();
+    /** Lists again until the list contains `id` (the index lags the owners by a few hundred ms). */
+    const listedWith = (id: string) => eventually(async () => (await page.click("#filter"), await page.waitForTimeout(50), (await listed())?.includes(id)));
+    await page.selectOption("#f-service", "counter");
+    await page.fill("#f-key", "ui-all-");
+    await listedWith(sleeping);
+    for (const id of done) expect(await listed()).toContain(id);
+    expect(await page.locator("#all-count").textContent()).toBe("3 invocations");
+    await page.selectOption("#f-status", "suspended");
+    await page.click("#filter");
+    await expect.poll(() => page.locator("#all tbody tr").count()).toBe(1);
+    expect(await listed()).toContain(sleeping);
+    // "failing": a last failure (retrying) or a failed result, any service.
+    await page.selectOption("#f-service", "");
+    await page.selectOption("#f-status", "");
+    await page.fill("#f-key", "");
+    await page.check("#f-failing");
+    await listedWith(failing);
+    expect(await listed()).not.toContain(sleeping);
+    await page.uncheck("#f-failing");
+    await page.fill("#f-since", "2999-01-01T00:00");
+    await page.click("#filter");
+    await expect.poll(() => page.locator("#all-count").textContent()).toBe("0 invocations");
+    await page.fill("#f-since", "");
+    await page.click("#filter");
+    await page.locator("#all tbody tr", { hasText: done[1]! }).click();
+    await expect.poll(() => page.locator("#detail-id").textContent()).toBe(done[1]);
+    expect(await page.locator("#journal tbody tr").allTextContents()).toEqual(["0getStatecounttrue", "1setStatecounttrue"]);
+    await admin(rt, `invocations/${sleeping}/kill`, "PATCH");
+  });
+
   test("kill from the page stops a sleeping invocation; purge then deletes it", async () => {
     const id = (await rt.post("/counter/ui-k/sleepThenAdd/send", 3_600_000)).body.invocationId as string;
     await eventually(async () => (await admin(rt, `invocations/${id}`)).body?.status === "suspended");

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { WorkerdRuntime, admin } from "../support/runtime.js";
+import { WorkerdRuntime, admin, adminQuery, eventually } from "../support/runtime.js";
 import { makeAwakeableId, makeInvocationId } from "../../src/engine/ids.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
@@ -53,6 +53,8 @@ test("issue #10: 100 lookups of ids that do not exist leave no stored data behin
   try {
     // An object that does exist, for comparison, and to open the namespace's directory.
     expect((await rt.post("/counter/real/add", 1)).status).toBe(200);
+    // Its row reaches an index shard (a real object with data too) off the hot path: wait for it.
+    await eventually(async () => (await adminQuery(rt, "SELECT id FROM sys_invocation")).body?.rows?.length === 1);
     const before = databases(rt.persistDir);
 
     const statuses = await sendLookups(rt, (i) => `ghost-${i}`);

@@ -154,7 +154,7 @@ describe("ingress answers", () => {
     const counter = body.services.find((s: { name: string }) => s.name === "counter");
     expect(counter).toMatchObject({ documentation: "A count per key", metadata: { owner: "tests" } });
     const handlersByName = Object.fromEntries(counter.handlers.map((h: { name: string }) => [h.name, h]));
-    expect(handlersByName.get).toMatchObject({ name: "get", ty: "shared", documentation: "The current count" });
+    expect(handlersByName.get).toMatchObject({ name: "get", ty: "Shared", documentation: "The current count" }); // Restate's handler type names
     expect(handlersByName.add.documentation).toBeUndefined();
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * One shard of the deployment-wide invocation index: a Resolute Durable Object
+ * under a reserved name (`index:<n>`) holding a `sys_invocation`-shaped table of
+ * the invocations of the owners that hash to it. Owners send batches of changed
+ * rows after their own commit (indexer.ts); the shard holds them briefly so that
+ * many owners' rows commit in one transaction, and answers the index part of the
+ * admin's SQL (`POST /query`).
+ * Invariants: an upsert never replaces a newer row (ordered by the owner's
+ * modified time), so batches may repeat or arrive late; rows past their
+ * retention are invisible to queries and deleted as the shard writes.
+ */
+import { hash53 } from "../engine/ids.js";
+import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
+import { readOnly } from "./store.js";
+import type { RawQueryResult } from "./sql-bounds.js";
+
+/** The RPC calls an index shard answers (object.ts forwards them). */
+export type IndexCall =
+  | { kind: "record"; batch: IndexBatch }
+  | { kind: "scan"; query: string; context: string; maxRows: number }
+  | { kind: "final"; query: string; context: string; rows: unknown[][]; maxRows: number };
+
+/** Reserved Durable Object name of index shard `n` (owner names never start with "index:"). */
+export const indexShardName = (n: number): string => `index:${n}`;
+
+export type IndexStub = { index(call: IndexCall): Promise<unknown> };
+
+export function indexShardStub(namespace: DurableObjectNamespace, n: number): IndexStub {
+  return namespace.get(namespace.idFromName(indexShardName(n))) as unknown as IndexStub;
+}
+
+/** The shard an owner object (by its Durable Object id) sends its rows to. */
+export const indexShardOf = (objectId: string, shards: number): number => hash53(objectId) % shards;
+
+/** How long a shard holds incoming batches so that many owners' rows share one commit. */
+const HOLD_MS = 25;
+/** Expired rows deleted per commit (the rest go with the next ones). */
+const EXPIRE_PER_COMMIT = 500;
+
+const TABLE = "index_invocations";
+const COLUMNS = INDEX_COLUMNS.join(", ");
+// Raw columns (as in an object's invocations table); the Restate view is computed when queried.
+// One secondary index (retention); a query scans its shard, as Restate's scan its partitions:
+// every index written per row costs each invocation, every query costs only the admin.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${TABLE} (${INDEX_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")});
+CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(expires_at) WHERE expires_at IS NOT NULL;`;
+
+/** Rows per INSERT (a statement takes at most 100 parameters). */
+const ROWS_PER_UPSERT = Math.floor(100 / INDEX_COLUMNS.length);
+const upsert = (n: number) => `INSERT INTO ${TABLE} (${COLUMNS}) VALUES ${Array.from({ length: n }, () => `(${INDEX_COLUMNS.map(() => "?").join(", ")})`).join(", ")}
+  ON CONFLICT (id) DO UPDATE SET ${INDEX_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}
+  WHERE excluded.modified_at >= ${TABLE}.modified_at`;
+const UPSERTS = Array.from({ length: ROWS_PER_UPSERT + 1 }, (_, n) => upsert(Math.max(n, 1)));
+
+/** The live rows, as the `sys_invocation` a query reads (?1: now). */
+const LIVE = `${INDEX_VIEW_SELECT} FROM main.${TABLE} WHERE expires_at IS NULL OR expires_at > ?1`;
+
+export class IndexShard {
+  #held: { batch: IndexBatch; done: () => void; failed: (e: unknown) => void }[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly now: () => number,
+  ) {
+    storage.sql.exec(SCHEMA);
+  }
+
+  handle(call: IndexCall): Promise<unknown> | unknown {
+    switch (call.kind) {
+      case "record":
+        return this.#record(call.batch);
+      case "scan":
+        return readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+      case "final":
+        return this.#final(call);
+    }
+  }
+
+  /** Resolves once the batch is durable in this shard (the caller may then advance its mark). */
+  #record(batch: IndexBatch): Promise<void> {
+    return new Promise((done, failed) => {
+      this.#held.push({ batch, done, failed });
+      this.#timer ??= setTimeout(() => this.#commit(), HOLD_MS);
+    });
+  }
+
+  #commit(): void {
+    this.#timer = undefined;
+    const held = this.#held;
+    this.#held = [];
+    try {
+      this.storage.transactionSync(() => {
+        for (const { batch } of held) {
+          // Several rows per statement; one id twice in a statement would be refused, so only distinct ids share one.
+          for (let i = 0; i < batch.rows.length; i += ROWS_PER_UPSERT) {
+            const part = batch.rows.slice(i, i + ROWS_PER_UPSERT);
+            if (new Set(part.map((r) => r[0])).size === part.length) this.storage.sql.exec(UPSERTS[part.length]!, ...part.flat());
+            else for (const row of part) this.storage.sql.exec(UPSERTS[1]!, ...row);
+          }
+          for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
+        }
+        this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
+      });
+    } catch (error) {
+      for (const h of held) h.failed(error);
+      return;
+    }
+    // The output gate holds each caller's answer until this transaction is on disk.
+    for (const h of held) h.done();
+  }
+
+  /**
+   * The second phase of a query across shards: the rows every shard (or owner) gave,
+   * as `sys_invocation`, under the admin's own query. Rows arrive as JSON arrays in
+   * column order, read back with json_each (no table is written).
+   */
+  #final(call: Extract<IndexCall, { kind: "final" }>): RawQueryResult {
+    const chunks = chunk(call.rows);
+    const union = chunks.map((_, i) => `SELECT ${SYS_INVOCATION_NAMES.map((c, j) => `value ->> ${j} AS ${c}`).join(", ")} FROM json_each(?${i + 1})`).join(" UNION ALL ");
+    const source = chunks.length ? union : `SELECT ${SYS_INVOCATION_NAMES.map((c) => `NULL AS ${c}`).join(", ")} WHERE 0`;
+    const sql = `WITH ${call.context}sys_invocation AS (${source}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`;
+    return readOnly(this.storage, sql, chunks, call.maxRows);
+  }
+}
+
+/** Rows as JSON texts of at most ~1 MB each (a bound string is limited to 2 MB). */
+function chunk(rows: unknown[][]): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (size + text.length > 1_000_000 && current.length) {
+      out.push(`[${current.join(",")}]`);
+      current = [];
+      size = 0;
+    }
+    current.push(text);
+    size += text.length + 1;
+  }
+  if (current.length) out.push(`[${current.join(",")}]`);
+  return out;
+}

@@ -1,0 +1,200 @@
+/**
+ * The owner's side of the invocation index. The Store tells it what each write
+ * did to an invocation's row (indexer fields are the raw `invocations` columns
+ * the index carries), so the row is kept in memory and read from SQL only when
+ * it is not (after a restart, a retry, a pending journal entry). At the end of each
+ * turn that changed rows, they are staged in the isolate's IndexSender
+ * (index-sender.ts), which sends them to the index shards with other owners' rows
+ * once their turn's commit is done: batched, off the request path, with no event
+ * of the object's own.
+ *
+ * Crashes: a change is committed before it is sent, so a process that dies in
+ * between loses only the send. The owner keeps a mark in its meta table, "every
+ * change before this time was acknowledged", written with a later change (no commit
+ * of its own, at most every MARK_EVERY_MS); a fresh instance resends every row
+ * modified since the mark, scanning its table in bounded steps. So a lost send is
+ * repaired when the owner next wakes: a change that parks an invocation (suspended,
+ * pending, scheduled, backing off, paused) also makes sure the alarm wakes the object
+ * within REMINDER_MS (an invocation that finishes in its turn, the common case, costs no
+ * alarm: workerd writes every alarm change to its own database, an fsync each); a
+ * completed row's next wake is at the latest the end of its retention, when both forget
+ * it. Deletions (purge, retention) are sent too; one lost in a crash is repaired by the
+ * index's own retention.
+ * Invariant: never writes outside a commit the object makes anyway.
+ */
+import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
+import { indexSender, type IndexSender } from "./index-sender.js";
+import { indexShardOf, indexShardStub } from "./index-shard.js";
+import { INDEX_MARK_KEY } from "./store.js";
+
+export type IndexColumn = (typeof INDEX_COLUMNS)[number];
+export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;
+
+/** What a Store tells about its invocation rows (store.ts calls these as it writes). */
+export interface InvocationChanges {
+  /** `fields`: the columns the write set (all of them for a new row); undefined: read the row. */
+  changed(id: string, fields?: IndexFields, whole?: boolean): void;
+  deleted(id: string): void;
+}
+
+export interface IndexerPorts {
+  /** This object's clock (its invocations' modified times are on it). */
+  now(): number;
+  /** Sends a batch to index shard `shard` (from the context the sender's timer runs in); resolves once it is durable there. */
+  send(shard: number, batch: IndexBatch): Promise<void>;
+  /** The alarm must fire by `at` (so that a fresh instance resends after a crash). */
+  alarmBy(at: number): void;
+}
+
+/** After a crash, how soon an object with parked invocations wakes to resend. */
+export const REMINDER_MS = 2_000;
+/** How far the stored mark may lag the acknowledged one (fewer meta writes; a wake resends a little more). */
+const MARK_EVERY_MS = 10_000;
+/** Rows a recovery step looks at (bounded work per step on a large service shard). */
+const RECOVERY_STEP = 5_000;
+/** Resent on recovery besides rows newer than the mark: clocks of two instances may differ a little. */
+const CLOCK_SLACK_MS = 2_000;
+const FIELDS = new Map(INDEX_COLUMNS.map((c, i) => [c, i]));
+const STATUS = FIELDS.get("status")!;
+/**
+ * Statuses an invocation can keep without its object waking soon: a change to one of these
+ * makes sure the alarm fires within REMINDER_MS. (A running invocation either finishes in its
+ * turn, the common case, which needs no alarm, or executes a `ctx.run` whose I/O already arms
+ * the runtime's recovery wake-up.)
+ */
+const PARKED = new Set(["suspended", "pending", "scheduled", "backing-off", "paused"]);
+
+export class Indexer implements InvocationChanges {
+  /** Rows of unfinished invocations this instance knows in full (finished ones are forgotten once staged). */
+  readonly #known = new Map<string, IndexRow>();
+  /** Changed in this turn: their rows, or null to read from SQL. */
+  readonly #changed = new Map<string, IndexRow | null>();
+  readonly #deleted = new Set<string>();
+  #queued = false;
+  #storedMark: number | undefined;
+  /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
+  #recovery: { fromSeq: number; since: number } | undefined;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    /** This object (its Durable Object id) and the index shard it sends to. */
+    private readonly owner: { key: string; shard: number },
+    private readonly sender: IndexSender,
+    private readonly ports: IndexerPorts,
+    /** From the object's wake facts: its stored mark, and whether it has invocations at all. */
+    woke: { indexMark: number | undefined; anyInvocations: boolean },
+  ) {
+    this.#storedMark = woke.indexMark;
+    if (!woke.anyInvocations) return;
+    // No mark: rows written before the index existed (or never acknowledged) are all sent.
+    this.#recovery = { fromSeq: 0, since: (this.#storedMark ?? 0) - CLOCK_SLACK_MS };
+    setTimeout(() => this.#recoverStep(), 0);
+  }
+
+  changed(id: string, fields?: IndexFields, whole = false): void {
+    this.#deleted.delete(id);
+    let row = this.#changed.get(id);
+    if (fields && (whole || row || this.#known.has(id))) {
+      // This turn's row is ours to patch; a known row is copied once per turn.
+      if (whole) row = new Array(INDEX_COLUMNS.length).fill(null);
+      else if (!row) row = [...this.#known.get(id)!];
+      for (const column in fields) row![FIELDS.get(column as IndexColumn)!] = fields[column as IndexColumn] ?? null;
+      this.#changed.set(id, row!);
+    } else {
+      this.#changed.set(id, null);
+    }
+    this.#endOfTurn();
+  }
+
+  deleted(id: string): void {
+    this.#changed.delete(id);
+    this.#known.delete(id);
+    this.#deleted.add(id);
+    this.#endOfTurn();
+  }
+
+  /** Rides on the commit the caller is making: the acknowledged mark, when it moved far enough. */
+  #storeMark(): void {
+    const acked = this.sender.acked(this.owner.key);
+    if (acked === undefined || (this.#storedMark !== undefined && acked - this.#storedMark < MARK_EVERY_MS)) return;
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", INDEX_MARK_KEY, String(acked));
+    this.#storedMark = acked;
+  }
+
+  #endOfTurn(): void {
+    if (this.#queued) return;
+    this.#queued = true;
+    queueMicrotask(() => this.#stage());
+  }
+
+  /**
+   * The turn's changes (still inside its commit): rows built, the mark stored if it moved,
+   * a reminder if some invocation stays unfinished; staged in the sender.
+   */
+  #stage(): void {
+    this.#queued = false;
+    this.#storeMark();
+    const cut = this.ports.now();
+    const rows: IndexRow[] = [];
+    const unread: string[] = [];
+    for (const [id, row] of this.#changed) row ? rows.push(row) : unread.push(id);
+    const deleted = [...this.#deleted];
+    if (unread.length) {
+      const read = this.#read(unread);
+      const found = new Set(read.map((r) => r[0]));
+      for (const id of unread) if (!found.has(id)) deleted.push(id);
+      rows.push(...read);
+    }
+    this.#changed.clear();
+    this.#deleted.clear();
+    let parked = false;
+    for (const row of rows) {
+      if (row[STATUS] === "completed") this.#known.delete(String(row[0]));
+      else this.#known.set(String(row[0]), row);
+      parked ||= PARKED.has(row[STATUS] as string);
+    }
+    if (parked) this.ports.alarmBy(cut + REMINDER_MS);
+    this.sender.push(this.owner.shard, { rows, deleted }, this.#recovery ? undefined : { owner: this.owner.key, cut });
+    this.sender.wake(this.#send);
+  }
+
+  readonly #send = (shard: number, batch: IndexBatch) => this.ports.send(shard, batch);
+
+  /** One bounded step of a fresh instance's resend: rows modified since the mark. */
+  #recoverStep(): void {
+    const recovery = this.#recovery;
+    if (!recovery) return;
+    const to = recovery.fromSeq + RECOVERY_STEP;
+    const rows = this.sql.exec<{ id: string }>("SELECT id FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
+    const more = this.sql.exec<{ more: number }>("SELECT EXISTS (SELECT 1 FROM invocations WHERE seq >= ?) AS more", to).one().more === 1;
+    this.#recovery = more ? { ...recovery, fromSeq: to } : undefined;
+    for (const { id } of rows) if (!this.#changed.has(id) && !this.#deleted.has(id)) this.#changed.set(id, null);
+    this.#endOfTurn();
+    if (more) setTimeout(() => this.#recoverStep(), 0);
+  }
+
+  /** The current index rows of these invocations, from SQL (ids that no longer exist are absent). */
+  #read(ids: string[]): IndexRow[] {
+    if (ids.length === 0) return [];
+    return [...this.sql.exec(`${INDEX_ROW_SELECT} FROM invocations WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).raw()] as IndexRow[];
+  }
+}
+
+/**
+ * The Indexer of an owner object (object.ts wires it to its Store). With `hold` (only the
+ * test fixtures set it: ObjectOptions.indexHeld) sends never leave, as if the process died
+ * after each commit.
+ */
+export function ownerIndexer(
+  ctx: DurableObjectState,
+  namespace: DurableObjectNamespace,
+  shards: number,
+  clock: Pick<IndexerPorts, "now" | "alarmBy">,
+  woke: { indexMark: number | undefined; anyInvocations: boolean },
+  hold: boolean,
+): Indexer {
+  const send = (shard: number, batch: IndexBatch) => (hold ? new Promise<void>(() => {}) : (indexShardStub(namespace, shard).index({ kind: "record", batch }) as Promise<void>));
+  const key = ctx.id.toString();
+  const ports = { ...clock, send };
+  return new Indexer(ctx.storage.sql, { key, shard: indexShardOf(key, shards) }, indexSender, ports, woke);
+}
