@@ -1,101 +1,14 @@
 /**
- * Messages exchanged with the Durable Object over RPC: from the ingress Worker
- * and between objects (outbox deliveries). Plain structured-clone data.
+ * The Durable Object's RPC surface: what the ingress Worker and other objects
+ * call. The messages it carries are the engine's (engine/messages.ts): plain
+ * structured-clone data.
  */
-import type { ErrorRecord } from "../../sdk/errors.js";
-import type { Completion, Target } from "../engine/types.js";
+import type { Completion } from "../engine/types.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { AwakeableAddress } from "../engine/ids.js";
-import type { Limits } from "../../sdk/flow-control.js";
-import type { RuleLimits } from "../engine/limit-rules.js";
+import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
 
-/** A new invocation, from ingress or from another handler's call/send. */
-export interface InvokeRequest {
-  /** The owner (Durable Object name) that runs it; see engine/ids.ts. */
-  owner: string;
-  invocationId: string;
-  target: Target;
-  input: Uint8Array;
-  headers: Record<string, string>;
-  idempotencyKey?: string;
-  /** Absolute time (ms, the object's clock) before which it must not start (delayed send from a handler). */
-  notBefore?: number;
-  /** Delay (ms) from arrival before it starts (delayed send from ingress: `?delay=`). */
-  delayMs?: number;
-  /** Where to deliver the result (request-response call between handlers). */
-  replyTo?: Subscriber;
-  /** Who started it, for observability: "ingress" or the caller's invocation id. */
-  invokedBy: string;
-}
-
-/** An invocation waiting for another one's result: entry `index` of `invocationId`. */
-export interface Subscriber {
-  owner: string;
-  invocationId: string;
-  index: number;
-}
-
-/** How an invocation ended, as ingress renders it. */
-export type InvocationResult = (
-  | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
-  | { invocationId: string; ok: false; error: ErrorRecord }
-) & {
-  /** For idempotent invocations: when the stored result is forgotten (ms since epoch). */
-  idempotencyExpiresAt?: number;
-};
-
-/** Answer to a one-way send. */
-export interface SendReceipt {
-  invocationId: string;
-  status: "Accepted" | "PreviouslyAccepted";
-  /** RFC 3339 time a delayed send will start. */
-  executionTime?: string;
-}
-
-/** Output lookup: done (with result), not done yet, or unknown. */
-export type OutputLookup = { state: "done"; result: InvocationResult } | { state: "pending"; invocationId: string } | { state: "unknown" };
-
-/** Deliveries between objects; each is idempotent at the receiver. */
-export type Delivery =
-  | { kind: "invoke"; request: InvokeRequest }
-  /**
-   * A callee's result for entry `index` of `invocationId`, which must be a call or attach of
-   * `calleeId` (absent only in deliveries stored before it was sent along).
-   */
-  | { kind: "complete"; owner: string; invocationId: string; index: number; completion: Completion; calleeId?: string }
-  /**
-   * A ctx.resolveAwakeable/rejectAwakeable: `secret`, from the awakeable's id, proves the right to
-   * complete it (absent only in deliveries stored before ids had one: those are refused).
-   */
-  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string }
-  | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
-  | { kind: "cancel"; owner: string; invocationId: string }
-  | LimitDelivery;
-
-/**
- * Messages of the limits (issue 15), between an invocation's owner, the limiter of its
- * limit scope and key (`owner` "limiter:…") and the scope's rule book ("limits:…").
- * Deduplicated by (invocation, round) at the limiter and by state at the owner.
- */
-export type LimitDelivery =
-  /** An invocation asks for a slot; `from`: its owner, where the grant goes. */
-  | { kind: "acquire"; owner: string; scope: string; key: string; invocationId: string; round: number; from: string; declared: Limits }
-  /** An invocation that asked ended (or paused): its slot or its place in the queue goes. */
-  | { kind: "release"; owner: string; invocationId: string; round: number }
-  /** To the invocation's owner: it may start. `limiter`: where to release. */
-  | { kind: "grant"; owner: string; invocationId: string; round: number; limiter: string }
-  /** A limiter's own wake-up (a rate window moves on), postponed in its outbox until `at`. */
-  | { kind: "limiterTick"; owner: string; at: number }
-  /** A limiter asks the rule book for its key's rule. */
-  | { kind: "watchLimit"; owner: string; scope: string; key: string }
-  /** The rule book tells a limiter its rule. */
-  | { kind: "limitRule"; owner: string; rule: RuleLimits | null; version: number };
-
-/**
- * What a receiver may answer to a delivery, position by position (undefined: nothing).
- * A limiter answers an acquire it grants at once, saving the grant its own delivery.
- */
-export type DeliveryReply = { kind: "granted"; invocationId: string; round: number; limiter: string } | undefined;
+export type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
 
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {

@@ -13,36 +13,6 @@
  */
 export const SCHEMA_VERSION = 3;
 
-export const TABLES = {
-  meta: "meta",
-  invocations: "invocations",
-  journal: "journal",
-  state: "state",
-  timers: "timers",
-  outbox: "outbox",
-  runFailures: "run_failures",
-  promises: "promises",
-  promiseWaiters: "promise_waiters",
-  subscribers: "subscribers",
-} as const;
-
-/** Invocation lifecycle, named as in Restate's `sys_invocation.status`. */
-export const STATUS = {
-  pending: "pending", // queued behind the key's exclusive lock
-  scheduled: "scheduled", // delayed send waiting for its time
-  // Waiting for a slot of its concurrency or rate limit (issue 15), holding its key's lock if
-  // exclusive: Restate's name for an invocation that may run once capacity frees up.
-  ready: "ready",
-  running: "running",
-  backingOff: "backing-off",
-  paused: "paused",
-  completed: "completed",
-} as const;
-export type Status = (typeof STATUS)[keyof typeof STATUS];
-
-/** The statuses of an exclusive invocation that holds its key's lock (SQL list). */
-export const LOCK_HOLDING_SQL = "('ready', 'running', 'backing-off', 'paused')";
-
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invocations (
@@ -133,11 +103,14 @@ export const MIGRATIONS: Record<string, { before: string; after: string }> = {
   },
 };
 
+/** The statuses of an exclusive invocation that holds its key's lock (SQL list; `ready`: it waits for a limit slot). */
+export const LOCK_HOLDING_SQL = "('ready', 'running', 'backing-off', 'paused')";
+
 /**
  * Tables of a limiter object (one per limit scope and key, issue 15), created on its
  * first use rather than in every object: the holders of slots, the FIFO queue of
  * waiters (by seq), the grants of the current rate window, the (invocation, round)
- * pairs released lately (to ignore a late acquire), and its configuration (JSON).
+ * pairs whose release overtook their acquire, and its configuration (JSON).
  */
 export const LIMITER_SQL = `
 CREATE TABLE IF NOT EXISTS limiter_config (k INTEGER PRIMARY KEY CHECK (k = 1), config TEXT NOT NULL);
@@ -159,9 +132,9 @@ CREATE TABLE IF NOT EXISTS limit_book (k INTEGER PRIMARY KEY CHECK (k = 1), vers
 `;
 
 /**
- * The slots an object's invocations asked limiters for (issue 15): created with the
- * first limited invocation, so objects of unlimited targets never have it. One row
- * per invocation that asked and has not ended: its limiter and the round of its ask.
+ * The asks of an object's limited invocations for slots (issue 15): created with the
+ * first one, so objects of unlimited targets never have it. One row per invocation
+ * that asked and has not ended: its limiter and the round of its ask.
  */
 export const LIMIT_SLOTS_SQL = `
 CREATE TABLE IF NOT EXISTS limit_slots (inv TEXT PRIMARY KEY, limiter TEXT NOT NULL, round INTEGER NOT NULL) WITHOUT ROWID;

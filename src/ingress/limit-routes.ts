@@ -31,7 +31,7 @@ export function createLimitRoutes(registry: Registry, workflowShards: number) {
   const declaredScopes = registry.limitScopes();
   const scopes = () => declaredScopes;
 
-  const rulesOf = async (env: { RESOLUTE: DurableObjectNamespace }, scope: string) => (await stub(env, ruleBookOwner(scope)).admin({ view: "limitRules", watchers: 0 })) as LimitRulesAnswer;
+  const rulesOf = async (env: { RESOLUTE: DurableObjectNamespace }, scope: string) => (await stub(env, ruleBookOwner(scope)).admin({ op: "limitRules", watchers: 0 })) as LimitRulesAnswer;
 
   /** `parts`: the admin path after `limits`. Undefined when no route matches. */
   return async function limitRoute(request: Request, env: { RESOLUTE: DurableObjectNamespace }, parts: string[], url: URL): Promise<Response | undefined> {
@@ -59,7 +59,7 @@ export function createLimitRoutes(registry: Registry, workflowShards: number) {
     if (rest.length > 0 && request.method === "DELETE") {
       const pattern = rest.join("/");
       const target = resolved(pattern);
-      const answer = (await stub(env, ruleBookOwner(target.scope)).admin({ view: "deleteLimitRule", scope: target.scope, pattern, key: target.key })) as { removed: boolean };
+      const answer = (await stub(env, ruleBookOwner(target.scope)).admin({ op: "deleteLimitRule", scope: target.scope, pattern, key: target.key })) as { removed: boolean };
       if (!answer.removed) throw new IngressError(404, `no rule with pattern ${echo(pattern)}`);
       return new Response(null, { status: 204 });
     }
@@ -75,7 +75,7 @@ export function createLimitRoutes(registry: Registry, workflowShards: number) {
     }
     const saved: LimitRule[] = [];
     for (const [scope, list] of byScope) {
-      const answer = (await stub(env, ruleBookOwner(scope)).admin({ view: "upsertLimitRules", scope, changes: list })) as UpsertAnswer;
+      const answer = (await stub(env, ruleBookOwner(scope)).admin({ op: "upsertLimitRules", scope, changes: list })) as UpsertAnswer;
       if (!answer.ok) throw new IngressError(409, `${answer.message}${saved.length ? ` (the rules of the scopes before '${scope}' were saved: a batch is atomic per limit scope)` : ""}`);
       saved.push(...answer.rules);
     }
@@ -87,14 +87,14 @@ export function createLimitRoutes(registry: Registry, workflowShards: number) {
     if (!declared) throw new IngressError(404, `no declared limit '${scope}': the limits declared are ${[...scopes().keys()].map((s) => `'${s}'`).join(", ") || "none"}`);
     const key = url.searchParams.get("key");
     if (key !== null) {
-      const view = (await stub(env, limiterOwner(scope, key)).admin({ view: "limiter" })) as LimiterView | null;
+      const view = (await stub(env, limiterOwner(scope, key)).admin({ op: "limiter" })) as LimiterView | null;
       if (!view) throw new IngressError(404, `limit key ${echo(key)} of '${scope}' has had no invocation`);
       return jsonResponse(limiterJson(view), 200);
     }
     const after = url.searchParams.get("after");
-    const book = (await stub(env, ruleBookOwner(scope)).admin({ view: "limitRules", watchers: KEYS_PER_PAGE, ...(after !== null ? { watchersAfter: after } : {}) })) as LimitRulesAnswer;
+    const book = (await stub(env, ruleBookOwner(scope)).admin({ op: "limitRules", watchers: KEYS_PER_PAGE, ...(after !== null ? { watchersAfter: after } : {}) })) as LimitRulesAnswer;
     const keys = await Promise.all(book.watchers.map(async (k) => {
-      const view = (await stub(env, limiterOwner(scope, k)).admin({ view: "limiter", listed: 0 })) as LimiterView | null;
+      const view = (await stub(env, limiterOwner(scope, k)).admin({ op: "limiter", listed: 0 })) as LimiterView | null;
       return { limit_key: k, running: view?.running ?? 0, queued: view?.queued ?? 0, effective: limitsJson(view?.effective ?? declared.limits) };
     }));
     return jsonResponse({

@@ -2,11 +2,11 @@
  * Issue #15: the CLI's limits and rules commands against the real runtime.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, eventually, useRuntimeWith } from "../support/runtime.js";
+import { WorkerdRuntime, eventually, useRuntimeWith } from "../support/runtime.js";
 import { runCliAgainst } from "../support/cli-runner.js";
 import { ConcurrencyServer } from "../support/concurrency-server.js";
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 let work: ConcurrencyServer;
 useRuntimeWith("test/worker/fixtures/concurrency-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 

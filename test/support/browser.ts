@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
-import type { TestRuntime } from "./runtime.js";
+import type { WorkerdRuntime } from "./runtime.js";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -17,7 +17,7 @@ export function warnWithoutChromium(what: string): void {
 }
 
 /** The dashboard page of `runtime()` in a fresh browser, for the tests of the calling block. */
-export function useDashboard(runtime: () => TestRuntime): { readonly page: Page; readonly pageErrors: readonly string[] } {
+export function useDashboard(runtime: () => WorkerdRuntime): { readonly page: Page; readonly pageErrors: readonly string[] } {
   let browser: Browser | undefined;
   let page: Page | undefined;
   const pageErrors: string[] = [];

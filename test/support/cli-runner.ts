@@ -3,9 +3,9 @@
  * environment as a user would give it: exit code and what it printed.
  */
 import { runCli } from "../../cli/cli.js";
-import type { TestRuntime } from "./runtime.js";
+import type { WorkerdRuntime } from "./runtime.js";
 
-export async function runCliAgainst(rt: TestRuntime, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+export async function runCliAgainst(rt: WorkerdRuntime, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };

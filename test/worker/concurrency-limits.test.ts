@@ -4,12 +4,12 @@
  * each group ran at once.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, advance, eventually, useRuntimeWith } from "../support/runtime.js";
+import { WorkerdRuntime, admin, advance, eventually, useRuntimeWith } from "../support/runtime.js";
 import { ConcurrencyServer } from "../support/concurrency-server.js";
 import type { Job } from "./fixtures/concurrency-worker.js";
 
 const ENTRY = "test/worker/fixtures/concurrency-worker.ts";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 let work: ConcurrencyServer;
 useRuntimeWith(ENTRY, "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 

@@ -4,10 +4,10 @@
  * key's holders and queue, and setting a rule from the ui.page.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, useRuntimeWith } from "../support/runtime.js";
+import { WorkerdRuntime, admin, useRuntimeWith } from "../support/runtime.js";
 import { ConcurrencyServer } from "../support/concurrency-server.js";
 import { HAS_CHROMIUM, useDashboard, warnWithoutChromium } from "../support/browser.js";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 let work: ConcurrencyServer;
 useRuntimeWith("test/worker/fixtures/concurrency-worker.ts", "WORK_URL", () => ConcurrencyServer.start(), (r, s) => ((rt = r), (work = s)));
 

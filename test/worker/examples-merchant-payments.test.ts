@@ -4,16 +4,16 @@
  * concurrent charge of one merchant with 429 and records the most in flight.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime, admin, eventually } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually } from "../support/runtime.js";
 import { MerchantGateway } from "./fixtures/merchant-gateway.js";
 import { GATEWAY_CONCURRENCY } from "../../examples/merchant-payments/merchant-payments.js";
 
 describe("examples: merchant payments (issue #15)", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let gateway: MerchantGateway;
   beforeAll(async () => {
     gateway = await MerchantGateway.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples5-worker.ts", bindings: { GATEWAY_URL: gateway.url } });
+    rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples5-worker.ts", bindings: { GATEWAY_URL: gateway.url } });
   });
   afterAll(async () => {
     await rt?.dispose();

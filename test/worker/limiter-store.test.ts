@@ -3,11 +3,11 @@
  * Durable Object on workerd: the same cases as the memory stores (test/engine/limiter.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 import { LIMITER_CASES, RULE_BOOK_CASES } from "../support/limiter-contract.js";
 
-let rt: TestRuntime;
-beforeAll(async () => void (rt = await TestRuntime.start({ entry: "test/worker/fixtures/limiter-contract-worker.ts" })));
+let rt: WorkerdRuntime;
+beforeAll(async () => void (rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/limiter-contract-worker.ts" })));
 afterAll(() => rt.dispose());
 
 for (const [suite, cases] of [["limiter", LIMITER_CASES], ["ruleBook", RULE_BOOK_CASES]] as const) {
