@@ -31,7 +31,7 @@ import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailure } from "./retry.js";
 import { storeCompletion } from "./store-completion.js";
 import { oversizeInvocation } from "./limits.js";
-import { answerGrant, askForSlot, endSlot, giveBackSlot, holdsNoSlot } from "./limit-slots.js";
+import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
 import type { Completion, Entry } from "./types.js";
 
 export interface LifecycleConfig {
@@ -64,6 +64,8 @@ export class Lifecycle {
   readonly #attempts: LiveAttempts;
   readonly #callers: Callers;
   readonly #ops: LifecycleOps;
+  /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver. */
+  readonly #slots: SlotHost;
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
     this.#store = store;
@@ -83,6 +85,7 @@ export class Lifecycle {
       ...(driver.entryRecorded ? { recorded: (id: string, entry: Entry) => driver.entryRecorded!(id, entry) } : {}),
     });
     this.#ops = this.#operations();
+    this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
   }
 
   /** The exclusive invocation holding the key's lock, if any. */
@@ -142,7 +145,7 @@ export class Lifecycle {
       this.#attempts.start(row, spec, journal, this.#host);
     } else if (status === STATUS.ready) {
       if (exclusive) this.#lock.acquire(id);
-      this.#askForSlot(row, spec, true);
+      waitForSlot(this.#slots, row, spec.limit!, true);
     } else if (status === STATUS.pending) this.#lock.queued();
     else this.#driver.wakeBy(nextAt!);
     return { row, fresh: true };
@@ -325,7 +328,7 @@ export class Lifecycle {
       finish: (row, completion) => this.#finish(row, completion),
       start: (row) => this.#start(row),
       complete: (inv, idx, completion, source) => this.complete(inv, idx, completion, source),
-      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused), this.#giveBackSlot(id)),
+      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused), pausedSlot(this.#slots, id)),
       requestCancel: (id) => (this.#store.setCancelRequested(id, true), this.#attempts.cancelRequested.add(id)),
       admit: (req, journal) => void this.admit(req, undefined, journal),
       removed: (id) => this.#removed(id),
@@ -342,7 +345,7 @@ export class Lifecycle {
   #start(row: InvocationRow, granted = false): void {
     const spec = this.#config.registry.handler(row.service, row.handler);
     if (!spec || row.status === STATUS.completed || (row.status === STATUS.ready && !granted)) return;
-    if (spec.limit && !granted && holdsNoSlot(row.status)) return this.#askForSlot(row, spec, false);
+    if (spec.limit && !granted && holdsNoSlot(row.status)) return waitForSlot(this.#slots, row, spec.limit, false);
     const journal = this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
@@ -361,7 +364,7 @@ export class Lifecycle {
     if (next.next === "pause") {
       this.#driver.log("warn", id, [`${next.why}: ${message}`]);
       this.#store.recordRetry(id, STATUS.paused, outcome.error, null, now);
-      this.#giveBackSlot(id);
+      pausedSlot(this.#slots, id);
     } else {
       this.#driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
       this.#store.transaction(() => {
@@ -383,37 +386,11 @@ export class Lifecycle {
     this.#driver.rowChanged?.(id, false);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
-    const released = this.#endSlot(id, row.status === STATUS.paused, now);
+    const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
     if (row.status === STATUS.pending) this.#lock.left();
     else if (row.exclusive) this.#releaseLock(id);
     if (replies > 0 || released) this.#driver.deliverSoon();
     this.#driver.wakeBy(expiresAt);
-  }
-
-  // ---- limits (limit-slots.ts) ----
-
-  /** Asks the limiter for a slot (status `ready`); the grant starts the invocation. */
-  #askForSlot(row: InvocationRow, spec: HandlerSpec, fresh: boolean): void {
-    this.#store.transaction(() => {
-      if (row.status !== STATUS.ready) this.#setStatus(row.id, STATUS.ready);
-      askForSlot(this.#store, row, spec.limit!, this.#driver.now(), fresh);
-    });
-    this.#driver.deliverSoon();
-  }
-
-  /** A paused invocation runs nothing: its slot goes back. */
-  #giveBackSlot(id: string): void {
-    if (giveBackSlot(this.#store, id, this.#driver.now())) this.#driver.deliverSoon();
-  }
-
-  /** Finishing never throws: a release that cannot be written is logged, loudly. */
-  #endSlot(id: string, givenBack: boolean, now: number): boolean {
-    try {
-      return endSlot(this.#store, id, givenBack, now);
-    } catch (error) {
-      this.#driver.log("error", id, [`its limit slot could not be released (${error instanceof Error ? error.message : String(error)}): its limiter counts it until the limiter is told otherwise`]);
-      return false;
-    }
   }
 
   #releaseLock(id: string): void {

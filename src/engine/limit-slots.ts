@@ -16,6 +16,7 @@ import { invocationOwner } from "./ids.js";
 import { limiterOwner } from "./limiter.js";
 import { STATUS, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
+import type { LifecycleDriver } from "./lifecycle-driver.js";
 import type { DeclaredLimit } from "./registry.js";
 
 /** Statuses in which an invocation holds no slot: starting one of them needs one first. */
@@ -69,4 +70,35 @@ export function answerGrant(store: LifecycleStore, row: InvocationRow | undefine
 
 function release(store: LifecycleStore, limiter: string, invocationId: string, round: number, now: number): void {
   store.enqueue(limiter, { kind: "release", owner: limiter, invocationId, round }, now);
+}
+
+/** What the lifecycle's limit steps need: its store, its driver, and its status writes (which feed the index). */
+export interface SlotHost {
+  store: LifecycleStore;
+  driver: Pick<LifecycleDriver, "now" | "deliverSoon" | "log">;
+  setStatus(id: string, status: InvocationStatus): void;
+}
+
+/** The invocation waits for a slot (status `ready`): the ask commits with the status. */
+export function waitForSlot(h: SlotHost, row: InvocationRow, limit: DeclaredLimit, fresh: boolean): void {
+  h.store.transaction(() => {
+    if (row.status !== STATUS.ready) h.setStatus(row.id, STATUS.ready);
+    askForSlot(h.store, row, limit, h.driver.now(), fresh);
+  });
+  h.driver.deliverSoon();
+}
+
+/** A paused invocation runs nothing: its slot goes back. */
+export function pausedSlot(h: SlotHost, id: string): void {
+  if (giveBackSlot(h.store, id, h.driver.now())) h.driver.deliverSoon();
+}
+
+/** Finishing never throws: a release that cannot be written is logged, loudly. Whether one was sent. */
+export function finishedSlot(h: SlotHost, id: string, givenBack: boolean, now: number): boolean {
+  try {
+    return endSlot(h.store, id, givenBack, now);
+  } catch (error) {
+    h.driver.log("error", id, [`its limit slot could not be released (${error instanceof Error ? error.message : String(error)}): its limiter counts it until the limiter is told otherwise`]);
+    return false;
+  }
 }
