@@ -3,8 +3,9 @@
  * under a reserved name (`index:<n>`) holding a `sys_invocation`-shaped table of
  * the invocations of the owners that hash to it. Owners send batches of changed
  * rows after their own commit (indexer.ts); the shard holds them briefly so that
- * many owners' rows commit in one transaction, and answers the index part of the
- * admin's SQL (`POST /query`).
+ * many owners' rows commit in one transaction, answers the index part of the
+ * admin's SQL (`POST /query`), and turns the Restate-format aliases of the ids it
+ * holds back into ids (index-aliases.ts).
  * Invariants: an upsert never replaces a newer row (ordered by the owner's
  * modified time), so batches may repeat or arrive late; rows past their
  * retention are invisible to queries and deleted as the shard writes.
@@ -13,12 +14,15 @@ import { hash53 } from "../engine/ids.js";
 import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
 import { readOnly } from "./store.js";
 import type { RawQueryResult } from "./sql-bounds.js";
+import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
 
 /** The RPC calls an index shard answers (object.ts forwards them). */
 export type IndexCall =
   | { kind: "record"; batch: IndexBatch }
   | { kind: "scan"; query: string; context: string; maxRows: number }
-  | { kind: "final"; query: string; context: string; rows: unknown[][]; maxRows: number };
+  | { kind: "final"; query: string; context: string; rows: unknown[][]; maxRows: number }
+  /** Restate-format aliases (index-aliases.ts) → `[alias, id][]` for those this shard knows. */
+  | { kind: "resolve"; aliases: string[] };
 
 /** Reserved Durable Object name of index shard `n` (owner names never start with "index:"). */
 export const indexShardName = (n: number): string => `index:${n}`;
@@ -38,17 +42,20 @@ const HOLD_MS = 25;
 const EXPIRE_PER_COMMIT = 500;
 
 const TABLE = "index_invocations";
-const COLUMNS = INDEX_COLUMNS.join(", ");
+/** The row's columns, then its Restate-format alias (written on insert only: it never changes). */
+const STORED = [...INDEX_COLUMNS, "alias"];
+const COLUMNS = STORED.join(", ");
 // Raw columns (as in an object's invocations table); the Restate view is computed when queried.
-// One secondary index (retention); a query scans its shard, as Restate's scan its partitions:
-// every index written per row costs each invocation, every query costs only the admin.
+// Secondary indexes: retention, and aliases (each written once per invocation, when its row is
+// first inserted); a query scans its shard, as Restate's scan its partitions: every index
+// written per row costs each invocation, every query costs only the admin.
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ${TABLE} (${INDEX_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")});
+CREATE TABLE IF NOT EXISTS ${TABLE} (${STORED.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : c)).join(", ")});
 CREATE INDEX IF NOT EXISTS ${TABLE}_by_expiry ON ${TABLE}(expires_at) WHERE expires_at IS NOT NULL;`;
 
 /** Rows per INSERT (a statement takes at most 100 parameters). */
-const ROWS_PER_UPSERT = Math.floor(100 / INDEX_COLUMNS.length);
-const upsert = (n: number) => `INSERT INTO ${TABLE} (${COLUMNS}) VALUES ${Array.from({ length: n }, () => `(${INDEX_COLUMNS.map(() => "?").join(", ")})`).join(", ")}
+const ROWS_PER_UPSERT = Math.floor(100 / STORED.length);
+const upsert = (n: number) => `INSERT INTO ${TABLE} (${COLUMNS}) VALUES ${Array.from({ length: n }, () => `(${STORED.map(() => "?").join(", ")})`).join(", ")}
   ON CONFLICT (id) DO UPDATE SET ${INDEX_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}
   WHERE excluded.modified_at >= ${TABLE}.modified_at`;
 const UPSERTS = Array.from({ length: ROWS_PER_UPSERT + 1 }, (_, n) => upsert(Math.max(n, 1)));
@@ -56,15 +63,34 @@ const UPSERTS = Array.from({ length: ROWS_PER_UPSERT + 1 }, (_, n) => upsert(Mat
 /** The live rows, as the `sys_invocation` a query reads (?1: now). */
 const LIVE = `${INDEX_VIEW_SELECT} FROM main.${TABLE} WHERE expires_at IS NULL OR expires_at > ?1`;
 
+interface Held {
+  batch: IndexBatch;
+  /** The rows' aliases, computed while the batch is held. */
+  aliases: Promise<string[]>;
+  done: () => void;
+  failed: (e: unknown) => void;
+}
+
 export class IndexShard {
-  #held: { batch: IndexBatch; done: () => void; failed: (e: unknown) => void }[] = [];
+  #held: Held[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The latest commit: commits run one after another, in the order their batches arrived. */
+  #committed: Promise<void> = Promise.resolve();
+  /** Done once every row has its alias (rows stored before aliases existed get theirs after a start). */
+  readonly #aliased: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly now: () => number,
   ) {
     storage.sql.exec(SCHEMA);
+    ensureAliasColumn(storage.sql, TABLE);
+    if (storage.sql.exec(`SELECT EXISTS (SELECT 1 FROM ${TABLE} WHERE alias IS NULL) AS missing`).one().missing) {
+      this.#aliased = backfillAliases(storage, TABLE).catch((error) => {
+        const message = "invocation index: giving older rows their Restate-format aliases failed (retried when the shard next starts)";
+        console.warn(JSON.stringify({ level: "warn", message, error: String(error) }));
+      });
+    }
   }
 
   handle(call: IndexCall): Promise<unknown> | unknown {
@@ -75,32 +101,46 @@ export class IndexShard {
         return readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
       case "final":
         return this.#final(call);
+      case "resolve":
+        return this.#aliased.then(() => [...this.storage.sql.exec(resolveSql(TABLE), JSON.stringify(call.aliases), this.now()).raw()]);
     }
   }
 
   /** Resolves once the batch is durable in this shard (the caller may then advance its mark). */
   #record(batch: IndexBatch): Promise<void> {
+    const aliases = aliasesOf(batch.rows.map((r) => String(r[0])));
+    aliases.catch(() => {}); // awaited (and its failure answered) by the commit
     return new Promise((done, failed) => {
-      this.#held.push({ batch, done, failed });
-      this.#timer ??= setTimeout(() => this.#commit(), HOLD_MS);
+      this.#held.push({ batch, aliases, done, failed });
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        const held = this.#held;
+        this.#held = [];
+        this.#committed = this.#committed.then(() => this.#commit(held));
+      }, HOLD_MS);
     });
   }
 
-  #commit(): void {
-    this.#timer = undefined;
-    const held = this.#held;
-    this.#held = [];
+  async #commit(held: Held[]): Promise<void> {
+    let aliases: string[][];
+    try {
+      aliases = await Promise.all(held.map((h) => h.aliases));
+    } catch (error) {
+      for (const h of held) h.failed(error);
+      return;
+    }
     try {
       this.storage.transactionSync(() => {
-        for (const { batch } of held) {
+        held.forEach(({ batch }, b) => {
+          const rows = batch.rows.map((row, i) => [...row, aliases[b]![i]!]);
           // Several rows per statement; one id twice in a statement would be refused, so only distinct ids share one.
-          for (let i = 0; i < batch.rows.length; i += ROWS_PER_UPSERT) {
-            const part = batch.rows.slice(i, i + ROWS_PER_UPSERT);
+          for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
+            const part = rows.slice(i, i + ROWS_PER_UPSERT);
             if (new Set(part.map((r) => r[0])).size === part.length) this.storage.sql.exec(UPSERTS[part.length]!, ...part.flat());
             else for (const row of part) this.storage.sql.exec(UPSERTS[1]!, ...row);
           }
           for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
-        }
+        });
         this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
       });
     } catch (error) {

@@ -16,6 +16,14 @@ export type RawQueryOutcome = RawQueryResult | { refused: string };
 
 import { isoOf as iso, messageOf as message, SYS_INVOCATION_SELECT } from "./index-row.js";
 
+/**
+ * Restate's `entry_json` (its journal v2 entry, which Restate's CLI reads for the details of a
+ * line of `invocations describe`), for the entries whose Restate shape Resolute's journal
+ * holds: a sleep and when it wakes. NULL for the others (the CLI then shows type and name).
+ */
+const RESTATE_ENTRY_JSON = `CASE WHEN j.type = 'sleep' THEN json_object('Command', json_object('Sleep',
+  json_object('wake_up_time', json_extract(j.data, '$.wakeAt'), 'completion_id', j.idx, 'name', j.name))) END`;
+
 // `main.<table>`: a view named like a table (state) must not read itself.
 const VIEWS = `
 sys_invocation AS (${SYS_INVOCATION_SELECT} FROM main.invocations),
@@ -24,7 +32,8 @@ sys_journal AS (
   SELECT i.id AS id, j.idx AS "index", j.type AS entry_type, j.name AS name, j.done AS completed,
     CAST(j.value AS TEXT) AS value_utf8, ${message("j.failure")} AS failure, ${iso("j.appended_at")} AS appended_at,
     json_extract(j.data, '$.calleeId') AS invoked_id, NULL AS invoked_target, ${iso("json_extract(j.data, '$.wakeAt')")} AS sleep_wakeup_at,
-    CASE WHEN j.type IN ('getPromise', 'peekPromise', 'completePromise') THEN j.name END AS promise_name
+    CASE WHEN j.type IN ('getPromise', 'peekPromise', 'completePromise') THEN j.name END AS promise_name,
+    2 AS version, ${RESTATE_ENTRY_JSON} AS entry_json
   FROM main.journal j JOIN main.invocations i ON i.seq = j.inv_seq),
 state AS (
   SELECT ?1 AS service_name, CASE WHEN scope = '' THEN ?2 ELSE scope END AS service_key, key,

@@ -18,6 +18,7 @@ import { echo } from "./limits.js";
 import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
 import { createRestateAdmin } from "./restate-admin.js";
+import { invocationIdOf, showsRestateIds, shownAlias } from "./restate-ids.js";
 import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
@@ -72,10 +73,13 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       const answer = await restate(request, env, parts, `${url.origin}/`);
       if (answer) return answer;
       if (parts[0] === "invocations" && parts[1]) {
-        const owner = ownerOfInvocationId(parts[1]);
+        // The id as given (a Resolute id or its Restate-format alias) in answers; the Resolute id to act on.
+        const given = parts[1];
+        const invocationId = await invocationIdOf(given, env.RESOLUTE, indexShards);
+        const owner = ownerOfInvocationId(invocationId);
         const stub = stubFor(env, owner);
         if (method === "GET" && parts.length === 2) {
-          const found = await stub.admin({ view: "invocation", invocationId: parts[1] });
+          const found = await stub.admin({ view: "invocation", invocationId });
           return found ? json(200, found) : error(404, "not found");
         }
         const action = parts[2];
@@ -83,17 +87,18 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
           const from = Number(url.searchParams.get("from") ?? "0");
           if (!Number.isInteger(from) || from < 0) return error(400, `'from' must be a journal index (a whole number from 0), not '${url.searchParams.get("from")}'`);
           const newInvocationId = makeInvocationId(owner, newRandomSuffix());
-          const result = (await stub.admin({ view: "restartAsNew", invocationId: parts[1], newInvocationId, owner, from })) as { ok: true; newInvocationId: string } | { ok: false; status: number; message: string };
-          return result.ok ? json(200, { new_invocation_id: result.newInvocationId }) : error(result.status, result.message);
+          const result = (await stub.admin({ view: "restartAsNew", invocationId, newInvocationId, owner, from })) as { ok: true; newInvocationId: string } | { ok: false; status: number; message: string };
+          if (!result.ok) return error(result.status, result.message);
+          return json(200, { new_invocation_id: showsRestateIds(request) ? await shownAlias(result.newInvocationId) : result.newInvocationId });
         }
         if (method === "PATCH" && parts.length === 3 && action === "purge") {
-          const result = (await stub.admin({ view: "purge", invocationId: parts[1] })) as { ok: boolean; reason?: string };
-          if (result.ok) return json(202, { invocationId: parts[1], action });
-          return result.reason === "unknown" ? error(404, `invocation '${parts[1]}' not found`) : error(409, `invocation '${parts[1]}' is not completed: cancel or kill it first`);
+          const result = (await stub.admin({ view: "purge", invocationId })) as { ok: boolean; reason?: string };
+          if (result.ok) return json(202, { invocationId: given, action });
+          return result.reason === "unknown" ? error(404, `invocation '${given}' not found`) : error(409, `invocation '${given}' is not completed: cancel or kill it first`);
         }
         if (method === "PATCH" && parts.length === 3 && (action === "cancel" || action === "kill" || action === "resume")) {
-          const result = (await stub.admin({ view: action, invocationId: parts[1] })) as { ok: boolean };
-          return result.ok ? json(202, { invocationId: parts[1], action }) : error(409, `invocation '${parts[1]}' is unknown or already completed`);
+          const result = (await stub.admin({ view: action, invocationId })) as { ok: boolean };
+          return result.ok ? json(202, { invocationId: given, action }) : error(409, `invocation '${given}' is unknown or already completed`);
         }
       }
       // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)

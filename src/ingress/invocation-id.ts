@@ -6,6 +6,7 @@
  */
 import { addressOf, idempotencyScope, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId } from "../engine/ids.js";
+import { isRestateInvocationId } from "../engine/restate-id.js";
 import { IngressError } from "./responses.js";
 import { echo } from "./limits.js";
 import type { Registry } from "../engine/registry.js";
@@ -54,6 +55,13 @@ export { idempotencyScope as idempotencySeed };
 export function ownerOfInvocationId(id: string): string {
   const owner = invocationOwner(id);
   if (owner !== undefined) return owner;
+  if (isRestateInvocationId(id)) {
+    throw new IngressError(
+      400,
+      `bad invocation id ${echo(id)}: it is in Restate's format, an alias of an invocation id as Restate's CLI shows them, which only the admin API takes; ` +
+        `use the id from the x-restate-id header (GET /restate/admin/invocations/<alias> gives it as "id")`,
+    );
+  }
   throw new IngressError(400, `bad invocation id ${echo(id)}: bad format (use the id from the x-restate-id header, inv_1…)`);
 }
 

@@ -29,7 +29,7 @@ export interface QueryConfig {
 type AdminStub = { admin(view: AdminView): Promise<unknown> };
 
 /** Columns of the per-object sys_journal view (sql-views.ts), for information_schema. */
-const SYS_JOURNAL_COLUMNS = ["id", "index", "entry_type", "name", "completed", "value_utf8", "failure", "appended_at", "invoked_id", "invoked_target", "sleep_wakeup_at", "promise_name"];
+const SYS_JOURNAL_COLUMNS = ["id", "index", "entry_type", "name", "completed", "value_utf8", "failure", "appended_at", "invoked_id", "invoked_target", "sleep_wakeup_at", "promise_name", "version", "entry_json"];
 
 export async function runQuery(query: string, config: QueryConfig, namespace: DurableObjectNamespace): Promise<RawQueryResult> {
   let plan: QueryPlan;

@@ -14,6 +14,7 @@ import { IngressError, jsonResponse } from "./responses.js";
 import { queryOf } from "./admin-bodies.js";
 import { arrowStream, ARROW_STREAM_TYPE, type ArrowColumn, type ArrowType } from "./arrow.js";
 import { runQuery } from "./query-router.js";
+import { aliasNotFound, resolveQueryAliases, showsRestateIds, withAliases } from "./restate-ids.js";
 import { ADMIN_API_VERSIONS, DEPLOYMENT_ID, deploymentView, handlerView, serviceView } from "./restate-shapes.js";
 
 export interface RestateAdminConfig {
@@ -67,13 +68,18 @@ export function createRestateAdmin(config: RestateAdminConfig) {
       const problem = queryProblem(query);
       if (problem) throw new IngressError(400, problem);
       const deployment = { id: DEPLOYMENT_ID, endpoint: base, createdAt: startedAt };
+      const resolved = await resolveQueryAliases(query, env.RESOLUTE, config.indexShards);
       let result: RawQueryResult;
       try {
-        result = await runQuery(query, { ...config, deployment }, env.RESOLUTE);
+        result = await runQuery(resolved.query, { ...config, deployment }, env.RESOLUTE);
       } catch (e) {
-        if (e instanceof IngressError) throw e;
-        throw new IngressError(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
+        const message = e instanceof Error ? e.message : String(e);
+        // A query that fails where it names an unknown alias most likely fails because of it.
+        const why = resolved.unresolved[0] !== undefined ? ` (${aliasNotFound(resolved.unresolved[0], config.indexShards)})` : "";
+        if (e instanceof IngressError) throw why ? new IngressError(e.code, `${message}${why}`) : e;
+        throw new IngressError(400, `query failed: ${message}${why}`);
       }
+      if (showsRestateIds(request)) result = await withAliases(result);
       return queryAnswer(result, request.headers.get("accept") ?? "");
     }
     return undefined;
