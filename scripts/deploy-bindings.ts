@@ -3,7 +3,7 @@
  * the examples' test and the outside proof (.ci/outside.sh) to fail on a secret in [vars].
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -35,6 +35,11 @@ export function unsafeBindings(bindings: readonly Binding[]): Binding[] {
 
 /** Runs `wrangler deploy --dry-run` for a config in `cwd` and returns the bindings it lists. */
 export function dryRunBindings(cwd: string, config = "wrangler.toml"): Binding[] {
+  return dryRun(cwd, config).bindings;
+}
+
+/** What `wrangler deploy --dry-run` would upload for a config in `cwd`: its bindings and its bundle's code. */
+export function dryRun(cwd: string, config = "wrangler.toml"): { bindings: Binding[]; bundle: string } {
   const outdir = mkdtempSync(join(tmpdir(), "resolute-dry-run-"));
   try {
     const output = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", config], {
@@ -45,7 +50,8 @@ export function dryRunBindings(cwd: string, config = "wrangler.toml"): Binding[]
     });
     const bindings = parseBindings(output);
     if (bindings.length === 0) throw new Error(`wrangler deploy --dry-run listed no bindings:\n${output}`);
-    return bindings;
+    const bundle = readdirSync(outdir).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(outdir, f), "utf8")).join("\n");
+    return { bindings, bundle };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -135,8 +135,14 @@ export function errorFromRecord(record: ErrorRecord): TerminalError {
   }
 }
 
-/** Turns a terminal error into its serializable record. */
-export function errorToRecord(error: RestateError): ErrorRecord {
+/**
+ * The one normalizer of thrown values into records: an error's name and message, its
+ * numeric `code` (500 when it has none), a TerminalError's metadata; anything else that
+ * was thrown becomes an `Error` with its text. `errorFromRecord` rebuilds it.
+ */
+export function errorToRecord(error: unknown): ErrorRecord {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error), code: INTERNAL_ERROR_CODE };
+  const code = (error as { code?: unknown }).code;
   const metadata = error instanceof TerminalError ? error.metadata : undefined;
-  return { name: error.name, message: error.message, code: error.code, ...(metadata ? { metadata } : {}) };
+  return { name: error.name, message: error.message, code: typeof code === "number" ? code : INTERNAL_ERROR_CODE, ...(metadata ? { metadata } : {}) };
 }

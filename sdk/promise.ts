@@ -47,7 +47,7 @@ export function isRestatePromise(x: unknown): boolean {
   return marked[HOST] !== undefined || marked[SETTLED] === true;
 }
 
-function hostOf(promises: readonly unknown[]): CombinatorHost | undefined {
+function combinatorHostOf(promises: readonly unknown[]): CombinatorHost | undefined {
   for (const p of promises) {
     const host = (p as Marked)[HOST];
     if (host) return host;
@@ -104,7 +104,7 @@ function combineSettled(kind: CombinatorKind, promises: readonly Promise<unknown
 }
 
 function combine(kind: CombinatorKind, promises: readonly RestatePromise<unknown>[]): RestatePromise<unknown> {
-  const host = hostOf(promises);
+  const host = combinatorHostOf(promises);
   return host ? host.combine(kind, promises) : combineSettled(kind, promises);
 }
 

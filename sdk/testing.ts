@@ -8,7 +8,7 @@
  * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
  * expect(await rt.call("greeter", "greet", "Ada")).toBe("Hello, Ada!");
  */
-import { createTestRuntime as createMemoryRuntime, type FakeClock, type InvocationInfo, type InvokeOptions, type MemoryRuntimeOptions } from "../src/engine/memory.js";
+import { createTestRuntime as createMemoryRuntime, type FakeClock, type InvocationInfo, type InvokeOptions, type LogLine, type MemoryRuntimeOptions } from "../src/engine/memory.js";
 import type { Entry } from "../src/engine/types.js";
 
 export { FakeClock } from "../src/engine/memory.js";
@@ -27,6 +27,7 @@ export interface TestRuntime {
   call<T = unknown>(service: string, handler: string, input?: unknown, opts?: InvokeOptions): Promise<T>;
   /** The output of a finished invocation; throws its terminal error. */
   result<T = unknown>(invocationId: string): T;
+  /** A snapshot of an invocation; throws for one it does not know (or forgot: a completed one is kept for its retention, 1 day by default). */
   info(invocationId: string): InvocationInfo;
   invocations(): InvocationInfo[];
   /** A copy of the stored journal of an invocation. */
@@ -41,7 +42,7 @@ export interface TestRuntime {
   resolveAwakeable(awakeableId: string, value?: unknown): Promise<void>;
   /** Rejects an awakeable; refuses ids as `resolveAwakeable` does. */
   rejectAwakeable(awakeableId: string, reason: string, code?: number): Promise<void>;
-  /** Moves the clock forward, firing timers, retries and delayed starts in time order. */
+  /** Moves the clock forward, firing timers, retries, delayed starts and retention's end in time order. */
   advance(ms: number): Promise<void>;
   /** Drops the attempt in memory (as if the process died) and, unless `replay: false`, replays it at once. */
   crash(invocationId?: string, opts?: { replay?: boolean }): Promise<void>;
@@ -49,11 +50,24 @@ export interface TestRuntime {
   crashWhen(predicate: (invocationId: string, entry: Entry) => boolean): void;
   /** Replays every running invocation that has no attempt in memory. */
   recover(): Promise<void>;
-  /** Cancels an invocation: its waiting operations fail with CancelledError. */
+  /**
+   * Cancels an invocation: its waiting operations fail with CancelledError. The operators
+   * below act as the admin API's routes of the same names and throw where those answer
+   * 404 or 409 (an unknown invocation, or one in a status the action does not apply to).
+   */
   cancel(invocationId: string): Promise<void>;
-  /** Runs a paused invocation again (what the admin API's `resume` does). */
-  resume(invocationId: string): Promise<void>;
+  /** Stops an invocation at once, without compensation: callers see 409 "killed". */
   kill(invocationId: string): Promise<void>;
+  /** Parks a running or backing-off invocation until `resume`. */
+  pause(invocationId: string): Promise<void>;
+  /** Runs a paused invocation again, or a backing-off one without waiting for its back-off. */
+  resume(invocationId: string): Promise<void>;
+  /** Forgets a completed invocation: its id (and idempotency key, or workflow id) may be used again. */
+  purge(invocationId: string): Promise<void>;
+  /** Runs a completed invocation again under a new id, replaying its first `from` journal entries (default 0); the new id. */
+  restartAsNew(invocationId: string, opts?: { from?: number }): Promise<string>;
+  /** Lines logged by handlers (`ctx.console`) and by the runtime (retries, pauses), in order. */
+  readonly logs: readonly LogLine[];
   /** Lets handlers run until nothing more happens at the current time (handlers awaiting real I/O are not waited for). */
   settle(): Promise<void>;
 }

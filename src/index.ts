@@ -1,64 +1,9 @@
 /**
- * Wiring only: builds the router Worker and the Durable Object class for a set
- * of service definitions. Users export both from their Worker entry. This is the
- * package's main entry (`resolute`): createWorker plus every SDK name, so a Worker
- * needs one import.
+ * The package's main entry (`resolute`): createWorker plus every SDK name, so a
+ * Worker needs one import. Users export both parts of what createWorker builds
+ * (the router Worker and the Durable Object class) from their Worker entry.
  */
-import type { DurableObject } from "cloudflare:workers";
-import type { Definition } from "../sdk/define.js";
-import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.js";
-import { Registry } from "./engine/registry.js";
-import { MAX_VALUE_BYTES } from "./engine/limits.js";
-import { createObjectClass, type ResoluteEnv } from "./durable/object.js";
-import { createIngress } from "./ingress/router.js";
-import { createAdmin, ADMIN_PREFIX } from "./ingress/admin-routes.js";
-import { splitUrl } from "./ingress/request.js";
-import { withCors, type CorsOptions } from "./ingress/cors.js";
-import { createScheduler, type Schedule } from "./ingress/schedules.js";
-
-export interface WorkerConfig {
-  services: readonly Definition[];
-  /** Executor objects stateless-service invocations are spread over. @default 64 */
-  serviceShards?: number;
-  /**
-   * Objects the ids of each workflow are spread over (0: one object per workflow id).
-   * Changing it moves existing workflow ids, so set it before the first deploy.
-   * @default 64
-   */
-  workflowShards?: number;
-  /**
-   * Shards of the invocation index that `POST /query`, `restate invocations list` and the
-   * dashboard read across the deployment (Durable Objects of the same class under reserved
-   * names; no binding to add). 0 turns the index off. Changing it later leaves rows in the
-   * old shards until they expire. @default 4
-   */
-  indexShards?: number;
-  /** Largest request body accepted at ingress, in bytes; at most MAX_VALUE_BYTES (1 MiB), the largest input an invocation stores. @default 1 MiB */
-  maxBodyBytes?: number;
-  /** Lets browser pages on these origins call the ingress (never the admin API). @default off */
-  cors?: CorsOptions;
-  /**
-   * Handlers to start on Cloudflare Cron Triggers: list each `cron` under `[triggers] crons`
-   * in wrangler.toml too, and export the returned `scheduled`. Each tick starts each matching
-   * schedule's handler once (a one-way send keyed by the cron and the tick's time).
-   */
-  schedules?: readonly Schedule[];
-}
-
-/** The Durable Object class to export from the Worker module and bind as `RESOLUTE` in wrangler.toml. */
-export type ResoluteObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => DurableObject<ResoluteEnv>;
-
-/** What createWorker returns: export `fetch` (and `scheduled` for cron) as the Worker, and `ResoluteObject`. */
-export interface ResoluteWorker {
-  fetch(request: Request, env: ResoluteEnv, ctx?: ExecutionContext): Promise<Response>;
-  /** The Worker's `scheduled` handler (Cron Triggers): starts the matching `schedules`. */
-  scheduled(controller: ScheduledController, env: ResoluteEnv, ctx?: ExecutionContext): Promise<void>;
-  ResoluteObject: ResoluteObjectClass;
-}
-
-export const DEFAULT_SERVICE_SHARDS = 64;
-export const DEFAULT_INDEX_SHARDS = 4;
-export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
+import { buildWorker, type ResoluteWorker, type WorkerConfig } from "./worker.js";
 
 /**
  * Builds Resolute for your services.
@@ -68,32 +13,10 @@ export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
  * export const ResoluteObject = resolute.ResoluteObject;
  */
 export function createWorker(config: WorkerConfig): ResoluteWorker {
-  const registry = new Registry(config.services);
-  const serviceShards = config.serviceShards ?? DEFAULT_SERVICE_SHARDS;
-  const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
-  if (!Number.isInteger(workflowShards) || workflowShards < 0) throw new TypeError(`workflowShards must be a whole number, got ${workflowShards}`);
-  const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
-  const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
-  const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });
-  const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
-  const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
-  if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
-  const admin = createAdmin(registry, workflowShards, indexShards);
-  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards });
-  const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
-  return {
-    fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
-      if (splitUrl(request.url).pathname.startsWith(ADMIN_PREFIX)) return admin(request, env);
-      return ingress(request, env);
-    },
-    scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {
-      return scheduled(controller, env);
-    },
-    ResoluteObject,
-  };
+  return buildWorker(config);
 }
 
-export type { ResoluteEnv, CorsOptions, Schedule };
-export { DEFAULT_WORKFLOW_SHARDS };
+export { DEFAULT_INDEX_SHARDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_SERVICE_SHARDS, type ResoluteObjectClass, type ResoluteWorker, type WorkerConfig } from "./worker.js";
+export type { ResoluteEnv, CorsOptions, Schedule } from "./worker.js";
+export { DEFAULT_WORKFLOW_SHARDS } from "./engine/addressing.js";
 export * from "../sdk/index.js";

@@ -24,7 +24,7 @@
 import { closedLoop, sequential, type Http, type LoadResult } from "../harness/load.js";
 import type { RunContext, Scenario, Target, Workload } from "../harness/types.js";
 import { latencyMeasurement, throughputMeasurement } from "./common.js";
-import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
+import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 import { ownerName } from "../../src/engine/ids.js";
 
 interface WorkflowTarget extends Target {
@@ -75,7 +75,7 @@ function idsOnEveryShard(prefix: string): string[] {
   const byShard = new Map<string, string>();
   for (let n = 0; byShard.size < DEFAULT_WORKFLOW_SHARDS; n++) {
     const id = `${prefix}${n}`;
-    const shard = hostOf(ownerName("w", "threeSteps", id), DEFAULT_WORKFLOW_SHARDS);
+    const shard = objectNameOf(ownerName("w", "threeSteps", id), DEFAULT_WORKFLOW_SHARDS);
     if (!byShard.has(shard)) byShard.set(shard, id);
   }
   return [...byShard.values()];

@@ -1,35 +1,38 @@
 /**
  * Inspection and control of one object's invocations, journals and state, for
- * the token-protected admin API. Read-mostly; control goes through the Runtime.
+ * the token-protected admin API. Reads go to the store; every action on an
+ * invocation is the lifecycle's (its rules and refusals: engine/lifecycle-control.ts).
  */
-import type { Runtime } from "./runtime.js";
-import type { InvocationRow, Store } from "./store.js";
+import type { Lifecycle } from "../engine/lifecycle.js";
+import type { ControlResult } from "../engine/lifecycle-control.js";
+import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
+import type { Store } from "./store.js";
 import { isoTime } from "../engine/iso-time.js";
 
-export type AdminView =
-  | { view: "invocations"; status?: string; limit?: number; key?: string }
-  | { view: "invocation"; invocationId: string }
-  | { view: "state"; scope: string }
-  | { view: "cancel"; invocationId: string }
-  | { view: "kill"; invocationId: string }
-  | { view: "resume"; invocationId: string }
-  | { view: "purge"; invocationId: string }
-  | { view: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
-  | { view: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
-  | { view: "query"; query: string; service: string; key: string; raw?: boolean };
+/** What the admin API asks of one object: a read (`invocations`, `invocation`, `state`, `query`) or an action. */
+export type AdminRequest =
+  | { op: "invocations"; status?: string; limit?: number; key?: string }
+  | { op: "invocation"; invocationId: string }
+  | { op: "state"; scope: string }
+  | { op: "cancel" | "kill" | "pause" | "resume" | "purge"; invocationId: string }
+  | { op: "restartAsNew"; invocationId: string; newInvocationId: string; owner: string; from: number }
+  | { op: "replaceState"; scope: string; state: Record<string, Uint8Array>; workflowRunId?: string }
+  | { op: "query"; query: string; service: string; key: string; raw?: boolean };
+
+/** The answer to an action: the lifecycle's (restart-as-new adds the new id). */
+export type AdminActionResult = ControlResult<{ invocationId?: string }>;
 
 const decoder = new TextDecoder();
+const STATUSES: readonly InvocationStatus[] = Object.values(STATUS);
 
 export class ObjectAdmin {
   constructor(
     private readonly store: Store,
-    private readonly runtime: Runtime,
-    /** After a purge: what retention's end does too (a workflow's state and promises go). */
-    private readonly onRemoved: (id: string) => void,
+    private readonly lifecycle: Lifecycle,
   ) {}
 
-  handle(request: AdminView): unknown {
-    switch (request.view) {
+  handle(request: AdminRequest): unknown {
+    switch (request.op) {
       case "invocations":
         return this.#list(request.status, request.limit ?? 100, request.key);
       case "invocation":
@@ -37,15 +40,13 @@ export class ObjectAdmin {
       case "state":
         return this.store.allState(request.scope).map(({ key, value }) => ({ key, value_utf8: decoder.decode(value), value_length: value.length }));
       case "cancel":
-        return this.#control(request.invocationId, () => this.runtime.cancel(request.invocationId));
       case "kill":
-        return this.#control(request.invocationId, () => this.runtime.kill(request.invocationId));
+      case "pause":
       case "resume":
-        return this.#control(request.invocationId, () => this.runtime.start(request.invocationId));
       case "purge":
-        return this.#purge(request.invocationId);
+        return this.lifecycle[request.op](request.invocationId);
       case "restartAsNew":
-        return this.#restartAsNew(request);
+        return this.lifecycle.restartAsNew(request.invocationId, request.newInvocationId, request.owner, request.from);
       case "replaceState":
         return this.#replaceState(request.scope, request.state, request.workflowRunId);
       case "query":
@@ -54,8 +55,8 @@ export class ObjectAdmin {
   }
 
   #list(status: string | undefined, limit: number, key: string | undefined): unknown[] {
-    const statuses = status ? [status] : ["pending", "scheduled", "running", "backing-off", "paused", "completed"];
-    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s as never, limit, key));
+    const statuses = status ? STATUSES.filter((s) => s === status) : STATUSES;
+    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s, limit, key));
     return rows.map((row) => this.#summary(row));
   }
 
@@ -75,39 +76,8 @@ export class ObjectAdmin {
 
   /** Restate's status names; a running invocation that only waits on completions is "suspended". */
   #summary(row: InvocationRow): Record<string, unknown> {
-    const suspended = row.status === "running" && this.runtime.isWaiting(row.id);
+    const suspended = row.status === STATUS.running && this.lifecycle.isWaiting(row.id);
     return { ...summary(row), status: suspended ? "suspended" : row.status };
-  }
-
-  /** Only a completed invocation can be purged: its id (and idempotency key) may then be used again. */
-  #purge(id: string): { ok: boolean; reason?: "unknown" | "not completed" } {
-    const row = this.store.invocation(id);
-    if (!row) return { ok: false, reason: "unknown" };
-    if (row.status !== "completed") return { ok: false, reason: "not completed" };
-    this.store.deleteInvocation(row.seq, id);
-    this.onRemoved(id);
-    return { ok: true };
-  }
-
-  /**
-   * Runs a completed invocation again under a new id, with the same target, input and
-   * headers (not its idempotency key); the first `from` journal entries are copied, so
-   * they replay their recorded results instead of running again.
-   */
-  #restartAsNew(request: Extract<AdminView, { view: "restartAsNew" }>): { ok: true; newInvocationId: string } | { ok: false; status: number; message: string } {
-    const { invocationId: id, from } = request;
-    const row = this.store.invocation(id);
-    if (!row) return { ok: false, status: 404, message: `invocation '${id}' not found` };
-    if (row.status !== "completed") return { ok: false, status: 409, message: `invocation '${id}' is not completed: only a completed invocation can be restarted` };
-    if (this.runtime.kinds.kindOf(row.service) === "workflow") return { ok: false, status: 400, message: "a workflow cannot be restarted as new: purge it and run its id again" };
-    const journal = this.store.journal(id);
-    if (from > journal.length) return { ok: false, status: 400, message: `'from' is ${from}, but the journal has ${journal.length} entries` };
-    const prefix = journal.slice(0, from);
-    const pending = prefix.find((e) => !e.done);
-    if (pending) return { ok: false, status: 400, message: `journal entry ${pending.index} (${pending.type}) is not completed: copy fewer entries` };
-    const target = { service: row.service, handler: row.handler, ...(row.key !== null ? { key: row.key } : {}) };
-    this.runtime.admit({ owner: request.owner, invocationId: request.newInvocationId, target, input: row.input, headers: row.headers, invokedBy: "restart-as-new" }, undefined, prefix);
-    return { ok: true, newInvocationId: request.newInvocationId };
   }
 
   /**
@@ -117,31 +87,13 @@ export class ObjectAdmin {
    */
   #replaceState(scope: string, state: Record<string, Uint8Array>, workflowRunId?: string): { ok: true } | { ok: false; busy: string } {
     const run = workflowRunId === undefined ? undefined : this.store.invocation(workflowRunId);
-    const busy = workflowRunId === undefined ? this.runtime.lockHolder : run && run.status !== "completed" ? run.id : null;
+    const busy = workflowRunId === undefined ? this.lifecycle.lockHolder : run && run.status !== STATUS.completed ? run.id : null;
     if (busy) return { ok: false, busy };
     this.store.transaction(() => {
       this.store.clearAllState(scope);
       for (const [key, value] of Object.entries(state)) this.store.setState(scope, key, value);
     });
     return { ok: true };
-  }
-
-  #control(id: string, action: () => void): { ok: boolean } {
-    const row = this.store.invocation(id);
-    if (!row || row.status === "completed") return { ok: false };
-    action();
-    return { ok: true };
-  }
-}
-
-/** The message of a stored failure record (JSON); its raw text when it is not one. */
-function failureMessage(record: string | null): string | null {
-  if (!record) return null;
-  try {
-    const message: unknown = (JSON.parse(record) as { message?: unknown } | null)?.message;
-    return typeof message === "string" ? message : record;
-  } catch {
-    return record;
   }
 }
 
@@ -156,7 +108,7 @@ function summary(row: InvocationRow): Record<string, unknown> {
     invoked_by: row.invokedBy,
     idempotency_key: row.idempotencyKey,
     retry_count: row.attempts,
-    last_failure: failureMessage(row.lastFailure),
+    last_failure: row.lastFailure?.message ?? null,
     // A stored time that is no date (an old build's overflowing delay) shows as null
     // rather than failing the whole listing.
     next_retry_at: isoTime(row.nextAt) ?? null,

@@ -26,9 +26,10 @@
  * Outside `alarm()` an alarm set earlier than needed is kept (it fires, finds
  * little to do and re-syncs), so a busy object writes its alarm about once per
  * RECOVERY_MS, not on every request.
- * Also the object's clock: real time plus a test-only offset.
+ * Due times are on the object's clock (object-clock.ts); the alarm is set in wall-clock time.
  */
-import { CLOCK_OFFSET_KEY, type Store } from "./store.js";
+import type { ObjectClock } from "./object-clock.js";
+import type { Store } from "./store.js";
 
 /** How soon after a crash an executing attempt is replayed. */
 export const RECOVERY_MS = 1_000;
@@ -40,12 +41,11 @@ export const REDELIVERY_MS = 1_000;
  */
 export const BUSY_REFIRE_MS = 50;
 
-/** What the clock needs from storage besides the alarm: due work, and the test clock's offset. */
-export type DueWork = Pick<Store, "earliestDue" | "setMeta">;
+/** What the clock needs from storage besides the alarm: due work. */
+export type DueWork = Pick<Store, "earliestDue">;
 
 export class AlarmClock {
-  #offset: number;
-  /** Real time of an alarm known to be armed; null when none is. */
+  /** Wall-clock time of an alarm known to be armed; null when none is. */
   #alarmAt: number | null = null;
   /** Earliest stored due work (object clock); null when none; undefined until first needed. */
   #due: number | null | undefined;
@@ -54,14 +54,8 @@ export class AlarmClock {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly store: DueWork,
-    clockOffset: number,
-  ) {
-    this.#offset = clockOffset;
-  }
-
-  now(): number {
-    return Date.now() + this.#offset;
-  }
+    private readonly clock: ObjectClock,
+  ) {}
 
   /**
    * A fresh instance starts (first use, restart, eviction). `due` is the earliest stored due
@@ -101,26 +95,20 @@ export class AlarmClock {
       return void this.storage.deleteAlarm();
     }
     // Work still due now is a batch left for another round, shortly.
-    const real = target - this.#offset;
+    const real = this.clock.wallTime(target);
     this.#set(real > Date.now() ? real : Date.now() + BUSY_REFIRE_MS);
   }
 
   /** Work is due now (replay orphans, redeliver): recorded as due so nothing disarms it. */
   wakeNow(): void {
-    this.ensureBy(this.now());
-  }
-
-  /** Test hook: moves the clock forward. */
-  advance(ms: number): void {
-    this.#offset += ms;
-    this.store.setMeta(CLOCK_OFFSET_KEY, String(this.#offset));
+    this.ensureBy(this.clock.now());
   }
 
   /** New work is due at `at` (timer, retry, delayed start, delivery, expiry). */
   ensureBy(at: number): void {
     // The alarm is never later than stored due work: when it is set by `at` already, nothing
     // changes, and the earliest-due query (a woken object's first finish) can wait for the alarm.
-    if (this.#due === undefined && this.#alarmAt !== null && this.#alarmAt + this.#offset <= at) return;
+    if (this.#due === undefined && this.#alarmAt !== null && this.#alarmAt <= this.clock.wallTime(at)) return;
     this.#due = Math.min(this.#knownDue() ?? Infinity, at);
     this.#apply();
   }
@@ -128,13 +116,6 @@ export class AlarmClock {
   /** Whether some attempt is executing code (arms or disarms the recovery wake-up). */
   recovery(executing: boolean): void {
     if (executing === this.#recovery && !executing) return;
-    this.#recovery = executing;
-    this.#apply();
-  }
-
-  /** Recomputes from storage (after the test clock moved); `knownDue` skips the query. */
-  sync(executing: boolean, knownDue = false): void {
-    if (!knownDue) this.#due = this.store.earliestDue() ?? null;
     this.#recovery = executing;
     this.#apply();
   }
@@ -147,22 +128,23 @@ export class AlarmClock {
   /** True when nothing stored is due yet: the alarm fired only to check on attempts. */
   get nothingDue(): boolean {
     const due = this.#knownDue();
-    return due === null || due > this.now();
+    return due === null || due > this.clock.now();
   }
 
   /** When the alarm must fire (object clock): the earliest due work or the recovery wake-up. */
   #target(): number {
     const due = this.#knownDue() ?? Infinity;
-    return Math.min(due, this.#recovery ? this.now() + RECOVERY_MS : Infinity);
+    return Math.min(due, this.#recovery ? this.clock.now() + RECOVERY_MS : Infinity);
   }
 
   #apply(): void {
     const target = this.#target();
-    const current = this.#alarmAt === null ? null : this.#alarmAt + this.#offset;
+    if (target === Infinity) return;
+    const wall = this.clock.wallTime(target);
     // An alarm set earlier than needed is kept: it fires, finds little to do and re-syncs.
-    if (target === Infinity || (current !== null && current <= target)) return;
+    if (this.#alarmAt !== null && this.#alarmAt <= wall) return;
     // Work already due fires now; a time in the past could equal a stale stored one (a no-op).
-    this.#set(Math.max(target - this.#offset, Date.now()));
+    this.#set(Math.max(wall, Date.now()));
   }
 
   #set(real: number): void {

@@ -181,8 +181,9 @@ export class Indexer implements InvocationChanges {
 }
 
 /**
- * The Indexer of an owner object (object.ts wires it to its Store). `hold` is the test hook
- * RESOLUTE_TEST_HOLD_INDEX: sends never leave, as if the process died after each commit.
+ * The Indexer of an owner object (object.ts wires it to its Store). With `hold` (only the
+ * test fixtures set it: ObjectOptions.indexHeld) sends never leave, as if the process died
+ * after each commit.
  */
 export function ownerIndexer(
   ctx: DurableObjectState,

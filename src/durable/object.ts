@@ -1,34 +1,31 @@
 /**
  * The Resolute Durable Object: one per virtual-object key, per workflow shard
- * (many workflow ids) and per stateless-service shard. Its public methods are the RPC surface
- * (ObjectRpc); everything else is private. Owns storage, the alarm and
- * delivery to other objects.
+ * (many workflow ids) and per stateless-service shard. Wiring: the engine's
+ * lifecycle over this object's SQLite store (store.ts), woken by its alarm
+ * (alarm.ts), delivering to other objects through its outbox (outbox.ts). Its
+ * public methods are the RPC surface (ObjectRpc, `admin`); everything else is private.
  */
 import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
-import { hostOf, WORKFLOW_RUN_SUFFIX, type TargetKinds } from "../engine/addressing.js";
-import { invocationOwner, parseOwnerName, type AwakeableAddress } from "../engine/ids.js";
+import { objectNameOf, type TargetKinds } from "../engine/addressing.js";
+import type { AwakeableAddress } from "../engine/ids.js";
 import type { CompletionVerdict } from "../engine/completions.js";
-import type { Completion } from "../engine/types.js";
+import { Lifecycle } from "../engine/lifecycle.js";
+import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
+import { deliveryOwner } from "../engine/messages.js";
+import type { Completion, LogLevel } from "../engine/types.js";
 import { Outbox } from "./outbox.js";
 import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
-import { Runtime } from "./runtime.js";
-import { STATUS } from "./schema.js";
 import { Store } from "./store.js";
-import { AlarmClock } from "./alarm.js";
-import { ObjectAdmin, type AdminView } from "./admin.js";
+import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
+import { ObjectAdmin, type AdminRequest } from "./admin.js";
+import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
 import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
   RESOLUTE_ADMIN_TOKEN?: string;
-  /** "1" enables test hooks (virtual clock). Never set in production. */
-  RESOLUTE_TEST_HOOKS?: string;
-  /** Test hook: "1" keeps deliveries in the outbox, to test restarts between journal and delivery. */
-  RESOLUTE_TEST_HOLD_OUTBOX?: string;
-  /** Test hook: "1" never sends index rows, as if the process died between an owner's commit and its send. */
-  RESOLUTE_TEST_HOLD_INDEX?: string;
 }
 
 export interface ObjectConfig {
@@ -40,144 +37,128 @@ export interface ObjectConfig {
   indexShards: number;
 }
 
-/** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
-export type ObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => DurableObject<ResoluteEnv> & ObjectRpc;
+/** What the test fixtures may change in the objects (see buildWorker); a deployed Worker passes none. */
+export interface ObjectOptions {
+  /** Each object's clock. @default the wall clock */
+  clock?: (ctx: DurableObjectState) => ObjectClock;
+  /** Whether an object never sends its rows to the index (as if each send were lost). @default never */
+  indexHeld?: (env: ResoluteEnv) => boolean;
+}
 
-export function createObjectClass(config: ObjectConfig): ObjectClass {
+/** An instance's public methods: what other objects, ingress and workerd call. */
+export type ResoluteObjectInstance = DurableObject<ResoluteEnv> & ObjectRpc & {
+  alarm(): Promise<void>;
+  admin(request: AdminRequest): Promise<unknown>;
+  index(call: IndexCall): Promise<unknown>;
+};
+
+/** What createObjectClass returns, named because a declaration file cannot spell out an anonymous class with protected members. */
+export type ObjectClass = new (ctx: DurableObjectState, env: ResoluteEnv) => ResoluteObjectInstance;
+
+export function createObjectClass(config: ObjectConfig, options: ObjectOptions = {}): ObjectClass {
   return class ResoluteObject extends DurableObject<ResoluteEnv> implements ObjectRpc {
+    readonly #clock: ObjectClock;
     readonly #store: Store;
-    readonly #clock: AlarmClock;
-    readonly #runtime: Runtime;
+    readonly #alarm: AlarmClock;
     readonly #outbox: Outbox;
+    readonly #lifecycle: Lifecycle;
+    /** Whether this instance already replayed invocations left running by a previous one. */
+    #recovered = false;
+    /** Made when this object serves as an index shard (reserved names only). */
     #indexShard: IndexShard | undefined;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
+      const clock = (this.#clock = options.clock?.(ctx) ?? WALL_CLOCK);
       this.#store = new Store(ctx.storage);
       const woke = this.#store.wakeFacts();
-      this.#clock = new AlarmClock(ctx.storage, this.#store, woke.clockOffset);
-      const hostName = (owner: string) => hostOf(owner, config.workflowShards);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, hostName, () => this.#clock.now(), (d) => this.deliver(d), (at) => this.#clock.ensureBy(at), () => env.RESOLUTE_TEST_HOLD_OUTBOX === "1");
-      this.#runtime = new Runtime(this.#store, config.registry, config.kinds, {
-        now: () => this.#clock.now(),
-        alarmBy: (at) => this.#clock.ensureBy(at),
-        recovery: (executing) => this.#clock.recovery(executing),
-        flushOutbox: () => void this.#outbox.flush(),
-      }, [env]);
-      this.#runtime.lockHeldBy(woke.lockHolder);
-      const indexClock = { now: () => this.#clock.now(), alarmBy: (at: number) => this.#clock.ensureBy(at) };
-      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, env.RESOLUTE_TEST_HOLD_INDEX === "1");
+      this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
+      const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at));
+      const { registry, kinds } = config;
+      this.#lifecycle = new Lifecycle(this.#store, this.#driver(), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      // The index is fed by the store's own writes (store.changes): each says which columns it set.
+      const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
+      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       // Whatever alarm storage reports, one is armed for the earliest due work (see AlarmClock).
       void ctx.blockConcurrencyWhile(async () => {
-        if (woke.undelivered) this.#store.outboxDueNow(this.#clock.now());
-        await this.#clock.start(woke.undelivered || woke.running ? this.#clock.now() : woke.earliestDue);
+        if (woke.undelivered) this.#store.outboxDueNow(clock.now());
+        await this.#alarm.start(woke.undelivered || woke.running ? clock.now() : woke.earliestDue);
       });
     }
 
+    #driver(): LifecycleDriver {
+      const clock = this.#clock;
+      return {
+        now: () => clock.now(),
+        wakeBy: (at) => this.#alarm.ensureBy(at),
+        executing: (executing) => this.#alarm.recovery(executing),
+        deliverSoon: () => {
+          // Deliver now, and make sure a crash before delivery is retried.
+          this.#alarm.ensureBy(clock.now() + REDELIVERY_MS);
+          void this.#outbox.flush();
+        },
+        randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+        log: logLine,
+      };
+    }
+
+    /** A request or a delivery arrived for `owner`. */
+    #arrived(owner: string): void {
+      this.#outbox.setOwner(owner);
+      this.#lifecycle.checkExecuting();
+    }
+
     async invoke(request: InvokeRequest): Promise<InvocationResult> {
-      this.#outbox.setOwner(request.owner);
-      this.#runtime.checkExecuting();
-      const { row, fresh } = this.#runtime.admit(request);
-      if (!fresh && !request.idempotencyKey && this.#runtime.isRepeatedWorkflowRun(request)) {
-        return { invocationId: row.id, ok: false, error: { name: "TerminalError", message: "the workflow method was already invoked", code: 409 } };
-      }
-      if (row.status === STATUS.completed) return this.#runtime.resultOf(row);
-      return this.#runtime.wait(row.id);
+      this.#arrived(request.owner);
+      return this.#lifecycle.invoke(request);
     }
 
     async send(request: InvokeRequest): Promise<SendReceipt> {
-      this.#outbox.setOwner(request.owner);
-      this.#runtime.checkExecuting();
-      const { row, fresh } = this.#runtime.admit(request);
-      return this.#runtime.receipt(row, !fresh);
+      this.#arrived(request.owner);
+      return this.#lifecycle.send(request);
     }
 
     attach(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#runtime.lookup(invocationId, true);
+      return this.#lifecycle.lookup(invocationId, true);
     }
 
     output(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#runtime.lookup(invocationId, false);
+      return this.#lifecycle.lookup(invocationId, false);
     }
 
     async deliver(deliveries: Delivery[]): Promise<void> {
-      this.#runtime.checkExecuting();
+      this.#lifecycle.checkExecuting();
       for (const delivery of deliveries) {
-        this.#outbox.setOwner(delivery.kind === "invoke" ? delivery.request.owner : delivery.owner);
-        this.#apply(delivery);
-      }
-    }
-
-    #apply(d: Delivery): void {
-      switch (d.kind) {
-        case "invoke": {
-          const { row, fresh } = this.#runtime.admit(d.request, d.request.replyTo);
-          if (!fresh && d.request.replyTo) this.#subscribe(row.id, d.request.replyTo);
-          return;
-        }
-        case "complete":
-          return void this.#runtime.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });
-        case "awakeable":
-          // A delivery without a secret was stored before ids had one: it proves nothing.
-          return void (d.secret !== undefined && this.#runtime.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
-        case "subscribe":
-          return this.#subscribe(d.invocationId, d.subscriber);
-        case "cancel":
-          return this.#runtime.cancel(d.invocationId);
+        this.#outbox.setOwner(deliveryOwner(delivery));
+        this.#lifecycle.deliver(delivery);
       }
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
     async completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
-      this.#outbox.setOwner(address.owner);
-      this.#runtime.checkExecuting();
-      return this.#runtime.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
-    }
-
-    /** Someone waits for an invocation's result: answer now if done, else remember them. */
-    #subscribe(invocationId: string, subscriber: { owner: string; invocationId: string; index: number }): void {
-      const row = this.#store.invocation(invocationId);
-      const now = this.#clock.now();
-      if (row && row.status !== STATUS.completed) return this.#runtime.subscribe(invocationId, subscriber);
-      const completion = row?.completion ?? { failure: { name: "TerminalError", message: `invocation '${invocationId}' not found`, code: 404 } };
-      this.#store.enqueue(subscriber.owner, { kind: "complete", owner: subscriber.owner, invocationId: subscriber.invocationId, index: subscriber.index, calleeId: invocationId, completion }, now);
-      this.#runtime.deliverSoon();
+      this.#arrived(address.owner);
+      return this.#lifecycle.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
     }
 
     override async alarm(): Promise<void> {
-      await this.#clock.alarmStarted();
+      await this.#alarm.alarmStarted();
       // Most wake-ups are recovery checks on a healthy instance: nothing due, no orphans.
-      if (this.#checkedOrphans && this.#clock.nothingDue) return this.#clock.alarmEnded(this.#runtime.executing, true);
-      this.#checkedOrphans = true;
-      this.#fireDue();
+      if (this.#recovered && this.#alarm.nothingDue) return this.#alarm.alarmEnded(this.#lifecycle.executing, true);
+      this.#lifecycle.fireDue();
+      if (!this.#recovered) {
+        this.#recovered = true;
+        this.#lifecycle.recoverOrphans();
+      }
       await this.#outbox.flush();
-      this.#clock.alarmEnded(this.#runtime.executing);
-    }
-
-    /** Whether this instance already replayed invocations left running by a previous one. */
-    #checkedOrphans = false;
-
-    #fireDue(): void {
-      const now = this.#clock.now();
-      for (const timer of this.#store.dueTimers(now)) this.#runtime.complete(timer.inv, timer.idx, { value: null }, { kind: "timer" });
-      this.#runtime.startDue();
-      for (const id of this.#store.deleteExpired(now)) this.#onRemoved(id);
-      this.#runtime.recoverOrphans();
-    }
-
-    /** An invocation was deleted (retention ended, or an admin purged it). */
-    #onRemoved(id: string): void {
-      // A workflow's instance ends with its run: its state and promises go too, and the id may run again.
-      if (!id.endsWith(`.${WORKFLOW_RUN_SUFFIX}`)) return;
-      const owner = parseOwnerName(invocationOwner(id) ?? "");
-      if (owner?.kind === "w") this.#store.clearWorkflowData(owner.key);
+      this.#alarm.alarmEnded(this.#lifecycle.executing);
     }
 
     /** Admin and inspection (token-checked by the router before it calls). */
-    async admin(view: AdminView): Promise<unknown> {
-      return new ObjectAdmin(this.#store, this.#runtime, (id) => this.#onRemoved(id)).handle(view);
+    async admin(request: AdminRequest): Promise<unknown> {
+      return new ObjectAdmin(this.#store, this.#lifecycle).handle(request);
     }
 
     /** Index shards only (reserved names): record owners' rows, answer queries over them. */
@@ -185,15 +166,19 @@ export function createObjectClass(config: ObjectConfig): ObjectClass {
       this.#indexShard ??= new IndexShard(this.ctx.storage, () => this.#clock.now());
       return this.#indexShard.handle(call);
     }
-
-    /** Test hook: moves this object's clock forward and fires what became due. */
-    async advanceClock(ms: number): Promise<number> {
-      if (this.env.RESOLUTE_TEST_HOOKS !== "1") throw new Error("test hooks are disabled");
-      this.#clock.advance(ms);
-      this.#fireDue();
-      await this.#outbox.flush();
-      this.#clock.sync(this.#runtime.executing);
-      return this.#clock.now();
-    }
   };
+}
+
+/** One structured log line, with the invocation it is about. */
+function logLine(level: LogLevel, invocationId: string, args: unknown[]): void {
+  const message = args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ");
+  console[level === "debug" ? "log" : level](JSON.stringify({ level, invocationId, message }));
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -3,12 +3,10 @@
  * Invariant: a row is deleted only after the receiver accepted it; receivers
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
  */
+import type { Delivery } from "../engine/messages.js";
 import type { Store } from "./store.js";
-import type { Delivery } from "./protocol.js";
 
 const RETRY_BASE_MS = 200;
-/** Test hook: how far a held delivery is postponed (see RESOLUTE_TEST_HOLD_OUTBOX). */
-const HOLD_MS = 3_600_000;
 const RETRY_MAX_MS = 30_000;
 
 type Deliver = (deliveries: Delivery[]) => Promise<void>;
@@ -21,13 +19,11 @@ export class Outbox {
     private readonly store: Store,
     private readonly namespace: DurableObjectNamespace,
     /** The name of the object that hosts an owner (workflow ids share shard objects). */
-    private readonly hostOf: (owner: string) => string,
+    private readonly objectNameOf: (owner: string) => string,
     private readonly now: () => number,
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
-    /** Test hook: when true, deliveries stay in the outbox (postponed), as if the process died first. */
-    private readonly held: () => boolean = () => false,
   ) {}
 
   /** Delivers every due row; concurrent calls coalesce into one more pass. */
@@ -45,11 +41,6 @@ export class Outbox {
       this.#again = false;
       const rows = this.store.dueOutbox(this.now());
       if (rows.length === 0) break;
-      if (this.held()) {
-        this.store.postponeOutbox(rows.map((r) => r.seq), this.now() + HOLD_MS);
-        this.alarmBy(this.now() + HOLD_MS);
-        break;
-      }
       const byOwner = new Map<string, typeof rows>();
       for (const row of rows) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
       await Promise.all([...byOwner].map(([owner, batch]) => this.#send(owner, batch)));
@@ -71,7 +62,7 @@ export class Outbox {
   }
 
   #target(owner: string): Deliver {
-    const host = this.hostOf(owner);
+    const host = this.objectNameOf(owner);
     if (host === this.#ownName) return this.deliverLocally;
     const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
     return (deliveries) => stub.deliver(deliveries);
@@ -80,6 +71,6 @@ export class Outbox {
   #ownName: string | undefined;
   /** Learns this object's name from an owner it hosts: deliveries to itself then skip the RPC hop. */
   setOwner(owner: string): void {
-    this.#ownName ??= this.hostOf(owner);
+    this.#ownName ??= this.objectNameOf(owner);
   }
 }

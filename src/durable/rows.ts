@@ -1,40 +1,16 @@
 /**
- * An invocation as the object stores it, and the conversions to and from a
- * SQLite row. Pure data; no storage access.
+ * Reading a row of the invocations table into the engine's InvocationRow. Pure
+ * data; no storage access.
  */
-import type { Completion } from "../engine/types.js";
+import type { ErrorRecord } from "../../sdk/errors.js";
+import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
 import { completionFromColumns, fromBlob } from "./codec.js";
-import type { InvokeRequest } from "./protocol.js";
-import { STATUS, type Status } from "./schema.js";
 
 export type Row = Record<string, SqlStorageValue>;
 
-export interface InvocationRow {
-  seq: number;
-  id: string;
-  service: string;
-  handler: string;
-  key: string | null;
-  exclusive: boolean;
-  input: Uint8Array;
-  headers: Record<string, string>;
-  idempotencyKey: string | null;
-  invokedBy: string;
-  status: Status;
-  attempts: number;
-  nextAt: number | null;
-  completion?: Completion;
-  lastFailure: string | null;
-  cancelRequested: boolean;
-  createdAt: number;
-  modifiedAt: number;
-  completedAt: number | null;
-  expiresAt: number | null;
-}
-
 /** Reads a row of the invocations table. */
 export function toInvocation(r: Row): InvocationRow {
-  const status = r.status as Status;
+  const status = r.status as InvocationStatus;
   return {
     seq: Number(r.seq),
     id: String(r.id),
@@ -50,7 +26,7 @@ export function toInvocation(r: Row): InvocationRow {
     attempts: Number(r.attempts),
     nextAt: (r.next_at as number | null) ?? null,
     ...(status === STATUS.completed ? { completion: completionFromColumns(r.result, r.failure) } : {}),
-    lastFailure: (r.last_failure as string | null) ?? null,
+    lastFailure: failureOf(r.last_failure),
     cancelRequested: r.cancel_requested === 1,
     createdAt: Number(r.created_at),
     modifiedAt: Number(r.modified_at),
@@ -59,27 +35,19 @@ export function toInvocation(r: Row): InvocationRow {
   };
 }
 
-/** The row `insertInvocation` just wrote, without reading it back. */
-export function newRow(seq: number, req: InvokeRequest, exclusive: boolean, status: InvocationRow["status"], nextAt: number | null, now: number): InvocationRow {
-  return {
-    seq,
-    id: req.invocationId,
-    service: req.target.service,
-    handler: req.target.handler,
-    key: req.target.key ?? null,
-    exclusive,
-    input: req.input,
-    headers: req.headers,
-    idempotencyKey: req.idempotencyKey ?? null,
-    invokedBy: req.invokedBy,
-    status,
-    attempts: 0,
-    nextAt,
-    lastFailure: null,
-    cancelRequested: false,
-    createdAt: now,
-    modifiedAt: now,
-    completedAt: null,
-    expiresAt: null,
-  };
+/**
+ * A stored last failure: the JSON of an ErrorRecord; its raw text as the message when it is
+ * not one (written by an older build, or damaged), so that one bad row never fails a listing.
+ */
+function failureOf(value: SqlStorageValue | undefined): ErrorRecord | null {
+  if (typeof value !== "string") return null;
+  try {
+    const record = JSON.parse(value) as Partial<ErrorRecord> | null;
+    if (record && typeof record.message === "string") {
+      return { name: String(record.name ?? "Error"), message: record.message, code: typeof record.code === "number" ? record.code : 500, ...(record.metadata ? { metadata: record.metadata } : {}) };
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return { name: "Error", message: value, code: 500 };
 }

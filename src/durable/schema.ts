@@ -13,30 +13,6 @@
  */
 export const SCHEMA_VERSION = 3;
 
-export const TABLES = {
-  meta: "meta",
-  invocations: "invocations",
-  journal: "journal",
-  state: "state",
-  timers: "timers",
-  outbox: "outbox",
-  runFailures: "run_failures",
-  promises: "promises",
-  promiseWaiters: "promise_waiters",
-  subscribers: "subscribers",
-} as const;
-
-/** Invocation lifecycle, named as in Restate's `sys_invocation.status`. */
-export const STATUS = {
-  pending: "pending", // queued behind the key's exclusive lock
-  scheduled: "scheduled", // delayed send waiting for its time
-  running: "running",
-  backingOff: "backing-off",
-  paused: "paused",
-  completed: "completed",
-} as const;
-export type Status = (typeof STATUS)[keyof typeof STATUS];
-
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invocations (

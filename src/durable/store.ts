@@ -3,26 +3,25 @@
  * writes SQL (with sql-views.ts, the admin's read-only views); callers group calls
  * inside `transaction` for atomicity.
  */
+import type { ErrorRecord } from "../../sdk/errors.js";
+import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
+import type { LifecycleStore } from "../engine/lifecycle-store.js";
+import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
-import type { Delivery, InvokeRequest, Subscriber } from "./protocol.js";
-import { STATUS, type Status } from "./schema.js";
 import { LazySql, openSchema } from "./lazy-sql.js";
-import { toInvocation, type InvocationRow, type Row } from "./rows.js";
+import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import { boundedRawRows, type QueryOutcome, type RawQueryResult } from "./sql-bounds.js";
 import type { InvocationChanges } from "./indexer.js";
 
 export type { InvocationRow };
 
-/** Meta key of the test clock's offset (ms). */
-export const CLOCK_OFFSET_KEY = "clock_offset";
 /** Meta key of the invocation index's mark (indexer.ts). */
 export const INDEX_MARK_KEY = "index_mark";
 
 export interface WakeFacts {
-  clockOffset: number;
   /** Outbox rows are waiting: deliver them. */
   undelivered: boolean;
   /** Invocations are stored as running: replay them. */
@@ -84,7 +83,8 @@ export function readOnly(storage: DurableObjectStorage, sql: string, bindings: r
   return result!;
 }
 
-export class Store {
+/** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
+export class Store implements LifecycleStore {
   readonly #sql: LazySql;
   readonly #storage: DurableObjectStorage;
   readonly #woke: WakeFacts;
@@ -103,18 +103,14 @@ export class Store {
     return this.#storage.transactionSync(fn);
   }
 
-  // ---- meta ----
-  meta(key: string): string | undefined {
-    const row = this.#sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", key).toArray()[0];
-    return row?.v;
-  }
-  setMeta(key: string, value: string): void {
-    this.#sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", key, value);
+  /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
+  tooLarge(error: unknown): boolean {
+    return String(error).includes("SQLITE_TOOBIG");
   }
 
   // ---- invocations ----
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
-  insertInvocation(req: InvokeRequest, exclusive: boolean, status: Status, nextAt: number | null, now: number): number | undefined {
+  insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
     const row = this.#sql.exec<{ seq: number }>(
       `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
@@ -137,7 +133,7 @@ export class Store {
    * In arrival order; completed ones in expiry order (what the status index gives without a
    * sort). `key` keeps one workflow id's (a workflow shard hosts many).
    */
-  invocationsWithStatus(status: Status, limit = 1000, key?: string): InvocationRow[] {
+  invocationsWithStatus(status: InvocationStatus, limit = 1000, key?: string): InvocationRow[] {
     const rows = key === undefined
       ? this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? ORDER BY expires_at, seq LIMIT ?", status, limit)
       : this.#sql.exec<Row>("SELECT * FROM invocations WHERE status = ? AND key = ? ORDER BY expires_at, seq LIMIT ?", status, key, limit);
@@ -149,15 +145,15 @@ export class Store {
     return this.#sql.exec<{ id: string }>("SELECT id FROM invocations WHERE status = 'pending' AND expires_at IS NULL ORDER BY seq LIMIT 1").toArray()[0]?.id;
   }
 
-  setStatus(id: string, status: Status, now: number, nextAt: number | null = null): void {
+  setStatus(id: string, status: InvocationStatus, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
     this.changes?.changed(id, { status, next_at: nextAt, modified_at: now });
   }
 
-  recordRetry(id: string, status: Status, failure: string, nextAt: number | null, now: number): void {
+  recordRetry(id: string, status: InvocationStatus, failure: ErrorRecord, nextAt: number | null, now: number): void {
     this.#sql.exec(
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
-      status, failure, nextAt, now, id,
+      status, JSON.stringify(failure), nextAt, now, id,
     );
     this.changes?.changed(id); // attempts = attempts + 1: read back
   }
@@ -373,7 +369,6 @@ export class Store {
  * and a workload spread over many keys wakes objects all the time.
  */
 const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
-  (SELECT v FROM meta WHERE k = '${CLOCK_OFFSET_KEY}') AS clock_offset,
   EXISTS (SELECT 1 FROM outbox) AS outbox,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
   (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
@@ -381,10 +376,9 @@ const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
   EXISTS (SELECT 1 FROM invocations) AS any_invocations`;
 
-/** An object with no tables yet has nothing stored: no offset, no deliveries, nothing running or due. */
+/** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
 function wakeFactsOf(row: Row | undefined): WakeFacts {
   return {
-    clockOffset: Number(row?.clock_offset ?? 0),
     undelivered: row?.outbox === 1,
     running: row?.running === 1,
     lockHolder: (row?.lock_holder as string | null | undefined) ?? null,

@@ -68,7 +68,8 @@ export function idempotentInvocationId(kinds: TargetKinds, target: Target, idemp
  */
 export const DEFAULT_WORKFLOW_SHARDS = 64;
 
-export function hostOf(owner: string, workflowShards: number): string {
+/** The name of the Durable Object that hosts `owner` (see DEFAULT_WORKFLOW_SHARDS). */
+export function objectNameOf(owner: string, workflowShards: number): string {
   if (workflowShards === 0 || !owner.startsWith("w:")) return owner;
   const { service, key } = parseOwnerName(owner)!;
   return `wf-shard:${service}:${hash53(key) % workflowShards}`;

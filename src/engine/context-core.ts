@@ -6,7 +6,7 @@
  */
 import type { Duration } from "../../sdk/duration.js";
 import { delayToMs } from "../../sdk/duration.js";
-import { TerminalError, TimeoutError, errorFromRecord, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { TerminalError, TimeoutError, errorFromRecord } from "../../sdk/errors.js";
 import { HOST, failureTo, type CombinatorKind, type RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { isDecided, type Settlement } from "./combinators.js";
@@ -274,8 +274,3 @@ export function decodeWith<T>(serde: Serde<T> | undefined): (bytes: Uint8Array |
   return (bytes) => (serde ?? serdes.json).deserialize(bytes ?? new Uint8Array(0));
 }
 
-/** Turns any thrown value into a terminal error record. */
-export function terminalRecord(error: unknown): ErrorRecord {
-  if (error instanceof TerminalError) return errorToRecord(error);
-  return { name: "TerminalError", message: error instanceof Error ? error.message : String(error), code: 500 };
-}

@@ -23,7 +23,7 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
-import { never, ContextCore, decodeWith, encode, terminalRecord } from "./context-core.js";
+import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
@@ -356,5 +356,4 @@ function quietDuringReplay(core: ContextCore): Console {
   return { ...console, log: speak("info"), info: speak("info"), debug: speak("debug"), warn: speak("warn"), error: speak("error") } as Console;
 }
 
-export { terminalRecord };
 export type { Context };

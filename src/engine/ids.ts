@@ -4,6 +4,7 @@
  * Pure: no randomness here; callers pass the unique suffix, and an awakeable's
  * secret drawn from the host's random source.
  */
+import { bytesToBase64 } from "./bytes.js";
 
 const INVOCATION_PREFIX = "inv_1";
 const AWAKEABLE_PREFIX = "sign_1";
@@ -31,13 +32,6 @@ export function base64UrlEncode(text: string): string {
 
 function base64UrlOf(base64: string): string {
   return base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Standard base64 of raw bytes. */
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
 
 export function base64UrlDecode(text: string): string | undefined {

@@ -1,8 +1,8 @@
 /**
  * The in-memory runtime of the engine: what `sdk/testing.ts` re-exports so users
  * (and our own tests) run handlers in plain Node, in milliseconds, on a fake
- * clock. Pure like the rest of the engine: no Cloudflare imports, no real time,
- * no randomness.
+ * clock, on the same invocation lifecycle the Durable Objects run. Pure like the
+ * rest of the engine: no Cloudflare imports, no real time, no randomness.
  *
  * @example
  * const rt = createTestRuntime({ services: [greeter], alwaysReplay: true });
@@ -12,9 +12,10 @@
  */
 import { MemoryRuntime, type MemoryRuntimeOptions } from "./memory-runtime.js";
 
-export { FakeClock, MemoryHost, type LogLine, type MemoryHostEvents, type MemoryTimer, type OutboxItem } from "./memory-host.js";
-export { MemoryRuntime, type InvokeOptions, type MemoryRuntimeOptions } from "./memory-runtime.js";
-export type { InvocationInfo, InvocationStatus } from "./memory-invocations.js";
+export { FakeClock } from "./fake-clock.js";
+export { MemoryStore } from "./memory-store.js";
+export { MemoryRuntime, type InvocationInfo, type InvokeOptions, type LogLine, type MemoryRuntimeOptions } from "./memory-runtime.js";
+export type { InvocationStatus } from "./invocation-row.js";
 
 /**
  * A runtime for tests over the given definitions.

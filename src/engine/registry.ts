@@ -98,3 +98,10 @@ function defaultKind(kind: Definition["kind"], handler: string): HandlerKind {
 function retention(value: HandlerOptions["journalRetention"]): number {
   return value === undefined ? DAY_MS : durationToMs(value);
 }
+
+/** How long a completed invocation is kept after it completed: unknown handlers' a minute (their 404 answers a retried request). */
+export function retentionMs(spec: HandlerSpec | undefined, idempotent: boolean): number {
+  if (!spec) return 60_000;
+  if (spec.kind === "workflow") return spec.workflowRetentionMs;
+  return idempotent ? Math.max(spec.idempotencyRetentionMs, spec.journalRetentionMs) : spec.journalRetentionMs;
+}

@@ -71,3 +71,24 @@ export function runRetryPolicy(options: RunOptions<unknown> | undefined): (Resol
     ...(maxRetryDuration !== undefined ? { maxDurationMs: durationToMs(maxRetryDuration) } : {}),
   };
 }
+
+/** What follows a failed attempt: another after a back-off, a pause until resumed, or the end. */
+export type AfterFailure =
+  | { next: "retry"; delayMs: number }
+  | { next: "pause"; why: string }
+  | { next: "kill"; why: string };
+
+/**
+ * The invocation retry rule: attempt `failures` (counted from 1) ended retryably. A
+ * PauseError pauses at once; when the policy's attempts are used up the invocation is
+ * paused or killed as `onMaxAttempts` says; otherwise it backs off (a RetryableError's
+ * `retryAfter` over the policy's interval).
+ */
+export function afterFailure(policy: ResolvedRetryPolicy, failures: number, outcome: { pause?: boolean; retryAfterMs?: number }): AfterFailure {
+  if (outcome.pause) return { next: "pause", why: `paused by PauseError in attempt ${failures}` };
+  if (failures >= policy.maxAttempts) {
+    const why = `gave up after ${failures} attempts`;
+    return policy.onMaxAttempts === "kill" ? { next: "kill", why } : { next: "pause", why: `paused: ${why}` };
+  }
+  return { next: "retry", delayMs: outcome.retryAfterMs ?? backoffMs(policy, failures) };
+}

@@ -2,7 +2,7 @@
  * The bodies of the admin API's POSTs (a query, a state replacement) and the JSON
  * form of query rows. Every problem is an IngressError with the status to answer.
  */
-import { bytesToBase64 } from "../engine/ids.js";
+import { bytesToBase64 } from "../engine/bytes.js";
 import { IngressError } from "./responses.js";
 import { readBody } from "./request.js";
 

@@ -1,12 +1,12 @@
 /**
  * The admin API under /restate/admin: inspect invocations, journals and state;
- * cancel, kill and resume. Requires `authorization: Bearer <RESOLUTE_ADMIN_TOKEN>`;
+ * cancel, kill, pause, resume, purge and restart as new. Requires `authorization: Bearer <RESOLUTE_ADMIN_TOKEN>`;
  * with no token configured the admin API is disabled.
  */
 import type { Registry } from "../engine/registry.js";
 import { makeInvocationId } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
-import type { AdminView } from "../durable/admin.js";
+import type { AdminActionResult, AdminRequest } from "../durable/admin.js";
 import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
@@ -23,12 +23,17 @@ import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
+/** Whether a path is the admin API's (`/restate/admin` and below): the admin answers it, never the ingress. */
+export function isAdminPath(pathname: string): boolean {
+  return pathname.startsWith(ADMIN_PREFIX) || pathname === ADMIN_PREFIX.slice(0, -1);
+}
+
 interface AdminEnv {
   RESOLUTE: DurableObjectNamespace;
   RESOLUTE_ADMIN_TOKEN?: string;
 }
 
-type AdminStub = { admin(view: AdminView): Promise<unknown> };
+type AdminStub = { admin(request: AdminRequest): Promise<unknown> };
 
 const json = (status: number, body: unknown): Response => jsonResponse(body, status);
 const error = (status: number, message: string): Response => errorResponse(new IngressError(status, message));
@@ -79,7 +84,7 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
         const owner = ownerOfInvocationId(invocationId);
         const stub = stubFor(env, owner);
         if (method === "GET" && parts.length === 2) {
-          const found = await stub.admin({ view: "invocation", invocationId });
+          const found = await stub.admin({ op: "invocation", invocationId });
           return found ? json(200, found) : error(404, "not found");
         }
         const action = parts[2];
@@ -87,18 +92,15 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
           const from = Number(url.searchParams.get("from") ?? "0");
           if (!Number.isInteger(from) || from < 0) return error(400, `'from' must be a journal index (a whole number from 0), not '${url.searchParams.get("from")}'`);
           const newInvocationId = makeInvocationId(owner, newRandomSuffix());
-          const result = (await stub.admin({ view: "restartAsNew", invocationId, newInvocationId, owner, from })) as { ok: true; newInvocationId: string } | { ok: false; status: number; message: string };
-          if (!result.ok) return error(result.status, result.message);
-          return json(200, { new_invocation_id: showsRestateIds(request) ? await shownAlias(result.newInvocationId) : result.newInvocationId });
+          const result = (await stub.admin({ op: "restartAsNew", invocationId, newInvocationId, owner, from })) as AdminActionResult;
+          if (!result.ok) return error(result.code, result.message);
+          const created = result.invocationId ?? newInvocationId;
+          return json(200, { new_invocation_id: showsRestateIds(request) ? await shownAlias(created) : created });
         }
-        if (method === "PATCH" && parts.length === 3 && action === "purge") {
-          const result = (await stub.admin({ view: "purge", invocationId })) as { ok: boolean; reason?: string };
-          if (result.ok) return json(202, { invocationId: given, action });
-          return result.reason === "unknown" ? error(404, `invocation '${given}' not found`) : error(409, `invocation '${given}' is not completed: cancel or kill it first`);
-        }
-        if (method === "PATCH" && parts.length === 3 && (action === "cancel" || action === "kill" || action === "resume")) {
-          const result = (await stub.admin({ view: action, invocationId })) as { ok: boolean };
-          return result.ok ? json(202, { invocationId: given, action }) : error(409, `invocation '${given}' is unknown or already completed`);
+        // Each action answers 404 for an unknown invocation and 409, with the reason, where its status does not allow it.
+        if (method === "PATCH" && parts.length === 3 && (action === "cancel" || action === "kill" || action === "pause" || action === "resume" || action === "purge")) {
+          const result = (await stub.admin({ op: action, invocationId })) as AdminActionResult;
+          return result.ok ? json(202, { invocationId: given, action }) : error(result.code, result.message);
         }
       }
       // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)
@@ -108,10 +110,10 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
         const stub = stubFor(env, owner);
         // A workflow id shares its object with other ids: its state is scoped by the id, its invocations filtered.
         const workflowId = registry.service(parts[1]!)?.kind === "workflow" ? parts[2]! : undefined;
-        if (parts[3] === "state") return json(200, { state: await stub.admin({ view: "state", scope: workflowId ?? "" }) });
+        if (parts[3] === "state") return json(200, { state: await stub.admin({ op: "state", scope: workflowId ?? "" }) });
         if (parts[3] === "invocations") {
           const status = url.searchParams.get("status") ?? undefined;
-          return json(200, { invocations: await stub.admin({ view: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
+          return json(200, { invocations: await stub.admin({ op: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
         }
       }
       // POST /restate/admin/services/{service}/state {"object_key", "new_state": {name: [bytes]}}: Restate's state replace.
@@ -122,8 +124,8 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
         const { key, state } = await newStateOf(request);
         const owner = ownerOfTarget(parts[1]!, key)!;
         const workflowRunId = service.kind === "workflow" ? makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) : undefined;
-        const view: AdminView = { view: "replaceState", scope: service.kind === "workflow" ? key : "", state, ...(workflowRunId ? { workflowRunId } : {}) };
-        const result = (await stubFor(env, owner).admin(view)) as { ok: boolean; busy?: string };
+        const replace: AdminRequest = { op: "replaceState", scope: service.kind === "workflow" ? key : "", state, ...(workflowRunId ? { workflowRunId } : {}) };
+        const result = (await stubFor(env, owner).admin(replace)) as { ok: boolean; busy?: string };
         if (!result.ok) return error(409, `the state of ${parts[1]}/${key} is in use by invocation '${result.busy}': try again once it completes`);
         return new Response(null, { status: 202 });
       }
@@ -135,7 +137,7 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
         const problem = queryProblem(query);
         if (problem) return error(400, problem);
         try {
-          const result = (await stubFor(env, owner).admin({ view: "query", query, service: parts[1]!, key: parts[2]! })) as QueryOutcome;
+          const result = (await stubFor(env, owner).admin({ op: "query", query, service: parts[1]!, key: parts[2]! })) as QueryOutcome;
           if ("refused" in result) return error(400, result.refused);
           return json(200, { ...result, rows: result.rows.map(jsonRow) });
         } catch (e) {

@@ -4,7 +4,7 @@
  * lands on the same object with the same id (and latches on or gets the stored
  * result); without one it is random.
  */
-import { addressOf, idempotencyScope, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
+import { addressOf, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId } from "../engine/ids.js";
 import { isRestateInvocationId } from "../engine/restate-id.js";
 import { IngressError } from "./responses.js";
@@ -46,7 +46,6 @@ export function invocationIdFor(
   return { owner, invocationId: makeInvocationId(owner, fixedSuffix ?? random) };
 }
 
-export { idempotencyScope as idempotencySeed };
 
 /**
  * The owner named by an invocation id; 400 `bad invocation id` (Restate's

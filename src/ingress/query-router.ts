@@ -8,7 +8,7 @@
  */
 import type { Registry } from "../engine/registry.js";
 import { invocationOwner, parseOwnerName } from "../engine/ids.js";
-import type { AdminView } from "../durable/admin.js";
+import type { AdminRequest } from "../durable/admin.js";
 import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
 import type { RawQueryOutcome } from "../durable/sql-views.js";
 import { indexShardStub, type IndexStub } from "../durable/index-shard.js";
@@ -26,7 +26,7 @@ export interface QueryConfig {
   deployment: { id: string; endpoint: string; createdAt: string };
 }
 
-type AdminStub = { admin(view: AdminView): Promise<unknown> };
+type AdminStub = { admin(request: AdminRequest): Promise<unknown> };
 
 /** Columns of the per-object sys_journal view (sql-views.ts), for information_schema. */
 const SYS_JOURNAL_COLUMNS = ["id", "index", "entry_type", "name", "completed", "value_utf8", "failure", "appended_at", "invoked_id", "invoked_target", "sleep_wakeup_at", "promise_name", "version", "entry_json"];
@@ -81,7 +81,7 @@ function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, config: Query
 async function ownerQuery(owner: string, query: string, config: QueryConfig, namespace: DurableObjectNamespace, maxRows: number): Promise<RawQueryResult> {
   const { service, key } = parseOwnerName(owner)!;
   const stub = objectStub<AdminStub>(namespace, owner, config.workflowShards);
-  const result = (await stub.admin({ view: "query", query, service, key, raw: true })) as RawQueryOutcome;
+  const result = (await stub.admin({ op: "query", query, service, key, raw: true })) as RawQueryOutcome;
   if ("refused" in result) throw new IngressError(400, result.refused);
   return { ...result, rows: result.rows.slice(0, maxRows) };
 }

@@ -19,8 +19,9 @@ import { echo } from "./limits.js";
 import { checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
 import { checkInput } from "./input.js";
 import { IngressError, errorResponse, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
-import { RESTATE_SEGMENT, parseTarget, pathSegments, type IngressTarget } from "./target.js";
+import { parseTarget, pathSegments, type IngressTarget } from "./target.js";
 import { objectStub } from "./object-stub.js";
+import { isAdminPath } from "./admin-routes.js";
 
 export interface IngressOptions {
   registry: Registry;
@@ -62,8 +63,6 @@ const ALLOWED_METHODS: Record<IngressTarget["type"], readonly string[]> = {
   invalid: [],
 };
 
-const ADMIN_PREFIX = `/${RESTATE_SEGMENT}/admin`;
-
 /** The ingress as a complete handler: every request gets a Response (404 for admin paths). */
 export function createIngress(options: IngressOptions): IngressHandler {
   // Through itty-router (the stack's router): it costs ~5-10 µs a request in Node
@@ -78,17 +77,12 @@ export function createIngress(options: IngressOptions): IngressHandler {
 /** The ingress as an itty-router whose `fetch` resolves to undefined for `/restate/admin/...`. */
 export function createIngressRouter(options: IngressOptions) {
   const handle = createHandler(options);
-  return Router<IRequest, [IngressEnv]>({ catch: caught }).all("*", (request, env) => (isAdminPath(request.url) ? undefined : handle(request, env)));
+  return Router<IRequest, [IngressEnv]>({ catch: caught }).all("*", (request, env) => (isAdminPath(splitUrl(request.url).pathname) ? undefined : handle(request, env)));
 }
 
 function caught(error: unknown): Response {
   if (!(error instanceof IngressError)) console.error("ingress: unexpected error", error);
   return errorResponse(error);
-}
-
-function isAdminPath(url: string): boolean {
-  const { pathname } = splitUrl(url);
-  return pathname === ADMIN_PREFIX || pathname.startsWith(`${ADMIN_PREFIX}/`);
 }
 
 function createHandler(options: IngressOptions): IngressHandler {

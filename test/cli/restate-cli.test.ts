@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { TestRuntime, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import { restateAliasOf } from "../../src/engine/restate-id.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const RESTATE = resolve("node_modules/.bin/restate");
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 const home = mkdtempSync(join(tmpdir(), "restate-cli-home-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

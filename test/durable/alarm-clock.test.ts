@@ -14,6 +14,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AlarmClock, BUSY_REFIRE_MS, RECOVERY_MS } from "../../src/durable/alarm.js";
+import { WALL_CLOCK } from "../../src/durable/object-clock.js";
 
 const T0 = 1_800_000_000_000;
 
@@ -65,7 +66,6 @@ class FakeWorkerd {
 class FakeDue {
   constructor(public due: number | null) {}
   earliestDue = (): number | undefined => this.due ?? undefined;
-  setMeta = (): void => {};
 }
 
 /** What ResoluteObject's alarm() does around its work. */
@@ -76,7 +76,7 @@ async function alarmHandler(clock: AlarmClock, work: () => void = () => {}): Pro
 }
 
 async function woken(workerd: FakeWorkerd, due: FakeDue): Promise<AlarmClock> {
-  const clock = new AlarmClock(workerd.storage, due, 0);
+  const clock = new AlarmClock(workerd.storage, due, WALL_CLOCK);
   await clock.start(due.due);
   return clock;
 }

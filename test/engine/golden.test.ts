@@ -17,12 +17,12 @@ import { rpc } from "../../sdk/client-types.js";
 import { object, service, workflow } from "../../sdk/define.js";
 import { TerminalError } from "../../sdk/errors.js";
 import { RestatePromise } from "../../sdk/promise.js";
-import { Attempt } from "../../src/engine/invocation.js";
+import { Attempt } from "../../src/engine/attempt.js";
 import { JOURNAL_VERSION, decodeEntry, type StoredEntry } from "../../src/engine/journal-codec.js";
-import { MemoryHost, type MemoryRuntime } from "../../src/engine/memory.js";
+import type { MemoryRuntime } from "../../src/engine/memory.js";
 import { Registry } from "../../src/engine/registry.js";
 import type { Completion } from "../../src/engine/types.js";
-import { runtime } from "./support.js";
+import { runtime, standaloneHost } from "./support.js";
 
 const GOLDEN = resolve(__dirname, "golden");
 const UPDATE = process.env.GOLDEN_UPDATE === "1";
@@ -175,7 +175,7 @@ async function record(name: string): Promise<GoldenFile> {
   const id = await SCENARIOS[name]!(rt);
   const info = rt.info(id);
   const spec = rt.registry.handler(info.target.service, info.target.handler)!;
-  const stored = rt.host(info.owner).journals.get(id)!.filter(Boolean);
+  const stored = rt.store(info.owner).storedJournal(id);
   const input = { run: "ada", state: 2, promise: "launch" }[name];
   return {
     journalVersion: JOURNAL_VERSION,
@@ -209,7 +209,7 @@ describe("golden journals", () => {
       const registry = new Registry(SERVICES);
       const spec = registry.handler(file.target.service, file.target.handler)!;
       // No random source: a replay that drew a new secret would fail here.
-      const host = new MemoryHost("replay");
+      const { host, store } = standaloneHost(file.invocationId, file.target);
       const attempt = new Attempt({
         invocationId: file.invocationId,
         target: file.target,
@@ -221,7 +221,7 @@ describe("golden journals", () => {
         host,
       });
       const outcome = await attempt.start();
-      expect(host.journals.size, "the replay recorded new entries").toBe(0);
+      expect(store.journal(file.invocationId), "the replay recorded new entries").toEqual([]);
       expect(outcome.kind).toBe("success");
       if (outcome.kind !== "success") return;
       expect(JSON.parse(decoder.decode(outcome.value))).toEqual(JSON.parse(file.output));

@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Context } from "../../sdk/context.js";
 import { service, type ServiceOptions } from "../../sdk/define.js";
 import { JOURNAL_MISMATCH_CODE } from "../../sdk/errors.js";
-import { Attempt } from "../../src/engine/invocation.js";
-import { MemoryHost } from "../../src/engine/memory.js";
+import { Attempt } from "../../src/engine/attempt.js";
 import { Registry } from "../../src/engine/registry.js";
-import { runtime } from "./support.js";
+import { runtime, standaloneHost } from "./support.js";
 
 /** A handler whose code "changes" between attempts, as after a deploy. */
 function changing(options: ServiceOptions = {}) {
@@ -30,7 +29,7 @@ describe("journal mismatch", () => {
     const { version, svc } = changing();
     const registry = new Registry([svc]);
     const kinds = { kindOf: (name: string) => registry.service(name)?.kind, serviceShards: 1 };
-    const host = new MemoryHost("s:changing:0");
+    const { host, store } = standaloneHost("inv_1test.a", { service: "changing", handler: "go" });
     const params = {
       invocationId: "inv_1test.a",
       target: { service: "changing", handler: "go" },
@@ -47,7 +46,7 @@ describe("journal mismatch", () => {
     first.close();
 
     version.current = 2;
-    const outcome = await new Attempt({ ...params, journal: host.journal("inv_1test.a") }).start();
+    const outcome = await new Attempt({ ...params, journal: store.journal("inv_1test.a") }).start();
     expect(outcome.kind).toBe("retry");
     if (outcome.kind !== "retry") return;
     expect(outcome.error.code).toBe(JOURNAL_MISMATCH_CODE);

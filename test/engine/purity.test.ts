@@ -28,7 +28,7 @@ function engineFiles(): string[] {
 
 describe("the engine is pure", () => {
   it("has files to check", () => {
-    expect(engineFiles()).toEqual(expect.arrayContaining(["journal.ts", "invocation.ts", "memory.ts", "memory-runtime.ts"]));
+    expect(engineFiles()).toEqual(expect.arrayContaining(["journal.ts", "attempt.ts", "lifecycle.ts", "memory-runtime.ts"]));
   });
 
   it.each(engineFiles())("%s uses no clock, randomness, timers or Cloudflare APIs", (file) => {

@@ -95,7 +95,7 @@ describe("ctx.console", () => {
       await rt.advance(10);
       expect(rt.result(id)).toBe("ok");
       expect(rt.info(id).attempts).toBeGreaterThanOrEqual(2);
-      expect(rt.host(rt.info(id).owner).logs.map((l) => [l.level, l.args[0]])).toEqual([
+      expect(rt.logs.filter((l) => l.invocationId === id).map((l) => [l.level, l.args[0]])).toEqual([
         ["info", "start"],
         ["info", "end"],
       ]);

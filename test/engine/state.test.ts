@@ -54,7 +54,7 @@ describe.each(MODES)("state ($mode)", ({ alwaysReplay }) => {
     const journal = lines(rt.journal(id));
     expect(journal[2]?.value).toBe('["a","b"]');
     expect(journal[5]?.value).toBe('{"nested":true}');
-    expect(rt.host("store", "k").state.size).toBe(0);
+    expect(rt.store("store", "k").stateKeys("")).toEqual([]);
   });
 
   it("keeps state per key", async () => {
@@ -88,9 +88,9 @@ describe.each(MODES)("state ($mode)", ({ alwaysReplay }) => {
 
   it("replays recorded reads even when the stored value changed since", async () => {
     const rt = runtime([store], alwaysReplay);
-    rt.host("store", "k").state.set("v", new TextEncoder().encode('"old"'));
+    rt.store("store", "k").setState("", "v", new TextEncoder().encode('"old"'));
     const id = await rt.invoke("store", "readTwice", undefined, { key: "k" });
-    rt.host("store", "k").state.set("v", new TextEncoder().encode('"new"'));
+    rt.store("store", "k").setState("", "v", new TextEncoder().encode('"new"'));
     await rt.crash(id);
     await rt.advance(100);
     expect(rt.result(id)).toBe("old");

@@ -1,7 +1,8 @@
 /** Helpers shared by the engine tests: readable journals and both runtime modes. */
 import type { Definition } from "../../sdk/define.js";
-import { createTestRuntime, type MemoryRuntime } from "../../src/engine/memory.js";
-import type { Entry } from "../../src/engine/types.js";
+import { createTestRuntime, MemoryStore, type MemoryRuntime } from "../../src/engine/memory.js";
+import { JournalHost } from "../../src/engine/journal-host.js";
+import type { Entry, Target } from "../../src/engine/types.js";
 
 const decoder = new TextDecoder();
 
@@ -59,4 +60,25 @@ export function lines(entries: readonly Entry[]): Line[] {
 /** `type("name")` per entry: the shape of a journal at a glance. */
 export function shape(entries: readonly Entry[]): string[] {
   return entries.map((e) => `${e.type}(${e.name})`);
+}
+
+/**
+ * A Host for driving an Attempt by hand: journal entries go to a MemoryStore holding one
+ * invocation `invocationId`; no clock (time 0), no random source (drawing one throws).
+ */
+export function standaloneHost(invocationId: string, target: Target): { host: JournalHost; store: MemoryStore } {
+  const store = new MemoryStore();
+  store.insertInvocation({ owner: "test", invocationId, target, input: new Uint8Array(0), headers: {}, invokedBy: "test" }, false, "running", null, 0);
+  const host = new JournalHost(store, {
+    now: () => 0,
+    cancelRequested: new Set(),
+    scopeOf: () => "",
+    afterCommit: () => {},
+    sideEffectStarted: () => {},
+    randomBytes: () => {
+      throw new Error("this host has no random source");
+    },
+    log: () => {},
+  });
+  return { host, store };
 }

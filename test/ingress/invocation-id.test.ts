@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { service } from "../../sdk/define.js";
 import { invocationOwner, ownerName, parseOwnerName } from "../../src/engine/ids.js";
-import { Attempt } from "../../src/engine/invocation.js";
+import { Attempt } from "../../src/engine/attempt.js";
 import { Registry } from "../../src/engine/registry.js";
 import type { Effect, Host, Target } from "../../src/engine/types.js";
 import { invocationIdFor, newRandomSuffix, targetKinds } from "../../src/ingress/invocation-id.js";
-import { hostOf } from "../../src/engine/addressing.js";
+import { objectNameOf } from "../../src/engine/addressing.js";
 import { counter, greeter, signup } from "./fixtures.js";
 
 const SHARDS = 8;
@@ -108,19 +108,19 @@ describe("ingress and handlers agree on idempotent ids", () => {
   });
 });
 
-describe("hostOf", () => {
+describe("objectNameOf", () => {
   it("hosts object keys and service shards in the object of their own name", () => {
-    expect(hostOf(ownerName("o", "counter", "w:x"), 64)).toBe("o:counter:w:x");
-    expect(hostOf(ownerName("s", "greeter", "3"), 64)).toBe("s:greeter:3");
+    expect(objectNameOf(ownerName("o", "counter", "w:x"), 64)).toBe("o:counter:w:x");
+    expect(objectNameOf(ownerName("s", "greeter", "3"), 64)).toBe("s:greeter:3");
   });
 
   it("spreads workflow ids over the shard objects, the same id always to the same one", () => {
-    const hosts = Array.from({ length: 400 }, (_, i) => hostOf(ownerName("w", "signup", `user-${i}`), 8));
+    const hosts = Array.from({ length: 400 }, (_, i) => objectNameOf(ownerName("w", "signup", `user-${i}`), 8));
     expect(new Set(hosts)).toEqual(new Set(Array.from({ length: 8 }, (_, n) => `wf-shard:signup:${n}`)));
-    expect(hostOf(ownerName("w", "signup", "user-7"), 8)).toBe(hosts[7]);
+    expect(objectNameOf(ownerName("w", "signup", "user-7"), 8)).toBe(hosts[7]);
   });
 
   it("hosts each workflow id in its own object with 0 shards", () => {
-    expect(hostOf(ownerName("w", "signup", "u1"), 0)).toBe("w:signup:u1");
+    expect(objectNameOf(ownerName("w", "signup", "u1"), 0)).toBe("w:signup:u1");
   });
 });

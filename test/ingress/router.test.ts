@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Delivery, InvokeRequest } from "../../src/durable/protocol.js";
-import { hostOf } from "../../src/engine/addressing.js";
+import { objectNameOf } from "../../src/engine/addressing.js";
 import { makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import { createIngress, createIngressRouter } from "../../src/ingress/router.js";
 import { registry } from "./fixtures.js";
@@ -127,8 +127,8 @@ describe("send", () => {
     const { env, calls } = fakeEnv();
     await ingress(request("/signup/u1/run/send", { method: "POST", body: '"a@b"' }), env);
     const owner = ownerName("w", "signup", "u1");
-    expect(calls[0]).toMatchObject({ owner: hostOf(owner, 8), method: "send" });
-    expect(hostOf(owner, 8)).toMatch(/^wf-shard:signup:[0-7]$/);
+    expect(calls[0]).toMatchObject({ owner: objectNameOf(owner, 8), method: "send" });
+    expect(objectNameOf(owner, 8)).toMatch(/^wf-shard:signup:[0-7]$/);
     expect((calls[0]!.args[0] as InvokeRequest).invocationId).toBe(makeInvocationId(owner, "run"));
   });
 });
@@ -175,7 +175,7 @@ describe("attach and output", () => {
     const { env, calls } = fakeEnv();
     const res = await ingress(request("/restate/workflow/signup/u1/output"), env);
     const owner = ownerName("w", "signup", "u1");
-    expect(calls[0]).toEqual({ owner: hostOf(owner, 8), method: "output", args: [owner, makeInvocationId(owner, "run")] });
+    expect(calls[0]).toEqual({ owner: objectNameOf(owner, 8), method: "output", args: [owner, makeInvocationId(owner, "run")] });
     expect(res.headers.get("x-restate-id")).toBe(makeInvocationId(owner, "run"));
   });
 

@@ -5,15 +5,21 @@
  */
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { dryRunBindings, parseBindings, unsafeBindings } from "../../scripts/deploy-bindings.js";
+import { dryRun, parseBindings, unsafeBindings } from "../../scripts/deploy-bindings.js";
 
 const ROOT = resolve(__dirname, "../..");
 
 describe("what a deploy ships", () => {
-  it("the examples' deploy has the Durable Object binding and no token or local URL", () => {
-    const bindings = dryRunBindings(ROOT);
+  it("the examples' deploy has the Durable Object binding and no token or local URL; its bundle no test switch", () => {
+    const { bindings, bundle } = dryRun(ROOT);
     expect(bindings).toContainEqual({ name: "RESOLUTE", value: "ResoluteObject", kind: "Durable Object" });
     expect(unsafeBindings(bindings)).toEqual([]);
+    // issue #11: the test clock and the held outbox come from the test fixtures only; a deployed
+    // Worker holds no switch that moves its clock or holds its deliveries.
+    expect(bundle).toContain("alarmStarted"); // it is the runtime's bundle
+    for (const word of ["RESOLUTE_TEST_HOOKS", "RESOLUTE_TEST_HOLD_OUTBOX", "RESOLUTE_TEST_HOLD_INDEX", "advanceClock", "clock_offset", "test-clock-offset", "TestClock"]) {
+      expect(bundle, word).not.toContain(word);
+    }
   }, 60_000);
 
   it("the check reads wrangler's table and flags a token and a loopback URL", () => {

@@ -5,13 +5,13 @@
  * and called on workerd. Each module adds one line: the Durable Object export.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TestRuntime } from "../support/runtime.js";
+import { eventually, WorkerdRuntime } from "../support/runtime.js";
 import { sourceAliases } from "./aliases.js";
 
 describe("issue #12: Restate's Cloudflare template (fetch entry, zod, endpoint().bind().handler())", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "test/restate/fixtures/cf-greeter.ts", alias: sourceAliases() });
+    rt = await WorkerdRuntime.start({ entry: "test/restate/fixtures/cf-greeter.ts", alias: sourceAliases() });
   });
   afterAll(() => rt?.dispose());
 
@@ -30,9 +30,9 @@ describe("issue #12: Restate's Cloudflare template (fetch entry, zod, endpoint()
 });
 
 describe("issue #12: Restate's docs modules (Node entry, restate.serve)", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "test/restate/fixtures/docs-services.ts", alias: sourceAliases() });
+    rt = await WorkerdRuntime.start({ entry: "test/restate/fixtures/docs-services.ts", alias: sourceAliases() });
   });
   afterAll(() => rt?.dispose());
 
@@ -90,9 +90,9 @@ describe("issue #12: Restate's docs modules (Node entry, restate.serve)", () => 
 });
 
 describe("issue #12: Restate's API surface (createEndpointHandler as { fetch })", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "test/restate/fixtures/api-surface.ts", alias: sourceAliases() });
+    rt = await WorkerdRuntime.start({ entry: "test/restate/fixtures/api-surface.ts", alias: sourceAliases() });
   });
   afterAll(() => rt?.dispose());
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 import { PROJECT_DIR, snippetAliases, sourceAliases } from "./aliases.js";
 
 const run = promisify(execFile);
@@ -20,7 +20,7 @@ describe("issue #12: wrangler [alias] snippet for Restate modules", () => {
   let dir: string;
   let output: string;
   let bundle: string;
-  let rt: TestRuntime | undefined;
+  let rt: WorkerdRuntime | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "resolute-restate-project-"));
@@ -53,7 +53,7 @@ describe("issue #12: wrangler [alias] snippet for Restate modules", () => {
   });
 
   it("serves the module from the bundle wrangler built", async () => {
-    rt = await TestRuntime.start({ entry: bundle });
+    rt = await WorkerdRuntime.start({ entry: bundle });
     const res = await rt.post("/greeter/greet", "Ada");
     expect(res.status).toBe(200);
     expect(res.body).toBe("Hello Ada! (36)");

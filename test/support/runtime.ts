@@ -54,7 +54,8 @@ export interface RuntimeOptions {
   persistDir?: string;
 }
 
-export class TestRuntime {
+/** A fixture Worker on workerd, with its storage on disk (the memory runtime is sdk/testing's). */
+export class WorkerdRuntime {
   private constructor(
     private mf: Miniflare,
     readonly url: URL,
@@ -62,10 +63,10 @@ export class TestRuntime {
     private options: RuntimeOptions,
   ) {}
 
-  static async start(options: RuntimeOptions): Promise<TestRuntime> {
+  static async start(options: RuntimeOptions): Promise<WorkerdRuntime> {
     const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "resolute-state-"));
     const mf = await launch(options, persistDir);
-    return new TestRuntime(mf, await mf.ready, persistDir, options);
+    return new WorkerdRuntime(mf, await mf.ready, persistDir, options);
   }
 
   fetch(path: string, init?: RequestInit): Promise<Response> {
@@ -133,7 +134,7 @@ async function launch(options: RuntimeOptions, persistDir: string): Promise<Mini
     compatibilityDate: "2026-04-20",
     durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true } },
     durableObjectsPersist: persistDir,
-    bindings: { RESOLUTE_TEST_HOOKS: "1", RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
+    bindings: { RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
     host: "127.0.0.1",
     port: 0,
   });
@@ -170,7 +171,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 }
 
 /** Restate's `POST /query` on the admin API with the test token (JSON, or Arrow bytes for another accept). */
-export async function adminQuery(target: TestRuntime, text: string, accept = "application/json"): Promise<{ status: number; body: any; headers: Headers }> {
+export async function adminQuery(target: WorkerdRuntime, text: string, accept = "application/json"): Promise<{ status: number; body: any; headers: Headers }> {
   const response = await target.fetch("/restate/admin/v4/query", {
     method: "POST",
     headers: { authorization: "Bearer test-token", "content-type": "application/json", accept },
@@ -181,7 +182,7 @@ export async function adminQuery(target: TestRuntime, text: string, accept = "ap
 }
 
 /** Admin API GET with the test token. */
-export async function admin(rt: TestRuntime, path: string, method = "GET"): Promise<{ status: number; body: any }> {
+export async function admin(rt: WorkerdRuntime, path: string, method = "GET"): Promise<{ status: number; body: any }> {
   const response = await rt.fetch(`/restate/admin/${path}`, { method, headers: { authorization: "Bearer test-token" } });
   return { status: response.status, body: await parse(response) };
 }
@@ -190,13 +191,13 @@ export async function admin(rt: TestRuntime, path: string, method = "GET"): Prom
  * Starts a probe server and the runtime (with PROBE_URL bound) before the
  * file's tests and stops both after; `use` receives them.
  */
-export async function startWithProbe(entry: string, bindings: Record<string, string> = {}): Promise<{ rt: TestRuntime; probe: Probe }> {
+export async function startWithProbe(entry: string, bindings: Record<string, string> = {}): Promise<{ rt: WorkerdRuntime; probe: Probe }> {
   const probe = await Probe.start();
-  const rt = await TestRuntime.start({ entry, bindings: { PROBE_URL: probe.url, ...bindings } });
+  const rt = await WorkerdRuntime.start({ entry, bindings: { PROBE_URL: probe.url, ...bindings } });
   return { rt, probe };
 }
 
-export function useRuntimeWithProbe(entry: string, use: (rt: TestRuntime, probe: Probe) => void, bindings: Record<string, string> = {}): void {
+export function useRuntimeWithProbe(entry: string, use: (rt: WorkerdRuntime, probe: Probe) => void, bindings: Record<string, string> = {}): void {
   useRuntimeWith(entry, "PROBE_URL", () => Probe.start(), use, bindings);
 }
 
@@ -214,14 +215,14 @@ export function useRuntimeWith<S extends Sidecar>(
   entry: string,
   binding: string,
   startSidecar: () => Promise<S>,
-  use: (rt: TestRuntime, sidecar: S) => void,
+  use: (rt: WorkerdRuntime, sidecar: S) => void,
   bindings: Record<string, string> = {},
 ): void {
-  let rt: TestRuntime | undefined;
+  let rt: WorkerdRuntime | undefined;
   let sidecar: S | undefined;
   beforeAll(async () => {
     sidecar = await startSidecar();
-    rt = await TestRuntime.start({ entry, bindings: { [binding]: sidecar.url, ...bindings } });
+    rt = await WorkerdRuntime.start({ entry, bindings: { [binding]: sidecar.url, ...bindings } });
     use(rt, sidecar);
   });
   afterAll(async () => {
@@ -231,6 +232,6 @@ export function useRuntimeWith<S extends Sidecar>(
 }
 
 /** Moves one object's clock forward through the fixture's test route (fires what became due). */
-export function advance(rt: TestRuntime, owner: string, ms: number): Promise<{ status: number; body: any; headers: Headers }> {
+export function advance(rt: WorkerdRuntime, owner: string, ms: number): Promise<{ status: number; body: any; headers: Headers }> {
   return rt.get(`/__test/advance?owner=${encodeURIComponent(owner)}&ms=${ms}`);
 }

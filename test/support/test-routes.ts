@@ -1,9 +1,9 @@
 /**
  * Test-only routes added in front of a fixture Worker. `/__test/advance`
- * moves one object's clock forward and fires what became due (the object
- * refuses unless RESOLUTE_TEST_HOOKS=1). Runs inside workerd.
+ * moves one object's clock forward and fires what became due (`advanceClock`,
+ * which only the objects of createTestWorker have). Runs inside workerd.
  */
-import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
+import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 
 type Fetch = (request: Request, env: any, ctx: ExecutionContext) => Promise<Response | undefined> | Response | undefined;
 
@@ -13,7 +13,7 @@ export function withTestRoutes(...handlers: Fetch[]) {
     if (url.pathname === "/__test/advance") {
       const owner = url.searchParams.get("owner")!;
       // The fixtures use the default workflow shard count.
-      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(hostOf(owner, DEFAULT_WORKFLOW_SHARDS))) as unknown as { advanceClock(ms: number): Promise<number> };
+      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(objectNameOf(owner, DEFAULT_WORKFLOW_SHARDS))) as unknown as { advanceClock(ms: number): Promise<number> };
       return Response.json({ now: await stub.advanceClock(Number(url.searchParams.get("ms"))) });
     }
     for (const handle of handlers) {

@@ -5,10 +5,10 @@
  */
 import { describe, expect, test } from "vitest";
 import { runCli } from "../../cli/cli.js";
-import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
 async function query(path: string, body: unknown, token = "test-token"): Promise<{ status: number; body: any }> {

@@ -5,23 +5,23 @@
  * workerd's alarm scheduler holds none, so nothing would ever fire it.
  */
 import { expect, test } from "vitest";
-import { TestRuntime, admin, eventually } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const STALE_ALARM = "test/worker/fixtures/stale-alarm.ts";
 const OBJECT = "o:counter:stale";
 
 test("issue #10: an object whose stored alarm is in the past with no scheduler row re-arms when it wakes, and its sleep ends", async () => {
-  const first = await TestRuntime.start({ entry: ENTRY });
+  const first = await WorkerdRuntime.start({ entry: ENTRY });
   const persistDir = first.persistDir;
-  let last: TestRuntime | undefined;
+  let last: WorkerdRuntime | undefined;
   try {
     const sent = await first.post("/counter/stale/sleepThenAdd/send", 6_000);
     expect(sent.status).toBe(202);
     const id: string = sent.body.invocationId;
     await first.dispose(true);
 
-    const bare = await TestRuntime.start({ entry: STALE_ALARM, persistDir });
+    const bare = await WorkerdRuntime.start({ entry: STALE_ALARM, persistDir });
     try {
       await bare.get(`/arm?object=${OBJECT}`);
       const state = await eventually(async () => {
@@ -33,7 +33,7 @@ test("issue #10: an object whose stored alarm is in the past with no scheduler r
       await bare.dispose(true);
     }
 
-    last = await TestRuntime.start({ entry: ENTRY, persistDir });
+    last = await WorkerdRuntime.start({ entry: ENTRY, persistDir });
     const runtime = last;
     expect((await runtime.post("/counter/stale/get")).body).toBe(0); // any request wakes the object
     const output = await eventually(async () => {
@@ -47,7 +47,7 @@ test("issue #10: an object whose stored alarm is in the past with no scheduler r
 });
 
 test("issue #10: a purged invocation leaves no timer behind (a timer row with no journal entry stayed due forever)", async () => {
-  const rt = await TestRuntime.start({ entry: ENTRY });
+  const rt = await WorkerdRuntime.start({ entry: ENTRY });
   try {
     const sent = await rt.post("/counter/purged/sleepThenAdd/send", 3_600_000);
     const id: string = sent.body.invocationId;

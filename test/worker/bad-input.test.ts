@@ -5,11 +5,11 @@
  * bad is stored.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { TestRuntime, admin } from "../support/runtime.js";
+import { WorkerdRuntime, admin } from "../support/runtime.js";
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 beforeAll(async () => {
-  rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
+  rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
 });
 afterAll(() => rt?.dispose());
 

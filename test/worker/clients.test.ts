@@ -6,14 +6,14 @@
 import * as restate from "@restatedev/restate-sdk-clients";
 import { describe, expect, test } from "vitest";
 import { connect } from "../../sdk/client.js";
-import { TestRuntime, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 import { approval } from "./fixtures/workflows.js";
 import { approvals, once, tally } from "./fixtures/rpc.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);

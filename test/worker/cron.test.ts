@@ -4,11 +4,11 @@
  * starts nothing more, and the next tick runs again. Also across a restart.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { TestRuntime, admin, eventually } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually } from "../support/runtime.js";
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 beforeAll(async () => {
-  rt = await TestRuntime.start({ entry: "test/worker/fixtures/cron-worker.ts" });
+  rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/cron-worker.ts" });
 });
 afterAll(async () => {
   await rt?.dispose();

@@ -8,11 +8,11 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
 describe("the page", () => {
@@ -31,7 +31,7 @@ describe("the page", () => {
   });
 
   test("is not served when the admin API is disabled", async () => {
-    const disabled = await TestRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_ADMIN_TOKEN: "" } });
+    const disabled = await WorkerdRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_ADMIN_TOKEN: "" } });
     try {
       const response = await disabled.fetch("/restate/admin/ui");
       expect(response.status).toBe(403);

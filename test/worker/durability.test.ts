@@ -3,12 +3,12 @@
  * SQLite-backed Durable Objects, real alarms, real restarts).
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)), { HANDLER_VERSION: "1" });
 
 describe("crash in the middle", () => {

@@ -4,12 +4,12 @@
  * test plays each approver, and reads `progress()` while the workflow waits.
  */
 import { describe, expect, it } from "vitest";
-import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
+import { eventually, WorkerdRuntime, useRuntimeWith } from "../support/runtime.js";
 import { MailRecorder } from "./fixtures/mail-recorder.js";
 import type { Progress } from "../../examples/approval/approval.js";
 
 describe("examples: approval", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let mailer: MailRecorder;
   useRuntimeWith("test/worker/fixtures/examples4-worker.ts", "MAILER_URL", () => MailRecorder.start(), (r, s) => ((rt = r), (mailer = s)));
 

@@ -5,13 +5,13 @@
  * HTTP (the test plays the cook); the payment runs once throughout.
  */
 import { describe, expect, it } from "vitest";
-import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
+import { eventually, WorkerdRuntime, useRuntimeWith } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 
 const HOUR = 3_600_000;
 
 describe("examples: food ordering", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let probe: Probe;
   useRuntimeWith("test/worker/fixtures/examples3-worker.ts", "PROBE_URL", () => Probe.start(), (r, s) => ((rt = r), (probe = s)));
 

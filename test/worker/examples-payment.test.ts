@@ -4,19 +4,19 @@
  * provider received. The test plays the provider's webhook for async charges.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TestRuntime } from "../support/runtime.js";
+import { eventually, WorkerdRuntime } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 import { PaymentProvider } from "./fixtures/payment-provider.js";
 import { chargeKey } from "../../examples/payment/payment.js";
 
 describe("examples: payment", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let provider: PaymentProvider;
   let probe: Probe;
   beforeAll(async () => {
     provider = await PaymentProvider.start();
     probe = await Probe.start();
-    rt = await TestRuntime.start({
+    rt = await WorkerdRuntime.start({
       entry: "test/worker/fixtures/examples3-worker.ts",
       bindings: { PAYMENT_PROVIDER_URL: provider.url, PROBE_URL: probe.url },
     });

@@ -1,11 +1,11 @@
 /** The README quick start (greeter, counter) against examples/main.ts on workerd. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime, eventually } from "../support/runtime.js";
+import { WorkerdRuntime, eventually } from "../support/runtime.js";
 
 describe("examples: quick start", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "examples/main.ts" });
+    rt = await WorkerdRuntime.start({ entry: "examples/main.ts" });
   });
   afterAll(() => rt?.dispose());
 

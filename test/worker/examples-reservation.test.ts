@@ -4,12 +4,12 @@
  * the same invocation: booked once, the identical response every time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 
 describe("examples: reservation", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples3-worker.ts" });
+    rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples3-worker.ts" });
   });
   afterAll(() => rt?.dispose());
 

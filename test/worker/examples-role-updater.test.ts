@@ -5,13 +5,13 @@
  * repeating finished steps.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 
 describe("examples: role updater (examples/main.ts)", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "examples/main.ts" });
+    rt = await WorkerdRuntime.start({ entry: "examples/main.ts" });
   });
   afterAll(() => rt?.dispose());
 
@@ -55,10 +55,10 @@ describe("examples: role updater (examples/main.ts)", () => {
 
 describe("examples: role updater survives a crash mid-saga", () => {
   let probe: Probe;
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
     probe = await Probe.start();
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts", bindings: { PROBE_URL: probe.url } });
+    rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts", bindings: { PROBE_URL: probe.url } });
   });
   afterAll(async () => {
     await rt?.dispose();

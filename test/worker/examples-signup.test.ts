@@ -5,7 +5,7 @@
  * the workflow object's virtual clock.
  */
 import { describe, expect, it } from "vitest";
-import { eventually, TestRuntime, useRuntimeWith } from "../support/runtime.js";
+import { eventually, WorkerdRuntime, useRuntimeWith } from "../support/runtime.js";
 import { MailRecorder } from "./fixtures/mail-recorder.js";
 import { createRand } from "../../src/engine/rand.js";
 import { makeInvocationId } from "../../src/engine/ids.js";
@@ -14,7 +14,7 @@ import type { Mail } from "../../examples/signup/signup.js";
 const HOUR = 3_600_000;
 
 describe("examples: signup", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let mailer: MailRecorder;
   useRuntimeWith("test/worker/fixtures/examples4-worker.ts", "MAILER_URL", () => MailRecorder.start(), (r, s) => ((rt = r), (mailer = s)));
 

@@ -4,14 +4,14 @@
  * and lazy trial expiry driven by the object's virtual clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestRuntime } from "../support/runtime.js";
+import { WorkerdRuntime } from "../support/runtime.js";
 
 const DAY_MS = 86_400_000;
 
 describe("examples: subscription", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   beforeAll(async () => {
-    rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
+    rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
   });
   afterAll(() => rt?.dispose());
 

@@ -5,11 +5,11 @@
  * records their order; a gate holds a step while the runtime is killed.
  */
 import { describe, expect, it } from "vitest";
-import { TestRuntime, useRuntimeWith } from "../support/runtime.js";
+import { WorkerdRuntime, useRuntimeWith } from "../support/runtime.js";
 import { Probe } from "../support/probe.js";
 
 describe("examples: travel saga", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   let probe: Probe;
   useRuntimeWith("test/worker/fixtures/examples3-worker.ts", "PROBE_URL", () => Probe.start(), (r, s) => ((rt = r), (probe = s)));
 

@@ -8,10 +8,10 @@
 import { describe, expect, test } from "vitest";
 import { makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import type { Probe } from "../support/probe.js";
-import { TestRuntime, admin, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 let probe: Probe;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Client } from "undici";
-import { TestRuntime, admin, eventually } from "../support/runtime.js";
+import { WorkerdRuntime, admin, eventually } from "../support/runtime.js";
 import { Random, RequestGenerator, type FuzzPools, type FuzzRequest, type ServiceInfo } from "../support/fuzz.js";
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 32);
@@ -35,9 +35,9 @@ interface Answer {
   text: string;
 }
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 beforeAll(async () => {
-  rt = await TestRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
+  rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/examples-worker.ts" });
 });
 afterAll(() => rt?.dispose());
 

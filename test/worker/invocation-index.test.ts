@@ -6,10 +6,10 @@
  * and its send is repaired when the owner next wakes.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, adminQuery as query, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, adminQuery as query, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
 const rows = async (text: string) => {
@@ -155,7 +155,7 @@ describe("Restate's admin routes (what Restate's CLI reads first)", () => {
 
 describe("a crash between an owner's commit and its send", () => {
   test("issue #13: rows changed since the owner's mark are resent when it next wakes", async () => {
-    const held = await TestRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
+    const held = await WorkerdRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
     try {
       const done = (await held.post("/counter/crash-a/add", 3)).headers.get("x-restate-id")!;
       const sleeping = (await held.post("/counter/crash-b/sleepThenAdd/send", 3_600_000)).body.invocationId as string;

@@ -4,10 +4,10 @@
  * held, nor a write retried forever.
  */
 import { expect, test } from "vitest";
-import { admin, useRuntimeWithProbe, type TestRuntime } from "../support/runtime.js";
+import { admin, useRuntimeWithProbe, type WorkerdRuntime } from "../support/runtime.js";
 import { MAX_VALUE_BYTES } from "../../src/engine/limits.js";
 
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe("test/worker/fixtures/limits-worker.ts", (r) => (rt = r));
 
 test("issue #10: an 800 KB string through a counter's add twice: the second answers a terminal 413 at once and the key keeps serving", async () => {

@@ -7,13 +7,13 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { makeInvocationId } from "../../src/engine/ids.js";
 import { encodeRestateInvocationId, restateAliasOf } from "../../src/engine/restate-id.js";
-import { TestRuntime, admin, adminQuery, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, adminQuery, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const CLI = { "user-agent": "restate-cli/1.7.12 linux-x86_64" };
 
 /** POST /query, as Restate's CLI when `headers` say so. */
-async function query(target: TestRuntime, text: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+async function query(target: WorkerdRuntime, text: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const response = await target.fetch("/restate/admin/v4/query", {
     method: "POST",
     headers: { authorization: "Bearer test-token", "content-type": "application/json", accept: "application/json", ...headers },
@@ -26,7 +26,7 @@ async function query(target: TestRuntime, text: string, headers: Record<string, 
 const unknownAlias = () => encodeRestateInvocationId({ partitionKey: 42n, uuid: BigInt(`0x${crypto.randomUUID().replace(/-/g, "")}`) || 1n });
 
 describe("with the invocation index", () => {
-  let rt: TestRuntime;
+  let rt: WorkerdRuntime;
   useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
   /** A suspended invocation whose row is in the index, and its alias. */
@@ -85,12 +85,12 @@ describe("with the invocation index", () => {
 });
 
 describe("before the index has the row", () => {
-  let held: TestRuntime | undefined;
+  let held: WorkerdRuntime | undefined;
   afterEach(async () => held?.dispose());
 
   test("an alias is not found until its row is indexed, unless this Worker showed it to Restate's CLI", async () => {
     // Sends to the index never leave: every invocation stays younger than the index's lag.
-    held = await TestRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
+    held = await WorkerdRuntime.start({ entry: ENTRY, bindings: { RESOLUTE_TEST_HOLD_INDEX: "1", PROBE_URL: "http://127.0.0.1:9" } });
     const id = (await held.post("/counter/alias-young/add", 1)).headers.get("x-restate-id")!;
     const alias = await restateAliasOf(id);
     expect((await admin(held, `invocations/${alias}`)).status).toBe(404);
@@ -100,11 +100,11 @@ describe("before the index has the row", () => {
   });
 
   test("rows indexed before aliases existed get theirs when the shard starts", async () => {
-    const old = await TestRuntime.start({ entry: "test/worker/fixtures/v1-index.ts" });
+    const old = await WorkerdRuntime.start({ entry: "test/worker/fixtures/v1-index.ts" });
     const id = makeInvocationId("o:counter:alias-legacy", "0123456789abcdef0123456789abcdef");
     expect((await old.post("/", { id, key: "alias-legacy" })).status).toBe(204);
     await old.dispose(true);
-    held = await TestRuntime.start({ entry: ENTRY, persistDir: old.persistDir, bindings: { PROBE_URL: "http://127.0.0.1:9" } });
+    held = await WorkerdRuntime.start({ entry: ENTRY, persistDir: old.persistDir, bindings: { PROBE_URL: "http://127.0.0.1:9" } });
     // Not pinned (OR), so the shards answer from their rows: the alias must have been resolved there.
     const found = await query(held, `SELECT id, target FROM sys_invocation WHERE id = '${await restateAliasOf(id)}' OR target_service_key = 'none'`);
     expect(found.body.rows).toEqual([{ id, target: "counter/alias-legacy/add" }]);

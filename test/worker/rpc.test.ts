@@ -3,12 +3,12 @@
  * idempotency across Durable Objects, on the real runtime with real restarts.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);

@@ -5,18 +5,18 @@
  */
 import { afterEach, expect, test } from "vitest";
 import { makeAwakeableId } from "../../src/engine/ids.js";
-import { TestRuntime, admin } from "../support/runtime.js";
+import { WorkerdRuntime, admin } from "../support/runtime.js";
 
-let rt: TestRuntime | undefined;
+let rt: WorkerdRuntime | undefined;
 afterEach(async () => rt?.dispose());
 
 test("an object's state and a workflow's journal, state, promise and result survive the upgrade from schema 1", async () => {
-  const old = await TestRuntime.start({ entry: "test/worker/fixtures/v1-store.ts" });
+  const old = await WorkerdRuntime.start({ entry: "test/worker/fixtures/v1-store.ts" });
   expect((await old.post("/", { name: "o:counter:legacy", kind: "object", key: "legacy" })).status).toBe(200);
   const runId = (await old.post("/", { name: "w:approval:legacy", kind: "workflow", key: "legacy" })).body;
   await old.dispose(true);
 
-  rt = await TestRuntime.start({ entry: "test/worker/fixtures/upgraded-worker.ts", persistDir: old.persistDir });
+  rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/upgraded-worker.ts", persistDir: old.persistDir });
   expect((await rt.post("/counter/legacy/get")).body).toBe(41);
   expect((await rt.post("/counter/legacy/add", 1)).body).toBe(42);
   expect((await rt.post("/approval/legacy/stage")).body).toBe("decided");
@@ -30,7 +30,7 @@ test("an object's state and a workflow's journal, state, promise and result surv
   expect((await rt.post("/counter/legacy/add", 1)).body).toBe(43);
 });
 
-async function sql(rt: TestRuntime, object: string, query: string): Promise<unknown[]> {
+async function sql(rt: WorkerdRuntime, object: string, query: string): Promise<unknown[]> {
   const response = await rt.fetch(`/restate/admin/objects/${object}/query`, {
     method: "POST",
     headers: { authorization: "Bearer test-token", "content-type": "application/json" },
@@ -40,14 +40,14 @@ async function sql(rt: TestRuntime, object: string, query: string): Promise<unkn
 }
 
 test("issue #11: invocations left part-way by schema 2 (untyped journals) resume on the current build: a sleep, a decided race, a call", async () => {
-  const old = await TestRuntime.start({ entry: "test/worker/fixtures/v2-store.ts" });
+  const old = await WorkerdRuntime.start({ entry: "test/worker/fixtures/v2-store.ts" });
   const ids: Record<string, string> = {};
   for (const kind of ["napper", "racer", "caller"]) {
     ids[kind] = (await old.post("/", { name: `o:${kind}:legacy`, kind, key: "legacy" })).body;
   }
   await old.dispose(true);
 
-  rt = await TestRuntime.start({ entry: "test/worker/fixtures/upgraded-worker.ts", persistDir: old.persistDir });
+  rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/upgraded-worker.ts", persistDir: old.persistDir });
   // The sleep that fell due while the old build was down fires; the race replays its recorded winner.
   expect((await rt.get(`/restate/invocation/${ids.napper}/attach`)).body).toBe("rested");
   expect((await rt.get(`/restate/invocation/${ids.racer}/attach`)).body).toBe("the timer won");

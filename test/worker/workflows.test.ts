@@ -2,15 +2,15 @@
  * Issue #4: workflows and durable promises on the real runtime.
  */
 import { describe, expect, test } from "vitest";
-import { TestRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, advance as advanceClock, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
-import { DEFAULT_WORKFLOW_SHARDS, hostOf } from "../../src/engine/addressing.js";
+import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 import { ownerName } from "../../src/engine/ids.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 const HOUR = 3_600_000;
 let probe: Probe;
-let rt: TestRuntime;
+let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const advance = (owner: string, ms: number) => advanceClock(rt, owner, ms);
@@ -92,7 +92,7 @@ describe("run executes at most once per workflow id", () => {
 describe("workflow ids sharing a shard object", () => {
   /** Two approval ids that the default shard count puts in the same Durable Object. */
   function sameShardIds(): [string, string] {
-    const shardOf = (id: string) => hostOf(ownerName("w", "approval", id), DEFAULT_WORKFLOW_SHARDS);
+    const shardOf = (id: string) => objectNameOf(ownerName("w", "approval", id), DEFAULT_WORKFLOW_SHARDS);
     const first = "mate-0";
     for (let i = 1; ; i++) if (shardOf(`mate-${i}`) === shardOf(first)) return [first, `mate-${i}`];
   }

@@ -6,28 +6,35 @@
  * and every later call queued behind it: it completes with a small failure that
  * says why, and the failure is logged.
  */
-import { boundedError } from "../engine/limits.js";
-import type { Completion } from "../engine/types.js";
-import type { Subscriber } from "./protocol.js";
-import type { Store } from "./store.js";
+import { TerminalError, errorToRecord } from "../../sdk/errors.js";
+import type { Callers } from "./callers.js";
+import { boundedError } from "./limits.js";
+import type { LifecycleStore } from "./lifecycle-store.js";
+import type { Subscriber } from "./messages.js";
+import type { Completion } from "./types.js";
+
+/** What was stored (the completion, or the failure that replaced it) and how many replies went out. */
+export interface StoredCompletion {
+  completion: Completion;
+  replies: number;
+}
 
 export function storeCompletion(
-  store: Store,
+  store: LifecycleStore,
+  callers: Callers,
   logError: (message: string) => void,
   id: string,
   completion: Completion,
-  now: number,
-  expiresAt: number,
-  replyToCallers: boolean,
-): { completion: Completion; replies: number } {
-  // One synchronous turn commits it all together; no savepoint on this hot path: if a write
+  times: { now: number; expiresAt: number },
+): StoredCompletion {
+  // One synchronous turn commits it all together; no transaction on this hot path: if a write
   // fails half-way, the retry below rewrites the row and every reply (a reply delivered twice
   // completes its entry once).
   let subscribers: Subscriber[] | undefined;
   const write = (c: Completion): number => {
-    subscribers ??= replyToCallers ? store.takeSubscribers(id) : [];
-    store.complete(id, c, now, expiresAt);
-    for (const sub of subscribers) store.enqueue(sub.owner, { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId: id, completion: c }, now);
+    subscribers ??= callers.takeSubscribers(id);
+    store.complete(id, c, times.now, times.expiresAt);
+    callers.reply(subscribers, id, c);
     return subscribers.length;
   };
   try {
@@ -35,7 +42,8 @@ export function storeCompletion(
   } catch (error) {
     const what = "failure" in completion ? "failure" : "result";
     logError(`the invocation's ${what} could not be stored (${messageOf(error)}): it completes with a failure instead`);
-    const failure: Completion = { failure: boundedError({ name: "TerminalError", message: `the invocation finished but its ${what} could not be stored: ${messageOf(error)}`, code: 500 }) };
+    const message = `the invocation finished but its ${what} could not be stored: ${messageOf(error)}`;
+    const failure: Completion = { failure: boundedError(errorToRecord(new TerminalError(message))) };
     try {
       return { completion: failure, replies: write(failure) };
     } catch (again) {

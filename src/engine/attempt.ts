@@ -5,9 +5,9 @@
  * replay later. Never reads the clock or storage except through the Host.
  */
 import type { Request } from "../../sdk/context.js";
-import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { retryAfterOf } from "./retry.js";
-import { ContextCore, terminalRecord, type AbortDetails, type AttemptControl } from "./context-core.js";
+import { ContextCore, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
 import { JournalMismatchError } from "./journal.js";
 import { boundedError, oversizeValue } from "./limits.js";
@@ -68,7 +68,7 @@ export class Attempt implements AttemptControl {
     try {
       input = spec.input.deserialize(this.#params.input);
     } catch (error) {
-      this.#end({ kind: "failure", error: terminalRecord(asInputError(error)) });
+      this.#end({ kind: "failure", error: errorToRecord(inputError(error)) });
       return this.outcome;
     }
     const request = this.#request();
@@ -126,10 +126,10 @@ export class Attempt implements AttemptControl {
     this.#aborted?.reject(error);
     if (error instanceof JournalMismatchError) {
       const mode = this.#params.spec.onJournalMismatch;
-      if (mode === "fail") return this.#end({ kind: "failure", error: { ...retryRecord(error), name: "TerminalError" } });
+      if (mode === "fail") return this.#end({ kind: "failure", error: { ...errorToRecord(error), name: "TerminalError" } });
       if (mode === "pause") details = { ...details, pause: true };
     }
-    this.#end({ kind: "retry", error: retryRecord(error), ...details });
+    this.#end({ kind: "retry", error: errorToRecord(error), ...details });
   }
 
   /** Stops the attempt from outside (the invocation was killed or the host gave up on it). */
@@ -144,7 +144,8 @@ export class Attempt implements AttemptControl {
       const tooLarge = oversizeValue("the handler's result", bytes);
       this.#end(tooLarge ? { kind: "failure", error: errorToRecord(tooLarge) } : { kind: "success", value: bytes });
     } catch (error) {
-      this.#end({ kind: "failure", error: { ...terminalRecord(error), code: 500 } });
+      // A result its serde cannot write is the handler's bug: retrying would not change it.
+      this.#end({ kind: "failure", error: { ...errorToRecord(error), name: "TerminalError", code: INTERNAL_ERROR_CODE } });
     }
   }
 
@@ -153,7 +154,7 @@ export class Attempt implements AttemptControl {
     if (terminal) return this.#end({ kind: "failure", error: errorToRecord(terminal) });
     const retryAfterMs = retryAfterOf(error);
     if (retryAfterMs instanceof TerminalError) return this.#end({ kind: "failure", error: errorToRecord(retryAfterMs) });
-    this.#end({ kind: "retry", error: retryRecord(error), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    this.#end({ kind: "retry", error: errorToRecord(error), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
 
   #end(outcome: AttemptOutcome): void {
@@ -192,15 +193,8 @@ export class Attempt implements AttemptControl {
   }
 }
 
-function retryRecord(error: unknown): ErrorRecord {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, code: typeof code === "number" ? code : 500 };
-  }
-  return { name: "Error", message: String(error), code: 500 };
-}
-
-function asInputError(error: unknown): TerminalError {
+/** Input its serde refuses: a 400 TerminalError, as Restate answers. */
+function inputError(error: unknown): TerminalError {
   if (error instanceof TerminalError) return error;
   return new TerminalError(`Failed to deserialize input: ${error instanceof Error ? error.message : String(error)}`, { errorCode: 400 });
 }

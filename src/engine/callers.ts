@@ -1,0 +1,96 @@
+/**
+ * The callers of an owner host's invocations and what they get back: handlers
+ * waiting through a call or an attach (subscribers, answered through the outbox)
+ * and requests waiting in this process (ingress, attach: answered in memory).
+ * Each is answered once, when the invocation completes, or at once when it is
+ * done already or unknown. Also the shapes ingress renders: results and receipts.
+ */
+import { TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { isoTime } from "./iso-time.js";
+import { STATUS, type InvocationRow } from "./invocation-row.js";
+import type { LifecycleDriver } from "./lifecycle-driver.js";
+import type { LifecycleStore } from "./lifecycle-store.js";
+import type { InvocationResult, SendReceipt, Subscriber } from "./messages.js";
+import type { Completion } from "./types.js";
+
+/** The result of a completed row; `contentType` is its handler's output content type. */
+export function resultOf(row: InvocationRow, contentType: string | undefined): InvocationResult {
+  const completion = row.completion!;
+  const expires = row.idempotencyKey && row.expiresAt ? { idempotencyExpiresAt: row.expiresAt } : {};
+  if ("failure" in completion) return { invocationId: row.id, ok: false, error: completion.failure, ...expires };
+  return { invocationId: row.id, ok: true, value: completion.value ?? new Uint8Array(0), ...(contentType ? { contentType } : {}), ...expires };
+}
+
+/** A one-way send's answer: `previously` when the invocation existed already (same id). */
+export function receiptOf(row: InvocationRow, previously: boolean): SendReceipt {
+  const executionTime = row.status === STATUS.scheduled ? isoTime(row.nextAt) : undefined;
+  return { invocationId: row.id, status: previously ? "PreviouslyAccepted" : "Accepted", ...(executionTime ? { executionTime } : {}) };
+}
+
+type Waiter = (result: InvocationResult) => void;
+
+export class Callers {
+  readonly #waiters = new Map<string, Waiter[]>();
+  /** Whether an invocation admitted by this instance has subscribers (absent: ask storage). */
+  readonly #hasSubscribers = new Map<string, boolean>();
+
+  constructor(
+    private readonly store: LifecycleStore,
+    private readonly driver: LifecycleDriver,
+    /** The result of a completed row, as ingress renders it. */
+    private readonly result: (row: InvocationRow) => InvocationResult,
+  ) {}
+
+  /** A new invocation, with the caller (a handler's call) that waits for it, if any. */
+  admitted(id: string, subscriber: Subscriber | undefined): void {
+    if (subscriber) this.store.addSubscriber(id, subscriber);
+    this.#hasSubscribers.set(id, subscriber !== undefined);
+  }
+
+  /** A handler waits for `row`'s result (undefined: there is no such invocation). */
+  subscribe(id: string, row: InvocationRow | undefined, subscriber: Subscriber): void {
+    if (row && row.status !== STATUS.completed) {
+      this.store.addSubscriber(id, subscriber);
+      if (this.#hasSubscribers.has(id)) this.#hasSubscribers.set(id, true);
+      return;
+    }
+    const notFound = { failure: errorToRecord(new TerminalError(`invocation '${id}' not found`, { errorCode: 404 })) };
+    this.#reply(subscriber, id, row?.completion ?? notFound);
+    this.driver.deliverSoon();
+  }
+
+  /** A request in this process waits for `id`'s result. */
+  wait(id: string): Promise<InvocationResult> {
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id);
+      if (list) list.push(resolve);
+      else this.#waiters.set(id, [resolve]);
+    });
+  }
+
+  /** The handlers waiting for `id`'s result, taken: each gets one reply. */
+  takeSubscribers(id: string): Subscriber[] {
+    const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
+    this.#hasSubscribers.delete(id);
+    return subscribers;
+  }
+
+  /** Enqueues `completion`, the result of `calleeId`, to each subscriber. */
+  reply(subscribers: readonly Subscriber[], calleeId: string, completion: Completion): void {
+    for (const sub of subscribers) this.#reply(sub, calleeId, completion);
+  }
+
+  /** `row` completed: the requests in this process waiting for it get its result, once. */
+  answerWaiters(row: InvocationRow, completion: Completion, expiresAt: number): void {
+    const waiters = this.#waiters.get(row.id);
+    if (!waiters) return;
+    this.#waiters.delete(row.id);
+    const result = this.result({ ...row, status: STATUS.completed, completion, expiresAt });
+    for (const waiter of waiters) waiter(result);
+  }
+
+  #reply(sub: Subscriber, calleeId: string, completion: Completion): void {
+    const delivery = { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId, completion } as const;
+    this.store.enqueue(sub.owner, delivery, this.driver.now());
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What the lifecycle asks of the place it runs (a Durable Object, or an owner of
+ * the memory runtime), beyond its store: the clock, wake-ups, delivery, secrets,
+ * logs, and what observers (an invocation index, tracing, the test runtime) may
+ * follow. The lifecycle's effects out; the driver decides how.
+ */
+import type { AttemptOutcome } from "./attempt.js";
+import type { Entry, LogLevel, Target } from "./types.js";
+
+export interface LifecycleDriver {
+  now(): number;
+  /** Stored work is due at `at` (a timer, back-off, delayed start, retention's end): call `fireDue()` by then. */
+  wakeBy(at: number): void;
+  /** Whether some attempt is executing code rather than waiting: a crash while it is needs a replay. */
+  executing(executing: boolean): void;
+  /** Deliveries were enqueued: deliver them, and again later when that fails. */
+  deliverSoon(): void;
+  /** `length` bytes from a real random source (awakeable secrets). */
+  randomBytes(length: number): Uint8Array;
+  log(level: LogLevel, invocationId: string, args: unknown[]): void;
+
+  /**
+   * An invocation's row was written (admitted, status, times, retry count, last
+   * failure, completion) or deleted (`removed`): the feed of an invocation index.
+   * Called in the same turn as the write; read the rows when you batch.
+   */
+  rowChanged?(invocationId: string, removed: boolean): void;
+  /** An attempt starts: `attempt` counts from 1 (failed attempts so far + 1). */
+  attemptStarted?(event: AttemptEvent): void;
+  /** An attempt ended with `outcome` (it was not dropped: a kill or an eviction closes attempts without one). */
+  attemptEnded?(event: AttemptEvent & { outcome: AttemptOutcome }): void;
+  /** A journal entry (and its effects) was stored. */
+  entryRecorded?(invocationId: string, entry: Entry): void;
+}
+
+export interface AttemptEvent {
+  invocationId: string;
+  target: Target;
+  attempt: number;
+}

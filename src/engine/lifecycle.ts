@@ -1,0 +1,399 @@
+/**
+ * The life of the invocations of one owner host (a Durable Object, an owner of the
+ * memory runtime), written once: admit (with dedupe by id), queue behind the key's
+ * lock, start attempts, store completions and resume (the attempt in memory, or a
+ * replay), retry with back-off, finish and answer callers, retention, recovery after
+ * a restart; the operators' actions are in lifecycle-control.ts. Events come in as
+ * method calls; effects go out through the store port and the driver. Both stores
+ * run this code; neither restates a rule.
+ * Invariants: one exclusive invocation holds the key's lock at a time, in arrival
+ * order (key-lock.ts); a workflow's run takes no lock (its fixed id makes it at most
+ * once per workflow id); an invocation completes once, and its callers are answered
+ * once. Hot path: a fresh invocation's row and journal are the ones just written,
+ * and finishing an invocation with an attempt in memory reads nothing back.
+ */
+import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
+import { Callers, receiptOf, resultOf } from "./callers.js";
+import type { AttemptOutcome } from "./attempt.js";
+import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
+import { invocationOwner, parseOwnerName } from "./ids.js";
+import { STATUS, newRow, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
+import { JournalHost, type Touched } from "./journal-host.js";
+import { KeyLock } from "./key-lock.js";
+import * as control from "./lifecycle-control.js";
+import type { ControlResult, LifecycleOps } from "./lifecycle-control.js";
+import type { LifecycleDriver } from "./lifecycle-driver.js";
+import type { LifecycleStore } from "./lifecycle-store.js";
+import { LiveAttempts } from "./live-attempts.js";
+import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./messages.js";
+import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
+import { afterFailure } from "./retry.js";
+import { storeCompletion } from "./store-completion.js";
+import { oversizeInvocation } from "./limits.js";
+import type { Completion, Entry } from "./types.js";
+
+export interface LifecycleConfig {
+  registry: Registry;
+  kinds: TargetKinds;
+  /** The exclusive invocation holding the key's lock, as storage says when the host wakes. @default null */
+  lockHolder?: string | null;
+  /** Passed to `ctx.request().extraArgs` (the Worker env on Cloudflare). */
+  extraArgs?: readonly unknown[];
+  /** Hand every completion to a fresh attempt that replays the journal (the test runtime's always-replay mode). */
+  alwaysReplay?: boolean;
+}
+
+/** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
+export interface Admission {
+  row: InvocationRow;
+  fresh: boolean;
+  /** A workflow's run requested again without an idempotency key: refused (409), as Restate does. */
+  refused?: ErrorRecord;
+}
+
+const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });
+
+export class Lifecycle {
+  readonly #store: LifecycleStore;
+  readonly #driver: LifecycleDriver;
+  readonly #config: LifecycleConfig;
+  readonly #host: JournalHost;
+  readonly #lock: KeyLock;
+  readonly #attempts: LiveAttempts;
+  readonly #callers: Callers;
+  readonly #ops: LifecycleOps;
+
+  constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
+    this.#store = store;
+    this.#driver = driver;
+    this.#config = config;
+    this.#lock = new KeyLock(config.lockHolder ?? null, () => store.nextPending());
+    this.#callers = new Callers(store, driver, (row) => this.result(row));
+    this.#attempts = new LiveAttempts(driver, config.kinds, config.extraArgs, (row, spec, outcome) => this.#ended(row, spec, outcome));
+    this.#host = new JournalHost(store, {
+      now: () => driver.now(),
+      cancelRequested: this.#attempts.cancelRequested,
+      scopeOf: (id) => this.#scopeOf(id),
+      afterCommit: (touched) => this.#afterCommit(touched),
+      sideEffectStarted: () => driver.executing(true),
+      randomBytes: (length) => driver.randomBytes(length),
+      log: (level, id, args) => driver.log(level, id, args),
+      ...(driver.entryRecorded ? { recorded: (id: string, entry: Entry) => driver.entryRecorded!(id, entry) } : {}),
+    });
+    this.#ops = this.#operations();
+  }
+
+  /** The exclusive invocation holding the key's lock, if any. */
+  get lockHolder(): string | null {
+    return this.#lock.holder;
+  }
+
+  /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
+  get executing(): boolean {
+    return this.#attempts.executing;
+  }
+
+  /** An attempt of `id` is in memory (executing, or waiting on a completion). */
+  isLive(id: string): boolean {
+    return this.#attempts.has(id);
+  }
+
+  /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code: Restate's "suspended". */
+  isWaiting(id: string): boolean {
+    return this.#attempts.waiting(id) ?? this.#store.pendingEntries(id).length > 0;
+  }
+
+  // ---- arrivals ----
+
+  /**
+   * Stores a new invocation and starts it if it may run now; for a duplicate id (an
+   * idempotency key, a redelivery, a workflow id) returns the existing row instead.
+   * `journal`: completed entries it starts with (restart-as-new), replayed rather than run.
+   */
+  admit(req: InvokeRequest, subscriber?: Subscriber, journal: readonly Entry[] = []): Admission {
+    const id = req.invocationId;
+    const spec = this.#config.registry.handler(req.target.service, req.target.handler);
+    const exclusive = spec?.kind === "exclusive";
+    const now = this.#driver.now();
+    // An input that can never be stored is answered at once: the row keeps neither input nor headers.
+    const tooLarge = oversizeInvocation(req);
+    const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
+    const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
+    const queued = exclusive && !tooLarge && this.#lock.holder !== null;
+    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : STATUS.running;
+    const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
+    const seq = this.#store.insertInvocation(stored, exclusive, status, nextAt, now);
+    if (seq === undefined) return this.#duplicate(req);
+    this.#driver.rowChanged?.(id, false);
+    this.#callers.admitted(id, subscriber);
+    const row = newRow(seq, stored, exclusive, status, nextAt, now);
+    if (!spec || tooLarge) {
+      this.#finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
+      return { row: this.#store.invocation(id)!, fresh: true };
+    }
+    for (const entry of journal) this.#store.appendEntry(id, entry, now);
+    if (status === STATUS.running) {
+      if (exclusive) this.#lock.acquire(id);
+      // A fresh invocation: its row is the one just written and its journal the one just given.
+      this.#attempts.start(row, spec, journal, this.#host);
+    } else if (status === STATUS.pending) this.#lock.queued();
+    else this.#driver.wakeBy(nextAt!);
+    return { row, fresh: true };
+  }
+
+  #duplicate(req: InvokeRequest): Admission {
+    const row = this.#store.invocation(req.invocationId)!;
+    const run = !req.idempotencyKey && req.target.handler === "run" && req.invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`);
+    if (!run || this.#config.kinds.kindOf(req.target.service) !== "workflow") return { row, fresh: false };
+    return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
+  }
+
+  /** Admits a request from ingress and waits for its result. */
+  invoke(req: InvokeRequest): Promise<InvocationResult> {
+    const { row, refused } = this.admit(req);
+    if (refused) return Promise.resolve({ invocationId: row.id, ok: false, error: refused });
+    if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
+    return this.#callers.wait(row.id);
+  }
+
+  /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
+  send(req: InvokeRequest): SendReceipt {
+    const { row, fresh } = this.admit(req);
+    return receiptOf(row, !fresh);
+  }
+
+  /** An invocation's result when it is done; with `wait`, waits for it. */
+  async lookup(id: string, wait: boolean): Promise<OutputLookup> {
+    const row = this.#store.invocation(id);
+    if (!row) return { state: "unknown" };
+    if (row.status === STATUS.completed) return { state: "done", result: this.result(row) };
+    if (!wait) return { state: "pending", invocationId: id };
+    return { state: "done", result: await this.#callers.wait(id) };
+  }
+
+  /** The result of a completed row, as ingress renders it. */
+  result(row: InvocationRow): InvocationResult {
+    return resultOf(row, this.#config.registry.handler(row.service, row.handler)?.output.contentType);
+  }
+
+  /** A delivery from another owner (or this one). */
+  deliver(d: Delivery): void {
+    switch (d.kind) {
+      case "invoke": {
+        const { row, fresh } = this.admit(d.request, d.request.replyTo);
+        if (!fresh && d.request.replyTo) this.subscribe(row.id, d.request.replyTo);
+        return;
+      }
+      case "complete":
+        return void this.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });
+      case "awakeable":
+        // A delivery without a secret was stored before ids had one: it proves nothing.
+        return void (d.secret !== undefined && this.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
+      case "subscribe":
+        return this.subscribe(d.invocationId, d.subscriber);
+      case "cancel":
+        return void this.cancel(d.invocationId);
+    }
+  }
+
+  /** Someone waits for an invocation's result: answered now when it is done (or unknown), else when it is. */
+  subscribe(id: string, subscriber: Subscriber): void {
+    this.#callers.subscribe(id, this.#store.invocation(id), subscriber);
+  }
+
+  /**
+   * A completion for a journal entry: if the engine finds the entry is `source`'s to
+   * complete, store it, then resume the invocation.
+   */
+  complete(inv: string, idx: number, completion: Completion, source: CompletionSource): CompletionVerdict {
+    const verdict = this.#store.transaction(() => {
+      const verdict = judgeCompletion(this.#store.entry(inv, idx), source);
+      if (verdict === "complete") this.#store.completeEntry(inv, idx, completion);
+      // A fired timer goes whatever it found (a refused one would fire again at every wake-up).
+      if (verdict === "complete" || source.kind === "timer") this.#store.deleteTimer(inv, idx);
+      return verdict;
+    });
+    if (verdict === "complete") this.#resume(inv, idx, completion);
+    return verdict;
+  }
+
+  /** Hands a stored completion to the attempt in memory, or replays a running invocation. */
+  #resume(inv: string, idx: number, completion: Completion): void {
+    if (!this.#config.alwaysReplay && this.#attempts.complete(inv, idx, completion)) return;
+    const row = this.#store.invocation(inv);
+    if (row?.status === STATUS.running) this.#start(row);
+  }
+
+  // ---- time and wake-ups ----
+
+  /** Fires due timers, starts due back-offs and scheduled invocations, ends retention; how many it handled. */
+  fireDue(): number {
+    const now = this.#driver.now();
+    const timers = this.#store.dueTimers(now);
+    for (const timer of timers) this.complete(timer.inv, timer.idx, { value: null }, { kind: "timer" });
+    const due = this.#store.dueInvocations(now);
+    for (const row of due) {
+      // A back-off's invocation holds the lock already; a scheduled one may find it taken and queue.
+      if (!row.exclusive || this.#lock.acquire(row.id)) this.#start(row);
+      else this.#setStatus(row.id, STATUS.pending), this.#lock.queued();
+    }
+    const expired = this.#store.deleteExpired(now);
+    for (const id of expired) this.#removed(id);
+    return timers.length + due.length + expired.length;
+  }
+
+  /** Replays invocations stored as running that no attempt in memory drives (after a restart, or `id`'s eviction). */
+  recoverOrphans(id?: string): number {
+    const running = id === undefined ? this.#store.invocationsWithStatus(STATUS.running) : [this.#store.invocation(id)];
+    let started = 0;
+    for (const row of running) {
+      if (row?.status !== STATUS.running || this.#attempts.has(row.id)) continue;
+      this.#start(row);
+      started++;
+    }
+    return started;
+  }
+
+  /** Drops attempts from memory (the process died, or the host let them go): their invocations stay running. */
+  evict(id?: string): void {
+    this.#attempts.drop(id);
+  }
+
+  /**
+   * Backstop for awaits outside ctx.run, checked at each event the host receives: an
+   * attempt still executing since an earlier turn needs the recovery wake-up.
+   */
+  checkExecuting(): void {
+    if (this.#attempts.size > 0 && this.#attempts.executing) this.#driver.executing(true);
+  }
+
+  // ---- operators (lifecycle-control.ts) ----
+
+  cancel(id: string): ControlResult {
+    return control.cancel(this.#ops, id);
+  }
+
+  kill(id: string): ControlResult {
+    return control.kill(this.#ops, id);
+  }
+
+  pause(id: string): ControlResult {
+    return control.pause(this.#ops, id);
+  }
+
+  resume(id: string): ControlResult {
+    return control.resume(this.#ops, id);
+  }
+
+  purge(id: string): ControlResult {
+    return control.purge(this.#ops, id);
+  }
+
+  restartAsNew(id: string, newId: string, owner: string, from: number): ControlResult<{ invocationId: string }> {
+    return control.restartAsNew(this.#ops, id, newId, owner, from);
+  }
+
+  #operations(): LifecycleOps {
+    const lifecycle = this;
+    return {
+      store: this.#store,
+      kinds: this.#config.kinds,
+      get lockHolder() {
+        return lifecycle.#lock.holder;
+      },
+      now: () => this.#driver.now(),
+      finish: (row, completion) => this.#finish(row, completion),
+      start: (row) => this.#start(row),
+      complete: (inv, idx, completion, source) => this.complete(inv, idx, completion, source),
+      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused)),
+      requestCancel: (id) => (this.#store.setCancelRequested(id, true), this.#attempts.cancelRequested.add(id)),
+      admit: (req, journal) => void this.admit(req, undefined, journal),
+      removed: (id) => this.#removed(id),
+      deliverSoon: () => this.#driver.deliverSoon(),
+    };
+  }
+
+  // ---- transitions ----
+
+  /** Runs an attempt of a stored invocation: a retry, a replay, or its turn for the lock. */
+  #start(row: InvocationRow): void {
+    const spec = this.#config.registry.handler(row.service, row.handler);
+    if (!spec || row.status === STATUS.completed) return;
+    const journal = this.#store.journal(row.id);
+    if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
+    this.#setStatus(row.id, STATUS.running);
+    this.#attempts.start({ ...row, status: STATUS.running, nextAt: null }, spec, journal, this.#host);
+  }
+
+  #ended(row: InvocationRow, spec: HandlerSpec, outcome: AttemptOutcome): void {
+    if (outcome.kind === "success") return this.#finish(row, { value: outcome.value });
+    if (outcome.kind === "failure") return this.#finish(row, { failure: outcome.error });
+    const { id } = row;
+    const failures = row.attempts + 1;
+    const next = afterFailure(spec.retry, failures, outcome);
+    const { message } = outcome.error;
+    if (next.next === "kill") return this.#finish(row, { failure: { ...outcome.error, name: "TerminalError", message: `${message} (${next.why})` } });
+    const now = this.#driver.now();
+    if (next.next === "pause") {
+      this.#driver.log("warn", id, [`${next.why}: ${message}`]);
+      this.#store.recordRetry(id, STATUS.paused, outcome.error, null, now);
+    } else {
+      this.#driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
+      this.#store.transaction(() => {
+        if (outcome.runIndex !== undefined) this.#store.addRunFailure(id, outcome.runIndex, now);
+        this.#store.recordRetry(id, STATUS.backingOff, outcome.error, now + next.delayMs, now);
+      });
+      this.#driver.wakeBy(now + next.delayMs);
+    }
+    this.#driver.rowChanged?.(id, false);
+  }
+
+  /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. Never throws. */
+  #finish(row: InvocationRow, result: Completion): void {
+    const { id } = row;
+    const now = this.#driver.now();
+    const expiresAt = now + retentionMs(this.#config.registry.handler(row.service, row.handler), row.idempotencyKey !== null);
+    const logError = (message: string): void => this.#driver.log("error", id, [message]);
+    const { completion, replies } = storeCompletion(this.#store, this.#callers, logError, id, result, { now, expiresAt });
+    this.#driver.rowChanged?.(id, false);
+    this.#attempts.drop(id);
+    this.#callers.answerWaiters(row, completion, expiresAt);
+    if (row.status === STATUS.pending) this.#lock.left();
+    else if (row.exclusive) this.#releaseLock(id);
+    if (replies > 0) this.#driver.deliverSoon();
+    this.#driver.wakeBy(expiresAt);
+  }
+
+  #releaseLock(id: string): void {
+    const next = this.#lock.release(id);
+    const row = next === undefined ? undefined : this.#store.invocation(next);
+    if (row) this.#start(row);
+  }
+
+  #setStatus(id: string, status: InvocationStatus): void {
+    this.#store.setStatus(id, status, this.#driver.now());
+    this.#driver.rowChanged?.(id, false);
+  }
+
+  /** An invocation was deleted (retention ended, or an operator purged it). */
+  #removed(id: string): void {
+    this.#driver.rowChanged?.(id, true);
+    // A workflow's instance ends with its run: its state and promises go too, and the id may run again.
+    if (!id.endsWith(`.${WORKFLOW_RUN_SUFFIX}`)) return;
+    const owner = parseOwnerName(invocationOwner(id) ?? "");
+    if (owner?.kind === "w") this.#store.clearWorkflowData(owner.key);
+  }
+
+  /** Which workflow id's state and promises an invocation sees ("" outside workflows). */
+  #scopeOf(id: string): string {
+    const row = this.#attempts.row(id) ?? this.#store.invocation(id);
+    return row?.key != null && this.#config.kinds.kindOf(row.service) === "workflow" ? row.key : "";
+  }
+
+  #afterCommit(touched: Touched): void {
+    if (touched.timerAt !== undefined) this.#driver.wakeBy(touched.timerAt);
+    if (touched.outbox) this.#driver.deliverSoon();
+    for (const p of touched.promises) queueMicrotask(() => this.#resume(p.inv, p.idx, p.completion));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The Worker of the real-runtime fixtures: createWorker's, plus what tests need and a
+ * deployed Worker must not contain (test/package/deploy-bindings.test.ts checks the
+ * bundle): a clock each object lets tests move (`advanceClock`, which test-routes.ts's
+ * `/__test/advance` calls); deliveries refused while the binding
+ * RESOLUTE_TEST_HOLD_OUTBOX is "1", so they wait in their sender's outbox as if it had
+ * died before delivering (restart with "0" to let them through); and, while
+ * RESOLUTE_TEST_HOLD_INDEX is "1", index rows never sent, as if each send were lost.
+ */
+import { buildWorker, type ResoluteWorker, type WorkerConfig } from "../../src/worker.js";
+import type { ObjectClass, ResoluteEnv } from "../../src/durable/object.js";
+import type { Delivery } from "../../src/durable/protocol.js";
+import { TestClock } from "./test-clock.js";
+
+type TestEnv = ResoluteEnv & { RESOLUTE_TEST_HOLD_OUTBOX?: string; RESOLUTE_TEST_HOLD_INDEX?: string };
+
+export function createTestWorker(config: WorkerConfig): ResoluteWorker {
+  const worker = buildWorker(config, {
+    clock: (ctx) => TestClock.of(ctx.storage),
+    indexHeld: (env) => (env as TestEnv).RESOLUTE_TEST_HOLD_INDEX === "1",
+  });
+  return { ...worker, ResoluteObject: withTestHooks(worker.ResoluteObject) };
+}
+
+function withTestHooks(Base: ObjectClass): ObjectClass {
+  return class TestResoluteObject extends Base {
+    /** Moves this object's clock forward and fires what became due, as its alarm would. */
+    async advanceClock(ms: number): Promise<number> {
+      const clock = TestClock.of(this.ctx.storage);
+      clock.advance(ms);
+      await this.alarm();
+      return clock.now();
+    }
+
+    override async deliver(deliveries: Delivery[]): Promise<void> {
+      if ((this.env as TestEnv).RESOLUTE_TEST_HOLD_OUTBOX === "1") throw new Error("deliveries are held (RESOLUTE_TEST_HOLD_OUTBOX=1)");
+      return super.deliver(deliveries);
+    }
+  };
+}
