@@ -25,7 +25,7 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
-import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
+import { addressOf, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
@@ -325,10 +325,6 @@ export class ContextImpl implements WorkflowContext {
       [Symbol.toStringTag]: "DurablePromise",
     } as DurablePromise<T>;
   }
-}
-
-function targetName(target: Target): string {
-  return target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
 }
 
 /** A peeked promise as journaled; the value is base64 so binary payloads survive JSON. */

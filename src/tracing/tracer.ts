@@ -21,7 +21,10 @@
  * again and is exported then. Steps still waiting when the invocation ends (a
  * timeout's timer that never fired) are not exported.
  */
-import type { AttemptOutcome } from "../engine/invocation.js";
+import type { AttemptOutcome } from "../engine/attempt.js";
+import { targetOf, type InvocationRow } from "../engine/invocation-row.js";
+import { targetName } from "../engine/addressing.js";
+import type { AttemptEvent, LifecycleTracer } from "../engine/lifecycle-driver.js";
 import {
   attemptSpanId,
   failedRunSpanId,
@@ -31,7 +34,7 @@ import {
   traceOf,
   type TraceContext,
 } from "../engine/trace-context.js";
-import type { Completion, Entry, EntryType, StepTracer, Target } from "../engine/types.js";
+import type { Completion, Entry, EntryType, Target } from "../engine/types.js";
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { ATTR, SPAN_KIND, STATUS_CODE, type AttributeValue, type Span, type SpanKind, type SpanLink } from "./span.js";
 
@@ -50,8 +53,8 @@ export interface TracerPorts {
   emit(spans: Span[]): void;
   /** An invocation this instance has not seen yet (after a restart); undefined when unknown. */
   lookup(invocationId: string): InvocationFacts | undefined;
-  /** When entry `index` was stored: a step's start, after a restart. */
-  entryTime(invocationId: string, index: number): number | undefined;
+  /** A stored journal entry and when it was first stored (a step's start), for a step this instance did not see start. */
+  entry(invocationId: string, index: number): { entry: Entry; storedAt?: number } | undefined;
 }
 
 /** Entry types that become spans, with their kind. */
@@ -89,12 +92,12 @@ interface Live {
 /** Invocations followed at most (parked ones are forgotten oldest first; a look-up brings them back). */
 const MAX_LIVE = 10_000;
 
-export class Tracer implements StepTracer {
+export class Tracer implements LifecycleTracer {
   readonly #live = new Map<string, Live>();
 
   constructor(private readonly ports: TracerPorts) {}
 
-  attemptStarted(facts: InvocationFacts & { replayed: number }): void {
+  attemptStarted(facts: AttemptEvent & InvocationFacts & { replayed: number }): void {
     const live = this.#follow(facts);
     live.attempt = facts.attempt;
     live.attemptStart = this.ports.now();
@@ -116,17 +119,16 @@ export class Tracer implements StepTracer {
   }
 
   /** A waiting entry got its completion (stored): `traceparent` is the completer's, for an awakeable. */
-  entryCompleted(invocationId: string, entry: Entry, completion: Completion, traceparent?: string): void {
-    if (STEP_KINDS[entry.type] === undefined) return;
+  entryCompleted(invocationId: string, index: number, completion: Completion, traceparent?: string): void {
     const live = this.#known(invocationId);
-    if (!live) return;
-    const step = live.steps.get(entry.index) ?? this.#lostStep(invocationId, live, entry);
+    const step = live && (live.steps.get(index) ?? this.#lostStep(invocationId, live, index));
+    if (!live || !step) return;
     const completer = parseTraceparent(traceparent);
     const links = completer ? [{ traceId: completer.traceId, spanId: completer.spanId }] : undefined;
-    this.#endStep(invocationId, live, entry.index, step, completion, links);
+    this.#endStep(invocationId, live, index, step, completion, links);
   }
 
-  attemptEnded(invocationId: string, attempt: number, outcome: AttemptOutcome): void {
+  attemptEnded({ invocationId, attempt, outcome }: AttemptEvent & { outcome: AttemptOutcome }): void {
     const live = this.#live.get(invocationId);
     if (!live) return;
     const failure = outcome.kind === "success" ? undefined : outcome.error;
@@ -143,21 +145,22 @@ export class Tracer implements StepTracer {
     if (outcome.kind === "retry") live.attempt = attempt + 1;
   }
 
-  /** The invocation completed (`createdAt`: when it was admitted). Its attempt in memory, if any (a kill), ends with it. */
-  invocationFinished(facts: InvocationFacts & { createdAt: number }, completion: Completion): void {
-    const live = this.#live.get(facts.invocationId) ?? this.#follow(facts);
-    this.#live.delete(facts.invocationId);
+  /** The invocation completed; its attempt in memory, if any (a kill), ends with it. */
+  invocationFinished(row: InvocationRow, completion: Completion): void {
+    const id = row.id;
+    const live = this.#live.get(id) ?? this.#follow(factsOf(row));
+    this.#live.delete(id);
     const failure = "failure" in completion ? completion.failure : undefined;
-    if (live.attemptStart !== undefined) this.#endAttempt(facts.invocationId, live, live.attempt, failure, {});
-    const { service, handler } = facts.target;
+    if (live.attemptStart !== undefined) this.#endAttempt(id, live, live.attempt, failure, {});
+    const { service, handler } = live.target;
     const span: Span = {
-      ...this.#ids(live, invocationSpanId(facts.invocationId), live.trace.parentSpanId),
+      ...this.#ids(live, invocationSpanId(id), live.trace.parentSpanId),
       name: `${service}/${handler}`,
       kind: SPAN_KIND.server,
-      startMs: facts.createdAt,
+      startMs: row.createdAt,
       endMs: this.ports.now(),
       attributes: {
-        ...this.#about(facts.invocationId, live),
+        ...this.#about(id, live),
         [ATTR.rpcService]: service,
         [ATTR.rpcMethod]: handler,
         [ATTR.result]: failure ? "failure" : "success",
@@ -216,9 +219,11 @@ export class Tracer implements StepTracer {
   }
 
   /** A waiting step this instance did not see start (it started before a restart): its start is its entry's time. */
-  #lostStep(invocationId: string, live: Live, entry: Entry): OpenStep {
-    const stored = this.ports.entryTime(invocationId, entry.index);
-    return { type: entry.type, name: entry.name, start: stored ?? this.ports.now(), attempt: live.attempt, ...(stored === undefined ? { startUnknown: true } : {}) };
+  #lostStep(invocationId: string, live: Live, index: number): OpenStep | undefined {
+    const stored = this.ports.entry(invocationId, index);
+    if (!stored || STEP_KINDS[stored.entry.type] === undefined) return undefined;
+    const { type, name } = stored.entry;
+    return { type, name, start: stored.storedAt ?? this.ports.now(), attempt: live.attempt, ...(stored.storedAt === undefined ? { startUnknown: true } : {}) };
   }
 
   #ids(live: Live, spanId: string, parentSpanId: string | undefined): Pick<Span, "traceId" | "spanId" | "parentSpanId" | "traceState"> {
@@ -227,8 +232,7 @@ export class Tracer implements StepTracer {
   }
 
   #about(invocationId: string, live: Live): Record<string, AttributeValue> {
-    const { service, handler, key } = live.target;
-    return { [ATTR.invocationId]: invocationId, [ATTR.target]: key === undefined ? `${service}/${handler}` : `${service}/${key}/${handler}` };
+    return { [ATTR.invocationId]: invocationId, [ATTR.target]: targetName(live.target) };
   }
 
   #emit(live: Live, spans: Span[]): void {
@@ -252,6 +256,11 @@ export class Tracer implements StepTracer {
     this.#live.set(facts.invocationId, live);
     return live;
   }
+}
+
+/** What an invocation's stored row says about it. */
+export function factsOf(row: InvocationRow): InvocationFacts {
+  return { invocationId: row.id, target: targetOf(row), headers: row.headers, attempt: row.attempts + 1 };
 }
 
 function status(failure: ErrorRecord | undefined): Pick<Span, "status"> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Context } from "../../sdk/context.js";
 import { service } from "../../sdk/define.js";
 import { rpc } from "../../sdk/client-types.js";
-import { Attempt } from "../../src/engine/invocation.js";
+import { Attempt } from "../../src/engine/attempt.js";
 import { Registry } from "../../src/engine/registry.js";
 import { stepSpanId } from "../../src/engine/trace-context.js";
 import type { Effect, Entry, Host, StepTracer } from "../../src/engine/types.js";

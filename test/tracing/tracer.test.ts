@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Tracer, type InvocationFacts } from "../../src/tracing/tracer.js";
 import { attemptSpanId, failedRunSpanId, invocationSpanId, stepSpanId } from "../../src/engine/trace-context.js";
 import type { Entry } from "../../src/engine/types.js";
+import { newRow, type InvocationRow } from "../../src/engine/invocation-row.js";
 import type { Span } from "../../src/tracing/span.js";
 
 const CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
@@ -10,15 +11,21 @@ const A = "inv_1a.x";
 const FACTS: InvocationFacts = { invocationId: A, target: { service: "orders", handler: "place", key: "o1" }, headers: { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` }, attempt: 1 };
 const value = { value: new Uint8Array(0) };
 
+/** The stored row of an invocation with these facts, admitted at `createdAt`. */
+function row(facts: InvocationFacts, createdAt: number): InvocationRow {
+  const req = { owner: "o", invocationId: facts.invocationId, target: facts.target, input: new Uint8Array(0), headers: { ...facts.headers }, invokedBy: "ingress" };
+  return { ...newRow(1, req, true, "running", null, createdAt), attempts: facts.attempt - 1 };
+}
+
 /** A tracer on a hand-moved clock; `stored` plays the object's storage after a restart. */
-function setup(stored: { facts?: InvocationFacts; entryTimes?: Record<number, number> } = {}) {
+function setup(stored: { facts?: InvocationFacts; entries?: Record<number, { entry: Entry; storedAt?: number }> } = {}) {
   const spans: Span[] = [];
   const clock = { t: 1000 };
   const tracer = new Tracer({
     now: () => clock.t,
     emit: (s) => spans.push(...s),
     lookup: (id) => (id === A ? stored.facts : undefined),
-    entryTime: (_id, index) => stored.entryTimes?.[index],
+    entry: (_id, index) => stored.entries?.[index],
   });
   const byId = (id: string) => spans.find((s) => s.spanId === id);
   return { tracer, spans, clock, byId };
@@ -40,9 +47,9 @@ describe("the tracer", () => {
     tracer.entryRecorded(A, call(2)); // waits: no span yet
     expect(spans.map((s) => s.name)).toEqual(["run charge"]);
     clock.t = 1050;
-    tracer.entryCompleted(A, call(2), value);
-    tracer.attemptEnded(A, 1, { kind: "success", value: new Uint8Array(0) });
-    tracer.invocationFinished({ ...FACTS, createdAt: 990 }, value);
+    tracer.entryCompleted(A, 2, value);
+    tracer.attemptEnded({ ...FACTS, outcome: { kind: "success", value: new Uint8Array(0) } });
+    tracer.invocationFinished(row(FACTS, 990), value);
 
     expect(spans.map((s) => s.name)).toEqual(["run charge", "call stock/reserve", "attempt", "orders/place"]);
     for (const s of spans) expect(s.traceId).toBe(CLIENT_TRACE);
@@ -61,13 +68,13 @@ describe("the tracer", () => {
     before.tracer.stepStarted(A, 1, "call", "stock/reserve");
     before.tracer.entryRecorded(A, call(1));
     // A new process: the call's result arrives first, then the replay (same attempt number) finishes.
-    const after = setup({ facts: FACTS, entryTimes: { 1: 1000 } });
+    const after = setup({ facts: FACTS, entries: { 1: { entry: call(1), storedAt: 1000 } } });
     after.clock.t = 5000;
-    after.tracer.entryCompleted(A, call(1), value);
+    after.tracer.entryCompleted(A, 1, value);
     after.tracer.attemptStarted({ ...FACTS, replayed: 2 });
     after.tracer.entryRecorded(A, run(0)); // a replay records nothing; even if told, no span without a start
-    after.tracer.attemptEnded(A, 1, { kind: "success", value: new Uint8Array(0) });
-    after.tracer.invocationFinished({ ...FACTS, createdAt: 990 }, value);
+    after.tracer.attemptEnded({ ...FACTS, outcome: { kind: "success", value: new Uint8Array(0) } });
+    after.tracer.invocationFinished(row(FACTS, 990), value);
 
     const all = [...before.spans, ...after.spans];
     expect(all.map((s) => s.name)).toEqual(["run charge", "call stock/reserve", "attempt", "orders/place"]);
@@ -80,7 +87,7 @@ describe("the tracer", () => {
     const { tracer, spans, byId } = setup();
     tracer.attemptStarted({ ...FACTS, replayed: 0 });
     tracer.stepStarted(A, 0, "run", "charge");
-    tracer.attemptEnded(A, 1, { kind: "retry", error: { name: "Error", message: "card service down", code: 500 }, runIndex: 0 });
+    tracer.attemptEnded({ ...FACTS, outcome: { kind: "retry", error: { name: "Error", message: "card service down", code: 500 }, runIndex: 0 } });
     tracer.attemptStarted({ ...FACTS, attempt: 2, replayed: 0 });
     tracer.stepStarted(A, 0, "run", "charge");
     tracer.entryRecorded(A, run(0));
@@ -94,14 +101,14 @@ describe("the tracer", () => {
     const { tracer, byId } = setup();
     tracer.attemptStarted({ ...FACTS, replayed: 0 });
     tracer.stepStarted(A, 0, "awakeable", "");
-    tracer.entryCompleted(A, { index: 0, type: "awakeable", name: "", done: false, secret: "s" }, value, "00-1af7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01");
+    tracer.entryCompleted(A, 0, value, "00-1af7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01");
     expect(byId(stepSpanId(A, 0))).toMatchObject({ name: "awakeable", links: [{ traceId: "1af7651916cd43dd8448eb211c80319c", spanId: "c7ad6b7169203331" }] });
   });
 
   it("ends the attempt in memory with a killed invocation", () => {
     const { tracer, spans } = setup();
     tracer.attemptStarted({ ...FACTS, replayed: 0 });
-    tracer.invocationFinished({ ...FACTS, createdAt: 990 }, { failure: { name: "TerminalError", message: "killed", code: 409 } });
+    tracer.invocationFinished(row(FACTS, 990), { failure: { name: "TerminalError", message: "killed", code: 409 } });
     expect(spans.map((s) => [s.name, s.status?.message])).toEqual([["attempt", "killed"], ["orders/place", "killed"]]);
   });
 
@@ -112,7 +119,7 @@ describe("the tracer", () => {
     unsampled.tracer.entryRecorded(A, run(0));
     expect(unsampled.spans).toEqual([]);
     const root = setup();
-    root.tracer.invocationFinished({ ...FACTS, headers: {}, createdAt: 1 }, value);
+    root.tracer.invocationFinished(row({ ...FACTS, headers: {} }, 1), value);
     expect(root.spans[0]).not.toHaveProperty("parentSpanId");
     expect(root.spans[0]!.traceId).not.toBe(CLIENT_TRACE);
   });
