@@ -13,7 +13,7 @@ import { createAdmin, isAdminPath } from "./ingress/admin-routes.js";
 import { splitUrl } from "./ingress/request.js";
 import { withCors, type CorsOptions } from "./ingress/cors.js";
 import { createScheduler, type Schedule } from "./ingress/schedules.js";
-import { checkTracingOptions, type TracingOptions } from "./tracing/config.js";
+import { checkTracingOptions, type TracingEnv, type TracingOptions } from "./tracing/config.js";
 
 export interface WorkerConfig {
   services: readonly Definition[];
@@ -100,4 +100,4 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   };
 }
 
-export type { ResoluteEnv, CorsOptions, Schedule, TracingOptions };
+export type { ResoluteEnv, CorsOptions, Schedule, TracingEnv, TracingOptions };

@@ -113,6 +113,17 @@ describe("tracing over OTLP/HTTP", () => {
     const line = await eventually(async () => output.map(parseLine).find((l) => l?.invocationId === a && l.message === "reserved 5"));
     expect(line).toEqual({ level: "info", invocationId: a, target: "orders/o3/place", attempt: 1, traceId: CLIENT_TRACE, spanId: attemptSpanId(a, 1), message: "reserved 5" });
   });
+
+  it("drops spans the collector refuses, with a log line, and answers as before", async () => {
+    receiver.status = 503;
+    try {
+      const response = await rt.post("/orders/o4/notify", 1);
+      expect(response.status).toBe(200);
+      await eventually(async () => output.some((l) => l.includes("tracing: exporting") && l.includes("failed (HTTP 503); they are dropped, not retried")));
+    } finally {
+      receiver.status = 200;
+    }
+  });
 });
 
 describe("tracing off (nothing configured)", () => {
