@@ -1,14 +1,16 @@
 /**
  * Sends finished spans to the OTLP/HTTP collector in batches, off the request
  * path: objects push spans as they finish; a timer (one per isolate and endpoint:
- * Durable Objects sharing an isolate share the batch) POSTs them at most every
- * FLUSH_MS, one request at a time.
+ * Durable Objects sharing an isolate share the batch) POSTs them within FLUSH_MS,
+ * one request at a time, back to back while full batches wait.
  *
  * Why a timer and never the pushing turn: an outgoing request in the middle of a
  * turn makes the object commit what it wrote so far and commit the rest again (two
  * fsyncs for one request, measured for the invocation index, index-sender.ts). A
- * timer's turn writes nothing, and the output gate holds its fetch until earlier
- * writes are durable: a span never leaves before the step it describes is stored.
+ * timer's turn writes nothing. And why spans wait SETTLE_MS: the timer runs in one
+ * object's context, whose output gate does not wait for the other objects' commits;
+ * spans pushed SETTLE_MS earlier belong to turns whose commits are done (a commit
+ * takes a few ms), so a span does not leave before the step it describes is stored.
  * A failed export is dropped with one log line, never retried: tracing must not pile
  * up work when the collector is down. Spans held when the isolate ends are lost.
  */
@@ -18,6 +20,8 @@ import type { TracingConfig } from "./config.js";
 
 /** Longest a finished span waits to be sent. */
 export const FLUSH_MS = 1_000;
+/** How old a span must be before it is sent (its object's commit is done by then). */
+export const SETTLE_MS = 50;
 /** Spans in one request at most (OpenTelemetry's BatchSpanProcessor default). */
 export const MAX_BATCH = 512;
 /** Spans held at most while the collector is slow; newer ones are dropped beyond (and counted in a log line). */
@@ -30,6 +34,8 @@ export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
 export class SpanExporter {
   #queue: Span[] = [];
+  /** When each queued span was pushed (same order). */
+  #pushedAt: number[] = [];
   #dropped = 0;
   #timerAt: number | undefined;
   #inFlight = false;
@@ -47,25 +53,34 @@ export class SpanExporter {
   push(spans: readonly Span[]): void {
     const room = MAX_QUEUED - this.#queue.length;
     if (spans.length > room) this.#dropped += spans.length - Math.max(room, 0);
-    for (let i = 0; i < Math.min(spans.length, room); i++) this.#queue.push(spans[i]!);
+    const now = Date.now();
+    for (let i = 0; i < Math.min(spans.length, room); i++) {
+      this.#queue.push(spans[i]!);
+      this.#pushedAt.push(now);
+    }
     this.#arm();
   }
 
-  #arm(): void {
+  #arm(ms = FLUSH_MS): void {
     const now = Date.now();
     if (this.#timerAt !== undefined && now < this.#timerAt + HUNG_MS) return;
-    this.#timerAt = now + FLUSH_MS;
+    this.#timerAt = now + ms;
     setTimeout(() => {
       this.#timerAt = undefined;
       void this.#send();
-    }, FLUSH_MS);
+    }, ms);
   }
 
   async #send(): Promise<void> {
-    if (this.#inFlight) return this.#arm();
+    // The request in flight arms the next send when it ends (a timeout ends it at the latest).
+    if (this.#inFlight) return;
     this.#reportDropped();
-    const batch = this.#queue.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
+    const settled = Date.now() - SETTLE_MS;
+    let count = 0;
+    while (count < Math.min(this.#queue.length, MAX_BATCH) && this.#pushedAt[count]! <= settled) count++;
+    if (count === 0) return void (this.#queue.length > 0 && this.#arm(SETTLE_MS));
+    const batch = this.#queue.splice(0, count);
+    this.#pushedAt.splice(0, count);
     this.#inFlight = true;
     try {
       const response = await this.fetcher(this.config.url, {
@@ -80,7 +95,9 @@ export class SpanExporter {
       this.#failed(batch.length, String(error));
     } finally {
       this.#inFlight = false;
-      if (this.#queue.length > 0) this.#arm();
+      // A full batch waiting leaves at once (this is the end of the previous request's turn, not a request's).
+      if (this.#queue.length >= MAX_BATCH) void this.#send();
+      else if (this.#queue.length > 0) this.#arm();
     }
   }
 

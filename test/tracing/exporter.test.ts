@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FLUSH_MS, MAX_BATCH, MAX_QUEUED, SpanExporter, type Fetch } from "../../src/tracing/exporter.js";
+import { FLUSH_MS, MAX_BATCH, SETTLE_MS, MAX_QUEUED, SpanExporter, type Fetch } from "../../src/tracing/exporter.js";
 import { SPAN_KIND, type Span } from "../../src/tracing/span.js";
 
 const CONFIG = { url: "https://collector.example/v1/traces?token=secret", headers: { "api-key": "k" }, serviceName: "shop" };
@@ -44,6 +44,18 @@ describe("the span exporter", () => {
     expect(exporter.queued).toBe(0);
   });
 
+  it("sends only spans pushed SETTLE_MS earlier (their objects' commits are done); the rest go next", async () => {
+    const { requests, fetcher } = fakeFetch();
+    const exporter = new SpanExporter(CONFIG, fetcher);
+    exporter.push([span(1)]);
+    await vi.advanceTimersByTimeAsync(FLUSH_MS - SETTLE_MS / 2);
+    exporter.push([span(2)]);
+    await vi.advanceTimersByTimeAsync(SETTLE_MS / 2);
+    expect(requests.map((r) => r.spans)).toEqual([["s1"]]);
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    expect(requests.map((r) => r.spans)).toEqual([["s1"], ["s2"]]);
+  });
+
   it("sends at most MAX_BATCH spans a request, one request at a time", async () => {
     let release!: () => void;
     const { requests, fetcher } = fakeFetch(() => new Promise((r) => (release = () => r(new Response(null, { status: 200 })))));
@@ -56,6 +68,14 @@ describe("the span exporter", () => {
     release();
     await vi.advanceTimersByTimeAsync(FLUSH_MS);
     expect(requests.map((r) => r.spans.length)).toEqual([MAX_BATCH, 10]);
+  });
+
+  it("sends full batches back to back, without waiting FLUSH_MS between them", async () => {
+    const { requests, fetcher } = fakeFetch();
+    const exporter = new SpanExporter(CONFIG, fetcher);
+    exporter.push(Array.from({ length: MAX_BATCH * 3 }, (_, i) => span(i)));
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    expect(requests.map((r) => r.spans.length)).toEqual([MAX_BATCH, MAX_BATCH, MAX_BATCH]);
   });
 
   it("drops a batch the collector refuses or cannot take, with one log line (no secrets), and never retries it", async () => {
@@ -80,7 +100,7 @@ describe("the span exporter", () => {
     exporter.push(Array.from({ length: MAX_QUEUED + 5 }, (_, i) => span(i)));
     expect(exporter.queued).toBe(MAX_QUEUED);
     await vi.advanceTimersByTimeAsync(FLUSH_MS);
-    expect(requests).toHaveLength(1);
-    expect(JSON.parse(warn.mock.calls[0]![0] as string).message).toBe(`tracing: 5 spans dropped: more than ${MAX_QUEUED} were waiting for the collector`);
+    expect(requests.reduce((n, r) => n + r.spans.length, 0)).toBe(MAX_QUEUED);
+    expect(warn.mock.calls.map((c) => JSON.parse(c[0] as string).message)).toEqual([`tracing: 5 spans dropped: more than ${MAX_QUEUED} were waiting for the collector`]);
   });
 });
