@@ -161,6 +161,7 @@ export class Tracer implements LifecycleTracer {
       endMs: this.ports.now(),
       attributes: {
         ...this.#about(id, live),
+        [ATTR.attempt]: live.attempt,
         [ATTR.rpcService]: service,
         [ATTR.rpcMethod]: handler,
         [ATTR.result]: failure ? "failure" : "success",

@@ -53,7 +53,7 @@ describe("the tracer", () => {
 
     expect(spans.map((s) => s.name)).toEqual(["run charge", "call stock/reserve", "attempt", "orders/place"]);
     for (const s of spans) expect(s.traceId).toBe(CLIENT_TRACE);
-    expect(byId(invocationSpanId(A))).toMatchObject({ parentSpanId: CLIENT_SPAN, kind: 2, startMs: 990, endMs: 1050, attributes: { "restate.invocation.id": A, "restate.invocation.target": "orders/o1/place", "restate.invocation.result": "success" } });
+    expect(byId(invocationSpanId(A))).toMatchObject({ parentSpanId: CLIENT_SPAN, kind: 2, startMs: 990, endMs: 1050, attributes: { "restate.invocation.id": A, "restate.invocation.target": "orders/o1/place", "restate.invocation.result": "success", "resolute.attempt": 1 } });
     expect(byId(attemptSpanId(A, 1))).toMatchObject({ parentSpanId: invocationSpanId(A), startMs: 1000, endMs: 1050, attributes: { "resolute.attempt": 1, "resolute.replayed": false } });
     expect(byId(stepSpanId(A, 0))).toMatchObject({ parentSpanId: attemptSpanId(A, 1), startMs: 1010, endMs: 1020, attributes: { "restate.run.name": "charge", "restate.journal.index": 0 } });
     expect(byId(stepSpanId(A, 2))).toMatchObject({ parentSpanId: attemptSpanId(A, 1), kind: 3, startMs: 1020, endMs: 1050 });

@@ -91,6 +91,23 @@ describe("tracing over OTLP/HTTP", () => {
     expect(later.find((x) => x.name === "stock/note" && x.parentSpanId === stepSpanId(a, 0))!.traceId).toBe(root.traceId);
   });
 
+  it("gives each attempt its span, and the run that failed the first attempt one of its own", async () => {
+    const a = (await rt.post("/flaky/f1/go/send", undefined)).body.invocationId as string;
+    const spans = await receiver.waitFor((s) => named(s, a, "flaky/go").length === 1);
+    const attempts = named(spans, a, "attempt").sort((x, y) => Number(x.attributes["resolute.attempt"]) - Number(y.attributes["resolute.attempt"]));
+    expect(attempts.map((s) => [s.spanId, s.status?.code ?? 0, s.attributes["resolute.retry"] ?? false])).toEqual([
+      [attemptSpanId(a, 1), 2, true],
+      [attemptSpanId(a, 2), 0, false],
+    ]);
+    const runs = named(spans, a, "run try");
+    expect(runs.map((s) => [s.parentSpanId, s.status?.message])).toEqual([
+      [attemptSpanId(a, 1), "the first try fails"],
+      [attemptSpanId(a, 2), undefined],
+    ]);
+    expect(runs[1]!.spanId).toBe(stepSpanId(a, 0));
+    expect(one(spans, a, "flaky/go").attributes).toMatchObject({ "resolute.attempt": 2, "restate.invocation.result": "success" });
+  });
+
   it("links an awakeable's span to the handler's span that completed it", async () => {
     const a = (await rt.post("/waiter/w1/byHandler", undefined)).headers.get("x-restate-id")!;
     const spans = await receiver.waitFor((s) => named(s, a, "awakeable").length === 1 && s.some((x) => x.name.startsWith("completeAwakeable")));
