@@ -48,6 +48,8 @@ export interface WorkerConfig {
    * endpoint here or in the Worker's environment (OTEL_EXPORTER_OTLP_ENDPOINT,
    * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) tracing is off and costs nothing; `false` keeps it off
    * whatever the environment says.
+   * @example
+   * createWorker({ services, tracing: { endpoint: "https://otlp.example:4318", headers: { "x-api-key": key }, serviceName: "shop" } });
    * @default from the environment, else off
    */
   tracing?: TracingOptions | false;
