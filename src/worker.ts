@@ -48,8 +48,9 @@ export interface WorkerConfig {
    * endpoint here or in the Worker's environment (OTEL_EXPORTER_OTLP_ENDPOINT,
    * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) tracing is off and costs nothing; `false` keeps it off
    * whatever the environment says.
+   * Credentials belong in a secret (`wrangler secret put OTEL_EXPORTER_OTLP_HEADERS`, `api-key=…`), not in code.
    * @example
-   * createWorker({ services, tracing: { endpoint: "https://otlp.example:4318", headers: { "x-api-key": key }, serviceName: "shop" } });
+   * createWorker({ services, tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "shop" } }); // a local collector
    * @default from the environment, else off
    */
   tracing?: TracingOptions | false;
