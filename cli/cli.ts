@@ -22,7 +22,8 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   invocations describe <id>             status, retries, last failure and journal (alias: get)
   invocations cancel <id>               cancel: the next await throws CancelledError
   invocations kill <id>                 stop now, without compensation (409 "killed")
-  invocations resume <id>               resume a paused invocation
+  invocations pause <id>                pause a running or backing-off invocation until resumed
+  invocations resume <id>               resume a paused invocation (or skip a back-off)
   invocations purge <id>                delete a completed invocation and its journal: its
                                         idempotency key (or workflow id) can be used again
   invocations restart-as-new <id>       run a completed invocation again under a new id, same
@@ -156,6 +157,7 @@ function commandFor(words: readonly string[], flags: Flags): Command {
       return describeInvocation(one("an invocation id"));
     case "invocations cancel":
     case "invocations kill":
+    case "invocations pause":
     case "invocations resume":
     case "invocations purge":
       return controlInvocation(verb as Action, one("an invocation id"));
@@ -247,12 +249,12 @@ function describeInvocation(id: string): Command {
   };
 }
 
-type Action = "cancel" | "kill" | "resume" | "purge";
+type Action = "cancel" | "kill" | "pause" | "resume" | "purge";
 
 function controlInvocation(action: Action, id: string): Command {
   return async (admin) => {
     const answer = await admin.patch(`invocations/${encodeURIComponent(id)}/${action}`);
-    const done = { cancel: "cancellation requested for", kill: "killed", resume: "resumed", purge: "purged" }[action];
+    const done = { cancel: "cancellation requested for", kill: "killed", pause: "paused", resume: "resumed", purge: "purged" }[action];
     return { answer, text: `${done} ${id}` };
   };
 }

@@ -7,13 +7,17 @@
  */
 import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
-import { objectNameOf, type TargetKinds } from "../engine/addressing.js";
+import { objectNameOf, targetName, type TargetKinds } from "../engine/addressing.js";
 import type { AwakeableAddress } from "../engine/ids.js";
-import type { CompletionVerdict } from "../engine/completions.js";
+import { awakeableSource, type CompletionVerdict } from "../engine/completions.js";
 import { Lifecycle } from "../engine/lifecycle.js";
 import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
 import { deliveryOwner, isLimiterDelivery } from "../engine/messages.js";
-import type { Completion, LogLevel } from "../engine/types.js";
+import type { Completion } from "../engine/types.js";
+import { tracingConfig, type TracingConfig, type TracingEnv, type TracingOptions } from "../tracing/config.js";
+import { exporterFor } from "../tracing/exporter.js";
+import { Tracer, factsOf } from "../tracing/tracer.js";
+import { writeLogLine, type LogContext } from "./log-line.js";
 import { Outbox } from "./outbox.js";
 import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
@@ -24,7 +28,8 @@ import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 
-export interface ResoluteEnv {
+/** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
+export interface ResoluteEnv extends TracingEnv {
   RESOLUTE: DurableObjectNamespace;
   RESOLUTE_ADMIN_TOKEN?: string;
 }
@@ -36,6 +41,8 @@ export interface ObjectConfig {
   workflowShards: number;
   /** See WorkerConfig.indexShards (0: no invocation index). */
   indexShards: number;
+  /** See WorkerConfig.tracing. */
+  tracing?: TracingOptions | false;
 }
 
 /** What the test fixtures may change in the objects (see buildWorker); a deployed Worker passes none. */
@@ -63,6 +70,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #alarm: AlarmClock;
     readonly #outbox: Outbox;
     readonly #lifecycle: Lifecycle;
+    /** Present only when tracing is configured: otherwise no span is ever made. */
+    readonly #tracer: Tracer | undefined;
     /** Whether this instance already replayed invocations left running by a previous one. */
     #recovered = false;
     /** Made when this object serves as an index shard (reserved names only). */
@@ -81,6 +90,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const granted = (reply: NonNullable<DeliveryReply>) => this.#lifecycle.granted(reply);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at), granted);
       const { registry, kinds } = config;
+      this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
       this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
       this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
@@ -108,8 +118,35 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
           void this.#outbox.flush();
         },
         randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
-        log: logLine,
+        log: (level, id, args) => writeLogLine(level, this.#logContext(id), args),
+        ...(this.#tracer ? { tracer: this.#tracer } : {}),
       };
+    }
+
+    /** The tracer of this object, reading from its storage what a restart took from memory; spans go to the isolate's exporter. */
+    #tracing(tracing: TracingConfig | undefined): Tracer | undefined {
+      if (!tracing) return undefined;
+      const exporter = exporterFor(tracing);
+      const store = this.#store;
+      return new Tracer({
+        now: () => this.#clock.now(),
+        emit: (spans) => exporter.push(spans),
+        lookup: (id) => {
+          const row = store.invocation(id);
+          return row && factsOf(row);
+        },
+        entry: (id, index) => {
+          const found = store.entry(id, index);
+          return found && { entry: found.entry, storedAt: store.entryAppendedAt(id, index) };
+        },
+      });
+    }
+
+    /** What a log line about `id` says it is about. */
+    #logContext(id: string): LogContext {
+      const about = this.#lifecycle.about(id);
+      const trace = this.#tracer?.logIds(id);
+      return { invocationId: id, ...(about ? { target: targetName(about.target), attempt: about.attempt } : {}), ...trace };
     }
 
     /** A request or a delivery arrived for `owner`. */
@@ -149,9 +186,9 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
-    async completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
+    async completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict> {
       this.#arrived(address.owner);
-      return this.#lifecycle.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
+      return this.#lifecycle.complete(address.invocationId, address.index, completion, awakeableSource(address.secret, traceparent));
     }
 
     override async alarm(): Promise<void> {
@@ -179,18 +216,4 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#indexShard.handle(call);
     }
   };
-}
-
-/** One structured log line, with the invocation it is about. */
-function logLine(level: LogLevel, invocationId: string, args: unknown[]): void {
-  const message = args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ");
-  console[level === "debug" ? "log" : level](JSON.stringify({ level, invocationId, message }));
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
 }

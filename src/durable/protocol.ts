@@ -22,6 +22,9 @@ export interface ObjectRpc {
   output(owner: string, invocationId: string): Promise<OutputLookup>;
   /** Applies deliveries from other objects (or ingress: cancel); answers some of them (see DeliveryReply). */
   deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void>;
-  /** Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation. */
-  completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict>;
+  /**
+   * Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation.
+   * `traceparent`: the completing request's, which the awakeable's span links to.
+   */
+  completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict>;
 }

@@ -237,6 +237,11 @@ export class Store implements LifecycleStore {
     return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
   }
 
+  /** When entry `idx` of `inv` was first stored: a step's start, for its span after a restart. */
+  entryAppendedAt(inv: string, idx: number): number | undefined {
+    return this.#sql.exec<{ at: number }>(`SELECT appended_at AS at FROM journal WHERE inv_seq = ${SEQ_OF} AND idx = ?`, inv, idx).toArray()[0]?.at;
+  }
+
   // ---- state (scope: "" in an object's own Durable Object, the workflow id in a workflow shard) ----
   readState(scope: string, key: string): Uint8Array | null {
     return fromBlob(this.#sql.exec<{ value: ArrayBuffer }>("SELECT value FROM state WHERE scope = ? AND key = ?", scope, key).toArray()[0]?.value);

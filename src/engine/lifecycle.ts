@@ -16,9 +16,9 @@ import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors
 import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
 import { Callers, receiptOf, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
-import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
+import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
-import { STATUS, newRow, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
+import { STATUS, newRow, targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
 import { JournalHost, type Touched } from "./journal-host.js";
 import { KeyLock } from "./key-lock.js";
 import * as control from "./lifecycle-control.js";
@@ -32,7 +32,7 @@ import { afterFailure } from "./retry.js";
 import { storeCompletion } from "./store-completion.js";
 import { oversizeInvocation } from "./limits.js";
 import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
-import type { Completion, Entry } from "./types.js";
+import type { Completion, Entry, Target } from "./types.js";
 
 export interface LifecycleConfig {
   registry: Registry;
@@ -82,7 +82,8 @@ export class Lifecycle {
       sideEffectStarted: () => driver.executing(true),
       randomBytes: (length) => driver.randomBytes(length),
       log: (level, id, args) => driver.log(level, id, args),
-      ...(driver.entryRecorded ? { recorded: (id: string, entry: Entry) => driver.entryRecorded!(id, entry) } : {}),
+      ...(driver.entryRecorded || driver.tracer ? { recorded: (id: string, entry: Entry) => this.#recorded(id, entry) } : {}),
+      ...(driver.tracer ? { tracer: driver.tracer } : {}),
     });
     this.#ops = this.#operations();
     this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
@@ -106,6 +107,12 @@ export class Lifecycle {
   /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code: Restate's "suspended". */
   isWaiting(id: string): boolean {
     return this.#attempts.waiting(id) ?? this.#store.pendingEntries(id).length > 0;
+  }
+
+  /** What a log line about `id` names: its target and its attempt (from 1: the one running, or the last). */
+  about(id: string): { target: Target; attempt: number } | undefined {
+    const row = this.#attempts.row(id) ?? this.#store.invocation(id);
+    return row && { target: targetOf(row), attempt: row.attempts + 1 };
   }
 
   // ---- arrivals ----
@@ -198,7 +205,7 @@ export class Lifecycle {
         return void this.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });
       case "awakeable":
         // A delivery without a secret was stored before ids had one: it proves nothing.
-        return void (d.secret !== undefined && this.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
+        return void (d.secret !== undefined && this.complete(d.invocationId, d.index, d.completion, awakeableSource(d.secret, d.traceparent)));
       case "subscribe":
         return this.subscribe(d.invocationId, d.subscriber);
       case "cancel":
@@ -236,8 +243,15 @@ export class Lifecycle {
       if (verdict === "complete" || source.kind === "timer") this.#store.deleteTimer(inv, idx);
       return verdict;
     });
-    if (verdict === "complete") this.#resume(inv, idx, completion);
+    if (verdict !== "complete") return verdict;
+    this.#driver.tracer?.entryCompleted(inv, idx, completion, source.kind === "awakeable" ? source.traceparent : undefined);
+    this.#resume(inv, idx, completion);
     return verdict;
+  }
+
+  #recorded(id: string, entry: Entry): void {
+    this.#driver.entryRecorded?.(id, entry);
+    this.#driver.tracer?.entryRecorded(id, entry);
   }
 
   /** Hands a stored completion to the attempt in memory, or replays a running invocation. */
@@ -384,6 +398,7 @@ export class Lifecycle {
     const logError = (message: string): void => this.#driver.log("error", id, [message]);
     const { completion, replies } = storeCompletion(this.#store, this.#callers, logError, id, result, { now, expiresAt });
     this.#driver.rowChanged?.(id, false);
+    this.#driver.tracer?.invocationFinished(row, completion);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
     const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
@@ -422,6 +437,9 @@ export class Lifecycle {
   #afterCommit(touched: Touched): void {
     if (touched.timerAt !== undefined) this.#driver.wakeBy(touched.timerAt);
     if (touched.outbox) this.#driver.deliverSoon();
-    for (const p of touched.promises) queueMicrotask(() => this.#resume(p.inv, p.idx, p.completion));
+    for (const p of touched.promises) {
+      this.#driver.tracer?.entryCompleted(p.inv, p.idx, p.completion);
+      queueMicrotask(() => this.#resume(p.inv, p.idx, p.completion));
+    }
   }
 }

@@ -60,7 +60,7 @@ export type Delivery =
    * A ctx.resolveAwakeable/rejectAwakeable: `secret`, from the awakeable's id, proves the right to
    * complete it (absent only in deliveries stored before ids had one: those are refused).
    */
-  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string }
+  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string; traceparent?: string }
   | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
   | { kind: "cancel"; owner: string; invocationId: string }
   | LimitDelivery;

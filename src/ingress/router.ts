@@ -174,7 +174,8 @@ async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable):
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
   // The owner checks the id's secret against the awakeable's entry: a forged id completes nothing.
-  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion);
+  const traceparent = request.headers.get("traceparent") ?? undefined;
+  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion, traceparent);
   if (verdict === "refused") throw new IngressError(404, awakeableNotFound(target.id));
   return new Response(null, { status: 202 });
 }

@@ -143,11 +143,11 @@ describe("control", () => {
       sent.push(`${init?.method} ${new URL(String(input)).pathname}`);
       return new Response(JSON.stringify({ ok: true }), { status: 202 });
     };
-    for (const action of ["cancel", "kill", "resume", "purge"]) {
+    for (const action of ["cancel", "kill", "pause", "resume", "purge"]) {
       const code = await runCli(["invocations", action, "inv_x"], { env: { RESOLUTE_ADMIN_TOKEN: "t" }, out: () => {}, err: () => {}, fetch: recording });
       expect(code).toBe(0);
     }
-    expect(sent).toEqual(["cancel", "kill", "resume", "purge"].map((action) => `PATCH /restate/admin/invocations/inv_x/${action}`));
+    expect(sent).toEqual(["cancel", "kill", "pause", "resume", "purge"].map((action) => `PATCH /restate/admin/invocations/inv_x/${action}`));
   });
 
   test("resume restarts a paused invocation", async () => {

@@ -112,6 +112,8 @@ test(`fuzz ${COUNT} requests over every route (FUZZ_SEED=${SEED})`, async () => 
   console.log(`fuzz: seed ${SEED}, ${COUNT} requests (FUZZ_SEED=${SEED} FUZZ_COUNT=${COUNT} to repeat)`);
   const random = new Random(SEED);
   const services = ((await admin(rt, "services")).body as { services: ServiceInfo[] }).services;
+  // The generator shapes paths by kind: a changed type name would quietly narrow what it covers.
+  expect(new Set(services.map((s) => s.ty))).toEqual(new Set(["Service", "VirtualObject", "Workflow"]));
   const pools: FuzzPools = { finishedIds: [], sentIds: [] };
   const generator = new RequestGenerator(random, services, pools, "test-token");
   const tracked = new TrackedAdds(random);
