@@ -12,20 +12,21 @@ import type { AwakeableAddress } from "../engine/ids.js";
 import { awakeableSource, type CompletionVerdict } from "../engine/completions.js";
 import { Lifecycle } from "../engine/lifecycle.js";
 import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
-import { deliveryOwner } from "../engine/messages.js";
+import { deliveryOwner, isLimiterDelivery } from "../engine/messages.js";
 import type { Completion } from "../engine/types.js";
 import { tracingConfig, type TracingConfig, type TracingEnv, type TracingOptions } from "../tracing/config.js";
 import { exporterFor } from "../tracing/exporter.js";
 import { Tracer, factsOf } from "../tracing/tracer.js";
 import { writeLogLine, type LogContext } from "./log-line.js";
 import { Outbox } from "./outbox.js";
-import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
 import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
+import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 
 /** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
 export interface ResoluteEnv extends TracingEnv {
@@ -55,7 +56,7 @@ export interface ObjectOptions {
 /** An instance's public methods: what other objects, ingress and workerd call. */
 export type ResoluteObjectInstance = DurableObject<ResoluteEnv> & ObjectRpc & {
   alarm(): Promise<void>;
-  admin(request: AdminRequest): Promise<unknown>;
+  admin(request: AdminRequest | LimitsAdminView): Promise<unknown>;
   index(call: IndexCall): Promise<unknown>;
 };
 
@@ -75,6 +76,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     #recovered = false;
     /** Made when this object serves as an index shard (reserved names only). */
     #indexShard: IndexShard | undefined;
+    /** What this object does when it serves as a limiter or a rule book (reserved names only). */
+    readonly #limits: LimiterHost;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
@@ -83,10 +86,14 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at));
+      // A limiter's answer to an acquire it granted at once is that grant.
+      const granted = (reply: NonNullable<DeliveryReply>) => this.#lifecycle.granted(reply);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at), granted);
       const { registry, kinds } = config;
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
-      this.#lifecycle = new Lifecycle(this.#store, this.#driver(), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      const driver = this.#driver();
+      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
       if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
@@ -166,12 +173,16 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#lifecycle.lookup(invocationId, false);
     }
 
-    async deliver(deliveries: Delivery[]): Promise<void> {
+    async deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void> {
       this.#lifecycle.checkExecuting();
-      for (const delivery of deliveries) {
+      let replies: DeliveryReply[] | undefined;
+      deliveries.forEach((delivery, i) => {
         this.#outbox.setOwner(deliveryOwner(delivery));
-        this.#lifecycle.deliver(delivery);
-      }
+        if (!isLimiterDelivery(delivery)) return this.#lifecycle.deliver(delivery);
+        const reply = this.#limits.apply(delivery);
+        if (reply) (replies ??= [])[i] = reply;
+      });
+      return replies;
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
@@ -194,7 +205,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     /** Admin and inspection (token-checked by the router before it calls). */
-    async admin(request: AdminRequest): Promise<unknown> {
+    async admin(request: AdminRequest | LimitsAdminView): Promise<unknown> {
+      if (isLimitsAdminView(request)) return this.#limits.admin(request);
       return new ObjectAdmin(this.#store, this.#lifecycle).handle(request);
     }
 

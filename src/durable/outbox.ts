@@ -3,13 +3,13 @@
  * Invariant: a row is deleted only after the receiver accepted it; receivers
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
  */
-import type { Delivery } from "../engine/messages.js";
+import type { Delivery, DeliveryReply } from "../engine/messages.js";
 import type { Store } from "./store.js";
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
 
-type Deliver = (deliveries: Delivery[]) => Promise<void>;
+type Deliver = (deliveries: Delivery[]) => Promise<DeliveryReply[] | void>;
 
 export class Outbox {
   #flushing: Promise<void> | undefined;
@@ -24,6 +24,8 @@ export class Outbox {
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
+    /** A receiver's answers to delivered rows (after they are deleted, in the same turn). */
+    private readonly onReply: (reply: NonNullable<DeliveryReply>) => void = () => {},
   ) {}
 
   /** Delivers every due row; concurrent calls coalesce into one more pass. */
@@ -50,8 +52,9 @@ export class Outbox {
   async #send(owner: string, batch: { seq: number; delivery: Delivery; attempts: number }[]): Promise<void> {
     const seqs = batch.map((r) => r.seq);
     try {
-      await this.#target(owner)(batch.map((r) => r.delivery));
+      const replies = await this.#target(owner)(batch.map((r) => r.delivery));
       this.store.deleteOutbox(seqs);
+      for (const reply of replies ?? []) if (reply) this.onReply(reply);
     } catch (error) {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));

@@ -6,9 +6,9 @@
 import type { Completion } from "../engine/types.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { AwakeableAddress } from "../engine/ids.js";
-import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
+import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
 
-export type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
+export type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
 
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
@@ -20,8 +20,8 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: cancel). */
-  deliver(deliveries: Delivery[]): Promise<void>;
+  /** Applies deliveries from other objects (or ingress: cancel); answers some of them (see DeliveryReply). */
+  deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void>;
   /**
    * Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation.
    * `traceparent`: the completing request's, which the awakeable's span links to.

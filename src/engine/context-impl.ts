@@ -23,6 +23,7 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
+import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
@@ -174,10 +175,11 @@ export class ContextImpl implements WorkflowContext {
     const target: Target = { service: call.service, handler: call.method, ...(call.key !== undefined ? { key: call.key } : {}) };
     const input = encode(call.inputSerde ?? (serdes.binary as Serde<any>), call.parameter);
     checkValue(`the parameter of a call to ${targetName(target)}`, input);
+    const limited = callHeaders(call);
     let calleeId = "";
     const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
       calleeId = this.#calleeId(target, index, call.idempotencyKey);
-      const headers = this.#outgoingHeaders(call.headers, index);
+      const headers = this.#outgoingHeaders(limited, index);
       const key = call.idempotencyKey;
       return {
         facts: { calleeId },
@@ -194,6 +196,7 @@ export class ContextImpl implements WorkflowContext {
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
     checkValue(`the parameter of a send to ${targetName(target)}`, input);
     const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
+    const limited = callHeaders(send);
     let calleeId = "";
     let index = -1;
     const entry = this.#core.effect(
@@ -202,7 +205,7 @@ export class ContextImpl implements WorkflowContext {
       () => {
         const notBefore = delayMs > 0 ? this.#core.control.host.now() + delayMs : undefined;
         const key = send.idempotencyKey;
-        const headers = this.#outgoingHeaders(send.headers, index);
+        const headers = this.#outgoingHeaders(limited, index);
         const call = { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
         return [{ type: "call", call }];
       },
@@ -258,6 +261,7 @@ export class ContextImpl implements WorkflowContext {
               inputSerde: opts?.input ?? serdes.json,
               ...(opts?.headers ? { headers: opts.headers } : {}),
               ...(opts?.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+              ...(opts?.limitKey ? { limitKey: opts.limitKey } : {}),
               ...(opts?.name ? { name: opts.name } : {}),
             };
             if (send) return this.genericSend({ ...common, ...(opts?.delay !== undefined ? { delay: opts.delay } : {}) });
@@ -325,6 +329,17 @@ export class ContextImpl implements WorkflowContext {
       [Symbol.toStringTag]: "DurablePromise",
     } as DurablePromise<T>;
   }
+}
+
+/**
+ * A call's headers, with its limit key as the `x-restate-limit-key` header (how the key
+ * travels with the invocation, from ingress too). A key too long to name a limiter is the
+ * handler's bug: a TerminalError (400), never retried.
+ */
+function callHeaders(call: { headers?: Record<string, string>; limitKey?: string; service: string; method: string }): Record<string, string> {
+  const problem = call.limitKey ? limitKeyProblem(call.limitKey) : undefined;
+  if (problem) throw new TerminalError(`call to ${call.service}/${call.method}: ${problem}`, { errorCode: 400 });
+  return withLimitKey(call.headers, call.limitKey);
 }
 
 /** A peeked promise as journaled; the value is base64 so binary payloads survive JSON. */

@@ -31,6 +31,7 @@ import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailure } from "./retry.js";
 import { storeCompletion } from "./store-completion.js";
 import { oversizeInvocation } from "./limits.js";
+import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
 import type { Completion, Entry, Target } from "./types.js";
 
 export interface LifecycleConfig {
@@ -63,6 +64,8 @@ export class Lifecycle {
   readonly #attempts: LiveAttempts;
   readonly #callers: Callers;
   readonly #ops: LifecycleOps;
+  /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver. */
+  readonly #slots: SlotHost;
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
     this.#store = store;
@@ -83,6 +86,7 @@ export class Lifecycle {
       ...(driver.tracer ? { tracer: driver.tracer } : {}),
     });
     this.#ops = this.#operations();
+    this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
   }
 
   /** The exclusive invocation holding the key's lock, if any. */
@@ -128,7 +132,9 @@ export class Lifecycle {
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
     const queued = exclusive && !tooLarge && this.#lock.holder !== null;
-    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : STATUS.running;
+    // A limited target's invocation asks for a slot where it would start: after the key's lock.
+    const ready = spec?.limit !== undefined && !tooLarge;
+    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
     const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
     const seq = this.#store.insertInvocation(stored, exclusive, status, nextAt, now);
     if (seq === undefined) return this.#duplicate(req);
@@ -144,6 +150,9 @@ export class Lifecycle {
       if (exclusive) this.#lock.acquire(id);
       // A fresh invocation: its row is the one just written and its journal the one just given.
       this.#attempts.start(row, spec, journal, this.#host);
+    } else if (status === STATUS.ready) {
+      if (exclusive) this.#lock.acquire(id);
+      waitForSlot(this.#slots, row, spec.limit!, true);
     } else if (status === STATUS.pending) this.#lock.queued();
     else this.#driver.wakeBy(nextAt!);
     return { row, fresh: true };
@@ -201,7 +210,20 @@ export class Lifecycle {
         return this.subscribe(d.invocationId, d.subscriber);
       case "cancel":
         return void this.cancel(d.invocationId);
+      case "grant":
+        return this.granted(d);
+      default:
+        // A limiter's deliveries (acquire, release, …) are its limit host's: the owner routes them.
+        return;
     }
+  }
+
+  /** A limiter granted a slot (a delivery, or its answer to the acquire): start, or give the slot back. */
+  granted(grant: { invocationId: string; round: number; limiter: string }): void {
+    const row = this.#store.invocation(grant.invocationId);
+    const answer = answerGrant(this.#store, row, grant, this.#driver.now());
+    if (answer === "start") this.#start(row!, true);
+    else if (answer === "released") this.#driver.deliverSoon();
   }
 
   /** Someone waits for an invocation's result: answered now when it is done (or unknown), else when it is. */
@@ -320,7 +342,7 @@ export class Lifecycle {
       finish: (row, completion) => this.#finish(row, completion),
       start: (row) => this.#start(row),
       complete: (inv, idx, completion, source) => this.complete(inv, idx, completion, source),
-      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused)),
+      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused), pausedSlot(this.#slots, id)),
       requestCancel: (id) => (this.#store.setCancelRequested(id, true), this.#attempts.cancelRequested.add(id)),
       admit: (req, journal) => void this.admit(req, undefined, journal),
       removed: (id) => this.#removed(id),
@@ -330,10 +352,14 @@ export class Lifecycle {
 
   // ---- transitions ----
 
-  /** Runs an attempt of a stored invocation: a retry, a replay, or its turn for the lock. */
-  #start(row: InvocationRow): void {
+  /**
+   * Runs an attempt of a stored invocation: a retry, a replay, or its turn for the lock. A
+   * limited target's invocation holding no slot asks for one instead; `granted`: it got it.
+   */
+  #start(row: InvocationRow, granted = false): void {
     const spec = this.#config.registry.handler(row.service, row.handler);
-    if (!spec || row.status === STATUS.completed) return;
+    if (!spec || row.status === STATUS.completed || (row.status === STATUS.ready && !granted)) return;
+    if (spec.limit && !granted && holdsNoSlot(row.status)) return waitForSlot(this.#slots, row, spec.limit, false);
     const journal = this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
@@ -352,6 +378,7 @@ export class Lifecycle {
     if (next.next === "pause") {
       this.#driver.log("warn", id, [`${next.why}: ${message}`]);
       this.#store.recordRetry(id, STATUS.paused, outcome.error, null, now);
+      pausedSlot(this.#slots, id);
     } else {
       this.#driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
       this.#store.transaction(() => {
@@ -374,9 +401,10 @@ export class Lifecycle {
     this.#driver.tracer?.invocationFinished(row, completion);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
+    const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
     if (row.status === STATUS.pending) this.#lock.left();
     else if (row.exclusive) this.#releaseLock(id);
-    if (replies > 0) this.#driver.deliverSoon();
+    if (replies > 0 || released) this.#driver.deliverSoon();
     this.#driver.wakeBy(expiresAt);
   }
 

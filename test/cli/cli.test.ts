@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import { runCli } from "../../cli/cli.js";
+import { runCliAgainst } from "../support/cli-runner.js";
 import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
@@ -13,13 +14,7 @@ let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
 /** Runs the CLI in-process against the test runtime (token from the environment, as a user would). */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };
-  const code = await runCli(argv, { env, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliAgainst(rt, argv);
 
 /** Invokes and returns the invocation id the ingress answered with. */
 async function invoke(path: string, body: unknown): Promise<string> {
