@@ -22,6 +22,7 @@ import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
 import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
+import { CommitGroup } from "./commit-group.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -62,6 +63,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #alarm: AlarmClock;
     readonly #outbox: Outbox;
     readonly #lifecycle: Lifecycle;
+    /** Arrivals during a commit wait for it and then share the next one (group commit). */
+    readonly #arrivals: CommitGroup;
     /** Whether this instance already replayed invocations left running by a previous one. */
     #recovered = false;
     /** Made when this object serves as an index shard (reserved names only). */
@@ -71,6 +74,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       super(ctx, env);
       const clock = (this.#clock = options.clock?.(ctx) ?? WALL_CLOCK);
       this.#store = new Store(ctx.storage);
+      this.#arrivals = new CommitGroup(() => ctx.storage.sync());
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
@@ -111,36 +115,44 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#lifecycle.checkExecuting();
     }
 
-    async invoke(request: InvokeRequest): Promise<InvocationResult> {
-      this.#arrived(request.owner);
-      return this.#lifecycle.invoke(request);
+    invoke(request: InvokeRequest): Promise<InvocationResult> {
+      return this.#arrivals.run(() => {
+        this.#arrived(request.owner);
+        return this.#lifecycle.invoke(request);
+      });
     }
 
-    async send(request: InvokeRequest): Promise<SendReceipt> {
-      this.#arrived(request.owner);
-      return this.#lifecycle.send(request);
+    send(request: InvokeRequest): Promise<SendReceipt> {
+      return this.#arrivals.run(() => {
+        this.#arrived(request.owner);
+        return this.#lifecycle.send(request);
+      });
     }
 
     attach(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#lifecycle.lookup(invocationId, true);
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, true));
     }
 
     output(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#lifecycle.lookup(invocationId, false);
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false));
     }
 
-    async deliver(deliveries: Delivery[]): Promise<void> {
-      this.#lifecycle.checkExecuting();
-      for (const delivery of deliveries) {
-        this.#outbox.setOwner(deliveryOwner(delivery));
-        this.#lifecycle.deliver(delivery);
-      }
+    deliver(deliveries: Delivery[]): Promise<void> {
+      return this.#arrivals.run(() => {
+        this.#lifecycle.checkExecuting();
+        for (const delivery of deliveries) {
+          this.#outbox.setOwner(deliveryOwner(delivery));
+          this.#lifecycle.deliver(delivery);
+        }
+      });
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
-    async completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
-      this.#arrived(address.owner);
-      return this.#lifecycle.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
+    completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
+      return this.#arrivals.run(() => {
+        this.#arrived(address.owner);
+        return this.#lifecycle.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
+      });
     }
 
     override async alarm(): Promise<void> {
