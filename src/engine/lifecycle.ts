@@ -63,6 +63,8 @@ export class Lifecycle {
   readonly #attempts: LiveAttempts;
   readonly #callers: Callers;
   readonly #ops: LifecycleOps;
+  /** Pending invocations this instance admitted with an empty journal: their start reads nothing back. */
+  readonly #queuedFresh = new Set<string>();
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
     this.#store = store;
@@ -137,7 +139,10 @@ export class Lifecycle {
       if (exclusive) this.#lock.acquire(id);
       // A fresh invocation: its row is the one just written and its journal the one just given.
       this.#attempts.start(row, spec, journal, this.#host);
-    } else if (status === STATUS.pending) this.#lock.queued();
+    } else if (status === STATUS.pending) {
+      this.#lock.queued(row);
+      if (journal.length === 0) this.#queuedFresh.add(id);
+    }
     else this.#driver.wakeBy(nextAt!);
     return { row, fresh: true };
   }
@@ -236,7 +241,7 @@ export class Lifecycle {
     for (const row of due) {
       // A back-off's invocation holds the lock already; a scheduled one may find it taken and queue.
       if (!row.exclusive || this.#lock.acquire(row.id)) this.#start(row);
-      else this.#setStatus(row.id, STATUS.pending), this.#lock.queued();
+      else this.#setStatus(row.id, STATUS.pending), this.#lock.queued({ ...row, status: STATUS.pending, nextAt: null });
     }
     const expired = this.#store.deleteExpired(now);
     for (const id of expired) this.#removed(id);
@@ -320,7 +325,7 @@ export class Lifecycle {
   #start(row: InvocationRow): void {
     const spec = this.#config.registry.handler(row.service, row.handler);
     if (!spec || row.status === STATUS.completed) return;
-    const journal = this.#store.journal(row.id);
+    const journal = this.#queuedFresh.delete(row.id) ? [] : this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
     this.#attempts.start({ ...row, status: STATUS.running, nextAt: null }, spec, journal, this.#host);
@@ -359,7 +364,8 @@ export class Lifecycle {
     this.#driver.rowChanged?.(id, false);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
-    if (row.status === STATUS.pending) this.#lock.left();
+    this.#queuedFresh.delete(id);
+    if (row.status === STATUS.pending) this.#lock.left(id);
     else if (row.exclusive) this.#releaseLock(id);
     if (replies > 0) this.#driver.deliverSoon();
     this.#driver.wakeBy(expiresAt);
@@ -367,7 +373,7 @@ export class Lifecycle {
 
   #releaseLock(id: string): void {
     const next = this.#lock.release(id);
-    const row = next === undefined ? undefined : this.#store.invocation(next);
+    const row = next && (next.row ?? this.#store.invocation(next.id));
     if (row) this.#start(row);
   }
 
