@@ -15,7 +15,7 @@ import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
 import { deliveryOwner } from "../engine/messages.js";
 import type { Completion, LogLevel } from "../engine/types.js";
 import { Outbox } from "./outbox.js";
-import type { Delivery, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import type { DeliverOptions, Delivery, DeliveryAnswers, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
@@ -23,6 +23,7 @@ import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
 import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { CommitGroup } from "./commit-group.js";
+import { answerCall, answerableCall } from "./call-answers.js";
 
 export interface ResoluteEnv {
   RESOLUTE: DurableObjectNamespace;
@@ -78,8 +79,9 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at));
       const { registry, kinds } = config;
+      const answered = (request: InvokeRequest, completion: Completion) => this.#answered(request, completion);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), answered);
       this.#lifecycle = new Lifecycle(this.#store, this.#driver(), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
@@ -137,14 +139,24 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false));
     }
 
-    deliver(deliveries: Delivery[]): Promise<void> {
+    deliver(deliveries: Delivery[], options: DeliverOptions = {}): Promise<DeliveryAnswers> {
       return this.#arrivals.run(() => {
         this.#lifecycle.checkExecuting();
-        for (const delivery of deliveries) {
+        const answers = deliveries.map((delivery) => {
           this.#outbox.setOwner(deliveryOwner(delivery));
+          const call = options.answerCalls && delivery.kind === "invoke" ? answerableCall(delivery.request, config.registry) : undefined;
+          if (call) return answerCall(this.#lifecycle, call);
           this.#lifecycle.deliver(delivery);
-        }
+          return null;
+        });
+        return options.answerCalls ? Promise.all(answers) : undefined;
       });
+    }
+
+    /** A call this object sent was answered in its delivery's response: as if the reply had been delivered. */
+    #answered(request: InvokeRequest, completion: Completion): void {
+      const { owner, invocationId, index } = request.replyTo!;
+      this.#lifecycle.deliver({ kind: "complete", owner, invocationId, index, completion, calleeId: request.invocationId });
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */

@@ -2,18 +2,29 @@
  * Delivery of outbox rows to other objects (or this one), with retries.
  * Invariant: a row is deleted only after the receiver accepted it; receivers
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
+ * A call's row is sent asking for its answer in the response: when the callee
+ * finishes soon, the row is deleted and the answer applied in one turn (one
+ * commit), and the callee sends no reply; a caller that dies before that commit
+ * still has its row, redelivers, and the callee's duplicate check answers with
+ * the stored result. Each owner's rows travel on their own, so a callee that
+ * holds its response does not delay deliveries to anyone else.
  */
-import type { Delivery } from "../engine/messages.js";
+import type { Completion } from "../engine/types.js";
+import type { Delivery, InvokeRequest } from "../engine/messages.js";
+import type { DeliverOptions, DeliveryAnswers } from "./protocol.js";
 import type { Store } from "./store.js";
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
+/** Rows read per pass (dueOutbox's limit): a pass that read this many looks again. */
+const PASS_ROWS = 200;
 
-type Deliver = (deliveries: Delivery[]) => Promise<void>;
+type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<DeliveryAnswers>;
+type Row = { seq: number; delivery: Delivery; attempts: number };
 
 export class Outbox {
-  #flushing: Promise<void> | undefined;
-  #again = false;
+  /** Rows on their way (seq): a later pass does not send them again. */
+  readonly #sending = new Set<number>();
 
   constructor(
     private readonly store: Store,
@@ -24,33 +35,31 @@ export class Outbox {
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
+    /** A call's result came back in its delivery's response (the row is deleted in the same turn). */
+    private readonly answered: (request: InvokeRequest, completion: Completion) => void,
   ) {}
 
-  /** Delivers every due row; concurrent calls coalesce into one more pass. */
+  /** Sends every due row not already on its way; resolves when those sends have ended. */
   flush(): Promise<void> {
-    if (this.#flushing) {
-      this.#again = true;
-      return this.#flushing;
+    const rows = this.store.dueOutbox(this.now(), PASS_ROWS);
+    const byOwner = new Map<string, Row[]>();
+    for (const row of rows) {
+      if (this.#sending.has(row.seq)) continue;
+      this.#sending.add(row.seq);
+      byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
     }
-    this.#flushing = this.#drain().finally(() => (this.#flushing = undefined));
-    return this.#flushing;
+    const sends = [...byOwner].map(([owner, batch]) => this.#send(owner, batch));
+    return Promise.all(sends).then(() => (rows.length === PASS_ROWS ? this.flush() : undefined));
   }
 
-  async #drain(): Promise<void> {
-    do {
-      this.#again = false;
-      const rows = this.store.dueOutbox(this.now());
-      if (rows.length === 0) break;
-      const byOwner = new Map<string, typeof rows>();
-      for (const row of rows) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
-      await Promise.all([...byOwner].map(([owner, batch]) => this.#send(owner, batch)));
-    } while (this.#again);
-  }
-
-  async #send(owner: string, batch: { seq: number; delivery: Delivery; attempts: number }[]): Promise<void> {
+  async #send(owner: string, batch: Row[]): Promise<void> {
     const seqs = batch.map((r) => r.seq);
     try {
-      await this.#target(owner)(batch.map((r) => r.delivery));
+      const answers = await this.#target(owner)(batch.map((r) => r.delivery), { answerCalls: true });
+      batch.forEach((row, i) => {
+        const completion = answers?.[i];
+        if (completion && row.delivery.kind === "invoke") this.answered(row.delivery.request, completion);
+      });
       this.store.deleteOutbox(seqs);
     } catch (error) {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
@@ -58,6 +67,8 @@ export class Outbox {
       console.warn(JSON.stringify({ level: "warn", message: `delivery to ${owner} failed (attempt ${attempts}), retrying in ${delay} ms`, error: String(error) }));
       this.store.postponeOutbox(seqs, this.now() + delay);
       this.alarmBy(this.now() + delay);
+    } finally {
+      for (const seq of seqs) this.#sending.delete(seq);
     }
   }
 
@@ -65,7 +76,7 @@ export class Outbox {
     const host = this.objectNameOf(owner);
     if (host === this.#ownName) return this.deliverLocally;
     const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
-    return (deliveries) => stub.deliver(deliveries);
+    return (deliveries, options) => stub.deliver(deliveries, options);
   }
 
   #ownName: string | undefined;

@@ -10,6 +10,18 @@ import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendRecei
 
 export type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
 
+/** How a sender takes the answers to its deliveries (see ObjectRpc.deliver). */
+export interface DeliverOptions {
+  /** The sender takes a call's result in the response when the callee finishes soon (else it is sent later as a reply). */
+  answerCalls?: boolean;
+}
+
+/**
+ * Per delivery, in order: a call's completion when it was answered in the response, else null
+ * (accepted: a call's result is then delivered as a reply). Undefined without `answerCalls`.
+ */
+export type DeliveryAnswers = (Completion | null)[] | undefined;
+
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
   /** Starts (or latches onto) an invocation and waits for its result. */
@@ -20,8 +32,8 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: cancel). */
-  deliver(deliveries: Delivery[]): Promise<void>;
+  /** Applies deliveries from other objects (or ingress: cancel); with `answerCalls`, answers the calls that finish soon. */
+  deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryAnswers>;
   /** Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation. */
   completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict>;
 }

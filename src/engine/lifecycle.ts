@@ -162,6 +162,18 @@ export class Lifecycle {
     return this.#callers.wait(row.id);
   }
 
+  /**
+   * A call whose caller takes the answer in the delivery's response (the durable side's RPC):
+   * admitted like any call (a duplicate id finds the first), but the caller is not stored as a
+   * subscriber. Returns the completion if it is done already, else a promise of it; a caller
+   * that stops waiting first must `subscribe`, and the answer then travels as a reply delivery.
+   */
+  admitCall(req: InvokeRequest): { completion: Completion } | { pending: Promise<Completion> } {
+    const { row } = this.admit(req);
+    if (row.status === STATUS.completed) return { completion: row.completion! };
+    return { pending: this.#callers.waitCompletion(row.id) };
+  }
+
   /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
   send(req: InvokeRequest): SendReceipt {
     const { row, fresh } = this.admit(req);

@@ -9,7 +9,7 @@
  */
 import { buildWorker, type ResoluteWorker, type WorkerConfig } from "../../src/worker.js";
 import type { ObjectClass, ResoluteEnv } from "../../src/durable/object.js";
-import type { Delivery } from "../../src/durable/protocol.js";
+import type { DeliverOptions, Delivery, DeliveryAnswers } from "../../src/durable/protocol.js";
 import { TestClock } from "./test-clock.js";
 
 type TestEnv = ResoluteEnv & { RESOLUTE_TEST_HOLD_OUTBOX?: string; RESOLUTE_TEST_HOLD_INDEX?: string };
@@ -32,9 +32,9 @@ function withTestHooks(Base: ObjectClass): ObjectClass {
       return clock.now();
     }
 
-    override async deliver(deliveries: Delivery[]): Promise<void> {
+    override async deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryAnswers> {
       if ((this.env as TestEnv).RESOLUTE_TEST_HOLD_OUTBOX === "1") throw new Error("deliveries are held (RESOLUTE_TEST_HOLD_OUTBOX=1)");
-      return super.deliver(deliveries);
+      return super.deliver(deliveries, options);
     }
   };
 }
