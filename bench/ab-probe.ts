@@ -52,11 +52,13 @@ async function serve(label: string, root: string) {
   return { label, mf, pool: new Pool(origin, { connections: 64 }), pids: workerds().filter((p) => !before.has(p)), path: root === OLD ? oldPath : path };
 }
 
-let n = 0;
+/** Requests made per pool: each side visits the same keys in the same order (a shared count would give one side the other's warm keys). */
+const counts = new Map<Pool, number>();
 async function call(pool: Pool, path: string): Promise<boolean> {
+  const n = counts.get(pool) ?? 0;
+  counts.set(pool, n + 1);
   // {n}: a new key per request; {i}: 500 warm keys; {k}: 1,000 warm keys.
   const r = await pool.request({ method: "POST", path: path.replace("{k}", `ab${n % 1000}`).replace("{i}", `k${n % 500}`).replace("{n}", `ab${n}`), body: "1", headers: { "content-type": "application/json" } });
-  n++;
   await r.body.text();
   return r.statusCode < 300;
 }
