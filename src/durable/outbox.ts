@@ -6,8 +6,8 @@
  * finishes soon, the row is deleted and the answer applied in one turn (one
  * commit), and the callee sends no reply; a caller that dies before that commit
  * still has its row, redelivers, and the callee's duplicate check answers with
- * the stored result. Each owner's rows travel on their own, so a callee that
- * holds its response does not delay deliveries to anyone else.
+ * the stored result. Each owner's rows travel on their own, one send at a time
+ * (outbox order), so a callee that holds its response delays no one else's.
  */
 import type { Completion } from "../engine/types.js";
 import type { Delivery, InvokeRequest } from "../engine/messages.js";
@@ -23,8 +23,13 @@ type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<Deli
 type Row = { seq: number; delivery: Delivery; attempts: number };
 
 export class Outbox {
-  /** Rows on their way (seq): a later pass does not send them again. */
-  readonly #sending = new Set<number>();
+  /**
+   * Owners with a send on its way, and whether a pass found more of their rows meanwhile.
+   * One RPC at a time per owner keeps an owner's deliveries in outbox order (a call held
+   * open for its answer, then a send to the same key): calls on different stubs have no
+   * ordering guarantee, and each send takes a new stub.
+   */
+  readonly #busy = new Map<string, boolean>();
 
   constructor(
     private readonly store: Store,
@@ -39,17 +44,21 @@ export class Outbox {
     private readonly answered: (request: InvokeRequest, completion: Completion) => void,
   ) {}
 
-  /** Sends every due row not already on its way; resolves when those sends have ended. */
+  /**
+   * Sends every due row of the owners with nothing on its way; the others' rows follow when
+   * their send ends. Resolves when this pass's sends (and the passes they led to) have ended.
+   */
   flush(): Promise<void> {
     const rows = this.store.dueOutbox(this.now(), PASS_ROWS);
     const byOwner = new Map<string, Row[]>();
     for (const row of rows) {
-      if (this.#sending.has(row.seq)) continue;
-      this.#sending.add(row.seq);
-      byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+      if (this.#busy.has(row.owner)) this.#busy.set(row.owner, true);
+      else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
     }
+    for (const owner of byOwner.keys()) this.#busy.set(owner, false);
     const sends = [...byOwner].map(([owner, batch]) => this.#send(owner, batch));
-    return Promise.all(sends).then(() => (rows.length === PASS_ROWS ? this.flush() : undefined));
+    // A full page that sent nothing new is rows already on their way: their sends look again.
+    return Promise.all(sends).then(() => (rows.length === PASS_ROWS && sends.length > 0 ? this.flush() : undefined));
   }
 
   async #send(owner: string, batch: Row[]): Promise<void> {
@@ -67,9 +76,10 @@ export class Outbox {
       console.warn(JSON.stringify({ level: "warn", message: `delivery to ${owner} failed (attempt ${attempts}), retrying in ${delay} ms`, error: String(error) }));
       this.store.postponeOutbox(seqs, this.now() + delay);
       this.alarmBy(this.now() + delay);
-    } finally {
-      for (const seq of seqs) this.#sending.delete(seq);
     }
+    const more = this.#busy.get(owner);
+    this.#busy.delete(owner);
+    if (more) await this.flush();
   }
 
   #target(owner: string): Deliver {
