@@ -10,16 +10,19 @@ interface CounterState {
   count: number;
 }
 
-export const counter = object({
-  name: "counter",
-  handlers: {
-    async add(ctx: ObjectContext<CounterState>, n: number): Promise<number> {
-      const count = (await ctx.get("count")) ?? 0;
-      for (let k = 1; k <= 3; k++) {
-        await ctx.run(`step-${k}`, () => ({ k, v: count + k }));
-      }
-      ctx.set("count", count + n);
-      return count + n;
-    },
-  },
-});
+async function add(ctx: ObjectContext<CounterState>, n: number): Promise<number> {
+  const count = (await ctx.get("count")) ?? 0;
+  for (let k = 1; k <= 3; k++) {
+    await ctx.run(`step-${k}`, () => ({ k, v: count + k }));
+  }
+  ctx.set("count", count + n);
+  return count + n;
+}
+
+export const counter = object({ name: "counter", handlers: { add } });
+
+/**
+ * The same W3 through a concurrency limit of 64 for the whole deployment (no limit key:
+ * one limiter), which 64 clients never exceed: what a limit costs when it does not bind.
+ */
+export const limitedCounter = object({ name: "limitedCounter", options: { concurrency: { limit: 64 } }, handlers: { add } });

@@ -6,7 +6,7 @@
  *
  *   --quick              smaller counts and shorter runs
  *   --repeat <n>         run every scenario n times (alternating systems) and report medians
- *   --workload <id>      only this workload: w3, chain, dup, workflows (repeatable, or comma-separated)
+ *   --workload <id>      only this workload: w3, chain, dup, workflows, w3-limited, w3-limited-keys (repeatable, or comma-separated)
  *   --scenario <id>      only this scenario, e.g. w3-hot (repeatable, or comma-separated)
  *   --only <system>      only this system, e.g. floor, resolute, cf-workflows (repeatable, or comma-separated)
  *   --serve <modes>      how the Worker is served: wrangler (wrangler dev), miniflare (Miniflare

@@ -5,13 +5,13 @@
  *   POST /floor/<key>/add        body n → the W3 floor's new count (floor.ts)
  *   POST /chain-floor/<key>/hop  body n → the call chain's floor answer (chain-floor.ts)
  *   POST /cfwf/start|wait|run    body {"id"} → Cloudflare Workflows (three-steps.ts)
- *   everything else              → Resolute (/counter/<key>/add, /chainA/<key>/hop,
+ *   everything else              → Resolute (/counter/<key>/add, /limitedCounter/<key>/add, /chainA/<key>/hop,
  *                                  /threeSteps/<id>/run, /restate/health, ...)
  */
 import { createWorker } from "../src/index.js";
 import { chainA, chainB, chainC } from "./chain.js";
 import { ChainFloorObject, chainFloorStub } from "./chain-floor.js";
-import { counter } from "./counter.js";
+import { counter, limitedCounter } from "./counter.js";
 import { FloorObject } from "./floor.js";
 import { ThreeSteps, handleCfWorkflow, threeSteps, type CfWorkflowEnv } from "./three-steps.js";
 
@@ -22,7 +22,7 @@ interface BenchEnv extends CfWorkflowEnv {
   RESOLUTE_ADMIN_TOKEN: string;
 }
 
-const resolute = createWorker({ services: [counter, chainA, chainB, chainC, threeSteps] });
+const resolute = createWorker({ services: [counter, limitedCounter, chainA, chainB, chainC, threeSteps] });
 const FLOOR_ROUTE = /^\/floor\/([^/]+)\/add$/;
 const CHAIN_FLOOR_ROUTE = /^\/chain-floor\/([^/]+)\/hop$/;
 const CF_WORKFLOW_ROUTE = /^\/cfwf\/([a-z]+)$/;

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
+import { LIMITS_USAGE, limitsCommand } from "./limits.js";
 
 export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
@@ -21,7 +22,8 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   invocations describe <id>             status, retries, last failure and journal (alias: get)
   invocations cancel <id>               cancel: the next await throws CancelledError
   invocations kill <id>                 stop now, without compensation (409 "killed")
-  invocations resume <id>               resume a paused invocation
+  invocations pause <id>                pause a running or backing-off invocation until resumed
+  invocations resume <id>               resume a paused invocation (or skip a back-off)
   invocations purge <id>                delete a completed invocation and its journal: its
                                         idempotency key (or workflow id) can be used again
   invocations restart-as-new <id>       run a completed invocation again under a new id, same
@@ -36,6 +38,7 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   sql --service S --key K "<query>"     a SELECT over one object's storage: Restate's views
                                         sys_invocation, sys_journal, state, sys_promise,
                                         sys_inbox, sys_keyed_service_status, and the raw tables
+${LIMITS_USAGE}
 ${PROJECT_USAGE}
 
 Options:
@@ -96,6 +99,9 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       handler: { type: "string" },
       limit: { type: "string" },
       from: { type: "string" },
+      concurrency: { type: "string" },
+      rate: { type: "string" },
+      description: { type: "string" },
     },
   });
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
@@ -110,10 +116,15 @@ interface Flags {
   handler?: string;
   limit?: string;
   from?: string;
+  concurrency?: string;
+  rate?: string;
+  description?: string;
 }
 
 function commandFor(words: readonly string[], flags: Flags): Command {
   const [noun, verb, ...rest] = words;
+  const limits = limitsCommand(words, flags);
+  if (limits) return limits;
   if (noun === "sql") {
     if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
     if (flags.service === undefined && flags.key === undefined) return runDeploymentQuery(verb!);
@@ -146,6 +157,7 @@ function commandFor(words: readonly string[], flags: Flags): Command {
       return describeInvocation(one("an invocation id"));
     case "invocations cancel":
     case "invocations kill":
+    case "invocations pause":
     case "invocations resume":
     case "invocations purge":
       return controlInvocation(verb as Action, one("an invocation id"));
@@ -237,12 +249,12 @@ function describeInvocation(id: string): Command {
   };
 }
 
-type Action = "cancel" | "kill" | "resume" | "purge";
+type Action = "cancel" | "kill" | "pause" | "resume" | "purge";
 
 function controlInvocation(action: Action, id: string): Command {
   return async (admin) => {
     const answer = await admin.patch(`invocations/${encodeURIComponent(id)}/${action}`);
-    const done = { cancel: "cancellation requested for", kill: "killed", resume: "resumed", purge: "purged" }[action];
+    const done = { cancel: "cancellation requested for", kill: "killed", pause: "paused", resume: "resumed", purge: "purged" }[action];
     return { answer, text: `${done} ${id}` };
   };
 }
@@ -316,6 +328,14 @@ class AdminApi {
 
   post(path: string, body: unknown): Promise<unknown> {
     return this.#request("POST", path, JSON.stringify(body));
+  }
+
+  put(path: string, body: unknown): Promise<unknown> {
+    return this.#request("PUT", path, JSON.stringify(body));
+  }
+
+  delete(path: string): Promise<unknown> {
+    return this.#request("DELETE", path);
   }
 
   async #request(method: string, path: string, body?: string): Promise<unknown> {

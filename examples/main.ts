@@ -13,6 +13,7 @@ import { travelServices } from "./travel/travel.js";
 import { foodOrderingServices } from "./food-ordering/food-ordering.js";
 import { fakeMailer, signupServices } from "./signup/signup.js";
 import { approvalServices } from "./approval/approval.js";
+import { fakeGateway, merchantPaymentServices } from "./merchant-payments/merchant-payments.js";
 
 export const services = [
   greeter,
@@ -25,6 +26,7 @@ export const services = [
   ...foodOrderingServices,
   ...signupServices,
   ...approvalServices,
+  ...merchantPaymentServices,
 ];
 
 const resolute = createWorker({
@@ -39,9 +41,9 @@ interface ExamplesEnv extends ResoluteEnv {
   EXAMPLE_FAKES?: string;
 }
 
-/** The fake payment provider and mailer, served by this same Worker in local development only. */
+/** The fake payment provider, mailer and gateway, served by this same Worker in local development only. */
 const fake = async (request: Request, env: ExamplesEnv) =>
-  env.EXAMPLE_FAKES === "on" ? ((await fakeProvider(request)) ?? (await fakeMailer(request))) : undefined;
+  env.EXAMPLE_FAKES === "on" ? ((await fakeProvider(request)) ?? (await fakeMailer(request)) ?? (await fakeGateway(request))) : undefined;
 
 export default {
   fetch: async (request: Request, env: ExamplesEnv, ctx: ExecutionContext) => (await fake(request, env)) ?? resolute.fetch(request, env, ctx),

@@ -6,6 +6,7 @@
 import type { CallOptions, SendOptions } from "./context.js";
 import type { DefinitionLike, DefinitionRef } from "./client-types.js";
 import { durationToMs, type Duration } from "./duration.js";
+import { withLimitKey } from "./flow-control.js";
 import { serde as serdes, type Serde } from "./serde.js";
 
 /** A non-2xx answer from the ingress. */
@@ -135,7 +136,7 @@ export function connect(options: ConnectOptions) {
   /** POSTs a handler's input; an idempotency key (or `alwaysRetryable`) makes it safe to retry. */
   function post(path: string, input: unknown, opts: IngressCallOptions | IngressSendOptions | undefined, alwaysRetryable = false): Promise<Uint8Array> {
     const inputSerde: Serde<unknown> = opts?.input ?? serdes.json;
-    const headers = { "content-type": inputSerde.contentType ?? "application/json", ...opts?.headers, ...(opts?.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {}) };
+    const headers = withLimitKey({ "content-type": inputSerde.contentType ?? "application/json", ...opts?.headers, ...(opts?.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {}) }, opts?.limitKey);
     return request("POST", path, inputSerde.serialize(input), headers, { ...extrasOf(opts), retryable: alwaysRetryable || Boolean(opts?.idempotencyKey) });
   }
 

@@ -26,6 +26,8 @@ export interface Request {
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Uint8Array;
   readonly idempotencyKey?: string;
+  /** The limit key the caller gave (`rpc.opts({ limitKey })`, the `x-restate-limit-key` header). */
+  readonly limitKey?: string;
   /** On Cloudflare: `[env]`, the Worker's bindings (KV, secrets, service bindings...). */
   readonly extraArgs: readonly unknown[];
   /**
@@ -65,6 +67,12 @@ export interface InvocationReference {
 /** Options of a request-response call (`rpc.opts`). */
 export interface CallOptions {
   idempotencyKey?: string;
+  /**
+   * Counts the invocation against its target's concurrency and rate limits under this
+   * key (each key has its own budget, e.g. one per tenant); ignored by targets without
+   * limits. Sent as the `x-restate-limit-key` header, as Restate does.
+   */
+  limitKey?: string;
   headers?: Record<string, string>;
   input?: Serde<any>;
   output?: Serde<any>;
@@ -74,6 +82,12 @@ export interface CallOptions {
 export interface SendOptions {
   delay?: Duration | number;
   idempotencyKey?: string;
+  /**
+   * Counts the invocation against its target's concurrency and rate limits under this
+   * key (each key has its own budget, e.g. one per tenant); ignored by targets without
+   * limits. Sent as the `x-restate-limit-key` header, as Restate does.
+   */
+  limitKey?: string;
   headers?: Record<string, string>;
   input?: Serde<any>;
   name?: string;
@@ -89,6 +103,8 @@ export interface GenericCall<REQ, RES> {
   inputSerde?: Serde<REQ>;
   outputSerde?: Serde<RES>;
   idempotencyKey?: string;
+  /** See CallOptions.limitKey. */
+  limitKey?: string;
   name?: string;
 }
 export interface GenericSend<REQ> extends Omit<GenericCall<REQ, unknown>, "outputSerde"> {

@@ -9,6 +9,7 @@ import type {
 } from "./context.js";
 import type { Serde } from "./serde.js";
 import type { TerminalError } from "./errors.js";
+import { declaredLimits, type FlowControlOptions } from "./flow-control.js";
 
 /** Invocation retry policy (Restate's defaults). */
 export interface RetryPolicy {
@@ -45,8 +46,12 @@ export interface Hooks {
  */
 export type HooksProvider = (ctx: { request: Request }) => Hooks;
 
-/** Options of one handler; unset fields fall back to the service's options. */
-export interface HandlerOptions {
+/**
+ * Options of one handler; unset fields fall back to the service's options. The limits
+ * (`concurrency`, `rate`) go as a pair: a handler that declares either has its own
+ * limit, counted apart from the service's; one that declares neither shares the service's.
+ */
+export interface HandlerOptions extends FlowControlOptions {
   /** The service's hooks run outside the handler's. */
   hooks?: HooksProvider[];
   input?: Serde<any>;
@@ -206,6 +211,12 @@ export type Definition = ServiceDefinition | ObjectDefinition | WorkflowDefiniti
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const RESERVED_WORKFLOW_HANDLERS = ["workflowSubmit", "workflowAttach", "workflowOutput"];
 
+/** Checks the limits a definition and its handlers declare (a TypeError that names the bad one). */
+function checkLimits(name: string, options: FlowControlOptions | undefined, handlerFns: Record<string, unknown>): void {
+  declaredLimits(options ?? {}, `'${name}'`);
+  for (const [handler, fn] of Object.entries(handlerFns)) declaredLimits(handlerMeta(fn).options, `'${name}.${handler}'`);
+}
+
 function checkNames(kind: string, name: string, handlerNames: string[]): void {
   if (!NAME_PATTERN.test(name)) throw new TypeError(`Invalid ${kind} name '${name}': use letters, digits, '_', '.', '-'`);
   if (name === "restate") throw new TypeError(`'restate' is reserved for the ingress API`);
@@ -225,6 +236,7 @@ export function service<N extends string, H extends Handlers<Context>>(def: Desc
   options?: ServiceOptions;
 }): ServiceDefinition<N, H> {
   checkNames("service", def.name, Object.keys(def.handlers));
+  checkLimits(def.name, def.options, def.handlers);
   return { kind: "service", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }
 
@@ -247,6 +259,7 @@ export function object<N extends string, H extends Handlers<ObjectContext<any>>>
   options?: ObjectOptions;
 }): ObjectDefinition<N, H> {
   checkNames("object", def.name, Object.keys(def.handlers));
+  checkLimits(def.name, def.options, def.handlers);
   return { kind: "object", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }
 
@@ -269,5 +282,6 @@ export function workflow<N extends string, H extends { run: (ctx: WorkflowContex
   if (typeof def.handlers.run !== "function") throw new TypeError(`Workflow '${def.name}' needs a 'run' handler`);
   const reserved = names.find((n) => RESERVED_WORKFLOW_HANDLERS.includes(n));
   if (reserved) throw new TypeError(`Workflow '${def.name}': handler name '${reserved}' is reserved`);
+  checkLimits(def.name, def.options, def.handlers);
   return { kind: "workflow", name: def.name, handlers: def.handlers, options: def.options ?? {}, ...described(def) };
 }

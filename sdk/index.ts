@@ -23,6 +23,9 @@ export type {
   Described,
 } from "./define.js";
 
+// Concurrency and rate limits (service and handler options; callers give a limitKey)
+export type { ConcurrencyLimit, RateLimit, FlowControlOptions } from "./flow-control.js";
+
 // Contexts
 export type {
   Context,

@@ -17,6 +17,6 @@ export function createWorker(config: WorkerConfig): ResoluteWorker {
 }
 
 export { DEFAULT_INDEX_SHARDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_SERVICE_SHARDS, type ResoluteObjectClass, type ResoluteWorker, type WorkerConfig } from "./worker.js";
-export type { ResoluteEnv, CorsOptions, Schedule } from "./worker.js";
+export type { ResoluteEnv, CorsOptions, Schedule, TracingEnv, TracingOptions } from "./worker.js";
 export { DEFAULT_WORKFLOW_SHARDS } from "./engine/addressing.js";
 export * from "../sdk/index.js";

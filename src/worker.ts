@@ -13,6 +13,7 @@ import { createAdmin, isAdminPath } from "./ingress/admin-routes.js";
 import { splitUrl } from "./ingress/request.js";
 import { withCors, type CorsOptions } from "./ingress/cors.js";
 import { createScheduler, type Schedule } from "./ingress/schedules.js";
+import { checkTracingOptions, type TracingEnv, type TracingOptions } from "./tracing/config.js";
 
 export interface WorkerConfig {
   services: readonly Definition[];
@@ -41,6 +42,18 @@ export interface WorkerConfig {
    * schedule's handler once (a one-way send keyed by the cron and the tick's time).
    */
   schedules?: readonly Schedule[];
+  /**
+   * OpenTelemetry tracing: each invocation, attempt, `ctx.run`, sleep, call and send becomes a span,
+   * exported as OTLP/HTTP JSON; a `traceparent` arriving at ingress is continued. Without an
+   * endpoint here or in the Worker's environment (OTEL_EXPORTER_OTLP_ENDPOINT,
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) tracing is off and costs nothing; `false` keeps it off
+   * whatever the environment says.
+   * Credentials belong in a secret (`wrangler secret put OTEL_EXPORTER_OTLP_HEADERS`, `api-key=…`), not in code.
+   * @example
+   * createWorker({ services, tracing: { endpoint: "http://127.0.0.1:4318", serviceName: "shop" } }); // a local collector
+   * @default from the environment, else off
+   */
+  tracing?: TracingOptions | false;
 }
 
 /** The Durable Object class to export from the Worker module and bind as `RESOLUTE` in wrangler.toml. */
@@ -75,7 +88,8 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
   if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
   const admin = createAdmin(registry, workflowShards, indexShards);
-  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards }, objects);
+  checkTracingOptions(config.tracing);
+  const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards, ...(config.tracing !== undefined ? { tracing: config.tracing } : {}) }, objects);
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
@@ -89,4 +103,4 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   };
 }
 
-export type { ResoluteEnv, CorsOptions, Schedule };
+export type { ResoluteEnv, CorsOptions, Schedule, TracingEnv, TracingOptions };

@@ -117,6 +117,8 @@ async function throughput(target: CounterTarget, ctx: RunContext, keys: string[]
   return throughputMeasurement(load, problems, { clients: CLIENTS, keys: keys.length });
 }
 
+export { sequentialLatency, hotKeyThroughput, throughput, CLIENTS };
+
 export const w3: Workload<CounterTarget> = {
   id: "w3",
   title: "W3: counter.add(n) — get state, 3 × ctx.run, set state",

@@ -3,6 +3,7 @@
  * the token-protected admin API. Reads go to the store; every action on an
  * invocation is the lifecycle's (its rules and refusals: engine/lifecycle-control.ts).
  */
+import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 import type { Lifecycle } from "../engine/lifecycle.js";
 import type { ControlResult } from "../engine/lifecycle-control.js";
 import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
@@ -107,6 +108,8 @@ function summary(row: InvocationRow): Record<string, unknown> {
     status: row.status,
     invoked_by: row.invokedBy,
     idempotency_key: row.idempotencyKey,
+    // The key its limits count it under (issue 15): it travels in the headers, as at ingress.
+    limit_key: row.headers[LIMIT_KEY_HEADER] ?? null,
     retry_count: row.attempts,
     last_failure: row.lastFailure?.message ?? null,
     // A stored time that is no date (an old build's overflowing delay) shows as null

@@ -62,7 +62,7 @@ const STATUS = FIELDS.get("status")!;
  * turn, the common case, which needs no alarm, or executes a `ctx.run` whose I/O already arms
  * the runtime's recovery wake-up.)
  */
-const PARKED = new Set(["suspended", "pending", "scheduled", "backing-off", "paused"]);
+const PARKED = new Set(["suspended", "pending", "scheduled", "ready", "backing-off", "paused"]);
 
 export class Indexer implements InvocationChanges {
   /** Rows of unfinished invocations this instance knows in full (finished ones are forgotten once staged). */

@@ -7,15 +7,19 @@
  */
 import { DurableObject } from "#workers-runtime";
 import type { Registry } from "../engine/registry.js";
-import { objectNameOf, type TargetKinds } from "../engine/addressing.js";
+import { objectNameOf, targetName, type TargetKinds } from "../engine/addressing.js";
 import type { AwakeableAddress } from "../engine/ids.js";
-import type { CompletionVerdict } from "../engine/completions.js";
+import { awakeableSource, type CompletionVerdict } from "../engine/completions.js";
 import { Lifecycle } from "../engine/lifecycle.js";
 import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
-import { deliveryOwner } from "../engine/messages.js";
-import type { Completion, LogLevel } from "../engine/types.js";
+import { deliveryOwner, isLimiterDelivery } from "../engine/messages.js";
+import type { Completion } from "../engine/types.js";
+import { tracingConfig, type TracingConfig, type TracingEnv, type TracingOptions } from "../tracing/config.js";
+import { exporterFor } from "../tracing/exporter.js";
+import { Tracer, factsOf } from "../tracing/tracer.js";
+import { writeLogLine, type LogContext } from "./log-line.js";
 import { Outbox } from "./outbox.js";
-import type { DeliverOptions, Delivery, DeliveryAnswers, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import type { DeliverOptions, Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
@@ -24,8 +28,10 @@ import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { CommitGroup } from "./commit-group.js";
 import { answerCall, answerableCall } from "./call-answers.js";
+import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 
-export interface ResoluteEnv {
+/** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
+export interface ResoluteEnv extends TracingEnv {
   RESOLUTE: DurableObjectNamespace;
   RESOLUTE_ADMIN_TOKEN?: string;
 }
@@ -37,6 +43,8 @@ export interface ObjectConfig {
   workflowShards: number;
   /** See WorkerConfig.indexShards (0: no invocation index). */
   indexShards: number;
+  /** See WorkerConfig.tracing. */
+  tracing?: TracingOptions | false;
 }
 
 /** What the test fixtures may change in the objects (see buildWorker); a deployed Worker passes none. */
@@ -50,7 +58,7 @@ export interface ObjectOptions {
 /** An instance's public methods: what other objects, ingress and workerd call. */
 export type ResoluteObjectInstance = DurableObject<ResoluteEnv> & ObjectRpc & {
   alarm(): Promise<void>;
-  admin(request: AdminRequest): Promise<unknown>;
+  admin(request: AdminRequest | LimitsAdminView): Promise<unknown>;
   index(call: IndexCall): Promise<unknown>;
 };
 
@@ -66,10 +74,14 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #lifecycle: Lifecycle;
     /** Arrivals during a commit wait for it and then share the next one (group commit). */
     readonly #arrivals: CommitGroup;
+    /** Present only when tracing is configured: otherwise no span is ever made. */
+    readonly #tracer: Tracer | undefined;
     /** Whether this instance already replayed invocations left running by a previous one. */
     #recovered = false;
     /** Made when this object serves as an index shard (reserved names only). */
     #indexShard: IndexShard | undefined;
+    /** What this object does when it serves as a limiter or a rule book (reserved names only). */
+    readonly #limits: LimiterHost;
 
     constructor(ctx: DurableObjectState, env: ResoluteEnv) {
       super(ctx, env);
@@ -79,10 +91,14 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
+      // A limiter's answer to an acquire it granted at once is that grant; a callee's, the call's completion.
+      const replied = (reply: NonNullable<DeliveryReply>, delivery: Delivery) => this.#replied(reply, delivery);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), replied);
       const { registry, kinds } = config;
-      const answered = (request: InvokeRequest, completion: Completion) => this.#answered(request, completion);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), answered);
-      this.#lifecycle = new Lifecycle(this.#store, this.#driver(), { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
+      const driver = this.#driver();
+      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
       if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
@@ -107,8 +123,35 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
           void this.#outbox.flush();
         },
         randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
-        log: logLine,
+        log: (level, id, args) => writeLogLine(level, this.#logContext(id), args),
+        ...(this.#tracer ? { tracer: this.#tracer } : {}),
       };
+    }
+
+    /** The tracer of this object, reading from its storage what a restart took from memory; spans go to the isolate's exporter. */
+    #tracing(tracing: TracingConfig | undefined): Tracer | undefined {
+      if (!tracing) return undefined;
+      const exporter = exporterFor(tracing);
+      const store = this.#store;
+      return new Tracer({
+        now: () => this.#clock.now(),
+        emit: (spans) => exporter.push(spans),
+        lookup: (id) => {
+          const row = store.invocation(id);
+          return row && factsOf(row);
+        },
+        entry: (id, index) => {
+          const found = store.entry(id, index);
+          return found && { entry: found.entry, storedAt: store.entryAppendedAt(id, index) };
+        },
+      });
+    }
+
+    /** What a log line about `id` says it is about. */
+    #logContext(id: string): LogContext {
+      const about = this.#lifecycle.about(id);
+      const trace = this.#tracer?.logIds(id);
+      return { invocationId: id, ...(about ? { target: targetName(about.target), attempt: about.attempt } : {}), ...trace };
     }
 
     /** A request or a delivery arrived for `owner`. */
@@ -139,31 +182,37 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false));
     }
 
-    deliver(deliveries: Delivery[], options: DeliverOptions = {}): Promise<DeliveryAnswers> {
+    deliver(deliveries: Delivery[], options: DeliverOptions = {}): Promise<DeliveryReply[] | void> {
       return this.#arrivals.run(() => {
         this.#lifecycle.checkExecuting();
-        const answers = deliveries.map((delivery) => {
-          this.#outbox.setOwner(deliveryOwner(delivery));
-          const call = options.answerCalls && delivery.kind === "invoke" ? answerableCall(delivery.request, config.registry) : undefined;
-          if (call) return answerCall(this.#lifecycle, call);
-          this.#lifecycle.deliver(delivery);
-          return null;
-        });
-        return options.answerCalls ? Promise.all(answers) : undefined;
+        const replies = deliveries.map((delivery) => this.#deliverOne(delivery, options));
+        return replies.some((reply) => reply !== undefined) ? Promise.all(replies) : undefined;
       });
     }
 
-    /** A call this object sent was answered in its delivery's response: as if the reply had been delivered. */
-    #answered(request: InvokeRequest, completion: Completion): void {
-      const { owner, invocationId, index } = request.replyTo!;
-      this.#lifecycle.deliver({ kind: "complete", owner, invocationId, index, completion, calleeId: request.invocationId });
+    /** Applies one delivery; its reply, if it has one (a call's comes when the call finishes soon). */
+    #deliverOne(delivery: Delivery, options: DeliverOptions): DeliveryReply | Promise<DeliveryReply> {
+      this.#outbox.setOwner(deliveryOwner(delivery));
+      if (isLimiterDelivery(delivery)) return this.#limits.apply(delivery);
+      const call = options.answerCalls && delivery.kind === "invoke" ? answerableCall(delivery.request, config.registry) : undefined;
+      if (call) return answerCall(this.#lifecycle, call).then((completion) => (completion ? { kind: "answered", completion } : undefined));
+      this.#lifecycle.deliver(delivery);
+      return undefined;
+    }
+
+    /** A receiver answered a delivery this object sent: a limiter's grant, or a call's result (as if its reply had been delivered). */
+    #replied(reply: NonNullable<DeliveryReply>, delivery: Delivery): void {
+      if (reply.kind === "granted") return this.#lifecycle.granted(reply);
+      if (delivery.kind !== "invoke" || !delivery.request.replyTo) return;
+      const { owner, invocationId, index } = delivery.request.replyTo;
+      this.#lifecycle.deliver({ kind: "complete", owner, invocationId, index, completion: reply.completion, calleeId: delivery.request.invocationId });
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
-    completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict> {
+    completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict> {
       return this.#arrivals.run(() => {
         this.#arrived(address.owner);
-        return this.#lifecycle.complete(address.invocationId, address.index, completion, { kind: "awakeable", secret: address.secret });
+        return this.#lifecycle.complete(address.invocationId, address.index, completion, awakeableSource(address.secret, traceparent));
       });
     }
 
@@ -181,7 +230,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     /** Admin and inspection (token-checked by the router before it calls). */
-    async admin(request: AdminRequest): Promise<unknown> {
+    async admin(request: AdminRequest | LimitsAdminView): Promise<unknown> {
+      if (isLimitsAdminView(request)) return this.#limits.admin(request);
       return new ObjectAdmin(this.#store, this.#lifecycle).handle(request);
     }
 
@@ -191,18 +241,4 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#indexShard.handle(call);
     }
   };
-}
-
-/** One structured log line, with the invocation it is about. */
-function logLine(level: LogLevel, invocationId: string, args: unknown[]): void {
-  const message = args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ");
-  console[level === "debug" ? "log" : level](JSON.stringify({ level, invocationId, message }));
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -9,9 +9,8 @@
  * the stored result. Each owner's rows travel on their own, one send at a time
  * (outbox order), so a callee that holds its response delays no one else's.
  */
-import type { Completion } from "../engine/types.js";
-import type { Delivery, InvokeRequest } from "../engine/messages.js";
-import type { DeliverOptions, DeliveryAnswers } from "./protocol.js";
+import type { Delivery, DeliveryReply } from "../engine/messages.js";
+import type { DeliverOptions } from "./protocol.js";
 import type { Store } from "./store.js";
 
 const RETRY_BASE_MS = 200;
@@ -19,7 +18,7 @@ const RETRY_MAX_MS = 30_000;
 /** Rows read per pass (dueOutbox's limit): a pass that read this many looks again. */
 const PASS_ROWS = 200;
 
-type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<DeliveryAnswers>;
+type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<DeliveryReply[] | void>;
 type Row = { seq: number; delivery: Delivery; attempts: number };
 
 export class Outbox {
@@ -40,8 +39,8 @@ export class Outbox {
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
-    /** A call's result came back in its delivery's response (the row is deleted in the same turn). */
-    private readonly answered: (request: InvokeRequest, completion: Completion) => void,
+    /** A receiver's answer to a delivered row (after the rows are deleted, in the same turn: one commit). */
+    private readonly onReply: (reply: NonNullable<DeliveryReply>, delivery: Delivery) => void = () => {},
   ) {}
 
   /**
@@ -64,12 +63,12 @@ export class Outbox {
   async #send(owner: string, batch: Row[]): Promise<void> {
     const seqs = batch.map((r) => r.seq);
     try {
-      const answers = await this.#target(owner)(batch.map((r) => r.delivery), { answerCalls: true });
-      batch.forEach((row, i) => {
-        const completion = answers?.[i];
-        if (completion && row.delivery.kind === "invoke") this.answered(row.delivery.request, completion);
-      });
+      const replies = await this.#target(owner)(batch.map((r) => r.delivery), { answerCalls: true });
       this.store.deleteOutbox(seqs);
+      batch.forEach((row, i) => {
+        const reply = replies?.[i];
+        if (reply) this.onReply(reply, row.delivery);
+      });
     } catch (error) {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));

@@ -6,21 +6,19 @@
 import type { Completion } from "../engine/types.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { AwakeableAddress } from "../engine/ids.js";
-import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
+import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
 
-export type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
+export type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
 
 /** How a sender takes the answers to its deliveries (see ObjectRpc.deliver). */
 export interface DeliverOptions {
-  /** The sender takes a call's result in the response when the callee finishes soon (else it is sent later as a reply). */
+  /**
+   * The sender takes a call's result in the response when the callee finishes soon (an
+   * `answered` reply; else it is sent later as a reply delivery). A sender that does not
+   * say so (an older version) never gets one, since it would drop it.
+   */
   answerCalls?: boolean;
 }
-
-/**
- * Per delivery, in order: a call's completion when it was answered in the response, else null
- * (accepted: a call's result is then delivered as a reply). Undefined without `answerCalls`.
- */
-export type DeliveryAnswers = (Completion | null)[] | undefined;
 
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
@@ -32,8 +30,14 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: cancel); with `answerCalls`, answers the calls that finish soon. */
-  deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryAnswers>;
-  /** Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation. */
-  completeAwakeable(address: AwakeableAddress, completion: Completion): Promise<CompletionVerdict>;
+  /**
+   * Applies deliveries from other objects (or ingress: cancel); answers some of them (see
+   * DeliveryReply), calls that finish soon only with `answerCalls`.
+   */
+  deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryReply[] | void>;
+  /**
+   * Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation.
+   * `traceparent`: the completing request's, which the awakeable's span links to.
+   */
+  completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict>;
 }

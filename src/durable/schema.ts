@@ -102,3 +102,40 @@ export const MIGRATIONS: Record<string, { before: string; after: string }> = {
     after: "ALTER TABLE invocations ADD COLUMN journal_version INTEGER NOT NULL DEFAULT 1;",
   },
 };
+
+/** The statuses of an exclusive invocation that holds its key's lock (SQL list; `ready`: it waits for a limit slot). */
+export const LOCK_HOLDING_SQL = "('ready', 'running', 'backing-off', 'paused')";
+
+/**
+ * Tables of a limiter object (one per limit scope and key, issue 15), created on its
+ * first use rather than in every object: the holders of slots, the FIFO queue of
+ * waiters (by seq), the grants of the current rate window, the (invocation, round)
+ * pairs whose release overtook their acquire, and its configuration (JSON).
+ */
+export const LIMITER_SQL = `
+CREATE TABLE IF NOT EXISTS limiter_config (k INTEGER PRIMARY KEY CHECK (k = 1), config TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS limiter_holders (inv TEXT PRIMARY KEY, owner TEXT NOT NULL, round INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS limiter_queue (seq INTEGER PRIMARY KEY, inv TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, round INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS limiter_starts (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS limiter_released (inv TEXT PRIMARY KEY, round INTEGER NOT NULL, forget_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS limiter_released_by_time ON limiter_released(forget_at);
+`;
+
+/**
+ * Tables of a limit scope's rule book (issue 15), created on first use: the
+ * operators' rules (JSON, by pattern), the keys whose limiters watch them, the version.
+ */
+export const RULE_BOOK_SQL = `
+CREATE TABLE IF NOT EXISTS limit_rules (pattern TEXT PRIMARY KEY, rule TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS limit_watchers (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS limit_book (k INTEGER PRIMARY KEY CHECK (k = 1), version INTEGER NOT NULL);
+`;
+
+/**
+ * The asks of an object's limited invocations for slots (issue 15): created with the
+ * first one, so objects of unlimited targets never have it. One row per invocation
+ * that asked and has not ended: its limiter and the round of its ask.
+ */
+export const LIMIT_SLOTS_SQL = `
+CREATE TABLE IF NOT EXISTS limit_slots (inv TEXT PRIMARY KEY, limiter TEXT NOT NULL, round INTEGER NOT NULL) WITHOUT ROWID;
+`;

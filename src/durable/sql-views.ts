@@ -9,6 +9,7 @@
  * key; for a workflow shard, state and promises carry their own workflow id).
  * What a query may do is bounded by sql-bounds.ts.
  */
+import { LOCK_HOLDING_SQL } from "./schema.js";
 import { boundedRawRows, boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape, type RawQueryResult } from "./sql-bounds.js";
 
 /** A refused query's reason, or the answer with each row in column order. */
@@ -48,7 +49,7 @@ sys_inbox AS (
   FROM main.invocations WHERE status = 'pending'),
 sys_keyed_service_status AS (
   SELECT service AS service_name, key AS service_key, id AS invocation_id
-  FROM main.invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused'))`;
+  FROM main.invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL})`;
 
 /** The tables each view reads: a view has at most as many rows as they have together. */
 const VIEW_TABLES: Record<string, readonly string[]> = {

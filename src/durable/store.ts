@@ -5,12 +5,13 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
-import type { LifecycleStore } from "../engine/lifecycle-store.js";
+import type { LifecycleStore, LimitSlot } from "../engine/lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import { LazySql, openSchema } from "./lazy-sql.js";
+import { LIMIT_SLOTS_SQL, LOCK_HOLDING_SQL } from "./schema.js";
 import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import { boundedRawRows, type QueryOutcome, type RawQueryResult } from "./sql-bounds.js";
@@ -34,6 +35,8 @@ export interface WakeFacts {
   indexMark: number | undefined;
   /** Whether any invocation is stored (a new object has nothing to resend to the index). */
   anyInvocations: boolean;
+  /** Whether this object keeps limit slots (it hosted a limited invocation). */
+  limitSlots: boolean;
 }
 
 /** The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry. */
@@ -234,6 +237,11 @@ export class Store implements LifecycleStore {
     return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
   }
 
+  /** When entry `idx` of `inv` was first stored: a step's start, for its span after a restart. */
+  entryAppendedAt(inv: string, idx: number): number | undefined {
+    return this.#sql.exec<{ at: number }>(`SELECT appended_at AS at FROM journal WHERE inv_seq = ${SEQ_OF} AND idx = ?`, inv, idx).toArray()[0]?.at;
+  }
+
   // ---- state (scope: "" in an object's own Durable Object, the workflow id in a workflow shard) ----
   readState(scope: string, key: string): Uint8Array | null {
     return fromBlob(this.#sql.exec<{ value: ArrayBuffer }>("SELECT value FROM state WHERE scope = ? AND key = ?", scope, key).toArray()[0]?.value);
@@ -361,6 +369,28 @@ export class Store implements LifecycleStore {
   wakeFacts(): WakeFacts {
     return this.#woke;
   }
+
+  // ---- limit slots (issue 15): a table only objects of limited targets create ----
+  /** Whether limit_slots exists: known at wake-up, so a finish elsewhere costs nothing. */
+  #slots: boolean | undefined;
+  slot(inv: string): LimitSlot | undefined {
+    if (!this.#hasSlots()) return undefined;
+    const row = this.#storage.sql.exec<{ limiter: string; round: number }>("SELECT limiter, round FROM limit_slots WHERE inv = ?", inv).toArray()[0];
+    return row ? { limiter: row.limiter, round: Number(row.round) } : undefined;
+  }
+  saveSlot(inv: string, slot: LimitSlot): void {
+    if (!this.#hasSlots()) this.#storage.sql.exec(LIMIT_SLOTS_SQL);
+    this.#slots = true;
+    this.#storage.sql.exec("INSERT OR REPLACE INTO limit_slots (inv, limiter, round) VALUES (?, ?, ?)", inv, slot.limiter, slot.round);
+  }
+  takeSlot(inv: string): LimitSlot | undefined {
+    if (!this.#hasSlots()) return undefined;
+    const row = this.#storage.sql.exec<{ limiter: string; round: number }>("DELETE FROM limit_slots WHERE inv = ? RETURNING limiter, round", inv).toArray()[0];
+    return row ? { limiter: row.limiter, round: Number(row.round) } : undefined;
+  }
+  #hasSlots(): boolean {
+    return (this.#slots ??= this.#woke.limitSlots);
+  }
 }
 
 /**
@@ -371,10 +401,11 @@ export class Store implements LifecycleStore {
 const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   EXISTS (SELECT 1 FROM outbox) AS outbox,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ('running', 'backing-off', 'paused') LIMIT 1) AS lock_holder,
+  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder,
   (${EARLIEST_DUE_SQL}) AS earliest_due,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
-  EXISTS (SELECT 1 FROM invocations) AS any_invocations`;
+  EXISTS (SELECT 1 FROM invocations) AS any_invocations,
+  EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'limit_slots') AS limit_slots`;
 
 /** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
 function wakeFactsOf(row: Row | undefined): WakeFacts {
@@ -385,5 +416,6 @@ function wakeFactsOf(row: Row | undefined): WakeFacts {
     earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
     indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
     anyInvocations: row?.any_invocations === 1,
+    limitSlots: row?.limit_slots === 1,
   };
 }

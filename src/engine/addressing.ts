@@ -41,10 +41,14 @@ export function isKnownOwner(kinds: TargetKinds, owner: string): boolean {
   return kind !== "service" || String(Number(parsed.key)) === parsed.key && Number(parsed.key) < kinds.serviceShards && Number(parsed.key) >= 0;
 }
 
+/** `svc/handler` or `obj/objKey/handler`: a target as Restate writes it (journal names, logs, spans). */
+export function targetName(target: Target): string {
+  return target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
+}
+
 /** `svc/handler@key` or `obj/objKey/handler@key`: what an idempotency key is scoped to. */
 export function idempotencyScope(target: Target, idempotencyKey: string): string {
-  const name = target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
-  return `${name}@${idempotencyKey}`;
+  return `${targetName(target)}@${idempotencyKey}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  * waiting on a completion simply stays pending; the host may drop it and
  * replay later. Never reads the clock or storage except through the Host.
  */
+import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 import type { Request } from "../../sdk/context.js";
 import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { retryAfterOf } from "./retry.js";
@@ -186,6 +187,7 @@ export class Attempt implements AttemptControl {
       body: p.input,
       extraArgs: p.extraArgs ?? [],
       ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
+      ...(p.headers[LIMIT_KEY_HEADER] ? { limitKey: p.headers[LIMIT_KEY_HEADER] } : {}),
       get attemptCompletedSignal() {
         return completedSignal();
       },

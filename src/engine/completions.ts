@@ -13,7 +13,7 @@ export type CompletionSource =
   /** The host's timer of a sleep. */
   | { kind: "timer" }
   /** An awakeable id, from ingress or from another handler's ctx.resolveAwakeable. */
-  | { kind: "awakeable"; secret: string }
+  | { kind: "awakeable"; secret: string; traceparent?: string }
   /**
    * The result of the invocation a call or attach waits on, delivered by that invocation's
    * owner. `calleeId` is absent only in deliveries stored before it was sent along.
@@ -31,6 +31,11 @@ export type CompletionSource =
 export type CompletionVerdict = "complete" | "duplicate" | "refused";
 
 /** Judges a completion for `found` (the entry it names, if any, and whether its invocation is still live). */
+/** An awakeable completion's source: the secret of its id, and the completer's trace context when it has one. */
+export function awakeableSource(secret: string, traceparent?: string): CompletionSource {
+  return { kind: "awakeable", secret, ...(traceparent ? { traceparent } : {}) };
+}
+
 export function judgeCompletion(found: { entry: Entry; live: boolean } | undefined, source: CompletionSource): CompletionVerdict {
   if (!found || !owns(found.entry, source)) return "refused";
   if (found.entry.done) return "duplicate";

@@ -85,7 +85,9 @@ export class ContextCore {
     this.runGuard.checkEntry(type, name);
     if (this.control.closed) return undefined;
     try {
-      return this.journal.advance(type, name);
+      const step = this.journal.advance(type, name);
+      if (!step.recorded) this.control.host.tracer?.stepStarted(this.id, step.index, type, name);
+      return step;
     } catch (e) {
       this.control.abort(e as Error);
       return undefined;

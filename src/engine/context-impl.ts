@@ -23,12 +23,14 @@ import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import type { InvocationHandle, InvocationPromise, RestatePromise } from "../../sdk/promise.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
+import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
-import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
+import { addressOf, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
+import { OutgoingTrace } from "./trace-context.js";
 import type { Completion, Target } from "./types.js";
 
 const decoder = new TextDecoder();
@@ -138,12 +140,33 @@ export class ContextImpl implements WorkflowContext {
   resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
     const completion: Completion = { value: encode(serde, payload as T) };
     checkValue("an awakeable's payload", completion.value);
-    this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion }]);
+    this.#completeAwakeable(id, completion);
   }
 
   rejectAwakeable(id: string, reason: string | TerminalError): void {
     const failure = boundedError(typeof reason === "string" ? { name: "TerminalError", message: reason, code: 500 } : errorToRecord(reason));
-    this.#core.effect("completeAwakeable", id, () => [{ type: "completeAwakeable", awakeableId: id, completion: { failure } }]);
+    this.#completeAwakeable(id, { failure });
+  }
+
+  #completeAwakeable(id: string, completion: Completion): void {
+    this.#core.effect("completeAwakeable", id, () => {
+      // The entry's index is the one just taken (effects are made in the same synchronous step).
+      const traceparent = this.#trace()?.traceparent(this.#core.journal.length - 1);
+      return [{ type: "completeAwakeable", awakeableId: id, completion, ...(traceparent ? { traceparent } : {}) }];
+    });
+  }
+
+  #outgoingTrace: OutgoingTrace | undefined;
+
+  /** What calls, sends and awakeable completions carry of this trace: only when tracing is on (made on first use). */
+  #trace(): OutgoingTrace | undefined {
+    if (!this.#core.control.host.tracer) return undefined;
+    return (this.#outgoingTrace ??= new OutgoingTrace(this.#core.id, this.#request.headers));
+  }
+
+  /** The headers a call or send made by entry `index` carries. */
+  #outgoingHeaders(headers: Record<string, string> | undefined, index: number): Record<string, string> {
+    return this.#trace()?.headers(headers ?? {}, index) ?? headers ?? {};
   }
 
   // ---- calls ----
@@ -152,10 +175,11 @@ export class ContextImpl implements WorkflowContext {
     const target: Target = { service: call.service, handler: call.method, ...(call.key !== undefined ? { key: call.key } : {}) };
     const input = encode(call.inputSerde ?? (serdes.binary as Serde<any>), call.parameter);
     checkValue(`the parameter of a call to ${targetName(target)}`, input);
+    const limited = callHeaders(call);
     let calleeId = "";
     const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
       calleeId = this.#calleeId(target, index, call.idempotencyKey);
-      const headers = call.headers ?? {};
+      const headers = this.#outgoingHeaders(limited, index);
       const key = call.idempotencyKey;
       return {
         facts: { calleeId },
@@ -172,18 +196,23 @@ export class ContextImpl implements WorkflowContext {
     const input = encode(send.inputSerde ?? (serdes.binary as Serde<any>), send.parameter);
     checkValue(`the parameter of a send to ${targetName(target)}`, input);
     const delayMs = send.delay === undefined ? 0 : delayToMs(send.delay, "send delay");
+    const limited = callHeaders(send);
     let calleeId = "";
+    let index = -1;
     const entry = this.#core.effect(
       "send",
       send.name ?? targetName(target),
       () => {
         const notBefore = delayMs > 0 ? this.#core.control.host.now() + delayMs : undefined;
         const key = send.idempotencyKey;
-        const call = { invocationId: calleeId, target, input, headers: send.headers ?? {}, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
+        const headers = this.#outgoingHeaders(limited, index);
+        const call = { invocationId: calleeId, target, input, headers, ...(key ? { idempotencyKey: key } : {}), ...(notBefore ? { notBefore } : {}) };
         return [{ type: "call", call }];
       },
+      // Called before the effects, with the entry's index just taken.
       () => {
-        calleeId = this.#calleeId(target, this.#core.journal.length - 1, send.idempotencyKey);
+        index = this.#core.journal.length - 1;
+        calleeId = this.#calleeId(target, index, send.idempotencyKey);
         return { calleeId };
       },
     );
@@ -232,6 +261,7 @@ export class ContextImpl implements WorkflowContext {
               inputSerde: opts?.input ?? serdes.json,
               ...(opts?.headers ? { headers: opts.headers } : {}),
               ...(opts?.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+              ...(opts?.limitKey ? { limitKey: opts.limitKey } : {}),
               ...(opts?.name ? { name: opts.name } : {}),
             };
             if (send) return this.genericSend({ ...common, ...(opts?.delay !== undefined ? { delay: opts.delay } : {}) });
@@ -301,8 +331,15 @@ export class ContextImpl implements WorkflowContext {
   }
 }
 
-function targetName(target: Target): string {
-  return target.key === undefined ? `${target.service}/${target.handler}` : `${target.service}/${target.key}/${target.handler}`;
+/**
+ * A call's headers, with its limit key as the `x-restate-limit-key` header (how the key
+ * travels with the invocation, from ingress too). A key too long to name a limiter is the
+ * handler's bug: a TerminalError (400), never retried.
+ */
+function callHeaders(call: { headers?: Record<string, string>; limitKey?: string; service: string; method: string }): Record<string, string> {
+  const problem = call.limitKey ? limitKeyProblem(call.limitKey) : undefined;
+  if (problem) throw new TerminalError(`call to ${call.service}/${call.method}: ${problem}`, { errorCode: 400 });
+  return withLimitKey(call.headers, call.limitKey);
 }
 
 /** A peeked promise as journaled; the value is base64 so binary payloads survive JSON. */

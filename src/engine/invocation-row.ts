@@ -13,6 +13,11 @@ export const STATUS = {
   pending: "pending",
   /** A delayed send waiting for its time. */
   scheduled: "scheduled",
+  /**
+   * Waiting for a slot of its target's concurrency or rate limit (issue 15), holding its key's
+   * lock if exclusive: Restate's name for an invocation that may run once capacity frees up.
+   */
+  ready: "ready",
   /** An attempt runs, or waits on completions (Restate's "suspended" when none is in memory). */
   running: "running",
   /** Failed; retried at `nextAt`. */

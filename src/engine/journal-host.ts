@@ -11,7 +11,7 @@ import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
 import type { Delivery } from "./messages.js";
-import type { Completion, Effect, Entry, Host, LogLevel, RunFailures } from "./types.js";
+import type { Completion, Effect, Entry, Host, LogLevel, RunFailures, StepTracer } from "./types.js";
 
 /** What recording needs from the lifecycle it serves. */
 export interface JournalHostContext {
@@ -27,6 +27,8 @@ export interface JournalHostContext {
   randomBytes(length: number): Uint8Array;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;
   recorded?(invocationId: string, entry: Entry): void;
+  /** Present only when tracing is on. */
+  tracer?: StepTracer;
 }
 
 /** What one `record` changed beyond its own entry. */
@@ -42,10 +44,14 @@ export interface Touched {
 const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });
 
 export class JournalHost implements Host {
+  readonly tracer?: StepTracer;
+
   constructor(
     private readonly store: LifecycleStore,
     private readonly context: JournalHostContext,
-  ) {}
+  ) {
+    if (context.tracer) this.tracer = context.tracer;
+  }
 
   now(): number {
     return this.context.now();
@@ -108,7 +114,8 @@ export class JournalHost implements Host {
         const address = parseAwakeableId(effect.awakeableId);
         if ("error" in address) return failure(address.error, 400);
         const { owner, invocationId, index, secret } = address;
-        return this.#enqueue(touched, owner, { kind: "awakeable", owner, invocationId, index, secret, completion: effect.completion });
+        const trace = effect.traceparent ? { traceparent: effect.traceparent } : {};
+        return this.#enqueue(touched, owner, { kind: "awakeable", owner, invocationId, index, secret, completion: effect.completion, ...trace });
       }
       case "awaitPromise": {
         const scope = this.context.scopeOf(inv);

@@ -52,7 +52,8 @@ const cancelled = (): Completion => ({ failure: errorToRecord(new CancelledError
 export function cancel(ops: LifecycleOps, id: string): ControlResult {
   const row = ops.store.invocation(id);
   if (!row || row.status === STATUS.completed) return whyNot(id, row, "cancel");
-  if (row.status === STATUS.pending || row.status === STATUS.scheduled) return ops.finish(row, cancelled()), ok;
+  // Not started yet (behind the lock, before its time, waiting for a limit slot): it ends here.
+  if (row.status === STATUS.pending || row.status === STATUS.scheduled || row.status === STATUS.ready) return ops.finish(row, cancelled()), ok;
   const { strike, callees } = cancellationTargets(ops.store.pendingEntries(id));
   for (const index of strike) ops.complete(id, index, cancelled(), { kind: "cancel" });
   for (const calleeId of callees) {
@@ -148,6 +149,8 @@ function whyNot(id: string, row: InvocationRow | undefined, action: "cancel" | "
     }
     case STATUS.scheduled:
       return refusal(409, `${it} is scheduled to start at ${isoTime(row.nextAt) ?? "a later time"}: it has not started yet. ${ONLY_PAUSED}`);
+    case STATUS.ready:
+      return refusal(409, `${it} is ready: it waits for a slot of its concurrency or rate limit and starts when one frees up (see the admin API's limits). ${ONLY_PAUSED}`);
     default:
       return refusal(409, `${it} is ${row.status}: resuming it would start it a second time. ${ONLY_PAUSED}; pause it first`);
   }

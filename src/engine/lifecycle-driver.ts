@@ -5,7 +5,8 @@
  * follow. The lifecycle's effects out; the driver decides how.
  */
 import type { AttemptOutcome } from "./attempt.js";
-import type { Entry, LogLevel, Target } from "./types.js";
+import type { InvocationRow } from "./invocation-row.js";
+import type { Completion, Entry, LogLevel, StepTracer, Target } from "./types.js";
 
 export interface LifecycleDriver {
   now(): number;
@@ -31,6 +32,20 @@ export interface LifecycleDriver {
   attemptEnded?(event: AttemptEvent & { outcome: AttemptOutcome }): void;
   /** A journal entry (and its effects) was stored. */
   entryRecorded?(invocationId: string, entry: Entry): void;
+  /** Present only when tracing is on (src/tracing): nothing is made or called for it otherwise. */
+  readonly tracer?: LifecycleTracer;
+}
+
+/** What spans are made of: the moments of an invocation's life, each told once, by the host that sees it. */
+export interface LifecycleTracer extends StepTracer {
+  /** `replayed`: the journal entries the attempt starts with (it replays them). */
+  attemptStarted(event: AttemptEvent & { headers: Readonly<Record<string, string>>; replayed: number }): void;
+  attemptEnded(event: AttemptEvent & { outcome: AttemptOutcome }): void;
+  entryRecorded(invocationId: string, entry: Entry): void;
+  /** A waiting entry's completion was stored; `traceparent`: the completer's, for an awakeable. */
+  entryCompleted(invocationId: string, index: number, completion: Completion, traceparent?: string): void;
+  /** `row`: as it was when its last attempt started (or when admitted). */
+  invocationFinished(row: InvocationRow, completion: Completion): void;
 }
 
 export interface AttemptEvent {

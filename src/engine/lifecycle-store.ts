@@ -79,7 +79,24 @@ export interface HandlerData {
   clearWorkflowData(scope: string): void;
 }
 
-export interface LifecycleStore extends InvocationTable, JournalTable, LifecycleRecords, HandlerData {
+/** A limited invocation's ask for a slot: the limiter it asked and the round of the ask (limit-slots.ts). */
+export interface LimitSlot {
+  limiter: string;
+  round: number;
+}
+
+/**
+ * The asks of an owner's limited invocations, kept until each ends (issue 15). A store
+ * that never kept one must answer `takeSlot` at no cost: every finish asks.
+ */
+export interface LimitSlotTable {
+  slot(inv: string): LimitSlot | undefined;
+  saveSlot(inv: string, slot: LimitSlot): void;
+  /** Deletes the invocation's ask and returns it (undefined when it made none). */
+  takeSlot(inv: string): LimitSlot | undefined;
+}
+
+export interface LifecycleStore extends InvocationTable, JournalTable, LifecycleRecords, HandlerData, LimitSlotTable {
   /** Runs `fn` atomically: its writes stand or fall together. */
   transaction<T>(fn: () => T): T;
   /** Whether `error`, thrown by a write, means a value was larger than this store can keep. */

@@ -16,9 +16,9 @@ import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors
 import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
 import { Callers, receiptOf, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
-import { judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
+import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
-import { STATUS, newRow, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
+import { STATUS, newRow, targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
 import { JournalHost, type Touched } from "./journal-host.js";
 import { KeyLock } from "./key-lock.js";
 import * as control from "./lifecycle-control.js";
@@ -31,7 +31,8 @@ import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailure } from "./retry.js";
 import { storeCompletion } from "./store-completion.js";
 import { oversizeInvocation } from "./limits.js";
-import type { Completion, Entry } from "./types.js";
+import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
+import type { Completion, Entry, Target } from "./types.js";
 
 export interface LifecycleConfig {
   registry: Registry;
@@ -65,6 +66,8 @@ export class Lifecycle {
   readonly #ops: LifecycleOps;
   /** Pending invocations this instance admitted with an empty journal: their start reads nothing back. */
   readonly #queuedFresh = new Set<string>();
+  /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver. */
+  readonly #slots: SlotHost;
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
     this.#store = store;
@@ -81,9 +84,11 @@ export class Lifecycle {
       sideEffectStarted: () => driver.executing(true),
       randomBytes: (length) => driver.randomBytes(length),
       log: (level, id, args) => driver.log(level, id, args),
-      ...(driver.entryRecorded ? { recorded: (id: string, entry: Entry) => driver.entryRecorded!(id, entry) } : {}),
+      ...(driver.entryRecorded || driver.tracer ? { recorded: (id: string, entry: Entry) => this.#recorded(id, entry) } : {}),
+      ...(driver.tracer ? { tracer: driver.tracer } : {}),
     });
     this.#ops = this.#operations();
+    this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
   }
 
   /** The exclusive invocation holding the key's lock, if any. */
@@ -106,6 +111,12 @@ export class Lifecycle {
     return this.#attempts.waiting(id) ?? this.#store.pendingEntries(id).length > 0;
   }
 
+  /** What a log line about `id` names: its target and its attempt (from 1: the one running, or the last). */
+  about(id: string): { target: Target; attempt: number } | undefined {
+    const row = this.#attempts.row(id) ?? this.#store.invocation(id);
+    return row && { target: targetOf(row), attempt: row.attempts + 1 };
+  }
+
   // ---- arrivals ----
 
   /**
@@ -123,7 +134,9 @@ export class Lifecycle {
     const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
     const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
     const queued = exclusive && !tooLarge && this.#lock.holder !== null;
-    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : STATUS.running;
+    // A limited target's invocation asks for a slot where it would start: after the key's lock.
+    const ready = spec?.limit !== undefined && !tooLarge;
+    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
     const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
     const seq = this.#store.insertInvocation(stored, exclusive, status, nextAt, now);
     if (seq === undefined) return this.#duplicate(req);
@@ -139,6 +152,9 @@ export class Lifecycle {
       if (exclusive) this.#lock.acquire(id);
       // A fresh invocation: its row is the one just written and its journal the one just given.
       this.#attempts.start(row, spec, journal, this.#host);
+    } else if (status === STATUS.ready) {
+      if (exclusive) this.#lock.acquire(id);
+      waitForSlot(this.#slots, row, spec.limit!, true);
     } else if (status === STATUS.pending) {
       this.#lock.queued(row);
       if (journal.length === 0) this.#queuedFresh.add(id);
@@ -206,12 +222,25 @@ export class Lifecycle {
         return void this.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });
       case "awakeable":
         // A delivery without a secret was stored before ids had one: it proves nothing.
-        return void (d.secret !== undefined && this.complete(d.invocationId, d.index, d.completion, { kind: "awakeable", secret: d.secret }));
+        return void (d.secret !== undefined && this.complete(d.invocationId, d.index, d.completion, awakeableSource(d.secret, d.traceparent)));
       case "subscribe":
         return this.subscribe(d.invocationId, d.subscriber);
       case "cancel":
         return void this.cancel(d.invocationId);
+      case "grant":
+        return this.granted(d);
+      default:
+        // A limiter's deliveries (acquire, release, …) are its limit host's: the owner routes them.
+        return;
     }
+  }
+
+  /** A limiter granted a slot (a delivery, or its answer to the acquire): start, or give the slot back. */
+  granted(grant: { invocationId: string; round: number; limiter: string }): void {
+    const row = this.#store.invocation(grant.invocationId);
+    const answer = answerGrant(this.#store, row, grant, this.#driver.now());
+    if (answer === "start") this.#start(row!, true);
+    else if (answer === "released") this.#driver.deliverSoon();
   }
 
   /** Someone waits for an invocation's result: answered now when it is done (or unknown), else when it is. */
@@ -231,8 +260,15 @@ export class Lifecycle {
       if (verdict === "complete" || source.kind === "timer") this.#store.deleteTimer(inv, idx);
       return verdict;
     });
-    if (verdict === "complete") this.#resume(inv, idx, completion);
+    if (verdict !== "complete") return verdict;
+    this.#driver.tracer?.entryCompleted(inv, idx, completion, source.kind === "awakeable" ? source.traceparent : undefined);
+    this.#resume(inv, idx, completion);
     return verdict;
+  }
+
+  #recorded(id: string, entry: Entry): void {
+    this.#driver.entryRecorded?.(id, entry);
+    this.#driver.tracer?.entryRecorded(id, entry);
   }
 
   /** Hands a stored completion to the attempt in memory, or replays a running invocation. */
@@ -323,7 +359,7 @@ export class Lifecycle {
       finish: (row, completion) => this.#finish(row, completion),
       start: (row) => this.#start(row),
       complete: (inv, idx, completion, source) => this.complete(inv, idx, completion, source),
-      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused)),
+      park: (id) => (this.#attempts.drop(id), this.#setStatus(id, STATUS.paused), pausedSlot(this.#slots, id)),
       requestCancel: (id) => (this.#store.setCancelRequested(id, true), this.#attempts.cancelRequested.add(id)),
       admit: (req, journal) => void this.admit(req, undefined, journal),
       removed: (id) => this.#removed(id),
@@ -333,10 +369,14 @@ export class Lifecycle {
 
   // ---- transitions ----
 
-  /** Runs an attempt of a stored invocation: a retry, a replay, or its turn for the lock. */
-  #start(row: InvocationRow): void {
+  /**
+   * Runs an attempt of a stored invocation: a retry, a replay, or its turn for the lock. A
+   * limited target's invocation holding no slot asks for one instead; `granted`: it got it.
+   */
+  #start(row: InvocationRow, granted = false): void {
     const spec = this.#config.registry.handler(row.service, row.handler);
-    if (!spec || row.status === STATUS.completed) return;
+    if (!spec || row.status === STATUS.completed || (row.status === STATUS.ready && !granted)) return;
+    if (spec.limit && !granted && holdsNoSlot(row.status)) return waitForSlot(this.#slots, row, spec.limit, false);
     const journal = this.#queuedFresh.delete(row.id) ? [] : this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
@@ -355,6 +395,7 @@ export class Lifecycle {
     if (next.next === "pause") {
       this.#driver.log("warn", id, [`${next.why}: ${message}`]);
       this.#store.recordRetry(id, STATUS.paused, outcome.error, null, now);
+      pausedSlot(this.#slots, id);
     } else {
       this.#driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
       this.#store.transaction(() => {
@@ -374,12 +415,14 @@ export class Lifecycle {
     const logError = (message: string): void => this.#driver.log("error", id, [message]);
     const { completion, replies } = storeCompletion(this.#store, this.#callers, logError, id, result, { now, expiresAt });
     this.#driver.rowChanged?.(id, false);
+    this.#driver.tracer?.invocationFinished(row, completion);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
     this.#queuedFresh.delete(id);
+    const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
     if (row.status === STATUS.pending) this.#lock.left(id);
     else if (row.exclusive) this.#releaseLock(id);
-    if (replies > 0) this.#driver.deliverSoon();
+    if (replies > 0 || released) this.#driver.deliverSoon();
     this.#driver.wakeBy(expiresAt);
   }
 
@@ -412,6 +455,9 @@ export class Lifecycle {
   #afterCommit(touched: Touched): void {
     if (touched.timerAt !== undefined) this.#driver.wakeBy(touched.timerAt);
     if (touched.outbox) this.#driver.deliverSoon();
-    for (const p of touched.promises) queueMicrotask(() => this.#resume(p.inv, p.idx, p.completion));
+    for (const p of touched.promises) {
+      this.#driver.tracer?.entryCompleted(p.inv, p.idx, p.completion);
+      queueMicrotask(() => this.#resume(p.inv, p.idx, p.completion));
+    }
   }
 }

@@ -77,12 +77,14 @@ export class LiveAttempts {
     this.#rows.set(id, row);
     // Observers' events are made only when someone listens (optional calls skip their arguments).
     this.driver.attemptStarted?.(event(row, target));
+    this.driver.tracer?.attemptStarted({ ...event(row, target), headers: row.headers, replayed: journal.length });
     void attempt.start().then((outcome) => {
       // An attempt that was closed or replaced never reports (a closed one does not end at all).
       if (this.#live.get(id) !== attempt) return;
       this.#forget(id);
       this.driver.executing(this.executing);
       this.driver.attemptEnded?.({ ...event(row, target), outcome });
+      this.driver.tracer?.attemptEnded({ ...event(row, target), outcome });
       this.ended(row, spec, outcome);
     });
   }

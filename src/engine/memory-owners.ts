@@ -11,7 +11,8 @@ import type { FakeClock } from "./fake-clock.js";
 import { Lifecycle } from "./lifecycle.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
 import { MemoryStore } from "./memory-store.js";
-import { deliveryOwner } from "./messages.js";
+import { deliveryOwner, isLimiterDelivery, type Delivery } from "./messages.js";
+import { MemoryLimits } from "./memory-limits.js";
 import type { Registry } from "./registry.js";
 import type { Entry, LogLevel, RandomSource } from "./types.js";
 
@@ -45,6 +46,8 @@ export class MemoryOwners {
   readonly #started = new Map<string, number>();
   /** Bumped by anything that may create more work; `settle()` stops when it stays still. */
   activity = 0;
+  /** The limiters and rule books (issue 15), owners of their own kind. */
+  readonly #limits = new MemoryLimits(() => void this.activity++);
 
   constructor(private readonly options: MemoryOwnersOptions) {}
 
@@ -69,17 +72,22 @@ export class MemoryOwners {
     return this.#started.get(invocationId) ?? 0;
   }
 
-  /** Delivers every outbox's deliveries to their owners; how many. */
+  /** Delivers every outbox's deliveries (the limiters' due ones too) to their owners; how many. */
   deliver(): number {
     let delivered = 0;
-    for (const { store } of this.all()) {
-      for (const { delivery } of store.takeOutbox()) {
-        this.get(deliveryOwner(delivery)).lifecycle.deliver(delivery);
-        delivered++;
-      }
+    const now = this.options.clock.now();
+    const pending = [...this.all().flatMap(({ store }) => store.takeOutbox()), ...this.#limits.takeDue(now)];
+    for (const { delivery } of pending) {
+      this.#deliverOne(delivery, now);
+      delivered++;
     }
     this.activity += delivered;
     return delivered;
+  }
+
+  #deliverOne(delivery: Delivery, now: number): void {
+    if (isLimiterDelivery(delivery)) this.#limits.apply(delivery, now);
+    else this.get(deliveryOwner(delivery)).lifecycle.deliver(delivery);
   }
 
   /** Fires what is due at the clock's time on every owner. */
@@ -89,7 +97,7 @@ export class MemoryOwners {
 
   /** The earliest time any owner has work due. */
   nextDue(): number | undefined {
-    const times = this.all().map(({ store }) => store.earliestDue() ?? Infinity);
+    const times = [...this.all().map(({ store }) => store.earliestDue() ?? Infinity), this.#limits.nextDue() ?? Infinity];
     const next = Math.min(Infinity, ...times);
     return next === Infinity ? undefined : next;
   }

@@ -8,6 +8,7 @@
  * Pure: no clock, randomness or timers of its own (see `settle()`); awakeable
  * secrets come from the `random` source its creator passes.
  */
+import { withLimitKey } from "../../sdk/flow-control.js";
 import { errorFromRecord, type ErrorRecord } from "../../sdk/errors.js";
 import type { Definition } from "../../sdk/define.js";
 import { durationToMs, type Duration } from "../../sdk/duration.js";
@@ -47,6 +48,8 @@ export interface InvokeOptions {
   key?: string;
   idempotencyKey?: string;
   headers?: Record<string, string>;
+  /** The limit key its target's concurrency and rate limits count it under (ingress's `x-restate-limit-key`). */
+  limitKey?: string;
   /** Start no earlier than this long from now (a delayed send). */
   delay?: Duration | number;
 }
@@ -115,7 +118,7 @@ export class MemoryRuntime {
       invocationId,
       target,
       input: spec.input.serialize(input),
-      headers: opts.headers ?? {},
+      headers: withLimitKey(opts.headers, opts.limitKey),
       invokedBy: "ingress",
       ...(key ? { idempotencyKey: key } : {}),
       ...(notBefore !== undefined ? { notBefore } : {}),

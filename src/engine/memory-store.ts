@@ -9,7 +9,7 @@
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { STATUS, newRow, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry, type StoredEntry } from "./journal-codec.js";
-import type { LifecycleStore } from "./lifecycle-store.js";
+import type { LifecycleStore, LimitSlot } from "./lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./messages.js";
 import type { Completion, Entry, RunFailures } from "./types.js";
 
@@ -28,6 +28,7 @@ export class MemoryStore implements LifecycleStore {
   readonly #state = new Map<string, Map<string, Uint8Array>>();
   readonly #promises = new Map<string, Map<string, Completion>>();
   readonly #promiseWaiters = new Map<string, { inv: string; idx: number }[]>();
+  readonly #slots = new Map<string, LimitSlot>();
   #seq = 0;
 
   transaction<T>(fn: () => T): T {
@@ -173,6 +174,21 @@ export class MemoryStore implements LifecycleStore {
 
   enqueue(owner: string, delivery: Delivery, _now: number): void {
     this.#outbox.push({ owner, delivery: structuredClone(delivery) });
+  }
+
+  slot(inv: string): LimitSlot | undefined {
+    const slot = this.#slots.get(inv);
+    return slot && { ...slot };
+  }
+
+  saveSlot(inv: string, slot: LimitSlot): void {
+    this.#slots.set(inv, { ...slot });
+  }
+
+  takeSlot(inv: string): LimitSlot | undefined {
+    const slot = this.#slots.get(inv);
+    this.#slots.delete(inv);
+    return slot;
   }
 
   /** Removes and returns what waits in the outbox, in order. */

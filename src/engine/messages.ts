@@ -6,6 +6,8 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import type { Completion, OutgoingCall } from "./types.js";
+import type { Limits } from "../../sdk/flow-control.js";
+import type { RuleLimits } from "./limit-rules.js";
 
 /** A new invocation, from ingress or from another handler's call/send (the call as journaled, addressed). */
 export interface InvokeRequest extends Omit<OutgoingCall, "replyTo"> {
@@ -58,9 +60,49 @@ export type Delivery =
    * A ctx.resolveAwakeable/rejectAwakeable: `secret`, from the awakeable's id, proves the right to
    * complete it (absent only in deliveries stored before ids had one: those are refused).
    */
-  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string }
+  | { kind: "awakeable"; owner: string; invocationId: string; index: number; completion: Completion; secret?: string; traceparent?: string }
   | { kind: "subscribe"; owner: string; invocationId: string; subscriber: Subscriber }
-  | { kind: "cancel"; owner: string; invocationId: string };
+  | { kind: "cancel"; owner: string; invocationId: string }
+  | LimitDelivery;
+
+/**
+ * Messages of the limits (issue 15), between an invocation's owner, the limiter of its
+ * limit scope and key (`owner` "limiter:…") and the scope's rule book ("limits:…").
+ * Deduplicated by (invocation, round) at the limiter and by state at the owner.
+ */
+export type LimitDelivery =
+  /** An invocation asks for a slot; `from`: its owner, where the grant goes. */
+  | { kind: "acquire"; owner: string; scope: string; key: string; invocationId: string; round: number; from: string; declared: Limits }
+  /** An invocation that asked ended (or paused): its slot or its place in the queue goes. */
+  | { kind: "release"; owner: string; invocationId: string; round: number }
+  /** To the invocation's owner: it may start. `limiter`: where to release. */
+  | { kind: "grant"; owner: string; invocationId: string; round: number; limiter: string }
+  /** A limiter's own wake-up (a rate window moves on), postponed in its outbox until `at`. */
+  | { kind: "limiterTick"; owner: string; at: number }
+  /** A limiter asks the rule book for its key's rule. */
+  | { kind: "watchLimit"; owner: string; scope: string; key: string }
+  /** The rule book tells a limiter its rule. */
+  | { kind: "limitRule"; owner: string; rule: RuleLimits | null; version: number };
+
+/** The deliveries a limiter or a rule book applies (a grant is the invocation owner's). */
+export type LimiterDelivery = Exclude<LimitDelivery, { kind: "grant" }>;
+
+export function isLimiterDelivery(delivery: Delivery): delivery is LimiterDelivery {
+  return LIMITER_KINDS.has(delivery.kind);
+}
+
+const LIMITER_KINDS = new Set<Delivery["kind"]>(["acquire", "release", "limiterTick", "watchLimit", "limitRule"]);
+
+/**
+ * What a receiver may answer to a delivery, position by position (undefined: nothing).
+ * A limiter answers an acquire it grants at once, saving the grant its own delivery; a
+ * callee answers a call that finished soon with its completion, saving the reply's
+ * (only when the sender asked for answers: see the durable side's call-answers.ts).
+ */
+export type DeliveryReply = GrantReply | { kind: "answered"; completion: Completion } | undefined;
+
+/** A limiter's answer to an acquire it granted at once. */
+export type GrantReply = { kind: "granted"; invocationId: string; round: number; limiter: string };
 
 /** The owner a delivery is for. */
 export function deliveryOwner(delivery: Delivery): string {

@@ -6,6 +6,7 @@ import { durationToMs } from "../../sdk/duration.js";
 import { described, handlerMeta, type Definition, type Described, type HandlerKind, type HandlerOptions, type HooksProvider } from "../../sdk/define.js";
 import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import type { TerminalError } from "../../sdk/errors.js";
+import { declaredLimits, type Limits } from "../../sdk/flow-control.js";
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from "./retry.js";
 
 export const DAY_MS = 86_400_000;
@@ -30,6 +31,18 @@ export interface HandlerSpec extends Described {
   hooks: HooksProvider[];
   /** Handler's, else the service's `asTerminalError`. */
   asTerminalError?: (error: unknown) => TerminalError | undefined;
+  /** Its concurrency and rate limits, absent when it has none (see DeclaredLimit). */
+  limit?: DeclaredLimit;
+}
+
+/**
+ * The limits an invocation of a handler waits for: the handler's own (`scope`
+ * `service/handler`) when it declares any, else its service's (`scope` `service`,
+ * one budget shared by the service's handlers). Each limit key has its own budget.
+ */
+export interface DeclaredLimit {
+  scope: string;
+  limits: Limits;
 }
 
 export interface ServiceSpec extends Described {
@@ -59,6 +72,20 @@ export class Registry {
   serviceNames(): string[] {
     return [...this.#services.keys()];
   }
+
+  /** Every declared limit, by scope (`service` or `service/handler`), in definition order. */
+  limitScopes(): Map<string, { limits: Limits; handlers: HandlerSpec[] }> {
+    const scopes = new Map<string, { limits: Limits; handlers: HandlerSpec[] }>();
+    for (const service of this.#services.values()) {
+      for (const handler of service.handlers.values()) {
+        if (!handler.limit) continue;
+        const entry = scopes.get(handler.limit.scope) ?? { limits: handler.limit.limits, handlers: [] };
+        entry.handlers.push(handler);
+        scopes.set(handler.limit.scope, entry);
+      }
+    }
+    return scopes;
+  }
 }
 
 function specOf(def: Definition): ServiceSpec {
@@ -83,10 +110,18 @@ function specOf(def: Definition): ServiceSpec {
       hooks: [...(def.options.hooks ?? []), ...(meta.options.hooks ?? [])],
       ...(merged.asTerminalError ? { asTerminalError: merged.asTerminalError } : {}),
       ...(meta.options.accept !== undefined ? { accept: meta.options.accept } : {}),
+      ...limitOf(def, name, meta.options),
       ...described(meta.options),
     });
   }
   return { name: def.name, kind: def.kind, handlers, ...described(def) };
+}
+
+function limitOf(def: Definition, handler: string, own: HandlerOptions): { limit?: DeclaredLimit } {
+  const mine = declaredLimits(own, `'${def.name}.${handler}'`);
+  if (mine) return { limit: { scope: `${def.name}/${handler}`, limits: mine } };
+  const service = declaredLimits(def.options, `'${def.name}'`);
+  return service ? { limit: { scope: def.name, limits: service } } : {};
 }
 
 function defaultKind(kind: Definition["kind"], handler: string): HandlerKind {

@@ -88,7 +88,8 @@ export type Effect =
   | { type: "clearAllState" }
   | { type: "timer"; index: number; at: number }
   | { type: "call"; call: OutgoingCall }
-  | { type: "completeAwakeable"; awakeableId: string; completion: Completion }
+  /** `traceparent`: the completing step's span, when tracing is on (the awakeable's span links to it). */
+  | { type: "completeAwakeable"; awakeableId: string; completion: Completion; traceparent?: string }
   | { type: "awaitPromise"; name: string; index: number }
   | { type: "completePromise"; name: string; completion: Completion }
   | { type: "attach"; index: number; invocationId: string }
@@ -138,4 +139,16 @@ export interface Host {
    * so the host can make a crash from here on recoverable before it leaves.
    */
   sideEffectStarted(invocationId: string): void;
+  /**
+   * Present only when tracing is on (nothing is made or called for tracing otherwise): told
+   * when a step runs for the first time, and the reason calls, sends and awakeable
+   * completions carry a `traceparent` (trace-context.ts).
+   */
+  readonly tracer?: StepTracer;
+}
+
+/** What the engine tells a tracer from inside an attempt. */
+export interface StepTracer {
+  /** Journal entry `index` of `invocationId` starts executing for the first time (never for a replayed entry). */
+  stepStarted(invocationId: string, index: number, type: EntryType, name: string): void;
 }

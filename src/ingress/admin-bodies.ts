@@ -7,7 +7,7 @@ import { IngressError } from "./responses.js";
 import { readBody } from "./request.js";
 
 /** The body as JSON, within `maxBytes` (413 above); 400 with `shape` when it is not JSON. */
-async function jsonBody(request: Request, maxBytes: number, shape: string): Promise<unknown> {
+export async function jsonBody(request: Request, maxBytes: number, shape: string): Promise<unknown> {
   const text = new TextDecoder().decode(await readBody(request, maxBytes));
   try {
     return JSON.parse(text);

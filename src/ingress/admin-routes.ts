@@ -20,6 +20,7 @@ import { objectStub } from "./object-stub.js";
 import { createRestateAdmin } from "./restate-admin.js";
 import { invocationIdOf, showsRestateIds, shownAlias } from "./restate-ids.js";
 import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
+import { createLimitRoutes } from "./limit-routes.js";
 
 export const ADMIN_PREFIX = "/restate/admin/";
 
@@ -59,6 +60,7 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
   const ownerOfTarget = (service: string, key: string) => targetOwner(registry, service, key);
   const restate = createRestateAdmin({ registry, workflowShards, indexShards });
+  const limitRoute = createLimitRoutes(registry, workflowShards);
 
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
     // The dashboard page holds no data (it asks for the token), so a browser may load it
@@ -75,6 +77,10 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       // Restate's CLI puts the admin API version after the base URL (`/v4/services`).
       const parts = /^v\d+$/.test(all[0] ?? "") ? all.slice(1) : all;
       const method = request.method;
+      if (parts[0] === "limits") {
+        const limits = await limitRoute(request, env, parts.slice(1), url);
+        if (limits) return limits;
+      }
       const answer = await restate(request, env, parts, `${url.origin}/`);
       if (answer) return answer;
       if (parts[0] === "invocations" && parts[1]) {

@@ -7,6 +7,8 @@
  * inline script and calls to this origin.
  */
 
+import { LIMITS_HTML, LIMITS_SCRIPT } from "./dashboard-limits.js";
+
 const CSP = [
   "default-src 'none'",
   "script-src 'unsafe-inline'",
@@ -93,6 +95,7 @@ async function connect() {
   for (const s of services) filter.appendChild(new Option(s.name, s.name));
   $("main").hidden = false;
   await listInvocations();
+  await openLimits();
   show("connected: " + services.length + " services");
 }
 
@@ -156,6 +159,7 @@ $("open").addEventListener("click", () => guarded(openObject));
 $("lookup").addEventListener("click", () => guarded(() => openInvocation($("invocation").value.trim())));
 $("run").addEventListener("click", () => guarded(runQuery));
 $("filter").addEventListener("click", () => guarded(listInvocations));
+$("set-rule").addEventListener("click", () => guarded(setRule));
 for (const action of ["cancel", "kill", "resume", "purge"]) $(action).addEventListener("click", () => guarded(() => control(action)));
 if (token) guarded(connect);
 `;
@@ -183,10 +187,11 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <h2>Services</h2><div id="services"></div>
 <h2>Invocations across the deployment</h2>
 <div><select id="f-service"></select> <label>handler <input id="f-handler" size="12"></label>
-<select id="f-status"><option value="">any status</option><option>pending</option><option>scheduled</option><option>running</option><option>suspended</option><option>backing-off</option><option>paused</option><option>completed</option></select>
+<select id="f-status"><option value="">any status</option><option>pending</option><option>scheduled</option><option>ready</option><option>running</option><option>suspended</option><option>backing-off</option><option>paused</option><option>completed</option></select>
 <label><input id="f-failing" type="checkbox"> failing</label> <label>key starts with <input id="f-key" size="12"></label>
 <label>created since <input id="f-since" type="datetime-local"></label> <button id="filter">List</button></div>
 <div id="all-count"></div><div id="all"></div>
+${LIMITS_HTML}
 <h2>Object, workflow or service shard</h2>
 <div><select id="service"></select> <label>key <input id="key"></label> <button id="open">Open</button></div>
 <h3>State</h3><div id="state"></div>
@@ -201,6 +206,6 @@ input, select, textarea, button { font: inherit; margin: .2rem; } textarea { wid
 <div id="summary"></div><h3>Journal</h3><div id="journal"></div>
 </div>
 </div>
-<script>${SCRIPT}</script>
+<script>${SCRIPT}${LIMITS_SCRIPT}</script>
 </body>
 </html>`;

@@ -14,6 +14,12 @@ export const MAX_KEY_BYTES = 1024;
 export const MAX_IDEMPOTENCY_KEY_BYTES = 1024;
 
 /**
+ * Longest `x-restate-limit-key` header, in UTF-8 bytes: 400 above (checked for targets
+ * with limits, which use the key). Defined with the limits themselves, for handlers' calls too.
+ */
+export { MAX_LIMIT_KEY_BYTES } from "../../sdk/flow-control.js";
+
+/**
  * Most headers handed to a handler (and stored with its invocation), counted
  * after credentials and transport headers are dropped: 431 above. Restate's
  * ingress refuses requests with 100 headers or more the same way.

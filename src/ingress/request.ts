@@ -4,6 +4,7 @@
  * its limit (limits.ts). Every problem is an `IngressError` with the status to answer.
  */
 import { delayProblem, parseDurationText } from "../../sdk/duration.js";
+import { LIMIT_KEY_HEADER, limitKeyProblem } from "../../sdk/flow-control.js";
 import { IngressError } from "./responses.js";
 import { MAX_FORWARDED_HEADERS, MAX_FORWARDED_HEADER_BYTES, MAX_IDEMPOTENCY_KEY_BYTES, MAX_URL_LENGTH, echo, utf8Length } from "./limits.js";
 
@@ -142,4 +143,11 @@ export function idempotencyKeyOf(headers: Headers): string | undefined {
     throw new IngressError(400, `the idempotency-key has ${utf8Length(key)} bytes, more than the limit of ${MAX_IDEMPOTENCY_KEY_BYTES}`);
   }
   return key;
+}
+
+/** Refuses with 400 an `x-restate-limit-key` header longer than MAX_LIMIT_KEY_BYTES (it names a limiter object). */
+export function checkLimitKey(headers: Headers): void {
+  const key = headers.get(LIMIT_KEY_HEADER);
+  const problem = key ? limitKeyProblem(key) : undefined;
+  if (problem) throw new IngressError(400, `${problem} (header ${LIMIT_KEY_HEADER}): use a shorter key, such as a tenant's id`);
 }

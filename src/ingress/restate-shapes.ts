@@ -6,6 +6,7 @@
 import type { HandlerSpec, Registry, ServiceSpec } from "../engine/registry.js";
 import type { ResolvedRetryPolicy } from "../engine/retry.js";
 import { ownerName } from "../engine/ids.js";
+import { limitsJson } from "./limit-bodies.js";
 
 /** The one deployment: this Worker (a Restate deployment id is `dp_` + 23 base62 digits). */
 export const DEPLOYMENT_ID = "dp_10000000000000resolute0";
@@ -55,6 +56,8 @@ export function handlerView(h: HandlerSpec): Record<string, unknown> {
     retry_policy: retryView(h.retry),
     journal_retention: friendly(h.journalRetentionMs),
     idempotency_retention: friendly(h.idempotencyRetentionMs),
+    // Resolute's own field (issue 15): the concurrency and rate limit the handler waits for.
+    ...(h.limit ? { limit: { scope: h.limit.scope, ...limitsJson(h.limit.limits) } } : {}),
     ...described(h),
   };
 }

@@ -16,7 +16,7 @@ import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
 import { invocationIdFor, ownerOfInvocationId, targetKinds, type InvocationAddress } from "./invocation-id.js";
 import { echo } from "./limits.js";
-import { checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
+import { checkLimitKey, checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
 import { checkInput } from "./input.js";
 import { IngressError, errorResponse, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
 import { parseTarget, pathSegments, type IngressTarget } from "./target.js";
@@ -125,6 +125,8 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
   if (spec.ingressPrivate) throw new IngressError(404, `handler '${service}/${handler}' is private: it can only be called from other handlers`);
   const delayMs = parseDelay(ctx.query, target.send);
   const idempotencyKey = idempotencyKeyOf(request.headers);
+  // Only a target with limits reads the key (it travels in the headers): the others pay nothing.
+  if (spec.limit) checkLimitKey(request.headers);
   const headers = forwardedHeaders(request.headers);
   const input = await readBody(request, ctx.options.maxBodyBytes);
   checkInput(spec, request.headers.get("content-type"), input);
@@ -172,7 +174,8 @@ async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable):
   const body = await readBody(request, ctx.options.maxBodyBytes);
   const completion: Completion = target.action === "resolve" ? { value: body } : { failure: rejection(body) };
   // The owner checks the id's secret against the awakeable's entry: a forged id completes nothing.
-  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion);
+  const traceparent = request.headers.get("traceparent") ?? undefined;
+  const verdict = await stubFor(ctx, address.owner).completeAwakeable(address, completion, traceparent);
   if (verdict === "refused") throw new IngressError(404, awakeableNotFound(target.id));
   return new Response(null, { status: 202 });
 }

@@ -49,6 +49,8 @@ export interface Request {
   readonly body: Uint8Array;
   readonly extraArgs: unknown[];
   readonly idempotencyKey?: string;
+  /** The caller's limit key (Restate's experimental flow control). */
+  readonly limitKey?: string;
   readonly attemptCompletedSignal: AbortSignal;
 }
 

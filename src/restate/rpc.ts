@@ -14,6 +14,8 @@ export type ClientCallOptions<I, O> = {
   input?: Serde<I>;
   output?: Serde<O>;
   idempotencyKey?: string;
+  /** Counts the call against the target's limits under this key (Restate's experimental `limitKey`). */
+  limitKey?: string;
   headers?: Record<string, string>;
   /** The label of the call in the journal. */
   name?: string;
@@ -23,6 +25,8 @@ export type ClientSendOptions<I> = {
   delay?: Duration | number;
   input?: Serde<I>;
   idempotencyKey?: string;
+  /** See ClientCallOptions.limitKey. */
+  limitKey?: string;
   headers?: Record<string, string>;
   name?: string;
 };

@@ -43,6 +43,7 @@ function healthy(): Mutable {
     workflowOutputs: new Map([["w1", { status: 200, body: goValue(ops[2]!) }]]),
     survivors: [],
     killedAt: [T0 + 100],
+    limited: { limit: 5, maxInFlight: new Map([["", 5], ["tenant-a", 3]]) },
   };
 }
 
@@ -111,6 +112,20 @@ describe("issue #10: chaos checker", () => {
     observed.invocations.set("inv_w1", { status: "unknown" });
     observed.unfinished = [{ id: "inv_other", status: "scheduled", target: "chaosCounter/k0/add" }, { id: "inv_n1", status: "running", target: "chaosSleeper/nap" }];
     expect(kinds(observed).sort()).toEqual(["failed", "lost-invocation", "stuck", "stuck"]);
+  });
+
+  test("issue #15: more limited steps at once than the limit, on any limit key, is a violation", () => {
+    const observed = healthy();
+    observed.limited = { limit: 5, maxInFlight: new Map([["", 5], ["tenant-a", 6]]) };
+    expect(check(observed).violations).toEqual([{ kind: "over-limit", detail: "limit key 'tenant-a': 6 limited steps ran at once, over the limit of 5" }]);
+  });
+
+  test("issue #15: an accepted limited send whose step never ran is a violation", () => {
+    const observed = healthy();
+    observed.ops = [...observed.ops, op("limitedSend", "l1", { limitKey: "" })];
+    expect(kinds(observed)).toEqual(["send-not-run"]);
+    observed.executions.set("l1", runs(["b1", T0 + 5]));
+    expect(kinds(observed)).toEqual([]);
   });
 
   test("a workflow without its output, a bad answer, and a process that survived its kill", () => {

@@ -22,6 +22,7 @@ export const VIOLATION_KINDS = [
   "stuck", // the admin API shows an invocation not completed
   "failed", // an invocation completed with a failure
   "lost-invocation", // an id an answer named is unknown to the admin API
+  "over-limit", // more invocations of a limited service ran at once than its limit (issue 15)
   "bad-answer", // a definitive answer that is not the expected one
   "unanswered", // a request never got a definitive answer in time
   "survivor", // a process of the runtime outlived its SIGKILL
@@ -56,6 +57,8 @@ export interface Observed {
   survivors: readonly string[];
   /** When each kill happened (ms since the epoch), in order. */
   killedAt: readonly number[];
+  /** The most limited steps seen running at once, by limit key, and the limit (issue 15). */
+  limited: { limit: number; maxInFlight: ReadonlyMap<string, number> };
 }
 
 export interface Verdict {
@@ -74,6 +77,9 @@ export function check(observed: Observed): Verdict {
   const duplicatesAcrossCrashes = checkDuplicates(observed.executions, add);
   checkCounters(observed, add);
   checkInvocations(observed, add);
+  for (const [key, max] of observed.limited.maxInFlight) {
+    if (max > observed.limited.limit) add("over-limit", `limit key '${key}': ${max} limited steps ran at once, over the limit of ${observed.limited.limit}`);
+  }
   for (const survivor of observed.survivors) add("survivor", survivor);
   return { violations, duplicatesAcrossCrashes };
 }
@@ -108,6 +114,8 @@ export function expectations(op: Op): Expectation[] {
       return [{ effect: `${op.id}/before`, missing: "lost-effect" }, { effect: `${op.id}/after`, missing: "sleep-not-woken", after: { ms, from: `${op.id}/before` } }];
     case "workflow":
       return [{ effect: `${op.id}/start`, missing: "lost-effect" }, { effect: `${op.id}/end`, missing: "workflow-unfinished", after: { ms, from: `${op.id}/start` } }];
+    case "limitedSend":
+      return [{ effect: op.id, missing: "send-not-run" }];
   }
 }
 

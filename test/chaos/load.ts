@@ -6,7 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createRand } from "../../src/engine/rand.js";
 import type { ChaosClient } from "./client.js";
 import type { DevRuntime, KillReport } from "./dev-runtime.js";
-import { planOp, runOp, type Op } from "./ops.js";
+import { limitedOp, planOp, runOp, type Op } from "./ops.js";
+import { LIMIT_KEYS } from "./protocol.js";
 
 export interface LoadOptions {
   client: ChaosClient;
@@ -46,6 +47,24 @@ export function startLoad(options: LoadOptions): Load {
   };
   const issued = Promise.all(Array.from({ length: options.clients }, (_, i) => client(i))).then(() => undefined);
   return { ops, issued, settled: () => issued.then(() => Promise.all(running)) };
+}
+
+/** How many burst sends are in flight at once (the client repeats each until answered). */
+const BURST_PARALLEL = 64;
+
+/**
+ * A burst of `count` sends to the limited service (issue 15), spread over its limit keys,
+ * as fast as BURST_PARALLEL clients go: far more than its limit queue up, and the crashes
+ * land among them. Its operations join `ops`, so the checker judges them like the rest.
+ */
+export function startBurst(client: ChaosClient, count: number, ops: Op[]): Promise<unknown> {
+  const burst = Array.from({ length: count }, (_, i) => limitedOp(`burst-${i}`, LIMIT_KEYS[i % LIMIT_KEYS.length]!));
+  ops.push(...burst);
+  let next = 0;
+  const worker = async () => {
+    while (next < burst.length) await runOp(client, burst[next++]!);
+  };
+  return Promise.all(Array.from({ length: Math.min(BURST_PARALLEL, count) }, worker));
 }
 
 export interface CrashOptions {

@@ -13,7 +13,7 @@ import { ADMIN_TOKEN, NAMES, SERVICE_SHARDS } from "./protocol.js";
 
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** Every status but `completed` (the admin API's names; a suspended invocation is listed as running). */
-const UNFINISHED_STATUSES = ["pending", "scheduled", "running", "backing-off", "paused"];
+const UNFINISHED_STATUSES = ["pending", "scheduled", "ready", "running", "backing-off", "paused"];
 const POLL_MS = 500;
 const PARALLEL = 8;
 
@@ -33,7 +33,7 @@ export async function drain(ops: readonly Op[], settled: Promise<unknown>, recor
 }
 
 /** Reads the final state; invocations still running are asked again until `deadline`. */
-export async function observe(client: ChaosClient, ops: readonly Op[], recorder: EffectRecorder, deadline: number): Promise<Omit<Observed, "survivors" | "killedAt">> {
+export async function observe(client: ChaosClient, ops: readonly Op[], recorder: EffectRecorder, deadline: number): Promise<Omit<Observed, "survivors" | "killedAt" | "limited">> {
   const invocations = await settle(client, ops.filter((op) => op.answered).flatMap((op) => op.invocationIds), deadline);
   const keys = [...new Set(ops.filter((op) => addsToCounter(op.kind)).map((op) => op.key!))];
   // Invocations nobody named (a relay's call to the counter), found by listing every object, then asked again.
@@ -94,7 +94,7 @@ async function workflowOutput(client: ChaosClient, id: string): Promise<{ status
 async function unfinishedEverywhere(client: ChaosClient, keys: readonly string[]): Promise<Observed["unfinished"]> {
   const shards = Array.from({ length: SERVICE_SHARDS }, (_, i) => String(i));
   const objects = [
-    ...[NAMES.relay, NAMES.sleeper].flatMap((service) => shards.map((key) => ({ service, key }))),
+    ...[NAMES.relay, NAMES.sleeper, NAMES.limited].flatMap((service) => shards.map((key) => ({ service, key }))),
     ...keys.map((key) => ({ service: NAMES.counter, key })),
   ];
   const queries = objects.flatMap((object) => UNFINISHED_STATUSES.map((status) => ({ ...object, status })));

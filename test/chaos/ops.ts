@@ -6,13 +6,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Rand } from "../../sdk/context.js";
 import type { Answer, ChaosClient, ChaosRequest } from "./client.js";
-import { NAMES, type NapInput, type RelayInput } from "./protocol.js";
+import { LIMIT_KEYS, NAMES, type NapInput, type RelayInput } from "./protocol.js";
 
-export const OP_KINDS = ["add", "addSend", "addDelayed", "relayCall", "relaySend", "relayDelayed", "napCall", "napSend", "workflow"] as const;
+export const OP_KINDS = ["add", "addSend", "addDelayed", "relayCall", "relaySend", "relayDelayed", "napCall", "napSend", "workflow", "limitedSend"] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
 /** How often each kind is drawn, relative to the others. */
-const WEIGHTS: Record<OpKind, number> = { add: 20, addSend: 10, addDelayed: 10, relayCall: 10, relaySend: 8, relayDelayed: 7, napCall: 10, napSend: 15, workflow: 10 };
+const WEIGHTS: Record<OpKind, number> = { add: 20, addSend: 10, addDelayed: 10, relayCall: 10, relaySend: 8, relayDelayed: 7, napCall: 10, napSend: 15, workflow: 10, limitedSend: 10 };
 /** Sleeps and delays last 1–3 s, as in the outside testers' load. */
 const MIN_WAIT_MS = 1_000;
 const MAX_WAIT_MS = 3_000;
@@ -42,6 +42,8 @@ export interface Op {
   invocationIds: string[];
   /** The counter value the add answered (add, relayCall). */
   count?: number;
+  /** A limited send's limit key ("" for none). */
+  limitKey?: string;
 }
 
 /** Draws the next operation of a client. */
@@ -53,7 +55,13 @@ export function planOp(rand: Rand, id: string, keys: number): Op {
     op.ms = MIN_WAIT_MS + Math.floor(rand.random() * (MAX_WAIT_MS - MIN_WAIT_MS));
   }
   if (kind === "workflow") op.goAfterMs = Math.floor(rand.random() * (op.ms ?? 0) * 1.5);
+  if (kind === "limitedSend") op.limitKey = LIMIT_KEYS[Math.floor(rand.random() * LIMIT_KEYS.length)]!;
   return op;
+}
+
+/** A send to the limited service (the burst's operations). */
+export function limitedOp(id: string, limitKey: string): Op {
+  return { id, kind: "limitedSend", limitKey, startedAt: 0, endedAt: 0, answered: false, requests: 0, acknowledged: 0, problems: [], invocationIds: [] };
 }
 
 /** Answered, and as expected: the operation's effects must all happen. */
@@ -102,6 +110,10 @@ async function requestsOf(client: ChaosClient, op: Op): Promise<void> {
       return void (await call(client, op, { method: "POST", path: `/${NAMES.sleeper}/nap/send`, body: napInput(op), headers: key }, sendAnswer(op)));
     case "workflow":
       return runWorkflow(client, op);
+    case "limitedSend": {
+      const headers = { ...key, ...(op.limitKey ? { "x-restate-limit-key": op.limitKey } : {}) };
+      return void (await call(client, op, { method: "POST", path: `/${NAMES.limited}/work/send`, body: { effect: op.id }, headers }, sendAnswer(op)));
+    }
   }
 }
 

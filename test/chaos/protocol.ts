@@ -10,7 +10,22 @@ export const EFFECT_PATH = "/effect/";
 /** The fixture's admin token (test/chaos/wrangler.toml). */
 export const ADMIN_TOKEN = "chaos-token";
 /** The fixture's services. */
-export const NAMES = { counter: "chaosCounter", relay: "chaosRelay", sleeper: "chaosSleeper", flow: "chaosFlow" } as const;
+export const NAMES = { counter: "chaosCounter", relay: "chaosRelay", sleeper: "chaosSleeper", flow: "chaosFlow", limited: "chaosLimited" } as const;
+/** `chaosLimited`'s concurrency limit (per limit key): the recorder checks it is never exceeded (issue 15). */
+export const LIMITED_CONCURRENCY = 5;
+/** The limit keys of limited sends ("" is no key): each has its own budget. */
+export const LIMIT_KEYS = ["", "tenant-a", "tenant-b"] as const;
+/**
+ * Headers of a recorded effect that stays open for `ms` (so overlaps show) and counts
+ * against a concurrency group: the recorder keeps the most seen in flight at once.
+ */
+export const HOLD_HEADER = "x-chaos-hold-ms";
+export const GROUP_HEADER = "x-chaos-group";
+/**
+ * How long a limited step's effect stays open: long enough that the burst (1,000 sends, 5 at
+ * once on each of 3 keys) lasts several seconds, so the first kill lands in the middle of it.
+ */
+export const LIMITED_HOLD_MS = 200;
 /** Executor shards of each stateless service (Resolute's default, as users run it). */
 export const SERVICE_SHARDS = 64;
 /** Name of the workflow's durable promise, resolved by its shared handler `go`. */

@@ -4,8 +4,9 @@
  * kept with the time it arrived, so the checker can count them.
  */
 import type { IncomingMessage } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { RecordingServer } from "../support/recording-server.js";
-import { BOOT_HEADER, EFFECT_PATH } from "./protocol.js";
+import { BOOT_HEADER, EFFECT_PATH, GROUP_HEADER, HOLD_HEADER } from "./protocol.js";
 
 /** One execution of a step's side effect. */
 export interface Execution {
@@ -21,6 +22,9 @@ export class EffectRecorder extends RecordingServer {
   readonly executions = new Map<string, Execution[]>();
   /** Executions recorded in all, repeats included. */
   total = 0;
+  /** Held effects in flight now, and the most at once, by group (a limit key of chaosLimited). */
+  readonly inFlight = new Map<string, number>();
+  readonly maxInFlight = new Map<string, number>();
 
   static start(): Promise<EffectRecorder> {
     return new EffectRecorder().listen("");
@@ -37,7 +41,7 @@ export class EffectRecorder extends RecordingServer {
     return true;
   }
 
-  protected answer(req: IncomingMessage): { status: number; body: string } {
+  protected async answer(req: IncomingMessage): Promise<{ status: number; body: string }> {
     const path = req.url ?? "";
     if (req.method !== "POST" || !path.startsWith(EFFECT_PATH)) return { status: 404, body: '{"message":"POST /effect/<id>"}' };
     const effect = decodeURIComponent(path.slice(EFFECT_PATH.length));
@@ -46,6 +50,24 @@ export class EffectRecorder extends RecordingServer {
     list.push({ boot, at: Date.now() });
     this.executions.set(effect, list);
     this.total++;
+    const hold = Number(req.headers[HOLD_HEADER] ?? 0);
+    if (hold > 0) await this.#held(String(req.headers[GROUP_HEADER] ?? ""), hold, req);
     return { status: 200, body: "{}" };
+  }
+
+  /**
+   * Keeps an effect open for `ms`, counted in flight in `group` until then or until its
+   * connection closes (its process was killed), so a crash never inflates the count.
+   */
+  async #held(group: string, ms: number, req: IncomingMessage): Promise<void> {
+    const now = (this.inFlight.get(group) ?? 0) + 1;
+    this.inFlight.set(group, now);
+    this.maxInFlight.set(group, Math.max(now, this.maxInFlight.get(group) ?? 0));
+    let closed: () => void = () => {};
+    const gone = new Promise<void>((resolve) => (closed = resolve));
+    req.socket.once("close", closed);
+    await Promise.race([sleep(ms), gone]);
+    req.socket.off("close", closed);
+    this.inFlight.set(group, (this.inFlight.get(group) ?? 1) - 1);
   }
 }

@@ -16,6 +16,8 @@ export interface RunSummary {
   verdict: Verdict;
   drained: boolean;
   elapsedMs: number;
+  /** The most limited steps seen at once per limit key, and the limit (issue 15). */
+  limited?: { limit: number; maxInFlight: ReadonlyMap<string, number> };
 }
 
 const EXAMPLES = 5;
@@ -40,6 +42,10 @@ export function renderReport(summary: RunSummary): string {
     "",
     `HTTP: ${n(stats.attempts)} attempts, ${n(stats.networkErrors)} network errors, ${n(stats.proxyDrops)} dropped by wrangler dev's proxy; ${summary.drained ? "drained" : "NOT drained in time"}; ${(summary.elapsedMs / 1000).toFixed(0)} s`,
   ];
+  if (summary.limited) {
+    const seen = [...summary.limited.maxInFlight].map(([key, max]) => `${key === "" ? "(no key)" : key} ${max}`).join(", ");
+    lines.push(`limited service (concurrency ${summary.limited.limit} per limit key): most running at once ${seen || "(none ran)"}`);
+  }
   const serverErrors = Object.entries(stats.serverErrors);
   if (serverErrors.length > 0) {
     lines.push("5xx answers (retried):", ...serverErrors.map(([kind, count]) => `  ${count} × ${kind}`));

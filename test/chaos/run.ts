@@ -11,7 +11,8 @@
  * Flags: --crashes N (0: a control run without kills, as long as --duration),
  * --clients N, --duration S (the load's time budget), --uptime A-B (seconds up
  * between kills), --keys N (counter keys), --requests N (at most N operations),
- * --drain S, --seed S, --short, --keep (keep the state). CHAOS_WRANGLER_LOG=log
+ * --drain S, --seed S, --short, --keep (keep the state), --burst N (sends to the limited
+ * service at the start, default 1,000; 0: none). CHAOS_WRANGLER_LOG=log
  * shows the Worker's console output in the kept wrangler log.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,7 +24,8 @@ import { bundleWorker } from "../../bench/harness/server.js";
 import { check } from "./check.js";
 import { ChaosClient } from "./client.js";
 import { DevRuntime } from "./dev-runtime.js";
-import { crashRepeatedly, startLoad, uptimeMs } from "./load.js";
+import { crashRepeatedly, startBurst, startLoad, uptimeMs } from "./load.js";
+import { LIMITED_CONCURRENCY } from "./protocol.js";
 import { drain, observe } from "./observe.js";
 import { EffectRecorder } from "./recorder.js";
 import { renderReport } from "./report.js";
@@ -42,6 +44,7 @@ interface Options {
   drainS: number;
   seed: string;
   keep: boolean;
+  burst: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,7 +53,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       crashes: { type: "string" }, clients: { type: "string" }, duration: { type: "string" }, uptime: { type: "string" },
       keys: { type: "string" }, requests: { type: "string" }, drain: { type: "string" }, seed: { type: "string" },
-      short: { type: "boolean" }, keep: { type: "boolean" },
+      short: { type: "boolean" }, keep: { type: "boolean" }, burst: { type: "string" },
     },
   });
   const short = values.short === true;
@@ -65,6 +68,7 @@ function parseOptions(argv: string[]): Options {
     drainS: whole(values.drain, short ? 60 : 90, "drain"),
     seed: values.seed ?? String(Math.floor(Math.random() * 1e9)),
     keep: values.keep === true,
+    burst: whole(values.burst, 1_000, "burst", 0),
   };
   if (!(options.uptime.min > 0 && options.uptime.max >= options.uptime.min)) throw new Error(`--uptime must be A-B seconds with 0 < A <= B, not '${values.uptime}'`);
   return options;
@@ -76,6 +80,9 @@ function whole(text: string | undefined, fallback: number, name: string, min = 1
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number from ${min}, not '${text}'`);
   return value;
 }
+
+/** When the run's load started (ms since the epoch): times in the log are seconds from it. */
+let runStarted = 0;
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
@@ -104,12 +111,16 @@ async function main(): Promise<number> {
 /** The run itself: load and kills, drain, observe, check. Resolves the number of violations. */
 async function chaos(options: Options, runtime: DevRuntime, recorder: EffectRecorder): Promise<number> {
   const started = Date.now();
+  runStarted = started;
   const loadDeadline = started + options.durationS * 1000;
   let drainDeadline = loadDeadline + options.drainS * 1000;
   const client = new ChaosClient(() => runtime.url, () => drainDeadline, options.clients * 2);
   await runtime.start();
   let stopped = false;
   const load = startLoad({ client, clients: options.clients, keys: options.keys, seed: options.seed, maxOps: options.requests, stopped: () => stopped || Date.now() >= loadDeadline });
+  const burst = startBurst(client, options.burst, load.ops).then(() => {
+    if (options.burst > 0) console.log(`burst of ${options.burst} limited sends accepted at ${((Date.now() - started) / 1000).toFixed(0)} s; they run 5 at a time per limit key from there`);
+  });
   const kills = await crashRepeatedly({
     runtime, crashes: options.crashes, seed: options.seed, uptime: options.uptime, deadline: loadDeadline,
     onKill: (crash, report) => console.log(`crash ${crash}/${options.crashes} at ${((Date.now() - started) / 1000).toFixed(0)} s: SIGKILLed ${report.killed} processes, ${report.survivors.length} survived, restarted in ${(report.restartMs / 1000).toFixed(1)} s; ${load.ops.length} operations so far, ${load.ops.filter((op) => op.endedAt === 0).length} unanswered`),
@@ -120,25 +131,33 @@ async function chaos(options: Options, runtime: DevRuntime, recorder: EffectReco
   await sleep(Math.min(tail, Math.max(0, loadDeadline - Date.now())));
   stopped = true;
   await load.issued;
+  await burst;
   drainDeadline = Date.now() + options.drainS * 1000;
   console.log(`load stopped after ${load.ops.length} operations; draining (at most ${options.drainS} s)`);
   const drained = await drain(load.ops, load.settled(), recorder, drainDeadline);
   const reader = new ChaosClient(() => runtime.url, () => Date.now() + OBSERVE_MS, 8);
   try {
     const observed = await observe(reader, load.ops, recorder, drained ? Date.now() + 5_000 : Date.now());
-    const verdict = check({ ...observed, ...kills });
+    const limited = { limit: LIMITED_CONCURRENCY, maxInFlight: recorder.maxInFlight };
+    const burstRuns = load.ops.filter((op) => op.id.startsWith("burst-")).flatMap((op) => recorder.executions.get(op.id) ?? []);
+    if (burstRuns.length > 0) console.log(`the burst's steps ran from ${seconds(Math.min(...burstRuns.map((r) => r.at)))} to ${seconds(Math.max(...burstRuns.map((r) => r.at)))} s; kills at ${kills.killedAt.map(seconds).join(", ")} s`);
+    const verdict = check({ ...observed, ...kills, limited });
     const effects = { total: recorder.total, distinct: recorder.distinct };
-    console.log(`\n${renderReport({ crashes: kills.killedAt.length, ops: load.ops, stats: client.stats, effects, verdict, drained, elapsedMs: Date.now() - started })}\n`);
+    console.log(`\n${renderReport({ crashes: kills.killedAt.length, ops: load.ops, stats: client.stats, effects, verdict, drained, elapsedMs: Date.now() - started, limited })}\n`);
     return verdict.violations.length;
   } finally {
     await Promise.all([client.close(), reader.close()]);
   }
 }
 
+function seconds(at: number): string {
+  return ((at - runStarted) / 1000).toFixed(1);
+}
+
 function reproduceFlags(options: Options): string {
   return [
     `--seed ${options.seed}`, `--crashes ${options.crashes}`, `--clients ${options.clients}`,
-    `--uptime ${options.uptime.min}-${options.uptime.max}`, `--keys ${options.keys}`, `--requests ${options.requests}`,
+    `--uptime ${options.uptime.min}-${options.uptime.max}`, `--keys ${options.keys}`, `--requests ${options.requests}`, `--burst ${options.burst}`,
   ].join(" ");
 }
 

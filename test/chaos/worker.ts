@@ -9,7 +9,7 @@ import { createWorker, type ResoluteEnv } from "../../src/index.js";
 import { handlers, object, service, workflow } from "../../sdk/define.js";
 import type { Context, ObjectContext, ObjectSharedContext, WorkflowContext, WorkflowSharedContext } from "../../sdk/context.js";
 import { rpc } from "../../sdk/client-types.js";
-import { BOOT_HEADER, EFFECT_PATH, GO_PROMISE, NAMES, SERVICE_SHARDS, type AddInput, type NapInput, type RelayInput } from "./protocol.js";
+import { BOOT_HEADER, EFFECT_PATH, GO_PROMISE, GROUP_HEADER, HOLD_HEADER, LIMITED_CONCURRENCY, LIMITED_HOLD_MS, NAMES, SERVICE_SHARDS, type AddInput, type NapInput, type RelayInput } from "./protocol.js";
 
 interface ChaosEnv extends ResoluteEnv {
   RECORDER_URL: string;
@@ -22,10 +22,11 @@ function boot(): string {
   return (bootId ??= crypto.randomUUID());
 }
 
-/** The side effect of a step: one POST to the recorder per execution. */
-async function record(ctx: Context, effect: string): Promise<string> {
+/** The side effect of a step: one POST to the recorder per execution (held open and counted in `group`, if given). */
+async function record(ctx: Context, effect: string, group?: string): Promise<string> {
   const { RECORDER_URL } = ctx.request().extraArgs[0] as ChaosEnv;
-  const res = await fetch(`${RECORDER_URL}${EFFECT_PATH}${encodeURIComponent(effect)}`, { method: "POST", headers: { [BOOT_HEADER]: boot() } });
+  const held: Record<string, string> = group === undefined ? {} : { [HOLD_HEADER]: String(LIMITED_HOLD_MS), [GROUP_HEADER]: group };
+  const res = await fetch(`${RECORDER_URL}${EFFECT_PATH}${encodeURIComponent(effect)}`, { method: "POST", headers: { [BOOT_HEADER]: boot(), ...held } });
   await res.text();
   if (!res.ok) throw new Error(`the recorder answered ${res.status} for effect '${effect}'`);
   return effect;
@@ -90,7 +91,16 @@ export const chaosFlow = workflow({
   },
 });
 
-const resolute = createWorker({ services: [chaosCounter, chaosRelay, chaosSleeper, chaosFlow], serviceShards: SERVICE_SHARDS });
+/** At most LIMITED_CONCURRENCY at once per limit key (issue 15); its step's effect is counted by key. */
+export const chaosLimited = service({
+  name: NAMES.limited,
+  options: { concurrency: { limit: LIMITED_CONCURRENCY } },
+  handlers: {
+    work: async (ctx: Context, input: AddInput) => ctx.run("effect", () => record(ctx, input.effect, ctx.request().limitKey ?? "")),
+  },
+});
+
+const resolute = createWorker({ services: [chaosCounter, chaosRelay, chaosSleeper, chaosFlow, chaosLimited], serviceShards: SERVICE_SHARDS });
 
 export default { fetch: resolute.fetch };
 export const ResoluteObject = resolute.ResoluteObject;

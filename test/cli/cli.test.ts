@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import { runCli } from "../../cli/cli.js";
+import { runCliAgainst } from "../support/cli-runner.js";
 import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
@@ -13,13 +14,7 @@ let rt: WorkerdRuntime;
 useRuntimeWithProbe(ENTRY, (r) => (rt = r));
 
 /** Runs the CLI in-process against the test runtime (token from the environment, as a user would). */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const env = { RESOLUTE_ADMIN_URL: rt.url.origin, RESOLUTE_ADMIN_TOKEN: "test-token" };
-  const code = await runCli(argv, { env, out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliAgainst(rt, argv);
 
 /** Invokes and returns the invocation id the ingress answered with. */
 async function invoke(path: string, body: unknown): Promise<string> {
@@ -33,7 +28,7 @@ describe("services", () => {
     const { code, out } = await cli("services", "list");
     expect(code).toBe(0);
     const counterLine = out.split("\n").find((line) => line.startsWith("counter "));
-    expect(counterLine).toMatch(/^counter\s+object\s+add, sleepThenAdd, get, keys, reset\s+A count per key$/);
+    expect(counterLine).toMatch(/^counter\s+object\s+add, sleepThenAdd, holdThenAdd, spinThenAdd, get, keys, reset\s+A count per key$/);
     expect(out.split("\n")[0]).toMatch(/^NAME\s+TYPE\s+HANDLERS\s+DOCUMENTATION$/);
   });
 
@@ -148,11 +143,11 @@ describe("control", () => {
       sent.push(`${init?.method} ${new URL(String(input)).pathname}`);
       return new Response(JSON.stringify({ ok: true }), { status: 202 });
     };
-    for (const action of ["cancel", "kill", "resume", "purge"]) {
+    for (const action of ["cancel", "kill", "pause", "resume", "purge"]) {
       const code = await runCli(["invocations", action, "inv_x"], { env: { RESOLUTE_ADMIN_TOKEN: "t" }, out: () => {}, err: () => {}, fetch: recording });
       expect(code).toBe(0);
     }
-    expect(sent).toEqual(["cancel", "kill", "resume", "purge"].map((action) => `PATCH /restate/admin/invocations/inv_x/${action}`));
+    expect(sent).toEqual(["cancel", "kill", "pause", "resume", "purge"].map((action) => `PATCH /restate/admin/invocations/inv_x/${action}`));
   });
 
   test("resume restarts a paused invocation", async () => {

@@ -75,6 +75,11 @@ function services(h: Harness): Definition[] {
           }
         },
         get: handlers.object.shared(async (ctx: ObjectSharedContext) => (h.events.push("shared"), (await ctx.get<number>("n")) ?? 0)),
+        /** `hold` with a concurrency limit of 1 (issue 15): it waits for a slot, holding the key's lock. */
+        limitedHold: handlers.object.exclusive({ concurrency: { limit: 1 } }, async (ctx: ObjectContext, gate: string) => {
+          h.events.push(`start ${gate}`);
+          return ctx.run("wait", () => h.gate(gate).promise);
+        }),
         fail: async () => {
           throw new TerminalError("no", { errorCode: 418 });
         },
@@ -92,7 +97,17 @@ function services(h: Harness): Definition[] {
         peek: async (ctx: WorkflowContext) => (h.events.push("peek"), ctx.get<boolean>("started")),
       },
     }),
-    service({ name: "svc", handlers: { echo: async (_ctx: Context, value: unknown) => (h.events.push(`echo ${JSON.stringify(value)}`), value) } }),
+    service({
+      name: "svc",
+      handlers: {
+        echo: async (_ctx: Context, value: unknown) => (h.events.push(`echo ${JSON.stringify(value)}`), value),
+        /** At most 2 at once (issue 15); waits at the gate named by its input. */
+        limited: handlers.handler({ concurrency: { limit: 2 } }, async (ctx: Context, gate: string) => {
+          h.events.push(`start ${gate}`);
+          return ctx.run("wait", () => h.gate(gate).promise);
+        }),
+      },
+    }),
   ];
 }
 
@@ -409,6 +424,49 @@ export const CASES: Record<string, LifecycleCase> = {
     expectEqual(h.row(row.id).status, "completed", "done");
     expectEqual(h.events, ["one", "two", "two"], "step one replayed from the journal");
   },
+
+  "limits: a limited invocation takes its key's lock, then asks for a slot (ready); its grant starts it; its end releases the slot": async (h) => {
+    const first = h.admit("account", "limitedHold", "lim-1", {}, "a").row.id;
+    const second = h.admit("account", "limitedHold", "lim-2", {}, "b").row.id;
+    await h.settle();
+    expectEqual([h.row(first).status, h.row(second).status, h.lifecycle.lockHolder], ["ready", "pending", first], "the first waits for its slot holding the lock");
+    const ask = limitMessages(h).find((m) => m.kind === "acquire" && m.invocationId === first)!;
+    expectEqual([ask.owner, ask.scope, ask.key, ask.declared], ["limiter:account/limitedHold:", "account/limitedHold", "", { concurrency: 1 }], "asked its handler's limiter");
+    h.lifecycle.granted({ invocationId: first, round: ask.round, limiter: ask.owner });
+    h.lifecycle.granted({ invocationId: first, round: ask.round, limiter: ask.owner }); // the same grant again
+    await h.settle();
+    expectEqual([h.row(first).status, h.events], ["running", ["start a"]], "started once");
+    h.gate("a").open();
+    await h.settle();
+    const released = limitMessages(h).filter((m) => m.kind === "release" && m.invocationId === first);
+    expectEqual(released.map((m) => [m.owner, m.round]), [[ask.owner, ask.round]], "released once, where it asked");
+    expectEqual([h.row(second).status, h.lifecycle.lockHolder], ["ready", second], "the lock passed on: the next asks for its slot");
+  },
+
+  "limits: cancel or kill of a ready invocation releases its place; a grant matching no ask is given back; a pause gives the slot back, a resume asks again": async (h) => {
+    const cancelled = h.admit("svc", "limited", "lim-c", {}, "c").row.id;
+    const paused = h.admit("svc", "limited", "lim-p", {}, "p").row.id;
+    await h.settle();
+    const asks = () => limitMessages(h).filter((m) => m.kind === "acquire");
+    const roundOf = (id: string) => asks().filter((m) => m.invocationId === id).at(-1)!.round;
+    const releases = (id: string) => limitMessages(h).filter((m) => m.kind === "release" && m.invocationId === id).map((m) => m.round);
+    expectEqual(h.lifecycle.cancel(cancelled).ok, true, "cancelled while ready");
+    expectEqual(h.row(cancelled).status, "completed", "ended at once");
+    h.lifecycle.granted({ invocationId: cancelled, round: roundOf(cancelled), limiter: "limiter:svc/limited:" }); // its grant was in flight
+    expectEqual(releases(cancelled), [roundOf(cancelled), roundOf(cancelled)], "released when cancelled, and the late grant given back (the limiter deduplicates)");
+    const firstRound = roundOf(paused);
+    h.lifecycle.granted({ invocationId: paused, round: firstRound, limiter: "limiter:svc/limited:" });
+    await h.settle();
+    expectEqual(h.lifecycle.pause(paused).ok, true, "paused while running");
+    expectEqual([h.row(paused).status, releases(paused)], ["paused", [firstRound]], "a paused invocation gives its slot back");
+    h.clock.advance(5);
+    expectEqual(h.lifecycle.resume(paused).ok, true, "resumed");
+    expectEqual(h.row(paused).status, "ready", "a resumed one waits for a slot again");
+    expectTrue(roundOf(paused) > firstRound, "with a new round");
+    expectEqual(h.lifecycle.resume(paused).ok, false, "a ready invocation cannot be resumed: it waits for its slot");
+    expectEqual(h.lifecycle.kill(paused).ok, true, "killed while ready");
+    expectEqual(releases(paused), [firstRound, roundOf(paused)], "its new place released");
+  },
 };
 
 /** Runs one case against a fresh store; resolves when it passed. */
@@ -416,4 +474,9 @@ export async function runCase(name: string, store: LifecycleStore): Promise<void
   const run = CASES[name];
   if (!run) throw new Error(`no lifecycle case '${name}'`);
   await run(new Harness(store, services));
+}
+
+/** The limit messages the lifecycle sent (acquire, release), newest last. */
+function limitMessages(h: Harness): { kind: string; owner: string; invocationId: string; round: number; scope?: string; key?: string; declared?: unknown }[] {
+  return h.deliveries.map((d) => d.delivery).filter((d) => d.kind === "acquire" || d.kind === "release") as never;
 }

@@ -2,7 +2,7 @@
 import type { Definition } from "../../sdk/define.js";
 import { createTestRuntime, MemoryStore, type MemoryRuntime } from "../../src/engine/memory.js";
 import { JournalHost } from "../../src/engine/journal-host.js";
-import type { Entry, Target } from "../../src/engine/types.js";
+import type { Entry, StepTracer, Target } from "../../src/engine/types.js";
 
 const decoder = new TextDecoder();
 
@@ -64,9 +64,10 @@ export function shape(entries: readonly Entry[]): string[] {
 
 /**
  * A Host for driving an Attempt by hand: journal entries go to a MemoryStore holding one
- * invocation `invocationId`; no clock (time 0), no random source (drawing one throws).
+ * invocation `invocationId`; no clock (time 0), no random source (drawing one throws); tracing on
+ * when given a `tracer`.
  */
-export function standaloneHost(invocationId: string, target: Target): { host: JournalHost; store: MemoryStore } {
+export function standaloneHost(invocationId: string, target: Target, tracer?: StepTracer): { host: JournalHost; store: MemoryStore } {
   const store = new MemoryStore();
   store.insertInvocation({ owner: "test", invocationId, target, input: new Uint8Array(0), headers: {}, invokedBy: "test" }, false, "running", null, 0);
   const host = new JournalHost(store, {
@@ -79,6 +80,7 @@ export function standaloneHost(invocationId: string, target: Target): { host: Jo
       throw new Error("this host has no random source");
     },
     log: () => {},
+    ...(tracer ? { tracer } : {}),
   });
   return { host, store };
 }

@@ -73,3 +73,53 @@ describe("issue #11: the test runtime runs the Durable Objects' lifecycle", () =
     expect(rt.logs.map((l) => l.args[0])).toContainEqual("paused: gave up after 2 attempts: down");
   });
 });
+
+describe("issue #15: the test runtime enforces concurrency and rate limits as the Durable Objects do", () => {
+  /** Steps wait on gates the test opens; `running` counts the steps in flight. */
+  function gated() {
+    const gates = new Map<string, () => void>();
+    let running = 0;
+    let most = 0;
+    const wait = (name: string) =>
+      new Promise<string>((resolve) => {
+        running++;
+        most = Math.max(most, running);
+        gates.set(name, () => (running--, resolve(name)));
+      });
+    return { wait, open: (name: string) => gates.get(name)?.(), get most() { return most; } };
+  }
+
+  test("over the limit invocations wait as ready, per limit key, and start as slots free up", async () => {
+    const g = gated();
+    const provider = service({
+      name: "provider",
+      options: { concurrency: { limit: 1 } },
+      handlers: { charge: async (ctx: Context, id: string) => ctx.run("charge", () => g.wait(id)) },
+    });
+    const rt = createTestRuntime({ services: [provider], random: (b) => b });
+    const a1 = await rt.invoke("provider", "charge", "a1", { limitKey: "a" });
+    const a2 = await rt.invoke("provider", "charge", "a2", { limitKey: "a" });
+    const b1 = await rt.invoke("provider", "charge", "b1", { limitKey: "b" });
+    expect([a1, a2, b1].map((id) => rt.info(id).status)).toEqual(["running", "ready", "running"]);
+    g.open("a1");
+    await rt.settle();
+    expect(rt.info(a2).status).toBe("running");
+    g.open("a2");
+    g.open("b1");
+    await rt.settle();
+    expect([a1, a2, b1].map((id) => rt.result(id))).toEqual(["a1", "a2", "b1"]);
+    expect(g.most).toBe(2);
+  });
+
+  test("a rate limit starts at most `limit` per window on the fake clock", async () => {
+    const rated = service({ name: "rated", options: { rate: { limit: 2, per: "1s" } }, handlers: { go: async (_ctx: Context, n: number) => n } });
+    const rt = createTestRuntime({ services: [rated] });
+    const ids = [];
+    for (let n = 0; n < 3; n++) ids.push(await rt.invoke("rated", "go", n));
+    expect(ids.map((id) => rt.info(id).status)).toEqual(["completed", "completed", "ready"]);
+    await rt.advance(999);
+    expect(rt.info(ids[2]!).status).toBe("ready");
+    await rt.advance(1);
+    expect(rt.result(ids[2]!)).toBe(2);
+  });
+});

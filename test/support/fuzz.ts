@@ -29,9 +29,10 @@ export class Random {
   }
 }
 
+/** A service as the admin API's `GET services` describes it (Restate's shape and type names). */
 export interface ServiceInfo {
   name: string;
-  ty: "service" | "object" | "workflow";
+  ty: "Service" | "VirtualObject" | "Workflow";
   handlers: { name: string; public: boolean }[];
 }
 
@@ -114,8 +115,8 @@ export class RequestGenerator {
     const send = r.chance(0.3);
     const delay = r.chance(send ? 0.4 : 0.05) ? `?delay=${encodeURIComponent(r.pick(DELAYS))}` : "";
     // A workflow run sent with a delay waits that long, and so would an attach to its id: a key of its own.
-    const own = LONG_HOLDERS.has(service.name) || (service.ty === "workflow" && delay !== "");
-    const key = service.ty === "service" ? undefined : own ? `own-${this.#n}` : r.pick(KEYS);
+    const own = LONG_HOLDERS.has(service.name) || (service.ty === "Workflow" && delay !== "");
+    const key = service.ty === "Service" ? undefined : own ? `own-${this.#n}` : r.pick(KEYS);
     const segments = [service.name, ...(key !== undefined ? [key] : []), handler.name].map(encodeURIComponent);
     const path = `/${segments.join("/")}${send ? "/send" : ""}${delay}`;
     const valid = VALID[`${service.name}/${handler.name}`];
@@ -136,7 +137,7 @@ export class RequestGenerator {
     const r = this.random;
     const id = this.#invocationId();
     const action = r.pick(["attach", "output", "output", "junk"]);
-    const workflow = r.pick(this.services.filter((s) => s.ty === "workflow").map((s) => s.name).concat(["greeter", "nope"]));
+    const workflow = r.pick(this.services.filter((s) => s.ty === "Workflow").map((s) => s.name).concat(["greeter", "nope"]));
     const choices = [
       () => "/restate/health",
       () => `/restate/invocation/${encodeURIComponent(id)}/${action === "attach" && !this.pools.finishedIds.includes(id) ? "output" : action}`,

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { Client } from "undici";
+import type { Readable } from "node:stream";
+import { createInterface } from "node:readline";
 import { Probe } from "./probe.js";
 
 const bundles = new Map<string, Promise<string>>();
@@ -52,6 +54,8 @@ export interface RuntimeOptions {
   bindings?: Record<string, string>;
   /** Reuse a storage directory (a restart); a fresh one by default. */
   persistDir?: string;
+  /** Receives each line workerd writes (the Worker's console output) instead of this process's stdout. */
+  output?: (line: string) => void;
 }
 
 /** A fixture Worker on workerd, with its storage on disk (the memory runtime is sdk/testing's). */
@@ -137,7 +141,12 @@ async function launch(options: RuntimeOptions, persistDir: string): Promise<Mini
     bindings: { RESOLUTE_ADMIN_TOKEN: "test-token", ...options.bindings },
     host: "127.0.0.1",
     port: 0,
+    ...(options.output ? { handleRuntimeStdio: (stdout: Readable, stderr: Readable) => linesTo(options.output!, stdout, stderr) } : {}),
   });
+}
+
+function linesTo(output: (line: string) => void, ...streams: Readable[]): void {
+  for (const stream of streams) createInterface({ input: stream }).on("line", output);
 }
 
 async function parse(response: Response): Promise<unknown> {

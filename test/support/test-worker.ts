@@ -12,7 +12,7 @@
  */
 import { buildWorker, type ResoluteWorker, type WorkerConfig } from "../../src/worker.js";
 import type { ObjectClass, ResoluteEnv } from "../../src/durable/object.js";
-import type { DeliverOptions, Delivery, DeliveryAnswers } from "../../src/durable/protocol.js";
+import type { DeliverOptions, Delivery, DeliveryReply } from "../../src/durable/protocol.js";
 import { TestClock } from "./test-clock.js";
 
 type TestEnv = ResoluteEnv & { RESOLUTE_TEST_HOLD_OUTBOX?: string; RESOLUTE_TEST_HOLD_ANSWERS?: string; RESOLUTE_TEST_HOLD_INDEX?: string; PROBE_URL?: string };
@@ -35,11 +35,11 @@ function withTestHooks(Base: ObjectClass): ObjectClass {
       return clock.now();
     }
 
-    override async deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryAnswers> {
+    override async deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryReply[] | void> {
       if ((this.env as TestEnv).RESOLUTE_TEST_HOLD_OUTBOX === "1") throw new Error("deliveries are held (RESOLUTE_TEST_HOLD_OUTBOX=1)");
       const answers = await super.deliver(deliveries, options);
       const env = this.env as TestEnv;
-      if (env.RESOLUTE_TEST_HOLD_ANSWERS === "1" && answers?.some((answer) => answer !== null)) {
+      if (env.RESOLUTE_TEST_HOLD_ANSWERS === "1" && answers?.some((answer) => answer?.kind === "answered")) {
         await this.ctx.storage.sync();
         if (env.PROBE_URL) await fetch(`${env.PROBE_URL}/hit/answer-held`);
         return new Promise<never>(() => {});

@@ -25,7 +25,7 @@ const MAX_PROBLEMS = 30;
 /** One request in TRACKED_EVERY is a valid add to a tracked counter. */
 const TRACKED_EVERY = 10;
 /** The examples' own TerminalErrors with a 5xx code (a binding the test does not set). */
-const HANDLER_5XX = /^(MAILER_URL|PAYMENT_PROVIDER_URL) is not set/;
+const HANDLER_5XX = /^(MAILER_URL|PAYMENT_PROVIDER_URL|GATEWAY_URL) is not set/;
 /** The Worker's body limit (createWorker's default): a larger body may be cut off by a reset instead of read. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -112,6 +112,8 @@ test(`fuzz ${COUNT} requests over every route (FUZZ_SEED=${SEED})`, async () => 
   console.log(`fuzz: seed ${SEED}, ${COUNT} requests (FUZZ_SEED=${SEED} FUZZ_COUNT=${COUNT} to repeat)`);
   const random = new Random(SEED);
   const services = ((await admin(rt, "services")).body as { services: ServiceInfo[] }).services;
+  // The generator shapes paths by kind: a changed type name would quietly narrow what it covers.
+  expect(new Set(services.map((s) => s.ty))).toEqual(new Set(["Service", "VirtualObject", "Workflow"]));
   const pools: FuzzPools = { finishedIds: [], sentIds: [] };
   const generator = new RequestGenerator(random, services, pools, "test-token");
   const tracked = new TrackedAdds(random);
