@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--calls 800]`:
+ * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--old-path <the revision's path>] [--calls 800]`:
  * compares the working tree's bench Worker with the one at <revision>, both served
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
@@ -19,6 +19,8 @@ const revision = args[0];
 if (!revision || revision.startsWith("--")) throw new Error("usage: bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--calls 800]");
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const path = option("--path", "/threeSteps/{n}/run");
+/** The old side's path, when it differs (e.g. the floor's: `--old-path /floor/hot/add`). */
+const oldPath = option("--old-path", path);
 const calls = Number(option("--calls", "800"));
 const rounds = Number(option("--rounds", "3"));
 
@@ -42,31 +44,33 @@ async function serve(label: string, root: string) {
   await build({ entryPoints: [join(root, "bench/worker.ts")], outfile: join(dir, "worker.js"), bundle: true, format: "esm", platform: "neutral", external: ["cloudflare:*"], mainFields: ["module", "main"], logLevel: "silent" });
   const mf = new Miniflare({
     modules: true, scriptPath: join(dir, "worker.js"), compatibilityDate: "2026-04-20",
-    durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true }, FLOOR: { className: "FloorObject", useSQLite: true } },
+    durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true }, FLOOR: { className: "FloorObject", useSQLite: true }, CHAIN_FLOOR: { className: "ChainFloorObject", useSQLite: true } },
     workflows: { CF_WF: { name: "three-steps", className: "ThreeSteps" } },
     durableObjectsPersist: join(dir, `state-${Date.now()}`), host: "127.0.0.1", port: 0,
   });
   const origin = (await mf.ready).origin;
-  return { label, mf, pool: new Pool(origin, { connections: 64 }), pids: workerds().filter((p) => !before.has(p)) };
+  return { label, mf, pool: new Pool(origin, { connections: 64 }), pids: workerds().filter((p) => !before.has(p)), path: root === OLD ? oldPath : path };
 }
 
-let n = 0;
-async function call(pool: Pool): Promise<boolean> {
+/** Requests made per pool: each side visits the same keys in the same order (a shared count would give one side the other's warm keys). */
+const counts = new Map<Pool, number>();
+async function call(pool: Pool, path: string): Promise<boolean> {
+  const n = counts.get(pool) ?? 0;
+  counts.set(pool, n + 1);
   // {n}: a new key per request; {i}: 500 warm keys; {k}: 1,000 warm keys.
   const r = await pool.request({ method: "POST", path: path.replace("{k}", `ab${n % 1000}`).replace("{i}", `k${n % 500}`).replace("{n}", `ab${n}`), body: "1", headers: { "content-type": "application/json" } });
-  n++;
   await r.body.text();
   return r.statusCode < 300;
 }
 
 try {
   const sides = [await serve(`old (${revision})`, OLD), await serve("new (working tree)", ROOT)];
-  for (const side of sides) for (let i = 0; i < 400; i++) await call(side.pool); // JIT, connections, every shard
+  for (const side of sides) for (let i = 0; i < 400; i++) await call(side.pool, side.path); // JIT, connections, every shard
   const latencies = new Map(sides.map((s) => [s.label, [] as number[]]));
   for (let i = 0; i < calls; i++) {
     for (const side of i % 2 ? sides : [...sides].reverse()) {
       const t0 = performance.now();
-      if (!(await call(side.pool))) throw new Error(`${side.label}: ${path} failed`);
+      if (!(await call(side.pool, side.path))) throw new Error(`${side.label}: ${side.path} failed`);
       latencies.get(side.label)!.push(performance.now() - t0);
     }
   }
@@ -83,7 +87,7 @@ try {
       const started = performance.now();
       let issued = 0;
       const total = 1500;
-      await Promise.all(Array.from({ length: 64 }, async () => { while (issued < total) { issued++; await call(side.pool).catch(() => false); } }));
+      await Promise.all(Array.from({ length: 64 }, async () => { while (issued < total) { issued++; await call(side.pool, side.path).catch(() => false); } }));
       rates.get(side.label)!.push(Math.round(total / ((performance.now() - started) / 1000)));
       await new Promise((r) => setTimeout(r, 500)); // work a request left behind (batched writes) counts too
       cpu.get(side.label)!.push((cpuMs(side.pids) - cpu0) / total);

@@ -50,6 +50,9 @@ export class AlarmClock {
   /** Earliest stored due work (object clock); null when none; undefined until first needed. */
   #due: number | null | undefined;
   #recovery = false;
+  /** The alarm as it stood before a recovery wake-up armed in this turn replaced it (see `recovery`). */
+  #beforeRecovery: { at: number | null } | undefined;
+  #inHandler = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -77,6 +80,8 @@ export class AlarmClock {
    * handler runs (a crash mid-handler is retried) and no later write can be a no-op.
    */
   alarmStarted(): Promise<void> {
+    this.#inHandler = true;
+    this.#beforeRecovery = undefined;
     this.#set(Date.now() + RECOVERY_MS);
     return this.storage.sync();
   }
@@ -87,6 +92,7 @@ export class AlarmClock {
    * `knownDue` skips the query (nothing was consumed).
    */
   alarmEnded(executing: boolean, knownDue = false): void {
+    this.#inHandler = false;
     if (!knownDue) this.#due = this.store.earliestDue() ?? null;
     this.#recovery = executing;
     const target = this.#target();
@@ -113,11 +119,40 @@ export class AlarmClock {
     this.#apply();
   }
 
-  /** Whether some attempt is executing code (arms or disarms the recovery wake-up). */
+  /**
+   * Whether some attempt is executing code (arms or disarms the recovery wake-up). Most
+   * attempts (W3) execute from start to end in the turn that started them: the wake-up they
+   * armed is then taken back in the same turn, so the turn's commit carries no alarm change
+   * (workerd schedules an alarm at commit, from the value then stored) and no alarm fires a
+   * second later to find nothing to do.
+   */
   recovery(executing: boolean): void {
     if (executing === this.#recovery && !executing) return;
     this.#recovery = executing;
+    if (executing) return this.#armRecovery();
+    if (this.#beforeRecovery) return this.#disarmRecovery(this.#beforeRecovery.at);
     this.#apply();
+  }
+
+  #armRecovery(): void {
+    const before = this.#alarmAt;
+    this.#apply();
+    if (this.#alarmAt === before || this.#inHandler || this.#beforeRecovery) return;
+    this.#beforeRecovery = { at: before };
+    // A later turn may follow this one's commit: from then on the wake-up stays (it fires and re-syncs).
+    setTimeout(() => (this.#beforeRecovery = undefined), 0);
+  }
+
+  /** Nothing executes any more, in the turn that armed the recovery wake-up over `before`. */
+  #disarmRecovery(before: number | null): void {
+    this.#beforeRecovery = undefined;
+    const target = this.#target();
+    const wall = target === Infinity ? Infinity : Math.max(this.clock.wallTime(target), Date.now());
+    // The alarm as it was still covers due work: put it back (the commit then changes nothing).
+    if (before === null && wall === Infinity) return void ((this.#alarmAt = null), this.storage.deleteAlarm());
+    if (before !== null && before <= wall) return this.#set(before);
+    // Else it becomes exactly the next due work's.
+    if (wall !== Infinity) this.#set(wall);
   }
 
   #knownDue(): number | null {

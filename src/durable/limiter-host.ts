@@ -7,7 +7,7 @@
 import type { LimiterView } from "../engine/limiter.js";
 import type { LimitRule, RuleChange } from "../engine/limit-rules.js";
 import { LimitHost } from "../engine/limit-host.js";
-import type { DeliveryReply, LimiterDelivery } from "../engine/messages.js";
+import type { GrantReply, LimiterDelivery } from "../engine/messages.js";
 import type { Store } from "./store.js";
 import { SqlLimiterStore, SqlRuleBookStore } from "./limiter-tables.js";
 
@@ -55,7 +55,7 @@ export class LimiterHost {
   }
 
   /** Applies a delivery meant for a limiter or a rule book, in one transaction with the rows it enqueues. */
-  apply(d: LimiterDelivery): DeliveryReply {
+  apply(d: LimiterDelivery): GrantReply | undefined {
     const now = this.ports.now();
     return this.storage.transactionSync(() => this.#host.apply(d, now));
   }

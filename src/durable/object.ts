@@ -19,13 +19,15 @@ import { exporterFor } from "../tracing/exporter.js";
 import { Tracer, factsOf } from "../tracing/tracer.js";
 import { writeLogLine, type LogContext } from "./log-line.js";
 import { Outbox } from "./outbox.js";
-import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
+import type { DeliverOptions, Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
 import { ownerIndexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
+import { CommitGroup } from "./commit-group.js";
+import { answerCall, answerableCall } from "./call-answers.js";
 import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 
 /** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
@@ -70,6 +72,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #alarm: AlarmClock;
     readonly #outbox: Outbox;
     readonly #lifecycle: Lifecycle;
+    /** Arrivals during a commit wait for it and then share the next one (group commit). */
+    readonly #arrivals: CommitGroup;
     /** Present only when tracing is configured: otherwise no span is ever made. */
     readonly #tracer: Tracer | undefined;
     /** Whether this instance already replayed invocations left running by a previous one. */
@@ -83,12 +87,13 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       super(ctx, env);
       const clock = (this.#clock = options.clock?.(ctx) ?? WALL_CLOCK);
       this.#store = new Store(ctx.storage);
+      this.#arrivals = new CommitGroup(() => ctx.storage.sync());
       const woke = this.#store.wakeFacts();
       this.#alarm = new AlarmClock(ctx.storage, this.#store, clock);
       const objectName = (owner: string) => objectNameOf(owner, config.workflowShards);
-      // A limiter's answer to an acquire it granted at once is that grant.
-      const granted = (reply: NonNullable<DeliveryReply>) => this.#lifecycle.granted(reply);
-      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d) => this.deliver(d), (at) => this.#alarm.ensureBy(at), granted);
+      // A limiter's answer to an acquire it granted at once is that grant; a callee's, the call's completion.
+      const replied = (reply: NonNullable<DeliveryReply>, delivery: Delivery) => this.#replied(reply, delivery);
+      this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), replied);
       const { registry, kinds } = config;
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
@@ -155,40 +160,60 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#lifecycle.checkExecuting();
     }
 
-    async invoke(request: InvokeRequest): Promise<InvocationResult> {
-      this.#arrived(request.owner);
-      return this.#lifecycle.invoke(request);
+    invoke(request: InvokeRequest): Promise<InvocationResult> {
+      return this.#arrivals.run(() => {
+        this.#arrived(request.owner);
+        return this.#lifecycle.invoke(request);
+      });
     }
 
-    async send(request: InvokeRequest): Promise<SendReceipt> {
-      this.#arrived(request.owner);
-      return this.#lifecycle.send(request);
+    send(request: InvokeRequest): Promise<SendReceipt> {
+      return this.#arrivals.run(() => {
+        this.#arrived(request.owner);
+        return this.#lifecycle.send(request);
+      });
     }
 
     attach(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#lifecycle.lookup(invocationId, true);
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, true));
     }
 
     output(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#lifecycle.lookup(invocationId, false);
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false));
     }
 
-    async deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void> {
-      this.#lifecycle.checkExecuting();
-      let replies: DeliveryReply[] | undefined;
-      deliveries.forEach((delivery, i) => {
-        this.#outbox.setOwner(deliveryOwner(delivery));
-        if (!isLimiterDelivery(delivery)) return this.#lifecycle.deliver(delivery);
-        const reply = this.#limits.apply(delivery);
-        if (reply) (replies ??= [])[i] = reply;
+    deliver(deliveries: Delivery[], options: DeliverOptions = {}): Promise<DeliveryReply[] | void> {
+      return this.#arrivals.run(() => {
+        this.#lifecycle.checkExecuting();
+        const replies = deliveries.map((delivery) => this.#deliverOne(delivery, options));
+        return replies.some((reply) => reply !== undefined) ? Promise.all(replies) : undefined;
       });
-      return replies;
+    }
+
+    /** Applies one delivery; its reply, if it has one (a call's comes when the call finishes soon). */
+    #deliverOne(delivery: Delivery, options: DeliverOptions): DeliveryReply | Promise<DeliveryReply> {
+      this.#outbox.setOwner(deliveryOwner(delivery));
+      if (isLimiterDelivery(delivery)) return this.#limits.apply(delivery);
+      const call = options.answerCalls && delivery.kind === "invoke" ? answerableCall(delivery.request, config.registry) : undefined;
+      if (call) return answerCall(this.#lifecycle, call).then((completion) => (completion ? { kind: "answered", completion } : undefined));
+      this.#lifecycle.deliver(delivery);
+      return undefined;
+    }
+
+    /** A receiver answered a delivery this object sent: a limiter's grant, or a call's result (as if its reply had been delivered). */
+    #replied(reply: NonNullable<DeliveryReply>, delivery: Delivery): void {
+      if (reply.kind === "granted") return this.#lifecycle.granted(reply);
+      if (delivery.kind !== "invoke" || !delivery.request.replyTo) return;
+      const { owner, invocationId, index } = delivery.request.replyTo;
+      this.#lifecycle.deliver({ kind: "complete", owner, invocationId, index, completion: reply.completion, calleeId: delivery.request.invocationId });
     }
 
     /** An awakeable's id from ingress: completes it only if it names an awakeable of a live invocation here. */
-    async completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict> {
-      this.#arrived(address.owner);
-      return this.#lifecycle.complete(address.invocationId, address.index, completion, awakeableSource(address.secret, traceparent));
+    completeAwakeable(address: AwakeableAddress, completion: Completion, traceparent?: string): Promise<CompletionVerdict> {
+      return this.#arrivals.run(() => {
+        this.#arrived(address.owner);
+        return this.#lifecycle.complete(address.invocationId, address.index, completion, awakeableSource(address.secret, traceparent));
+      });
     }
 
     override async alarm(): Promise<void> {

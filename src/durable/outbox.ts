@@ -2,18 +2,33 @@
  * Delivery of outbox rows to other objects (or this one), with retries.
  * Invariant: a row is deleted only after the receiver accepted it; receivers
  * de-duplicate, so redelivery after a crash is harmless (exactly-once effect).
+ * A call's row is sent asking for its answer in the response: when the callee
+ * finishes soon, the row is deleted and the answer applied in one turn (one
+ * commit), and the callee sends no reply; a caller that dies before that commit
+ * still has its row, redelivers, and the callee's duplicate check answers with
+ * the stored result. Each owner's rows travel on their own, one send at a time
+ * (outbox order), so a callee that holds its response delays no one else's.
  */
 import type { Delivery, DeliveryReply } from "../engine/messages.js";
+import type { DeliverOptions } from "./protocol.js";
 import type { Store } from "./store.js";
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
+/** Rows read per pass (dueOutbox's limit): a pass that read this many looks again. */
+const PASS_ROWS = 200;
 
-type Deliver = (deliveries: Delivery[]) => Promise<DeliveryReply[] | void>;
+type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<DeliveryReply[] | void>;
+type Row = { seq: number; delivery: Delivery; attempts: number };
 
 export class Outbox {
-  #flushing: Promise<void> | undefined;
-  #again = false;
+  /**
+   * Owners with a send on its way, and whether a pass found more of their rows meanwhile.
+   * One RPC at a time per owner keeps an owner's deliveries in outbox order (a call held
+   * open for its answer, then a send to the same key): calls on different stubs have no
+   * ordering guarantee, and each send takes a new stub.
+   */
+  readonly #busy = new Map<string, boolean>();
 
   constructor(
     private readonly store: Store,
@@ -24,37 +39,36 @@ export class Outbox {
     private readonly deliverLocally: Deliver,
     /** The alarm must fire by `at` (a postponed delivery). */
     private readonly alarmBy: (at: number) => void,
-    /** A receiver's answers to delivered rows (after they are deleted, in the same turn). */
-    private readonly onReply: (reply: NonNullable<DeliveryReply>) => void = () => {},
+    /** A receiver's answer to a delivered row (after the rows are deleted, in the same turn: one commit). */
+    private readonly onReply: (reply: NonNullable<DeliveryReply>, delivery: Delivery) => void = () => {},
   ) {}
 
-  /** Delivers every due row; concurrent calls coalesce into one more pass. */
+  /**
+   * Sends every due row of the owners with nothing on its way; the others' rows follow when
+   * their send ends. Resolves when this pass's sends (and the passes they led to) have ended.
+   */
   flush(): Promise<void> {
-    if (this.#flushing) {
-      this.#again = true;
-      return this.#flushing;
+    const rows = this.store.dueOutbox(this.now(), PASS_ROWS);
+    const byOwner = new Map<string, Row[]>();
+    for (const row of rows) {
+      if (this.#busy.has(row.owner)) this.#busy.set(row.owner, true);
+      else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
     }
-    this.#flushing = this.#drain().finally(() => (this.#flushing = undefined));
-    return this.#flushing;
+    for (const owner of byOwner.keys()) this.#busy.set(owner, false);
+    const sends = [...byOwner].map(([owner, batch]) => this.#send(owner, batch));
+    // A full page that sent nothing new is rows already on their way: their sends look again.
+    return Promise.all(sends).then(() => (rows.length === PASS_ROWS && sends.length > 0 ? this.flush() : undefined));
   }
 
-  async #drain(): Promise<void> {
-    do {
-      this.#again = false;
-      const rows = this.store.dueOutbox(this.now());
-      if (rows.length === 0) break;
-      const byOwner = new Map<string, typeof rows>();
-      for (const row of rows) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
-      await Promise.all([...byOwner].map(([owner, batch]) => this.#send(owner, batch)));
-    } while (this.#again);
-  }
-
-  async #send(owner: string, batch: { seq: number; delivery: Delivery; attempts: number }[]): Promise<void> {
+  async #send(owner: string, batch: Row[]): Promise<void> {
     const seqs = batch.map((r) => r.seq);
     try {
-      const replies = await this.#target(owner)(batch.map((r) => r.delivery));
+      const replies = await this.#target(owner)(batch.map((r) => r.delivery), { answerCalls: true });
       this.store.deleteOutbox(seqs);
-      for (const reply of replies ?? []) if (reply) this.onReply(reply);
+      batch.forEach((row, i) => {
+        const reply = replies?.[i];
+        if (reply) this.onReply(reply, row.delivery);
+      });
     } catch (error) {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
@@ -62,13 +76,16 @@ export class Outbox {
       this.store.postponeOutbox(seqs, this.now() + delay);
       this.alarmBy(this.now() + delay);
     }
+    const more = this.#busy.get(owner);
+    this.#busy.delete(owner);
+    if (more) await this.flush();
   }
 
   #target(owner: string): Deliver {
     const host = this.objectNameOf(owner);
     if (host === this.#ownName) return this.deliverLocally;
     const stub = this.namespace.get(this.namespace.idFromName(host)) as unknown as { deliver: Deliver };
-    return (deliveries) => stub.deliver(deliveries);
+    return (deliveries, options) => stub.deliver(deliveries, options);
   }
 
   #ownName: string | undefined;

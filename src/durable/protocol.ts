@@ -10,6 +10,16 @@ import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLo
 
 export type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
 
+/** How a sender takes the answers to its deliveries (see ObjectRpc.deliver). */
+export interface DeliverOptions {
+  /**
+   * The sender takes a call's result in the response when the callee finishes soon (an
+   * `answered` reply; else it is sent later as a reply delivery). A sender that does not
+   * say so (an older version) never gets one, since it would drop it.
+   */
+  answerCalls?: boolean;
+}
+
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
   /** Starts (or latches onto) an invocation and waits for its result. */
@@ -20,8 +30,11 @@ export interface ObjectRpc {
   attach(owner: string, invocationId: string): Promise<OutputLookup>;
   /** The result if done, without waiting. */
   output(owner: string, invocationId: string): Promise<OutputLookup>;
-  /** Applies deliveries from other objects (or ingress: cancel); answers some of them (see DeliveryReply). */
-  deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void>;
+  /**
+   * Applies deliveries from other objects (or ingress: cancel); answers some of them (see
+   * DeliveryReply), calls that finish soon only with `answerCalls`.
+   */
+  deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryReply[] | void>;
   /**
    * Completes an awakeable for ingress: `refused` when the id names no awakeable of a live invocation.
    * `traceparent`: the completing request's, which the awakeable's span links to.

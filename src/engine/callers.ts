@@ -27,7 +27,8 @@ export function receiptOf(row: InvocationRow, previously: boolean): SendReceipt 
   return { invocationId: row.id, status: previously ? "PreviouslyAccepted" : "Accepted", ...(executionTime ? { executionTime } : {}) };
 }
 
-type Waiter = (result: InvocationResult) => void;
+/** Given the completed row. */
+type Waiter = (completed: InvocationRow) => void;
 
 export class Callers {
   readonly #waiters = new Map<string, Waiter[]>();
@@ -61,10 +62,20 @@ export class Callers {
 
   /** A request in this process waits for `id`'s result. */
   wait(id: string): Promise<InvocationResult> {
+    return this.#wait(id, (row) => this.result(row));
+  }
+
+  /** A caller in this process waits for `id`'s completion, as stored (a call answered in its delivery's response). */
+  waitCompletion(id: string): Promise<Completion> {
+    return this.#wait(id, (row) => row.completion!);
+  }
+
+  #wait<T>(id: string, answer: (completed: InvocationRow) => T): Promise<T> {
     return new Promise((resolve) => {
+      const waiter: Waiter = (row) => resolve(answer(row));
       const list = this.#waiters.get(id);
-      if (list) list.push(resolve);
-      else this.#waiters.set(id, [resolve]);
+      if (list) list.push(waiter);
+      else this.#waiters.set(id, [waiter]);
     });
   }
 
@@ -85,8 +96,8 @@ export class Callers {
     const waiters = this.#waiters.get(row.id);
     if (!waiters) return;
     this.#waiters.delete(row.id);
-    const result = this.result({ ...row, status: STATUS.completed, completion, expiresAt });
-    for (const waiter of waiters) waiter(result);
+    const completed = { ...row, status: STATUS.completed, completion, expiresAt };
+    for (const waiter of waiters) waiter(completed);
   }
 
   #reply(sub: Subscriber, calleeId: string, completion: Completion): void {

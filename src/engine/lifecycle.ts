@@ -3,7 +3,8 @@
  * memory runtime), written once: admit (with dedupe by id), queue behind the key's
  * lock, start attempts, store completions and resume (the attempt in memory, or a
  * replay), retry with back-off, finish and answer callers, retention, recovery after
- * a restart; the operators' actions are in lifecycle-control.ts. Events come in as
+ * a restart; how an invocation enters is admission.ts, what follows a failed attempt
+ * failed-attempt.ts, the operators' actions lifecycle-control.ts. Events come in as
  * method calls; effects go out through the store port and the driver. Both stores
  * run this code; neither restates a rule.
  * Invariants: one exclusive invocation holds the key's lock at a time, in arrival
@@ -12,13 +13,13 @@
  * once. Hot path: a fresh invocation's row and journal are the ones just written,
  * and finishing an invocation with an attempt in memory reads nothing back.
  */
-import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
+import { admit, type Admission, type AdmissionHost } from "./admission.js";
 import { Callers, receiptOf, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
-import { STATUS, newRow, targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
+import { STATUS, targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
 import { JournalHost, type Touched } from "./journal-host.js";
 import { KeyLock } from "./key-lock.js";
 import * as control from "./lifecycle-control.js";
@@ -28,10 +29,11 @@ import type { LifecycleStore } from "./lifecycle-store.js";
 import { LiveAttempts } from "./live-attempts.js";
 import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./messages.js";
 import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
-import { afterFailure } from "./retry.js";
+import { afterFailedAttempt } from "./failed-attempt.js";
 import { storeCompletion } from "./store-completion.js";
-import { oversizeInvocation } from "./limits.js";
 import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
+
+export type { Admission } from "./admission.js";
 import type { Completion, Entry, Target } from "./types.js";
 
 export interface LifecycleConfig {
@@ -45,16 +47,6 @@ export interface LifecycleConfig {
   alwaysReplay?: boolean;
 }
 
-/** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
-export interface Admission {
-  row: InvocationRow;
-  fresh: boolean;
-  /** A workflow's run requested again without an idempotency key: refused (409), as Restate does. */
-  refused?: ErrorRecord;
-}
-
-const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });
-
 export class Lifecycle {
   readonly #store: LifecycleStore;
   readonly #driver: LifecycleDriver;
@@ -64,8 +56,11 @@ export class Lifecycle {
   readonly #attempts: LiveAttempts;
   readonly #callers: Callers;
   readonly #ops: LifecycleOps;
+  /** Pending invocations this instance admitted with an empty journal: their start reads nothing back. */
+  readonly #queuedFresh = new Set<string>();
   /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver. */
   readonly #slots: SlotHost;
+  readonly #admission: AdmissionHost;
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
     this.#store = store;
@@ -87,6 +82,9 @@ export class Lifecycle {
     });
     this.#ops = this.#operations();
     this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
+    const { registry, kinds } = config;
+    const [lock, callers, attempts, slots, queuedFresh] = [this.#lock, this.#callers, this.#attempts, this.#slots, this.#queuedFresh];
+    this.#admission = { store, driver, registry, kinds, lock, callers, attempts, journalHost: this.#host, slots, queuedFresh, finish: (row, result) => this.#finish(row, result) };
   }
 
   /** The exclusive invocation holding the key's lock, if any. */
@@ -117,52 +115,9 @@ export class Lifecycle {
 
   // ---- arrivals ----
 
-  /**
-   * Stores a new invocation and starts it if it may run now; for a duplicate id (an
-   * idempotency key, a redelivery, a workflow id) returns the existing row instead.
-   * `journal`: completed entries it starts with (restart-as-new), replayed rather than run.
-   */
+  /** Stores a new invocation and starts it if it may run now, or finds the one with its id (admission.ts). */
   admit(req: InvokeRequest, subscriber?: Subscriber, journal: readonly Entry[] = []): Admission {
-    const id = req.invocationId;
-    const spec = this.#config.registry.handler(req.target.service, req.target.handler);
-    const exclusive = spec?.kind === "exclusive";
-    const now = this.#driver.now();
-    // An input that can never be stored is answered at once: the row keeps neither input nor headers.
-    const tooLarge = oversizeInvocation(req);
-    const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
-    const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
-    const queued = exclusive && !tooLarge && this.#lock.holder !== null;
-    // A limited target's invocation asks for a slot where it would start: after the key's lock.
-    const ready = spec?.limit !== undefined && !tooLarge;
-    const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
-    const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
-    const seq = this.#store.insertInvocation(stored, exclusive, status, nextAt, now);
-    if (seq === undefined) return this.#duplicate(req);
-    this.#driver.rowChanged?.(id, false);
-    this.#callers.admitted(id, subscriber);
-    const row = newRow(seq, stored, exclusive, status, nextAt, now);
-    if (!spec || tooLarge) {
-      this.#finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
-      return { row: this.#store.invocation(id)!, fresh: true };
-    }
-    for (const entry of journal) this.#store.appendEntry(id, entry, now);
-    if (status === STATUS.running) {
-      if (exclusive) this.#lock.acquire(id);
-      // A fresh invocation: its row is the one just written and its journal the one just given.
-      this.#attempts.start(row, spec, journal, this.#host);
-    } else if (status === STATUS.ready) {
-      if (exclusive) this.#lock.acquire(id);
-      waitForSlot(this.#slots, row, spec.limit!, true);
-    } else if (status === STATUS.pending) this.#lock.queued();
-    else this.#driver.wakeBy(nextAt!);
-    return { row, fresh: true };
-  }
-
-  #duplicate(req: InvokeRequest): Admission {
-    const row = this.#store.invocation(req.invocationId)!;
-    const run = !req.idempotencyKey && req.target.handler === "run" && req.invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`);
-    if (!run || this.#config.kinds.kindOf(req.target.service) !== "workflow") return { row, fresh: false };
-    return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
+    return admit(this.#admission, req, subscriber, journal);
   }
 
   /** Admits a request from ingress and waits for its result. */
@@ -171,6 +126,18 @@ export class Lifecycle {
     if (refused) return Promise.resolve({ invocationId: row.id, ok: false, error: refused });
     if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
     return this.#callers.wait(row.id);
+  }
+
+  /**
+   * A call whose caller takes the answer in the delivery's response (the durable side's RPC):
+   * admitted like any call (a duplicate id finds the first), but the caller is not stored as a
+   * subscriber. Returns the completion if it is done already, else a promise of it; a caller
+   * that stops waiting first must `subscribe`, and the answer then travels as a reply delivery.
+   */
+  admitCall(req: InvokeRequest): { completion: Completion } | { pending: Promise<Completion> } {
+    const { row } = this.admit(req);
+    if (row.status === STATUS.completed) return { completion: row.completion! };
+    return { pending: this.#callers.waitCompletion(row.id) };
   }
 
   /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
@@ -272,7 +239,7 @@ export class Lifecycle {
     for (const row of due) {
       // A back-off's invocation holds the lock already; a scheduled one may find it taken and queue.
       if (!row.exclusive || this.#lock.acquire(row.id)) this.#start(row);
-      else this.#setStatus(row.id, STATUS.pending), this.#lock.queued();
+      else this.#setStatus(row.id, STATUS.pending), this.#lock.queued({ ...row, status: STATUS.pending, nextAt: null });
     }
     const expired = this.#store.deleteExpired(now);
     for (const id of expired) this.#removed(id);
@@ -360,7 +327,7 @@ export class Lifecycle {
     const spec = this.#config.registry.handler(row.service, row.handler);
     if (!spec || row.status === STATUS.completed || (row.status === STATUS.ready && !granted)) return;
     if (spec.limit && !granted && holdsNoSlot(row.status)) return waitForSlot(this.#slots, row, spec.limit, false);
-    const journal = this.#store.journal(row.id);
+    const journal = this.#queuedFresh.delete(row.id) ? [] : this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
     this.#attempts.start({ ...row, status: STATUS.running, nextAt: null }, spec, journal, this.#host);
@@ -369,25 +336,8 @@ export class Lifecycle {
   #ended(row: InvocationRow, spec: HandlerSpec, outcome: AttemptOutcome): void {
     if (outcome.kind === "success") return this.#finish(row, { value: outcome.value });
     if (outcome.kind === "failure") return this.#finish(row, { failure: outcome.error });
-    const { id } = row;
-    const failures = row.attempts + 1;
-    const next = afterFailure(spec.retry, failures, outcome);
-    const { message } = outcome.error;
-    if (next.next === "kill") return this.#finish(row, { failure: { ...outcome.error, name: "TerminalError", message: `${message} (${next.why})` } });
-    const now = this.#driver.now();
-    if (next.next === "pause") {
-      this.#driver.log("warn", id, [`${next.why}: ${message}`]);
-      this.#store.recordRetry(id, STATUS.paused, outcome.error, null, now);
-      pausedSlot(this.#slots, id);
-    } else {
-      this.#driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
-      this.#store.transaction(() => {
-        if (outcome.runIndex !== undefined) this.#store.addRunFailure(id, outcome.runIndex, now);
-        this.#store.recordRetry(id, STATUS.backingOff, outcome.error, now + next.delayMs, now);
-      });
-      this.#driver.wakeBy(now + next.delayMs);
-    }
-    this.#driver.rowChanged?.(id, false);
+    const killed = afterFailedAttempt(this.#store, this.#driver, this.#slots, row, spec, outcome);
+    if (killed) this.#finish(row, killed);
   }
 
   /** Completes an invocation: stores the result, answers waiters and callers, releases the lock. Never throws. */
@@ -401,8 +351,9 @@ export class Lifecycle {
     this.#driver.tracer?.invocationFinished(row, completion);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
+    this.#queuedFresh.delete(id);
     const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
-    if (row.status === STATUS.pending) this.#lock.left();
+    if (row.status === STATUS.pending) this.#lock.left(id);
     else if (row.exclusive) this.#releaseLock(id);
     if (replies > 0 || released) this.#driver.deliverSoon();
     this.#driver.wakeBy(expiresAt);
@@ -410,7 +361,7 @@ export class Lifecycle {
 
   #releaseLock(id: string): void {
     const next = this.#lock.release(id);
-    const row = next === undefined ? undefined : this.#store.invocation(next);
+    const row = next && (next.row ?? this.#store.invocation(next.id));
     if (row) this.#start(row);
   }
 

@@ -8,7 +8,7 @@
  */
 import { Limiter, limiterOwner, ruleBookOwner, type LimiterEffect, type LimiterStore } from "./limiter.js";
 import { RuleBook, type RuleBookEffect, type RuleBookStore } from "./limit-rules.js";
-import type { Delivery, DeliveryReply, LimiterDelivery } from "./messages.js";
+import type { Delivery, GrantReply, LimiterDelivery } from "./messages.js";
 
 export interface LimitHostPorts {
   /** Stores made on first use: an owner that never acts as one never creates its tables. */
@@ -37,7 +37,7 @@ export class LimitHost {
   }
 
   /** Applies a delivery; an acquire granted at once is answered with its grant instead of a delivery. */
-  apply(d: LimiterDelivery, now: number): DeliveryReply {
+  apply(d: LimiterDelivery, now: number): GrantReply | undefined {
     switch (d.kind) {
       case "acquire": {
         const effects = this.limiter.acquire({ invocationId: d.invocationId, owner: d.from, round: d.round, scope: d.scope, key: d.key, declared: d.declared }, now);

@@ -95,9 +95,14 @@ const LIMITER_KINDS = new Set<Delivery["kind"]>(["acquire", "release", "limiterT
 
 /**
  * What a receiver may answer to a delivery, position by position (undefined: nothing).
- * A limiter answers an acquire it grants at once, saving the grant its own delivery.
+ * A limiter answers an acquire it grants at once, saving the grant its own delivery; a
+ * callee answers a call that finished soon with its completion, saving the reply's
+ * (only when the sender asked for answers: see the durable side's call-answers.ts).
  */
-export type DeliveryReply = { kind: "granted"; invocationId: string; round: number; limiter: string } | undefined;
+export type DeliveryReply = GrantReply | { kind: "answered"; completion: Completion } | undefined;
+
+/** A limiter's answer to an acquire it granted at once. */
+export type GrantReply = { kind: "granted"; invocationId: string; round: number; limiter: string };
 
 /** The owner a delivery is for. */
 export function deliveryOwner(delivery: Delivery): string {

@@ -28,7 +28,7 @@ describe("services", () => {
     const { code, out } = await cli("services", "list");
     expect(code).toBe(0);
     const counterLine = out.split("\n").find((line) => line.startsWith("counter "));
-    expect(counterLine).toMatch(/^counter\s+object\s+add, sleepThenAdd, get, keys, reset\s+A count per key$/);
+    expect(counterLine).toMatch(/^counter\s+object\s+add, sleepThenAdd, holdThenAdd, spinThenAdd, get, keys, reset\s+A count per key$/);
     expect(out.split("\n")[0]).toMatch(/^NAME\s+TYPE\s+HANDLERS\s+DOCUMENTATION$/);
   });
 

@@ -162,6 +162,32 @@ describe("issue #10: an alarm never leaves due work unarmed", () => {
     expect(workerd.local).toBeNull();
   });
 
+  it("issue 14: a recovery wake-up armed and disarmed in one turn leaves the alarm as it was, so the turn's commit changes no alarm", async () => {
+    const workerd = new FakeWorkerd();
+    const due = new FakeDue(T0 + 86_400_000); // a completed invocation's retention
+    const clock = await woken(workerd, due);
+    expect(workerd.local).toBe(T0 + 86_400_000);
+    clock.recovery(true); // an attempt runs a step...
+    expect(workerd.local).toBe(T0 + RECOVERY_MS);
+    clock.recovery(false); // ...and ends before the turn does
+    expect(workerd.local).toBe(T0 + 86_400_000);
+    // A new key: no alarm before, none after.
+    const empty = new FakeWorkerd();
+    const fresh = await woken(empty, new FakeDue(null));
+    fresh.recovery(true);
+    fresh.recovery(false);
+    expect(empty.local).toBeNull();
+  });
+
+  it("issue 14: a recovery wake-up that outlives its turn stays armed (the attempt may be waiting on I/O when the process dies)", async () => {
+    const workerd = new FakeWorkerd();
+    const clock = await woken(workerd, new FakeDue(T0 + 86_400_000));
+    clock.recovery(true);
+    await new Promise((r) => setTimeout(r, 1)); // the turn ended: its commit holds the recovery alarm
+    clock.recovery(false);
+    expect(workerd.local).toBe(T0 + RECOVERY_MS);
+  });
+
   it("outside alarm() new work later than the armed alarm writes nothing (one alarm write per recovery period, not per request)", async () => {
     const workerd = new FakeWorkerd();
     const clock = await woken(workerd, new FakeDue(T0 + 1_000));

@@ -19,7 +19,7 @@ export function fakeEnv(behaviour: Partial<ObjectRpc> = {}) {
     send: async (req) => ({ invocationId: req.invocationId, status: "Accepted" }),
     attach: async (): Promise<OutputLookup> => ({ state: "unknown" }),
     output: async (): Promise<OutputLookup> => ({ state: "unknown" }),
-    deliver: async () => {},
+    deliver: async () => undefined,
     completeAwakeable: async () => "complete",
   };
   const rpc = { ...defaults, ...behaviour };

@@ -4,15 +4,18 @@
  * bundle): a clock each object lets tests move (`advanceClock`, which test-routes.ts's
  * `/__test/advance` calls); deliveries refused while the binding
  * RESOLUTE_TEST_HOLD_OUTBOX is "1", so they wait in their sender's outbox as if it had
- * died before delivering (restart with "0" to let them through); and, while
+ * died before delivering (restart with "0" to let them through); while
+ * RESOLUTE_TEST_HOLD_ANSWERS is "1", a call answered in its delivery's response is
+ * committed by the callee but the response never leaves (the callee hits the probe's
+ * `answer-held` once it is durable), as if the caller died before applying it; and, while
  * RESOLUTE_TEST_HOLD_INDEX is "1", index rows never sent, as if each send were lost.
  */
 import { buildWorker, type ResoluteWorker, type WorkerConfig } from "../../src/worker.js";
 import type { ObjectClass, ResoluteEnv } from "../../src/durable/object.js";
-import type { Delivery, DeliveryReply } from "../../src/durable/protocol.js";
+import type { DeliverOptions, Delivery, DeliveryReply } from "../../src/durable/protocol.js";
 import { TestClock } from "./test-clock.js";
 
-type TestEnv = ResoluteEnv & { RESOLUTE_TEST_HOLD_OUTBOX?: string; RESOLUTE_TEST_HOLD_INDEX?: string };
+type TestEnv = ResoluteEnv & { RESOLUTE_TEST_HOLD_OUTBOX?: string; RESOLUTE_TEST_HOLD_ANSWERS?: string; RESOLUTE_TEST_HOLD_INDEX?: string; PROBE_URL?: string };
 
 export function createTestWorker(config: WorkerConfig): ResoluteWorker {
   const worker = buildWorker(config, {
@@ -32,9 +35,16 @@ function withTestHooks(Base: ObjectClass): ObjectClass {
       return clock.now();
     }
 
-    override async deliver(deliveries: Delivery[]): Promise<DeliveryReply[] | void> {
+    override async deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryReply[] | void> {
       if ((this.env as TestEnv).RESOLUTE_TEST_HOLD_OUTBOX === "1") throw new Error("deliveries are held (RESOLUTE_TEST_HOLD_OUTBOX=1)");
-      return super.deliver(deliveries);
+      const answers = await super.deliver(deliveries, options);
+      const env = this.env as TestEnv;
+      if (env.RESOLUTE_TEST_HOLD_ANSWERS === "1" && answers?.some((answer) => answer?.kind === "answered")) {
+        await this.ctx.storage.sync();
+        if (env.PROBE_URL) await fetch(`${env.PROBE_URL}/hit/answer-held`);
+        return new Promise<never>(() => {});
+      }
+      return answers;
     }
   };
 }

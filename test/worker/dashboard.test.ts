@@ -59,7 +59,7 @@ describe.skipIf(!HAS_CHROMIUM)("in a browser", () => {
     await ui.page.fill("#token", "test-token");
     await ui.page.click("#connect");
     await expect.poll(status).toMatch(/^connected: \d+ services$/);
-    expect(await ui.page.locator("#services tr", { hasText: "counter" }).textContent()).toContain("add, sleepThenAdd, get, keys, reset");
+    expect(await ui.page.locator("#services tr", { hasText: "counter" }).textContent()).toContain("add, sleepThenAdd, holdThenAdd, spinThenAdd, get, keys, reset");
   });
 
   test("an object's state and invocations, then one invocation's journal", async () => {

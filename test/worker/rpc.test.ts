@@ -103,6 +103,24 @@ describe("restart at each delivery boundary", () => {
     expect(probe.count("held-result-after")).toBe(1);
   });
 
+  test("issue 14: after the callee answered in the delivery's response but before the caller applied it", async () => {
+    await rt.restart({ RESOLUTE_TEST_HOLD_ANSWERS: "1" });
+    const sent = await rt.post("/messenger/callGated/send", "held-answer");
+    const callerId = sent.body.invocationId as string;
+    await probe.waitForHits("answer-held", 1); // the callee's completion is durable; its response never leaves
+    expect(probe.count("held-answer-callee")).toBe(1);
+    expect((await rt.get(`/restate/invocation/${callerId}/output`)).status).toBe(470);
+
+    // The caller dies before its commit: it still has its outbox row, redelivers, and the
+    // callee's duplicate check answers with the stored result instead of running again.
+    await rt.restart({ RESOLUTE_TEST_HOLD_ANSWERS: "0" });
+    const res = await rt.get(`/restate/invocation/${callerId}/attach`);
+    expect(res).toMatchObject({ status: 200, body: "done held-answer" });
+    expect(probe.count("held-answer-before")).toBe(1);
+    expect(probe.count("held-answer-callee")).toBe(1);
+    expect(probe.count("held-answer-after")).toBe(1);
+  });
+
   test("during a delayed send's wait", async () => {
     const sent = await rt.post("/tally/delayed/add/send?delay=1h", 5);
     expect(sent.status).toBe(202);

@@ -1,0 +1,100 @@
+/**
+ * How an invocation enters its owner host, the first rule of its life (lifecycle.ts runs
+ * the rest): stored once per id (a duplicate finds the first: an idempotency key, a
+ * redelivery, a workflow id), given its first status (scheduled for later, pending behind
+ * the key's lock, ready to ask a limit for its slot, or running) and started at once when
+ * it may run. An input too large to store, or an unknown handler, completes at once.
+ * Hot path: a fresh invocation's row and journal are the ones just written.
+ */
+import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
+import type { Callers } from "./callers.js";
+import { STATUS, newRow, type InvocationRow } from "./invocation-row.js";
+import type { JournalHost } from "./journal-host.js";
+import type { KeyLock } from "./key-lock.js";
+import type { LifecycleDriver } from "./lifecycle-driver.js";
+import type { LifecycleStore } from "./lifecycle-store.js";
+import { oversizeInvocation } from "./limits.js";
+import { waitForSlot, type SlotHost } from "./limit-slots.js";
+import type { LiveAttempts } from "./live-attempts.js";
+import type { InvokeRequest, Subscriber } from "./messages.js";
+import type { Registry } from "./registry.js";
+import type { Completion, Entry } from "./types.js";
+
+/** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
+export interface Admission {
+  row: InvocationRow;
+  fresh: boolean;
+  /** A workflow's run requested again without an idempotency key: refused (409), as Restate does. */
+  refused?: ErrorRecord;
+}
+
+/** The lifecycle's parts an admission uses. */
+export interface AdmissionHost {
+  store: LifecycleStore;
+  driver: LifecycleDriver;
+  registry: Registry;
+  kinds: TargetKinds;
+  lock: KeyLock;
+  callers: Callers;
+  attempts: LiveAttempts;
+  journalHost: JournalHost;
+  slots: SlotHost;
+  /** Pending invocations admitted with an empty journal: their start reads nothing back. */
+  queuedFresh: Set<string>;
+  /** Completes an invocation (lifecycle.ts's finish). */
+  finish(row: InvocationRow, result: Completion): void;
+}
+
+/**
+ * Stores a new invocation and starts it if it may run now; for a duplicate id returns the
+ * existing row instead. `journal`: completed entries it starts with (restart-as-new),
+ * replayed rather than run.
+ */
+export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subscriber, journal: readonly Entry[] = []): Admission {
+  const { store, driver, lock } = host;
+  const id = req.invocationId;
+  const spec = host.registry.handler(req.target.service, req.target.handler);
+  const exclusive = spec?.kind === "exclusive";
+  const now = driver.now();
+  // An input that can never be stored is answered at once: the row keeps neither input nor headers.
+  const tooLarge = oversizeInvocation(req);
+  const startAt = req.notBefore ?? (req.delayMs ? now + req.delayMs : undefined);
+  const nextAt = !tooLarge && startAt !== undefined && startAt > now ? startAt : null;
+  const queued = exclusive && !tooLarge && lock.holder !== null;
+  // A limited target's invocation asks for a slot where it would start: after the key's lock.
+  const ready = spec?.limit !== undefined && !tooLarge;
+  const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
+  const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
+  const seq = store.insertInvocation(stored, exclusive, status, nextAt, now);
+  if (seq === undefined) return duplicate(store, host.kinds, req);
+  driver.rowChanged?.(id, false);
+  host.callers.admitted(id, subscriber);
+  const row = newRow(seq, stored, exclusive, status, nextAt, now);
+  if (!spec || tooLarge) {
+    host.finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
+    return { row: store.invocation(id)!, fresh: true };
+  }
+  for (const entry of journal) store.appendEntry(id, entry, now);
+  if (status === STATUS.running) {
+    if (exclusive) lock.acquire(id);
+    // A fresh invocation: its row is the one just written and its journal the one just given.
+    host.attempts.start(row, spec, journal, host.journalHost);
+  } else if (status === STATUS.ready) {
+    if (exclusive) lock.acquire(id);
+    waitForSlot(host.slots, row, spec.limit!, true);
+  } else if (status === STATUS.pending) {
+    lock.queued(row);
+    if (journal.length === 0) host.queuedFresh.add(id);
+  } else driver.wakeBy(nextAt!);
+  return { row, fresh: true };
+}
+
+function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest): Admission {
+  const row = store.invocation(req.invocationId)!;
+  const run = !req.idempotencyKey && req.target.handler === "run" && req.invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`);
+  if (!run || kinds.kindOf(req.target.service) !== "workflow") return { row, fresh: false };
+  return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
+}
+
+const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });
