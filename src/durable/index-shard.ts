@@ -2,10 +2,10 @@
  * One shard of the deployment-wide invocation index: a Resolute Durable Object
  * under a reserved name (`index:<n>`) holding a `sys_invocation`-shaped table of
  * the invocations of the owners that hash to it. Owners send batches of changed
- * rows after their own commit (indexer.ts); the shard holds them briefly so that
- * many owners' rows commit in one transaction, answers the index part of the
- * admin's SQL (`POST /query`), and turns the Restate-format aliases of the ids it
- * holds back into ids (index-aliases.ts).
+ * rows after their own commit (indexer.ts); batches arriving while a commit is in
+ * flight share the next one. The shard answers the index part of the admin's SQL
+ * (`POST /query`) and turns the Restate-format aliases of the ids it holds back into
+ * ids (index-aliases.ts).
  * Invariants: an upsert never replaces a newer row (ordered by the owner's
  * modified time), so batches may repeat or arrive late; rows past their
  * retention are invisible to queries and deleted as the shard writes.
@@ -15,6 +15,7 @@ import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch
 import { readOnly } from "./store.js";
 import type { RawQueryResult } from "./sql-bounds.js";
 import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
+import { CommitGroup } from "./commit-group.js";
 
 /** The RPC calls an index shard answers (object.ts forwards them). */
 export type IndexCall =
@@ -36,9 +37,7 @@ export function indexShardStub(namespace: DurableObjectNamespace, n: number): In
 /** The shard an owner object (by its Durable Object id) sends its rows to. */
 export const indexShardOf = (objectId: string, shards: number): number => hash53(objectId) % shards;
 
-/** How long a shard holds incoming batches so that many owners' rows share one commit. */
-const HOLD_MS = 25;
-/** Expired rows deleted per commit (the rest go with the next ones). */
+/** Expired rows deleted per batch written (the rest go with the next ones). */
 const EXPIRE_PER_COMMIT = 500;
 
 const TABLE = "index_invocations";
@@ -63,19 +62,11 @@ const UPSERTS = Array.from({ length: ROWS_PER_UPSERT + 1 }, (_, n) => upsert(Mat
 /** The live rows, as the `sys_invocation` a query reads (?1: now). */
 const LIVE = `${INDEX_VIEW_SELECT} FROM main.${TABLE} WHERE expires_at IS NULL OR expires_at > ?1`;
 
-interface Held {
-  batch: IndexBatch;
-  /** The rows' aliases, computed while the batch is held. */
-  aliases: Promise<string[]>;
-  done: () => void;
-  failed: (e: unknown) => void;
-}
-
 export class IndexShard {
-  #held: Held[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The latest commit: commits run one after another, in the order their batches arrived. */
-  #committed: Promise<void> = Promise.resolve();
+  /** Batches that arrive while a commit is in flight share the next one (no timer: see below). */
+  readonly #group: CommitGroup;
+  /** The latest batch's turn: batches are written in the order they arrived. */
+  #inOrder: Promise<unknown> = Promise.resolve();
   /** Done once every row has its alias (rows stored before aliases existed get theirs after a start). */
   readonly #aliased: Promise<void> = Promise.resolve();
 
@@ -83,6 +74,7 @@ export class IndexShard {
     private readonly storage: DurableObjectStorage,
     private readonly now: () => number,
   ) {
+    this.#group = new CommitGroup(() => storage.sync());
     storage.sql.exec(SCHEMA);
     ensureAliasColumn(storage.sql, TABLE);
     if (storage.sql.exec(`SELECT EXISTS (SELECT 1 FROM ${TABLE} WHERE alias IS NULL) AS missing`).one().missing) {
@@ -106,49 +98,32 @@ export class IndexShard {
     }
   }
 
-  /** Resolves once the batch is durable in this shard (the caller may then advance its mark). */
+  /**
+   * Resolves once the batch is durable in this shard (the caller may then advance its mark).
+   * Batches are grouped by commit (CommitGroup), not held on a timer: under sustained load
+   * workerd runs timers seconds late, and a held batch held every owner's rows back with it.
+   */
   #record(batch: IndexBatch): Promise<void> {
     const aliases = aliasesOf(batch.rows.map((r) => String(r[0])));
-    aliases.catch(() => {}); // awaited (and its failure answered) by the commit
-    return new Promise((done, failed) => {
-      this.#held.push({ batch, aliases, done, failed });
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        const held = this.#held;
-        this.#held = [];
-        this.#committed = this.#committed.then(() => this.#commit(held));
-      }, HOLD_MS);
-    });
+    aliases.catch(() => {}); // awaited (and its failure answered) below
+    const written = this.#inOrder.then(() => aliases).then((a) => this.#group.run(() => this.#write(batch, a)));
+    this.#inOrder = written.catch(() => {});
+    return written;
   }
 
-  async #commit(held: Held[]): Promise<void> {
-    let aliases: string[][];
-    try {
-      aliases = await Promise.all(held.map((h) => h.aliases));
-    } catch (error) {
-      for (const h of held) h.failed(error);
-      return;
-    }
-    try {
-      this.storage.transactionSync(() => {
-        held.forEach(({ batch }, b) => {
-          const rows = batch.rows.map((row, i) => [...row, aliases[b]![i]!]);
-          // Several rows per statement; one id twice in a statement would be refused, so only distinct ids share one.
-          for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
-            const part = rows.slice(i, i + ROWS_PER_UPSERT);
-            if (new Set(part.map((r) => r[0])).size === part.length) this.storage.sql.exec(UPSERTS[part.length]!, ...part.flat());
-            else for (const row of part) this.storage.sql.exec(UPSERTS[1]!, ...row);
-          }
-          for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
-        });
-        this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
-      });
-    } catch (error) {
-      for (const h of held) h.failed(error);
-      return;
-    }
-    // The output gate holds each caller's answer until this transaction is on disk.
-    for (const h of held) h.done();
+  /** One batch's rows and deletions, and some expired rows, in one transaction (the output gate holds the answer until it is on disk). */
+  #write(batch: IndexBatch, aliases: string[]): void {
+    const rows = batch.rows.map((row, i) => [...row, aliases[i]!]);
+    this.storage.transactionSync(() => {
+      // Several rows per statement; one id twice in a statement would be refused, so only distinct ids share one.
+      for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
+        const part = rows.slice(i, i + ROWS_PER_UPSERT);
+        if (new Set(part.map((r) => r[0])).size === part.length) this.storage.sql.exec(UPSERTS[part.length]!, ...part.flat());
+        else for (const row of part) this.storage.sql.exec(UPSERTS[1]!, ...row);
+      }
+      for (const id of batch.deleted) this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id = ?`, id);
+      this.storage.sql.exec(`DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= ? LIMIT ${EXPIRE_PER_COMMIT})`, this.now());
+    });
   }
 
   /**

@@ -160,6 +160,11 @@ export class Indexer implements InvocationChanges {
 
   readonly #send = (shard: number, batch: IndexBatch) => this.ports.send(shard, batch);
 
+  /** A request starts in this owner, before any write of it: sends rows held back by a late timer (IndexSender.kick). */
+  requestStarted(): void {
+    this.sender.kick(this.#send);
+  }
+
   /** One bounded step of a fresh instance's resend: rows modified since the mark. */
   #recoverStep(): void {
     const recovery = this.#recovery;

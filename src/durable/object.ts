@@ -24,7 +24,7 @@ import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
-import { ownerIndexer } from "./indexer.js";
+import { ownerIndexer, type Indexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { CommitGroup } from "./commit-group.js";
 import { answerCall, answerableCall } from "./call-answers.js";
@@ -74,6 +74,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #lifecycle: Lifecycle;
     /** Arrivals during a commit wait for it and then share the next one (group commit). */
     readonly #arrivals: CommitGroup;
+    /** This owner's side of the invocation index (absent with `indexShards: 0`). */
+    #indexer: Indexer | undefined;
     /** Present only when tracing is configured: otherwise no span is ever made. */
     readonly #tracer: Tracer | undefined;
     /** Whether this instance already replayed invocations left running by a previous one. */
@@ -101,7 +103,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
-      if (config.indexShards > 0) this.#store.changes = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
+      if (config.indexShards > 0) this.#store.changes = this.#indexer = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
       // Whatever alarm storage reports, one is armed for the earliest due work (see AlarmClock).
@@ -161,6 +163,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     invoke(request: InvokeRequest): Promise<InvocationResult> {
+      this.#indexer?.requestStarted(); // first, before this request writes anything
       return this.#arrivals.run(() => {
         this.#arrived(request.owner);
         return this.#lifecycle.invoke(request);
@@ -168,6 +171,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     send(request: InvokeRequest): Promise<SendReceipt> {
+      this.#indexer?.requestStarted(); // first, before this request writes anything
       return this.#arrivals.run(() => {
         this.#arrived(request.owner);
         return this.#lifecycle.send(request);

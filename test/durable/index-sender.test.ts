@@ -86,4 +86,47 @@ describe("IndexSender", () => {
     expect(good.map((b) => b.rows.map((r) => r[0]))).toEqual([["h"]]);
     expect(sender.acked("o")).toBe(4);
   });
+
+  test("a timer that fires late (its owner busy or gone) is replaced by the next owner's wake: rows wait ms, not seconds", async () => {
+    const sender = new IndexSender();
+    const sends: IndexBatch[] = [];
+    const send = async (_shard: number, batch: IndexBatch) => void sends.push(batch);
+    // The first owner's timer never fires in time (workerd ran it 2.9 s late under load).
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementationOnce((() => 0) as unknown as typeof setTimeout);
+    sender.push(0, { rows: [row("a", 1)], deleted: [] }, { owner: "o1", cut: 1 });
+    sender.wake(send);
+    spy.mockRestore();
+    expect(globalThis.setTimeout).toBe(realSetTimeout);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(sends).toHaveLength(0);
+    // Another owner stages a row and wakes the sender: a timer is armed from its context.
+    sender.push(0, { rows: [row("b", 2)], deleted: [] }, { owner: "o2", cut: 2 });
+    sender.wake(send);
+    await vi.advanceTimersByTimeAsync(SETTLE_MS);
+    expect(sends.map((b) => b.rows.map((r) => r[0]))).toEqual([["a", "b"]]);
+    expect(sender.acked("o1")).toBe(1);
+  });
+
+  test("when every timer is late, an owner's request that starts sends what is due (kick); not before a timer is late, nor rows still settling", async () => {
+    const sender = new IndexSender();
+    const sends: IndexBatch[] = [];
+    const send = async (_shard: number, batch: IndexBatch) => void sends.push(batch);
+    // Every timer of the isolate starved (none fires).
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation((() => 0) as unknown as typeof setTimeout);
+    try {
+      sender.push(1, { rows: [row("a", 1)], deleted: [] }, { owner: "o1", cut: 1 });
+      sender.wake(send);
+      sender.kick(send);
+      expect(sends).toHaveLength(0); // the timer is not late yet
+      vi.setSystemTime(Date.now() + 1_000);
+      sender.push(1, { rows: [row("b", 2)], deleted: [] }, { owner: "o2", cut: 2 });
+      sender.kick(send);
+      expect(sends.map((b) => b.rows.map((r) => r[0]))).toEqual([["a"]]); // "b" is still settling
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sender.acked("o1")).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
