@@ -12,8 +12,7 @@
  */
 import { hash53 } from "../engine/ids.js";
 import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
-import { readOnly } from "./store.js";
-import type { RawQueryResult } from "./sql-bounds.js";
+import { boundedRawRows, rolledBack, type RawQueryResult } from "./sql-bounds.js";
 import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
 import { CommitGroup } from "./commit-group.js";
 
@@ -157,4 +156,12 @@ function chunk(rows: unknown[][]): string[] {
   }
   if (current.length) out.push(`[${current.join(",")}]`);
   return out;
+}
+
+/**
+ * One read-only statement over the shard's own table (already checked by the admin's query
+ * planner), rolled back whatever it did: at most `maxRows` rows and MAX_QUERY_BYTES.
+ */
+function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly unknown[], maxRows: number): RawQueryResult {
+  return rolledBack((fn) => storage.transactionSync(fn), () => boundedRawRows(storage.sql.exec(sql, ...bindings), maxRows));
 }

@@ -251,6 +251,23 @@ export function boundedRows(cursor: SqlStorageCursor<Record<string, SqlStorageVa
   return { columns: raw.columns, rows: raw.rows.map((values) => Object.fromEntries(raw.columns.map((c, i) => [c, values[i]!]))), truncated: raw.truncated };
 }
 
+/** Thrown to roll a read-only query's transaction back, whatever it did. */
+const ROLLBACK = Symbol("rollback");
+
+/** `fn`'s result, run inside `transaction` and rolled back whatever it wrote (a `WITH … DELETE` changes nothing). */
+export function rolledBack<T>(transaction: (fn: () => void) => void, fn: () => T): T {
+  let result: T | undefined;
+  try {
+    transaction(() => {
+      result = fn();
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error !== ROLLBACK) throw error;
+  }
+  return result!;
+}
+
 /** At most `maxRows` rows (MAX_QUERY_ROWS) and MAX_QUERY_BYTES of values, in column order. */
 export function boundedRawRows(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>, maxRows = MAX_QUERY_ROWS): RawQueryResult {
   const columns = cursor.columnNames;

@@ -10,7 +10,7 @@
  * What a query may do is bounded by sql-bounds.ts.
  */
 import { LOCK_HOLDING_SQL } from "./schema.js";
-import { boundedRawRows, boundedRows, queryShape, workProblem, type QueryOutcome, type QueryShape, type RawQueryResult } from "./sql-bounds.js";
+import { boundedRawRows, boundedRows, queryShape, rolledBack, workProblem, type QueryOutcome, type QueryShape, type RawQueryResult } from "./sql-bounds.js";
 
 /** A refused query's reason, or the answer with each row in column order. */
 export type RawQueryOutcome = RawQueryResult | { refused: string };
@@ -92,21 +92,11 @@ export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) 
   if ("refused" in shape) return shape;
   const tooMuch = workProblem(shape, sourceRows(rowCounter(sql)));
   if (tooMuch) return { refused: tooMuch };
-  let outcome: QueryOutcome | RawQueryOutcome | undefined;
-  try {
-    transaction(() => {
-      const cursor = sql.exec(withViews(query), service, key);
-      outcome = raw ? boundedRawRows(cursor) : boundedRows(cursor);
-      throw ROLLBACK;
-    });
-  } catch (error) {
-    if (error !== ROLLBACK) throw error;
-  }
-  return outcome!;
+  return rolledBack(transaction, () => {
+    const cursor = sql.exec(withViews(query), service, key);
+    return raw ? boundedRawRows(cursor) : boundedRows(cursor);
+  });
 }
-
-/** Thrown to roll an admin query's transaction back, whatever it did. */
-const ROLLBACK = Symbol("rollback");
 
 /** Row counts of the object's tables by name (undefined for other names), each counted once, when first asked. */
 function rowCounter(sql: SqlStorage): (table: string) => number | undefined {

@@ -14,7 +14,7 @@ import { LazySql, openSchema } from "./lazy-sql.js";
 import { LIMIT_SLOTS_SQL, LOCK_HOLDING_SQL } from "./schema.js";
 import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
-import { boundedRawRows, type QueryOutcome, type RawQueryResult } from "./sql-bounds.js";
+import type { QueryOutcome } from "./sql-bounds.js";
 import type { InvocationChanges } from "./indexer.js";
 
 export type { InvocationRow };
@@ -63,27 +63,6 @@ function entryFromRow(r: Row): Entry {
     ...(typeof r.data === "string" ? { data: r.data } : {}),
   };
   return decodeEntry(stored, Number(r.journal_version));
-}
-
-/** Thrown to roll an index shard's query back, whatever it did. */
-const ROLLBACK = Symbol("rollback");
-
-/**
- * Runs one read-only statement over an index shard's own table (already checked by sql-views'
- * queryProblem) inside a transaction that is always rolled back: at most `maxRows` rows and
- * MAX_QUERY_BYTES; `truncated` says there were more.
- */
-export function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly unknown[], maxRows: number): RawQueryResult {
-  let result: RawQueryResult | undefined;
-  try {
-    storage.transactionSync(() => {
-      result = boundedRawRows(storage.sql.exec(sql, ...bindings), maxRows);
-      throw ROLLBACK;
-    });
-  } catch (error) {
-    if (error !== ROLLBACK) throw error;
-  }
-  return result!;
 }
 
 /** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
