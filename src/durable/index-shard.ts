@@ -12,7 +12,8 @@
  */
 import { hash53 } from "../engine/ids.js";
 import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
-import { boundedRawRows, rolledBack, type RawQueryResult } from "./sql-bounds.js";
+import { boundedRawRows, queryShape, rolledBack, workProblem, type RawQueryResult } from "./sql-bounds.js";
+import { isPunct } from "./sql-text.js";
 import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
 import { CommitGroup } from "./commit-group.js";
 
@@ -88,10 +89,13 @@ export class IndexShard {
     switch (call.kind) {
       case "record":
         return this.#record(call.batch);
-      case "scan":
-        return readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+      case "scan": {
+        // The admin's query reads this shard's whole table, perhaps more than once (a self-join): bounded as per-object SQL is.
+        const rows = this.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${TABLE}`).one().n;
+        return bounded(call.query, rows) ?? readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+      }
       case "final":
-        return this.#final(call);
+        return bounded(call.query, call.rows.length) ?? this.#final(call);
       case "resolve":
         return this.#aliased.then(() => [...this.storage.sql.exec(resolveSql(TABLE), JSON.stringify(call.aliases), this.now()).raw()]);
     }
@@ -164,4 +168,24 @@ function chunk(rows: unknown[][]): string[] {
  */
 function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly unknown[], maxRows: number): RawQueryResult {
   return rolledBack((fn) => storage.transactionSync(fn), () => boundedRawRows(storage.sql.exec(sql, ...bindings), maxRows));
+}
+
+/** `sys_invocation` under both of its names, as a query over the index reads it. */
+const INDEX_NAMES = new Set(["sys_invocation", "sys_invocation_status"]);
+
+/**
+ * A refusal when `query` reads sys_invocation more than once (a self-join, a subquery over it)
+ * and could then do more work than MAX_QUERY_WORK with `rows` rows behind it (the estimate of an
+ * object's SQL, sql-bounds.ts); undefined when it fits. One read of the table is linear in it,
+ * as the listing queries of Restate's CLI are, so it is never refused for the table's size.
+ */
+function bounded(query: string, rows: number): { refused: string } | undefined {
+  const shape = queryShape(query);
+  if ("refused" in shape) return shape;
+  const { tokens, definitions } = shape;
+  // A name before "." qualifies a column (`sys_invocation.*`); it is not a read.
+  const reads = tokens.filter((t, i) => t.kind === "name" && !definitions.has(i) && INDEX_NAMES.has(t.text) && !isPunct(tokens, i + 1, ".")).length;
+  if (reads <= 1) return undefined;
+  const problem = workProblem(shape, (name) => (INDEX_NAMES.has(name) ? rows : undefined));
+  return problem === undefined ? undefined : { refused: problem };
 }

@@ -41,7 +41,7 @@ export async function runQuery(query: string, config: QueryConfig, namespace: Du
   }
   const context = staticTables(config);
   const coordinator = indexShardStub(namespace, Math.floor(Math.random() * Math.max(1, config.indexShards)));
-  const final = (q: string, rows: unknown[][]) => coordinator.index({ kind: "final", query: q, context: `${context}, `, rows, maxRows: MAX_QUERY_ROWS }) as Promise<RawQueryResult>;
+  const final = (q: string, rows: unknown[][]) => coordinator.index({ kind: "final", query: q, context: `${context}, `, rows, maxRows: MAX_QUERY_ROWS }).then(answered);
   switch (plan.kind) {
     case "object":
       return objectQuery(plan, config, namespace);
@@ -69,7 +69,14 @@ async function sources(scan: string, maxRows: number, ids: string[] | undefined,
   }
   if (config.indexShards === 0) throw new IngressError(400, "the invocation index is off (createWorker({ indexShards: 0 })): name invocations by id, or turn it on");
   const shards: IndexStub[] = Array.from({ length: config.indexShards }, (_, n) => indexShardStub(namespace, n));
-  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, context: `${context}, `, maxRows }) as Promise<RawQueryResult>));
+  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, context: `${context}, `, maxRows }).then(answered)));
+}
+
+/** An index shard's answer: its rows, or a 400 for a query it refused as unbounded. */
+function answered(answer: unknown): RawQueryResult {
+  const refused = (answer as { refused?: string }).refused;
+  if (refused !== undefined) throw new IngressError(400, refused);
+  return answer as RawQueryResult;
 }
 
 function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, config: QueryConfig, namespace: DurableObjectNamespace): Promise<RawQueryResult> {

@@ -51,6 +51,15 @@ describe("sys_invocation across the deployment (the index)", () => {
     for (const id of [a, b]) await admin(rt, `invocations/${id}/kill`, "PATCH");
   });
 
+  test("issue #10: a self-join of the index that could visit too many rows is refused before it runs (400); one read of it is not", async () => {
+    for (let i = 0; i < 120; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => rt.post(`/counter/self-${i + j}/add/send`, 1)));
+    await eventually(async () => Number((await rows("SELECT COUNT(*) AS n FROM sys_invocation WHERE target_service_key LIKE 'self-%'"))[0]?.n) >= 120);
+    const join = await query(rt, "SELECT count(*) FROM sys_invocation a, sys_invocation b, sys_invocation c, sys_invocation d, sys_invocation e, sys_invocation f");
+    expect(join.status).toBe(400);
+    expect(JSON.stringify(join.body)).toMatch(/could visit up to/);
+    expect(await rows("SELECT id FROM sys_invocation WHERE target_service_key LIKE 'self-%' ORDER BY created_at DESC LIMIT 3")).toHaveLength(3);
+  });
+
   test("counts and GROUP BY merge the shards' partial aggregates", async () => {
     for (let i = 0; i < 6; i++) await rt.post(`/counter/agg-${i}/add`, 1);
     const where = "target_service_key LIKE 'agg-%'";
