@@ -165,7 +165,7 @@ export class Lifecycle {
     switch (d.kind) {
       case "invoke": {
         const { row, fresh } = this.admit(d.request, d.request.replyTo);
-        if (!fresh && d.request.replyTo) this.subscribe(row.id, d.request.replyTo);
+        if (!fresh && d.request.replyTo) this.#callers.subscribe(row.id, row, d.request.replyTo); // the row admit just read
         return;
       }
       case "complete":
@@ -204,10 +204,12 @@ export class Lifecycle {
    */
   complete(inv: string, idx: number, completion: Completion, source: CompletionSource): CompletionVerdict {
     const verdict = this.#store.transaction(() => {
-      const verdict = judgeCompletion(this.#store.entry(inv, idx), source);
+      const found = this.#store.entry(inv, idx);
+      const verdict = judgeCompletion(found, source);
       if (verdict === "complete") this.#store.completeEntry(inv, idx, completion);
-      // A fired timer goes whatever it found (a refused one would fire again at every wake-up).
-      if (verdict === "complete" || source.kind === "timer") this.#store.deleteTimer(inv, idx);
+      // A fired timer goes whatever it found (a refused one would fire again at every wake-up);
+      // only sleeps have timers, so a call's or awakeable's completion deletes none.
+      if (source.kind === "timer" || (verdict === "complete" && found?.entry.type === "sleep")) this.#store.deleteTimer(inv, idx);
       return verdict;
     });
     if (verdict !== "complete") return verdict;
