@@ -30,12 +30,12 @@ export type CompletionSource =
  */
 export type CompletionVerdict = "complete" | "duplicate" | "refused";
 
-/** Judges a completion for `found` (the entry it names, if any, and whether its invocation is still live). */
 /** An awakeable completion's source: the secret of its id, and the completer's trace context when it has one. */
 export function awakeableSource(secret: string, traceparent?: string): CompletionSource {
   return { kind: "awakeable", secret, ...(traceparent ? { traceparent } : {}) };
 }
 
+/** Judges a completion for `found` (the entry it names, if any, and whether its invocation is still live). */
 export function judgeCompletion(found: { entry: Entry; live: boolean } | undefined, source: CompletionSource): CompletionVerdict {
   if (!found || !owns(found.entry, source)) return "refused";
   if (found.entry.done) return "duplicate";

@@ -7,8 +7,8 @@
  * next waiter is read from storage; from then on every waiter was queued by this
  * instance and is known here, with its row, so a hot key's queue never asks storage
  * (invocations that arrive together run back to back: see the durable side's group commit).
- * Extension point: a concurrency limiter would be asked for a slot after `acquire`
- * and give it back at `release` (every exclusive invocation ends through `release`).
+ * Concurrency limits are not asked here: an invocation asks for its slot once it holds the
+ * lock, and gives it back when it ends (limit-slots.ts).
  */
 import type { InvocationRow } from "./invocation-row.js";
 

@@ -29,7 +29,7 @@ export function holdsNoSlot(status: InvocationStatus): boolean {
  * header) for a slot; the caller sets status `ready`. `fresh`: a new invocation, which
  * cannot have asked before (no read).
  */
-export function askForSlot(store: LifecycleStore, row: InvocationRow, limit: DeclaredLimit, now: number, fresh: boolean): void {
+function askForSlot(store: LifecycleStore, row: InvocationRow, limit: DeclaredLimit, now: number, fresh: boolean): void {
   const key = row.headers[LIMIT_KEY_HEADER] ?? "";
   const limiter = limiterOwner(limit.scope, key);
   // Rounds grow per invocation id: the time of the ask, past any earlier round of the same id.
@@ -40,14 +40,14 @@ export function askForSlot(store: LifecycleStore, row: InvocationRow, limit: Dec
 }
 
 /** Pausing: the slot (or the place in the queue) goes back; the ask's round is kept. Whether it sent a release. */
-export function giveBackSlot(store: LifecycleStore, id: string, now: number): boolean {
+function giveBackSlot(store: LifecycleStore, id: string, now: number): boolean {
   const slot = store.slot(id);
   if (slot) release(store, slot.limiter, id, slot.round, now);
   return slot !== undefined;
 }
 
 /** The invocation ended: its ask goes, and its slot unless it was given back already. Whether it sent a release. */
-export function endSlot(store: LifecycleStore, id: string, givenBack: boolean, now: number): boolean {
+function endSlot(store: LifecycleStore, id: string, givenBack: boolean, now: number): boolean {
   const slot = store.takeSlot(id);
   if (!slot || givenBack) return false;
   release(store, slot.limiter, id, slot.round, now);

@@ -22,7 +22,7 @@ import { invocationIdOf, showsRestateIds, shownAlias } from "./restate-ids.js";
 import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 import { createLimitRoutes } from "./limit-routes.js";
 
-export const ADMIN_PREFIX = "/restate/admin/";
+const ADMIN_PREFIX = "/restate/admin/";
 
 /** Whether a path is the admin API's (`/restate/admin` and below): the admin answers it, never the ingress. */
 export function isAdminPath(pathname: string): boolean {

@@ -18,7 +18,7 @@ import { IngressError } from "./responses.js";
 import { objectStub } from "./object-stub.js";
 import { ownerOfTarget } from "./restate-shapes.js";
 
-export interface QueryConfig {
+interface QueryConfig {
   registry: Registry;
   workflowShards: number;
   indexShards: number;

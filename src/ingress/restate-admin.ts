@@ -91,7 +91,7 @@ export function createRestateAdmin(config: RestateAdminConfig) {
  * left out, bytes as hex, booleans as booleans), else an Arrow IPC stream. A truncated
  * answer says so in a header (Restate's bound is the client's LIMIT).
  */
-export function queryAnswer(result: RawQueryResult, accept: string): Response {
+function queryAnswer(result: RawQueryResult, accept: string): Response {
   const headers: Record<string, string> = result.truncated ? { "x-resolute-truncated": "true" } : {};
   if (accept.includes("application/json")) {
     const rows = result.rows.map((row) => {

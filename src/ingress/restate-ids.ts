@@ -50,7 +50,7 @@ function remember(alias: string, id: string): void {
 }
 
 /** The Resolute ids of these aliases, for those this isolate has shown or the index knows. */
-export async function resolveAliases(aliases: readonly string[], namespace: DurableObjectNamespace, indexShards: number): Promise<Map<string, string>> {
+async function resolveAliases(aliases: readonly string[], namespace: DurableObjectNamespace, indexShards: number): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const alias of aliases) {
     const id = shown.get(alias);

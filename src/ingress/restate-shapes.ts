@@ -12,7 +12,7 @@ import { limitsJson } from "./limit-bodies.js";
 export const DEPLOYMENT_ID = "dp_10000000000000resolute0";
 /** What Restate's CLI is told it talks to (it accepts admin API versions 1 to 4 from 1.7). */
 export const ADMIN_API_VERSIONS = { min: 1, max: 4 } as const;
-export const SDK_VERSION = "resolute/0.1.0";
+const SDK_VERSION = "resolute/0.1.0";
 
 const SERVICE_TY = { service: "Service", object: "VirtualObject", workflow: "Workflow" } as const;
 const HANDLER_TY = { exclusive: "Exclusive", shared: "Shared", workflow: "Workflow" } as const;
@@ -93,7 +93,7 @@ function described(spec: { description?: string; metadata?: Record<string, strin
 }
 
 /** A duration the way Restate writes it (jiff's friendly format): "1d", "1h 30m", "500ms". */
-export function friendly(ms: number): string {
+function friendly(ms: number): string {
   if (ms === 0) return "0s";
   const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]];
   const parts: string[] = [];

@@ -39,7 +39,7 @@ export interface TracingConfig {
   serviceName: string;
 }
 
-export const DEFAULT_SERVICE_NAME = "resolute";
+const DEFAULT_SERVICE_NAME = "resolute";
 
 /**
  * The tracing configuration of a Worker, or undefined when tracing is off.
