@@ -7,6 +7,7 @@
  * Hot path: a fresh invocation's row and journal are the ones just written.
  */
 import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { terminalFailure } from "./completions.js";
 import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
 import type { Callers } from "./callers.js";
 import { STATUS, newRow, type InvocationRow } from "./invocation-row.js";
@@ -72,7 +73,7 @@ export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subs
   host.callers.admitted(id, subscriber);
   const row = newRow(seq, stored, exclusive, status, nextAt, now);
   if (!spec || tooLarge) {
-    host.finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : failure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
+    host.finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : terminalFailure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
     return { row: store.invocation(id)!, fresh: true };
   }
   for (const entry of journal) store.appendEntry(id, entry, now);
@@ -97,4 +98,3 @@ function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest
   return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
 }
 
-const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });

@@ -5,7 +5,7 @@
  * Each is answered once, when the invocation completes, or at once when it is
  * done already or unknown. Also the shapes ingress renders: results and receipts.
  */
-import { TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { terminalFailure } from "./completions.js";
 import { isoTime } from "./iso-time.js";
 import { STATUS, type InvocationRow } from "./invocation-row.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
@@ -55,7 +55,7 @@ export class Callers {
       if (this.#hasSubscribers.has(id)) this.#hasSubscribers.set(id, true);
       return;
     }
-    const notFound = { failure: errorToRecord(new TerminalError(`invocation '${id}' not found`, { errorCode: 404 })) };
+    const notFound = terminalFailure(`invocation '${id}' not found`, 404);
     this.#reply(subscriber, id, row?.completion ?? notFound);
     this.driver.deliverSoon();
   }

@@ -5,8 +5,9 @@
  * the entries it owns. Both hosts (the Durable Object and the memory runtime) ask
  * here before they store a completion; neither reads entries itself. Pure.
  */
+import { TerminalError, errorToRecord } from "../../sdk/errors.js";
 import { secretsEqual } from "./ids.js";
-import type { Entry } from "./types.js";
+import type { Completion, Entry } from "./types.js";
 
 /** Where a completion comes from. Durable promises complete their waiters themselves (completePromise). */
 export type CompletionSource =
@@ -29,6 +30,11 @@ export type CompletionSource =
  * a pending entry of an invocation that is over; nothing changes.
  */
 export type CompletionVerdict = "complete" | "duplicate" | "refused";
+
+/** A completion failing with a TerminalError of `code` (the HTTP status its caller sees). */
+export function terminalFailure(message: string, code: number): Completion {
+  return { failure: errorToRecord(new TerminalError(message, { errorCode: code })) };
+}
 
 /** An awakeable completion's source: the secret of its id, and the completer's trace context when it has one. */
 export function awakeableSource(secret: string, traceparent?: string): CompletionSource {

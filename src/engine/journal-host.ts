@@ -7,6 +7,7 @@
  * The only place effects are interpreted; stores only keep what it writes.
  */
 import { CancelledError, TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { terminalFailure } from "./completions.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
@@ -41,7 +42,6 @@ export interface Touched {
   promises: { inv: string; idx: number; completion: Completion }[];
 }
 
-const failure = (message: string, code: number): Completion => ({ failure: errorToRecord(new TerminalError(message, { errorCode: code })) });
 
 export class JournalHost implements Host {
   readonly tracer?: StepTracer;
@@ -112,7 +112,7 @@ export class JournalHost implements Host {
         return this.#call(inv, effect.call, touched);
       case "completeAwakeable": {
         const address = parseAwakeableId(effect.awakeableId);
-        if ("error" in address) return failure(address.error, 400);
+        if ("error" in address) return terminalFailure(address.error, 400);
         const { owner, invocationId, index, secret } = address;
         const trace = effect.traceparent ? { traceparent: effect.traceparent } : {};
         return this.#enqueue(touched, owner, { kind: "awakeable", owner, invocationId, index, secret, completion: effect.completion, ...trace });
@@ -127,7 +127,7 @@ export class JournalHost implements Host {
         return this.#completePromise(inv, entry, effect.name, effect.completion, touched);
       case "attach": {
         const owner = invocationOwner(effect.invocationId);
-        if (!owner) return failure(`Unknown invocation id '${effect.invocationId}'`, 404);
+        if (!owner) return terminalFailure(`Unknown invocation id '${effect.invocationId}'`, 404);
         const subscriber = { owner: invocationOwner(inv)!, invocationId: inv, index: effect.index };
         return this.#enqueue(touched, owner, { kind: "subscribe", owner, invocationId: effect.invocationId, subscriber });
       }
@@ -140,7 +140,7 @@ export class JournalHost implements Host {
 
   #call(inv: string, call: Extract<Effect, { type: "call" }>["call"], touched: Touched): Completion | undefined {
     const owner = invocationOwner(call.invocationId);
-    if (!owner) return failure(`Cannot address ${call.target.service}`, 404);
+    if (!owner) return terminalFailure(`Cannot address ${call.target.service}`, 404);
     const replyTo = call.replyTo ? { owner: invocationOwner(inv)!, ...call.replyTo } : undefined;
     const request = {
       owner,
@@ -167,7 +167,7 @@ export class JournalHost implements Host {
     const scope = this.context.scopeOf(inv);
     if (this.store.promise(scope, name)) {
       // The losing completePromise reports its failure through its own entry.
-      entry.completion = failure(`Promise '${name}' was already completed`, 409);
+      entry.completion = terminalFailure(`Promise '${name}' was already completed`, 409);
       return entry.completion;
     }
     this.store.setPromise(scope, name, completion);

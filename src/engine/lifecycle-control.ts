@@ -5,10 +5,10 @@
  * what it answers when it does not apply (what happened, why, what to do, and the
  * status code the admin API answers with). Pure.
  */
-import { CancelledError, KILLED_CODE, TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { CancelledError, KILLED_CODE, errorToRecord } from "../../sdk/errors.js";
 import type { TargetKinds } from "./addressing.js";
 import type { CompletionSource, CompletionVerdict } from "./completions.js";
-import { cancellationTargets } from "./completions.js";
+import { cancellationTargets, terminalFailure } from "./completions.js";
 import { invocationOwner } from "./ids.js";
 import { isoTime } from "./iso-time.js";
 import { STATUS, targetOf, type InvocationRow } from "./invocation-row.js";
@@ -72,7 +72,7 @@ export function cancel(ops: LifecycleOps, id: string): ControlResult {
 export function kill(ops: LifecycleOps, id: string): ControlResult {
   const row = ops.store.invocation(id);
   if (!row || row.status === STATUS.completed) return whyNot(id, row, "kill");
-  ops.finish(row, { failure: errorToRecord(new TerminalError("killed", { errorCode: KILLED_CODE })) });
+  ops.finish(row, terminalFailure("killed", KILLED_CODE));
   return ok;
 }
 
