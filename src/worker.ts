@@ -87,7 +87,7 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
   const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
   if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
-  const admin = createAdmin(registry, workflowShards, indexShards);
+  const admin = createAdmin(registry, kinds, workflowShards, indexShards);
   checkTracingOptions(config.tracing);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards, ...(config.tracing !== undefined ? { tracing: config.tracing } : {}) }, objects);
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);

@@ -34,6 +34,18 @@ export function indexShardStub(namespace: DurableObjectNamespace, n: number): In
   return namespace.get(namespace.idFromName(indexShardName(n))) as unknown as IndexStub;
 }
 
+/**
+ * Reserved name of the object that runs a query's second pass (over rows the owners gave, or
+ * the static tables alone) when the index is off: it only reads, so it stores nothing.
+ */
+export const QUERY_COORDINATOR_NAME = "query:coordinator";
+
+/** Where a query's second pass runs: any index shard (they exist), else the query coordinator. */
+export function coordinatorStub(namespace: DurableObjectNamespace, indexShards: number): IndexStub {
+  const name = indexShards > 0 ? indexShardName(Math.floor(Math.random() * indexShards)) : QUERY_COORDINATOR_NAME;
+  return namespace.get(namespace.idFromName(name)) as unknown as IndexStub;
+}
+
 /** The shard an owner object (by its Durable Object id) sends its rows to. */
 export const indexShardOf = (objectId: string, shards: number): number => hash53(objectId) % shards;
 
@@ -68,13 +80,21 @@ export class IndexShard {
   /** The latest batch's turn: batches are written in the order they arrived. */
   #inOrder: Promise<unknown> = Promise.resolve();
   /** Done once every row has its alias (rows stored before aliases existed get theirs after a start). */
-  readonly #aliased: Promise<void> = Promise.resolve();
+  #aliased: Promise<void> = Promise.resolve();
+  #hasTable = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly now: () => number,
   ) {
     this.#group = new CommitGroup(() => storage.sync());
+  }
+
+  /** The table, made on first use: an object that only runs second passes (the query coordinator) stores nothing. */
+  #table(): void {
+    if (this.#hasTable) return;
+    this.#hasTable = true;
+    const { storage } = this;
     storage.sql.exec(SCHEMA);
     ensureAliasColumn(storage.sql, TABLE);
     if (storage.sql.exec(`SELECT EXISTS (SELECT 1 FROM ${TABLE} WHERE alias IS NULL) AS missing`).one().missing) {
@@ -86,6 +106,7 @@ export class IndexShard {
   }
 
   handle(call: IndexCall): Promise<unknown> | unknown {
+    if (call.kind !== "final") this.#table();
     switch (call.kind) {
       case "record":
         return this.#record(call.batch);

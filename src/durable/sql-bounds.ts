@@ -20,7 +20,7 @@
  * rows in 75 ms, but COUNT(DISTINCT …) over them takes 30 s (a sort costs ~400
  * row visits a row), so sorts weigh SORT_WEIGHT visits a row.
  */
-import { closingParen, isKeyword, isPunct, sqlTokens, type SqlToken } from "./sql-text.js";
+import { closingParen, isKeyword, isPunct, sqlText, type SqlText, type SqlToken } from "./sql-text.js";
 
 /** Most rows one admin query answers with (the answer says when there were more). */
 export const MAX_QUERY_ROWS = 1000;
@@ -61,8 +61,7 @@ interface Cte {
 }
 
 /** What a query's text says about its cost: refusal or the pieces the estimate needs. */
-export interface QueryShape {
-  tokens: SqlToken[];
+export interface QueryShape extends SqlText {
   ctes: Map<string, Cte>;
   /** Indices of the names that define a CTE (not references to it). */
   definitions: Set<number>;
@@ -70,10 +69,11 @@ export interface QueryShape {
   bodies: Map<number, number>;
 }
 
-/** The query's shape, or why it cannot be bounded (refused before it reaches the object). */
-export function queryShape(query: string): QueryShape | { refused: string } {
-  const tokens = sqlTokens(query);
-  if ("error" in tokens) return { refused: `the query cannot be read: ${tokens.error}` };
+/** The query's shape (from its tokens, when it has been read already), or why it cannot be bounded (refused before it reaches the object). */
+export function queryShape(query: string | SqlText): QueryShape | { refused: string } {
+  const read = typeof query === "string" ? sqlText(query) : query;
+  if ("error" in read) return { refused: `the query cannot be read: ${read.error}` };
+  const { sql, tokens } = read;
   for (let i = 0; i < tokens.length; i++) {
     if (isKeyword(tokens, i, "recursive")) return { refused: recursive() };
     const t = tokens[i]!;
@@ -82,7 +82,7 @@ export function queryShape(query: string): QueryShape | { refused: string } {
     if (why) return { refused: `the function ${t.text}() is not allowed in admin queries: ${why}` };
   }
   const { ctes, definitions, bodies } = commonTableExpressions(tokens);
-  const shape = { tokens, ctes, definitions, bodies };
+  const shape = { sql, tokens, ctes, definitions, bodies };
   // Sizing every CTE finds any that refers to itself, directly or through others.
   const sizes = cteSizes(shape, () => 1);
   return "refused" in sizes ? sizes : shape;
@@ -93,7 +93,7 @@ function recursive(): string {
 }
 
 /** Every `name [(columns)] AS [NOT] [MATERIALIZED] (body)` after a WITH, anywhere in the query. */
-function commonTableExpressions(tokens: readonly SqlToken[]): Omit<QueryShape, "tokens"> {
+function commonTableExpressions(tokens: readonly SqlToken[]): Omit<QueryShape, keyof SqlText> {
   const ctes = new Map<string, Cte>();
   const definitions = new Set<number>();
   const bodies = new Map<number, number>();

@@ -1,49 +1,133 @@
 /**
- * A tokenizer for the admin's SQL, just enough to reason about a query before
- * SQLite runs it: which names it mentions, where its parentheses are, which
- * functions it calls. Pure. Strings, blobs and comments are skipped, so nothing
- * inside them counts; quoted identifiers ("x", `x`, [x]) count as names.
+ * The one tokenizer for the admin's SQL, just enough to reason about a query
+ * before SQLite runs it: which names it mentions, where its parentheses are,
+ * which functions it calls, which string literals it holds (the planner's pinned
+ * ids, aliases). Pure. Strings, blobs and comments are single tokens or skipped,
+ * so nothing inside them counts; quoted identifiers ("x", `x`, [x]) count as
+ * names. A query is tokenized once where it enters (`sqlText`); edits to it
+ * (`spliceSql`) tokenize only the text they put in.
  */
 
-export type SqlToken =
-  | { kind: "name"; text: string; quoted: boolean } // lower-cased
-  | { kind: "punct"; text: string } // ( ) , ; . and operators
-  | { kind: "literal" }; // number, string, blob, parameter
+/** Where a token is in the text, and how many parentheses enclose it (a parenthesis is outside itself). */
+interface Span {
+  start: number;
+  end: number;
+  depth: number;
+}
+
+type TokenBody =
+  | { kind: "name"; text: string; quoted: boolean } // lower-cased, without its quotes
+  | { kind: "punct"; text: string } // ( ) , ; . and operators (<=, ||, ->> … as one)
+  | { kind: "literal"; literal: "string" | "blob" | "number" | "parameter" };
+
+export type SqlToken = Span & TokenBody;
+
+/** A query's text with its tokens. */
+export interface SqlText {
+  readonly sql: string;
+  readonly tokens: readonly SqlToken[];
+}
+
+const OPERATORS = /^(?:->>|->|<>|!=|<=|>=|==|\|\||<<|>>)/;
 
 /** The tokens of `sql`, or a reason it cannot be read (an unterminated string or quoted name). */
 export function sqlTokens(sql: string): SqlToken[] | { error: string } {
   const tokens: SqlToken[] = [];
+  let depth = 0;
   let i = 0;
+  const push = (token: TokenBody & { start: number; end: number }) => {
+    if (token.kind === "punct" && token.text === ")") depth--;
+    tokens.push({ ...token, depth });
+    if (token.kind === "punct" && token.text === "(") depth++;
+    i = token.end;
+  };
   while (i < sql.length) {
     const c = sql[i]!;
+    const start = i;
     if (/\s/.test(c)) i++;
     else if (sql.startsWith("--", i)) i = endOf(sql, "\n", i + 2);
     else if (sql.startsWith("/*", i)) i = endOf(sql, "*/", i + 2);
     else if (c === "'" || ((c === "x" || c === "X") && sql[i + 1] === "'")) {
       const end = quotedEnd(sql, c === "'" ? i : i + 1, "'");
       if (end < 0) return { error: "a string literal is not closed" };
-      tokens.push({ kind: "literal" });
-      i = end;
+      push({ kind: "literal", literal: c === "'" ? "string" : "blob", start, end });
     } else if (c === '"' || c === "`" || c === "[") {
       const close = c === "[" ? "]" : c;
       const end = c === "[" ? sql.indexOf("]", i + 1) + 1 : quotedEnd(sql, i, close);
       if (end <= 0) return { error: `a quoted name (${c}…${close}) is not closed` };
       const inner = sql.slice(i + 1, end - 1).split(close + close).join(close);
-      tokens.push({ kind: "name", text: inner.toLowerCase(), quoted: true });
-      i = end;
+      push({ kind: "name", text: inner.toLowerCase(), quoted: true, start, end });
     } else {
-      const word = /^(?:[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*|\d[\w.]*(?:[eE][+-]?\d+)?|\.\d[\w]*|[?:@$][\w$]*)/.exec(sql.slice(i, i + 256));
+      const head = sql.slice(i, i + 256);
+      const word = /^(?:[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*|\d[\w.]*(?:[eE][+-]?\d+)?|\.\d[\w]*|[?:@$][\w$]*)/.exec(head);
       if (word) {
         const text = word[0];
-        tokens.push(/^[A-Za-z_\u0080-\uffff]/.test(text) ? { kind: "name", text: text.toLowerCase(), quoted: false } : { kind: "literal" });
-        i += text.length;
+        const end = i + text.length;
+        if (/^[A-Za-z_\u0080-\uffff]/.test(text)) push({ kind: "name", text: text.toLowerCase(), quoted: false, start, end });
+        else push({ kind: "literal", literal: /^[?:@$]/.test(text) ? "parameter" : "number", start, end });
       } else {
-        tokens.push({ kind: "punct", text: c });
-        i++;
+        const text = OPERATORS.exec(head)?.[0] ?? c;
+        push({ kind: "punct", text, start, end: i + text.length });
       }
     }
   }
   return tokens;
+}
+
+/** `sql` with its tokens, or why it cannot be read. */
+export function sqlText(sql: string): SqlText | { error: string } {
+  const tokens = sqlTokens(sql);
+  return "error" in tokens ? tokens : { sql, tokens };
+}
+
+/** The token's text as written. */
+export const tokenText = (q: SqlText, t: SqlToken): string => q.sql.slice(t.start, t.end);
+
+/** The value of a string literal token (undefined for any other token). */
+export function stringValue(q: SqlText, t: SqlToken | undefined): string | undefined {
+  return t?.kind === "literal" && t.literal === "string" ? q.sql.slice(t.start + 1, t.end - 1).replace(/''/g, "'") : undefined;
+}
+
+/** A string literal of `value`. */
+export const quoteString = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
+/** An edit: tokens [from, to) become `text` (whole tokens, balanced parentheses). */
+export interface SqlEdit {
+  from: number;
+  to: number;
+  text: string;
+}
+
+/**
+ * `q` with the edits made (in token order, not overlapping): only the new text is tokenized,
+ * the other tokens move by the length the edits before them added.
+ */
+export function spliceSql(q: SqlText, edits: readonly SqlEdit[]): SqlText {
+  if (edits.length === 0) return q;
+  let sql = "";
+  const tokens: SqlToken[] = [];
+  let at = 0; // next token of q to keep
+  let textAt = 0; // next character of q.sql to keep
+  const keep = (until: number) => {
+    const shift = sql.length - textAt;
+    sql += q.sql.slice(textAt, until < q.tokens.length ? q.tokens[until]!.start : q.sql.length);
+    for (; at < until; at++) {
+      const t = q.tokens[at]!;
+      tokens.push({ ...t, start: t.start + shift, end: t.end + shift });
+    }
+  };
+  for (const edit of edits) {
+    keep(edit.from);
+    const added = sqlTokens(edit.text);
+    if ("error" in added) throw new TypeError(`spliceSql: the replacement ${edit.text} cannot be read: ${added.error}`);
+    const base = q.tokens[edit.from]?.depth ?? 0;
+    for (const t of added) tokens.push({ ...t, start: t.start + sql.length, end: t.end + sql.length, depth: t.depth + base });
+    sql += edit.text;
+    at = edit.to;
+    textAt = q.tokens[edit.to - 1]?.end ?? q.sql.length;
+  }
+  keep(q.tokens.length);
+  return { sql, tokens };
 }
 
 /** Index just past `terminator` (or the end of the text: SQLite accepts an unclosed comment). */

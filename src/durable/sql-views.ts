@@ -10,6 +10,7 @@
  * What a query may do is bounded by sql-bounds.ts.
  */
 import { LOCK_HOLDING_SQL } from "./schema.js";
+import type { SqlText } from "./sql-text.js";
 import { boundedRawRows, boundedRows, queryShape, rolledBack, workProblem, type QueryOutcome, type QueryShape, type RawQueryResult } from "./sql-bounds.js";
 
 /** A refused query's reason, or the answer with each row in column order. */
@@ -68,6 +69,15 @@ const SCHEMA_TABLES = new Set(["sqlite_schema", "sqlite_master", "sqlite_temp_sc
 export function queryProblem(query: string): string | undefined {
   const shape = checkedShape(query);
   return "refused" in shape ? shape.refused : undefined;
+}
+
+/**
+ * The query as it runs (without a trailing `;`) with its tokens, or why it is refused before it
+ * reaches an object: where a query enters, it is read once, and the planner reasons over these tokens.
+ */
+export function checkedQuery(query: string): SqlText | { refused: string } {
+  const shape = checkedShape(query);
+  return "refused" in shape ? shape : { sql: shape.sql, tokens: shape.tokens };
 }
 
 function checkedShape(query: string): QueryShape | { refused: string } {

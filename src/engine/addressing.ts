@@ -29,6 +29,12 @@ export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string)
 
 const OWNER_KIND = { service: "s", object: "o", workflow: "w" } as const;
 
+/** The owner of `service`'s `key` (an object key, a workflow id, a stateless service's shard number); undefined for no such service. */
+export function ownerOfKey(kinds: TargetKinds, service: string, key: string): string | undefined {
+  const kind = kinds.kindOf(service);
+  return kind && ownerName(OWNER_KIND[kind], service, key);
+}
+
 /**
  * Whether an owner named in an id could hold invocations: its service exists with that
  * kind and, for a service, its shard is one of the executor objects. An id that fails this

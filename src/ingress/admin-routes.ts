@@ -5,21 +5,20 @@
  */
 import type { Registry } from "../engine/registry.js";
 import { makeInvocationId } from "../engine/ids.js";
-import { WORKFLOW_RUN_SUFFIX } from "../engine/addressing.js";
+import { WORKFLOW_RUN_SUFFIX, isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
 import type { AdminActionResult, AdminRequest } from "../durable/admin.js";
 import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
 import { dashboardResponse } from "./dashboard.js";
 import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
-import { newRandomSuffix, ownerOfInvocationId } from "./invocation-id.js";
+import { newRandomSuffix } from "./invocation-id.js";
 import { checkUrlLength } from "./request.js";
 import { echo } from "./limits.js";
 import { pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
 import { createRestateAdmin } from "./restate-admin.js";
 import { invocationIdOf, showsRestateIds, shownAlias } from "./restate-ids.js";
-import { ownerOfTarget as targetOwner } from "./restate-shapes.js";
 import { createLimitRoutes } from "./limit-routes.js";
 
 const ADMIN_PREFIX = "/restate/admin/";
@@ -56,10 +55,15 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
   return undefined;
 }
 
-export function createAdmin(registry: Registry, workflowShards: number, indexShards: number) {
+/** The admin API as a handler; `kinds` says which owners can exist (ids naming others are answered as unknown). */
+export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShards: number, indexShards: number) {
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
-  const ownerOfTarget = (service: string, key: string) => targetOwner(registry, service, key);
-  const restate = createRestateAdmin({ registry, workflowShards, indexShards });
+  // An object key or workflow id names a possible object; a stateless service's key must be one of its shards.
+  const ownerOfTarget = (service: string, key: string) => {
+    const owner = ownerOfKey(kinds, service, key);
+    return owner !== undefined && isKnownOwner(kinds, owner) ? owner : undefined;
+  };
+  const restate = createRestateAdmin({ registry, kinds, workflowShards, indexShards });
   const limitRoute = createLimitRoutes(registry, workflowShards);
 
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
@@ -86,8 +90,9 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       if (parts[0] === "invocations" && parts[1]) {
         // The id as given (a Resolute id or its Restate-format alias) in answers; the Resolute id to act on.
         const given = parts[1];
-        const invocationId = await invocationIdOf(given, env.RESOLUTE, indexShards);
-        const owner = ownerOfInvocationId(invocationId);
+        const { invocationId, owner } = await invocationIdOf(given, kinds, env.RESOLUTE, indexShards);
+        // A forged id naming an owner that cannot exist: unknown, as the object would answer, and no object made for it.
+        if (owner === undefined) return error(404, method === "GET" ? "not found" : `invocation '${invocationId}' not found`);
         const stub = stubFor(env, owner);
         if (method === "GET" && parts.length === 2) {
           const found = await stub.admin({ op: "invocation", invocationId });
@@ -112,7 +117,7 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)
       if (method === "GET" && parts[0] === "objects" && parts.length === 4) {
         const owner = ownerOfTarget(parts[1]!, parts[2]!);
-        if (!owner) return error(404, `service '${parts[1]}' not found`);
+        if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const stub = stubFor(env, owner);
         // A workflow id shares its object with other ids: its state is scoped by the id, its invocations filtered.
         const workflowId = registry.service(parts[1]!)?.kind === "workflow" ? parts[2]! : undefined;
@@ -138,7 +143,7 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       // POST /restate/admin/objects/{service}/{key}/query {"query": "SELECT …"}: SQL over one object's storage.
       if (method === "POST" && parts[0] === "objects" && parts.length === 4 && parts[3] === "query") {
         const owner = ownerOfTarget(parts[1]!, parts[2]!);
-        if (!owner) return error(404, `service '${parts[1]}' not found`);
+        if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const query = await queryOf(request);
         const problem = queryProblem(query);
         if (problem) return error(400, problem);
@@ -156,6 +161,12 @@ export function createAdmin(registry: Registry, workflowShards: number, indexSha
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+}
+
+/** Why `service`/`key` names no object: no such service, or a stateless service's shard that does not exist. */
+function noTarget(registry: Registry, kinds: TargetKinds, service: string, key: string): string {
+  if (!registry.service(service)) return `service '${service}' not found`;
+  return `'${service}' is a stateless service spread over ${kinds.serviceShards} shards: its key is a shard number from 0 to ${kinds.serviceShards - 1}, not '${key}'`;
 }
 
 /** The URL-decoded segments after the admin prefix (empty ones dropped); 400 for bad percent-encoding. */

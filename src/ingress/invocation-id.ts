@@ -4,7 +4,7 @@
  * lands on the same object with the same id (and latches on or gets the stored
  * result); without one it is random.
  */
-import { addressOf, idempotentInvocationId, type TargetKinds } from "../engine/addressing.js";
+import { addressOf, idempotentInvocationId, isKnownOwner, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId } from "../engine/ids.js";
 import { isRestateInvocationId } from "../engine/restate-id.js";
 import { IngressError } from "./responses.js";
@@ -62,6 +62,17 @@ export function ownerOfInvocationId(id: string): string {
     );
   }
   throw new IngressError(400, `bad invocation id ${echo(id)}: bad format (use the id from the x-restate-id header, inv_1…)`);
+}
+
+/**
+ * The owner of invocation id `id` when an invocation issued here could live there (isKnownOwner);
+ * undefined for what is no id of ours or names an impossible owner (a forged id: answered as an
+ * unknown one, without waking, and so creating, an object for it). Every path that turns an id
+ * into a stub goes through here (ownerOfInvocationId then says why a route's id is no id: 400).
+ */
+export function knownOwnerOf(kinds: TargetKinds, id: string): string | undefined {
+  const owner = invocationOwner(id);
+  return owner !== undefined && isKnownOwner(kinds, owner) ? owner : undefined;
 }
 
 /** 32 hex characters: a UUID without dashes (valid in an id suffix). */

@@ -7,69 +7,102 @@
  * Bounded like the per-object SQL: at most MAX_QUERY_ROWS rows, `truncated` when more.
  */
 import type { Registry } from "../engine/registry.js";
-import { invocationOwner, parseOwnerName } from "../engine/ids.js";
+import { isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
+import { parseOwnerName } from "../engine/ids.js";
 import type { AdminRequest } from "../durable/admin.js";
 import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
 import type { RawQueryOutcome } from "../durable/sql-views.js";
-import { indexShardStub, type IndexStub } from "../durable/index-shard.js";
+import { coordinatorStub, indexShardStub, type IndexStub } from "../durable/index-shard.js";
 import { SYS_INVOCATION_NAMES } from "../durable/index-row.js";
+import type { SqlText } from "../durable/sql-text.js";
 import { planQuery, QueryPlanError, type Merge, type QueryPlan } from "./query-plan.js";
 import { IngressError } from "./responses.js";
 import { objectStub } from "./object-stub.js";
-import { ownerOfTarget } from "./restate-shapes.js";
+import { knownOwnerOf } from "./invocation-id.js";
+import { DEPLOYMENT_ID } from "./restate-shapes.js";
 
-interface QueryConfig {
+export interface QueryConfig {
   registry: Registry;
+  kinds: TargetKinds;
   workflowShards: number;
   indexShards: number;
-  /** Rows of sys_deployment and sys_service (this Worker as the one deployment). */
-  deployment: { id: string; endpoint: string; createdAt: string };
+}
+
+/** This Worker as the one deployment (sys_deployment's row; sys_service names it). */
+export interface QueryDeployment {
+  id: string;
+  endpoint: string;
+  createdAt: string;
 }
 
 type AdminStub = { admin(request: AdminRequest): Promise<unknown> };
 
+/** What one query runs with: the config, the namespace, and the static tables as CTEs. */
+interface Run {
+  config: QueryConfig;
+  namespace: DurableObjectNamespace;
+  context: string;
+}
+
 /** Columns of the per-object sys_journal view (sql-views.ts), for information_schema. */
 const SYS_JOURNAL_COLUMNS = ["id", "index", "entry_type", "name", "completed", "value_utf8", "failure", "appended_at", "invoked_id", "invoked_target", "sleep_wakeup_at", "promise_name", "version", "entry_json"];
 
-export async function runQuery(query: string, config: QueryConfig, namespace: DurableObjectNamespace): Promise<RawQueryResult> {
-  let plan: QueryPlan;
-  try {
-    plan = planQuery(query, MAX_QUERY_ROWS);
-  } catch (e) {
-    if (e instanceof QueryPlanError) throw new IngressError(400, e.message);
-    throw e;
-  }
-  const context = staticTables(config);
-  const coordinator = indexShardStub(namespace, Math.floor(Math.random() * Math.max(1, config.indexShards)));
-  const final = (q: string, rows: unknown[][]) => coordinator.index({ kind: "final", query: q, context: `${context}, `, rows, maxRows: MAX_QUERY_ROWS }).then(answered);
-  switch (plan.kind) {
-    case "object":
-      return objectQuery(plan, config, namespace);
-    case "static":
-      return final(plan.query, []);
-    case "rows": {
-      const parts = await sources(plan.scan, plan.limit, plan.ids, context, config, namespace);
-      const result = await final(plan.query, parts.flatMap((p) => p.rows));
-      // A source that filled its scan limit may have had more rows than the union holds.
-      const cut = parts.some((p) => p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS);
-      return { ...result, truncated: result.truncated || cut };
+/**
+ * Runs admins' queries. The static tables are built once (sys_service and
+ * information_schema.columns from the config; sys_deployment again only when the
+ * Worker is reached under another origin).
+ */
+export function createQueryRunner(config: QueryConfig) {
+  const tables = staticTables(config.registry);
+  let deployment: { key: string; context: string } | undefined;
+  return (query: SqlText, of: QueryDeployment, namespace: DurableObjectNamespace): Promise<RawQueryResult> => {
+    const key = `${of.id} ${of.endpoint} ${of.createdAt}`;
+    if (deployment?.key !== key) deployment = { key, context: `${deploymentTable(of)},\n${tables}` };
+    let plan: QueryPlan;
+    try {
+      plan = planQuery(query, MAX_QUERY_ROWS);
+    } catch (e) {
+      if (e instanceof QueryPlanError) throw new IngressError(400, e.message);
+      throw e;
     }
-    case "aggregate": {
-      const parts = await sources(plan.scan, MAX_QUERY_ROWS * 10, plan.ids, context, config, namespace);
-      return merged(plan, parts);
-    }
-  }
+    return run(plan, { config, namespace, context: deployment.context });
+  };
 }
 
-/** Runs `scan` at each source: the owners of the pinned ids, else every index shard. */
-async function sources(scan: string, maxRows: number, ids: string[] | undefined, context: string, config: QueryConfig, namespace: DurableObjectNamespace): Promise<RawQueryResult[]> {
-  if (ids) {
-    const owners = new Set(ids.map((id) => invocationOwner(id)).filter((o): o is string => o !== undefined));
-    return Promise.all([...owners].map((owner) => ownerQuery(owner, `WITH ${context} ${scan}`, config, namespace, maxRows)));
+async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
+  if (plan.kind === "object") return objectQuery(plan, r);
+  if (plan.kind === "static") return final(r, plan.query, []);
+  // Forged ids name owners that cannot exist: no object is woken (created) for them.
+  const owners = plan.ids && [...new Set(plan.ids.map((id) => knownOwnerOf(r.config.kinds, id)).filter((o): o is string => o !== undefined))];
+  if (owners?.length === 0) return final(r, plan.query, []);
+  // One owner holds every row the query can read: it answers the query itself, in one call.
+  if (owners?.length === 1) return ownerQuery(r, owners[0]!, `WITH ${r.context} ${plan.query}`, MAX_QUERY_ROWS);
+  if (plan.kind === "rows") {
+    const parts = await sources(r, plan.scan, plan.limit, owners);
+    const result = await final(r, plan.query, parts.flatMap((p) => p.rows));
+    // A source that filled its scan limit may have had more rows than the union holds.
+    const cut = parts.some((p) => p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS);
+    return { ...result, truncated: result.truncated || cut };
   }
-  if (config.indexShards === 0) throw new IngressError(400, "the invocation index is off (createWorker({ indexShards: 0 })): name invocations by id, or turn it on");
-  const shards: IndexStub[] = Array.from({ length: config.indexShards }, (_, n) => indexShardStub(namespace, n));
-  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, context: `${context}, `, maxRows }).then(answered)));
+  return merged(plan, await sources(r, plan.scan, MAX_QUERY_ROWS * 10, owners));
+}
+
+/**
+ * The admin's query over `rows` as sys_invocation (none: the static tables alone), in one
+ * call: at an index shard, or with the index off at the query coordinator, which stores nothing.
+ */
+function final(r: Run, query: string, rows: unknown[][]): Promise<RawQueryResult> {
+  const call = { kind: "final", query, context: `${r.context}, `, rows, maxRows: MAX_QUERY_ROWS } as const;
+  return coordinatorStub(r.namespace, r.config.indexShards).index(call).then(answered);
+}
+
+/** Runs `scan` at each source: the (known) owners of the pinned ids, else every index shard. */
+async function sources(r: Run, scan: string, maxRows: number, owners: string[] | undefined): Promise<RawQueryResult[]> {
+  if (owners) return Promise.all(owners.map((owner) => ownerQuery(r, owner, `WITH ${r.context} ${scan}`, maxRows)));
+  const { indexShards } = r.config;
+  if (indexShards === 0) throw new IngressError(400, "the invocation index is off (createWorker({ indexShards: 0 })): name invocations by id, or turn it on");
+  const shards: IndexStub[] = Array.from({ length: indexShards }, (_, n) => indexShardStub(r.namespace, n));
+  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, context: `${r.context}, `, maxRows }).then(answered)));
 }
 
 /** An index shard's answer: its rows, or a 400 for a query it refused as unbounded. */
@@ -79,15 +112,20 @@ function answered(answer: unknown): RawQueryResult {
   return answer as RawQueryResult;
 }
 
-function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, config: QueryConfig, namespace: DurableObjectNamespace): Promise<RawQueryResult> {
-  const owner = plan.owner ?? ownerOfTarget(config.registry, plan.service!, plan.key!);
-  if (!owner) throw new IngressError(400, `no service '${plan.service}' (known: ${config.registry.serviceNames().join(", ")})`);
-  return ownerQuery(owner, plan.query, config, namespace, MAX_QUERY_ROWS);
+const NOTHING: RawQueryResult = { columns: [], rows: [], truncated: false };
+
+function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, r: Run): Promise<RawQueryResult> {
+  const { kinds, registry } = r.config;
+  const owner = plan.owner ?? ownerOfKey(kinds, plan.service!, plan.key!);
+  if (!owner) throw new IngressError(400, `no service '${plan.service}' (known: ${registry.serviceNames().join(", ")})`);
+  // An owner that cannot exist (a forged id, a service shard out of range) holds nothing: no object is made for it.
+  if (!isKnownOwner(kinds, owner)) return Promise.resolve(NOTHING);
+  return ownerQuery(r, owner, plan.query, MAX_QUERY_ROWS);
 }
 
-async function ownerQuery(owner: string, query: string, config: QueryConfig, namespace: DurableObjectNamespace, maxRows: number): Promise<RawQueryResult> {
+async function ownerQuery(r: Run, owner: string, query: string, maxRows: number): Promise<RawQueryResult> {
   const { service, key } = parseOwnerName(owner)!;
-  const stub = objectStub<AdminStub>(namespace, owner, config.workflowShards);
+  const stub = objectStub<AdminStub>(r.namespace, owner, r.config.workflowShards);
   const result = (await stub.admin({ op: "query", query, service, key, raw: true })) as RawQueryOutcome;
   if ("refused" in result) throw new IngressError(400, result.refused);
   return { ...result, rows: result.rows.slice(0, maxRows) };
@@ -136,21 +174,25 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-/** sys_deployment, sys_service and information_schema.columns as CTEs (no trailing comma). */
-function staticTables(config: QueryConfig): string {
-  const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
-  const { id, endpoint, createdAt } = config.deployment;
-  const services = config.registry.serviceNames().map((name) => {
-    const kind = config.registry.service(name)!.kind;
+const quoted = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/** sys_deployment as a CTE (no trailing comma). */
+function deploymentTable({ id, endpoint, createdAt }: QueryDeployment): string {
+  return `sys_deployment(id, ty, endpoint, created_at) AS (VALUES (${quoted(id)}, 'http', ${quoted(endpoint)}, ${quoted(createdAt)}))`;
+}
+
+/** sys_service and information_schema.columns as CTEs (no trailing comma): fixed by the registry. */
+function staticTables(registry: Registry): string {
+  const services = registry.serviceNames().map((name) => {
+    const kind = registry.service(name)!.kind;
     const ty = kind === "object" ? "virtual_object" : kind;
-    return `(${q(name)}, 1, 1, ${q(ty)}, ${q(id)})`;
+    return `(${quoted(name)}, 1, 1, ${quoted(ty)}, ${quoted(DEPLOYMENT_ID)})`;
   });
   const columns = [
     ...["sys_invocation", "sys_invocation_status"].flatMap((t) => SYS_INVOCATION_NAMES.map((c) => [t, c])),
     ...SYS_JOURNAL_COLUMNS.map((c) => ["sys_journal", c]),
-  ].map(([t, c], i) => `('datafusion', 'public', ${q(t!)}, ${q(c!)}, ${i + 1}, 'Utf8', 'YES')`);
+  ].map(([t, c], i) => `('datafusion', 'public', ${quoted(t!)}, ${quoted(c!)}, ${i + 1}, 'Utf8', 'YES')`);
   return [
-    `sys_deployment(id, ty, endpoint, created_at) AS (VALUES (${q(id)}, 'http', ${q(endpoint)}, ${q(createdAt)}))`,
     `sys_service(name, revision, public, ty, deployment_id) AS (${services.length ? `VALUES ${services.join(", ")}` : "SELECT NULL, NULL, NULL, NULL, NULL WHERE 0"})`,
     `information_schema_columns(table_catalog, table_schema, table_name, column_name, ordinal_position, data_type, is_nullable) AS (VALUES ${columns.join(", ")})`,
   ].join(",\n");

@@ -7,21 +7,16 @@
  * The invocation PATCH routes and the state replacement are admin-routes.ts'.
  * Answers `undefined` for anything else.
  */
-import type { Registry } from "../engine/registry.js";
 import type { RawQueryResult } from "../durable/sql-bounds.js";
-import { queryProblem } from "../durable/sql-views.js";
+import { checkedQuery } from "../durable/sql-views.js";
 import { IngressError, jsonResponse } from "./responses.js";
 import { queryOf } from "./admin-bodies.js";
 import { arrowStream, ARROW_STREAM_TYPE, type ArrowColumn, type ArrowType } from "./arrow.js";
-import { runQuery } from "./query-router.js";
+import { createQueryRunner, type QueryConfig } from "./query-router.js";
 import { aliasNotFound, resolveQueryAliases, showsRestateIds, withAliases } from "./restate-ids.js";
 import { ADMIN_API_VERSIONS, DEPLOYMENT_ID, deploymentView, handlerView, serviceView } from "./restate-shapes.js";
 
-export interface RestateAdminConfig {
-  registry: Registry;
-  workflowShards: number;
-  indexShards: number;
-}
+export type RestateAdminConfig = QueryConfig;
 
 interface Env {
   RESOLUTE: DurableObjectNamespace;
@@ -34,6 +29,7 @@ const notFound = (message: string) => new IngressError(404, message);
 
 export function createRestateAdmin(config: RestateAdminConfig) {
   const { registry } = config;
+  const runQuery = createQueryRunner(config);
   // When this Worker instance first answered: the one deployment's creation time as far as it knows.
   let startedAt: string | undefined;
 
@@ -64,14 +60,14 @@ export function createRestateAdmin(config: RestateAdminConfig) {
       return jsonResponse(deploymentView(registry, base, startedAt, "full"), 200);
     }
     if (method === "POST" && parts.length === 1 && first === "query") {
-      const query = await queryOf(request);
-      const problem = queryProblem(query);
-      if (problem) throw new IngressError(400, problem);
+      // Read (tokenized) once here: the alias resolution and the planner work on these tokens.
+      const query = checkedQuery(await queryOf(request));
+      if ("refused" in query) throw new IngressError(400, query.refused);
       const deployment = { id: DEPLOYMENT_ID, endpoint: base, createdAt: startedAt };
       const resolved = await resolveQueryAliases(query, env.RESOLUTE, config.indexShards);
       let result: RawQueryResult;
       try {
-        result = await runQuery(resolved.query, { ...config, deployment }, env.RESOLUTE);
+        result = await runQuery(resolved.query, deployment, env.RESOLUTE);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         // A query that fails where it names an unknown alias most likely fails because of it.

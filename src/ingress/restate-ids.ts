@@ -16,9 +16,10 @@ import { invocationOwner } from "../engine/ids.js";
 import { decodeRestateInvocationId, restateAliasOf } from "../engine/restate-id.js";
 import { indexShardStub } from "../durable/index-shard.js";
 import type { RawQueryResult } from "../durable/sql-bounds.js";
-import { tokenize } from "./query-plan.js";
+import { quoteString, spliceSql, stringValue, type SqlText } from "../durable/sql-text.js";
 import { IngressError } from "./responses.js";
-import { ownerOfInvocationId } from "./invocation-id.js";
+import { knownOwnerOf, ownerOfInvocationId } from "./invocation-id.js";
+import type { TargetKinds } from "../engine/addressing.js";
 
 /** Restate's CLI says who it is in its user agent (`restate-cli/1.7.12 linux-x86_64`). */
 export const showsRestateIds = (request: Request): boolean => (request.headers.get("user-agent") ?? "").startsWith("restate-cli/");
@@ -65,15 +66,25 @@ async function resolveAliases(aliases: readonly string[], namespace: DurableObje
   return found;
 }
 
-/** The Resolute id named by an admin route's id segment: itself, or what its alias stands for (404 when unknown). */
-export async function invocationIdOf(text: string, namespace: DurableObjectNamespace, indexShards: number): Promise<string> {
-  if (invocationOwner(text) !== undefined || decodeRestateInvocationId(text) === undefined) {
-    ownerOfInvocationId(text); // 400 for what is neither
-    return text;
+/**
+ * The Resolute id named by an admin route's id segment (itself, or what its alias stands for: 404
+ * when unknown) and its owner (knownOwnerOf: undefined for a forged id naming an impossible owner).
+ */
+export async function invocationIdOf(
+  text: string,
+  kinds: TargetKinds,
+  namespace: DurableObjectNamespace,
+  indexShards: number,
+): Promise<{ invocationId: string; owner: string | undefined }> {
+  // A Resolute id (never in Restate's shape: it has a dot) is parsed once, by knownOwnerOf.
+  if (decodeRestateInvocationId(text) === undefined) {
+    const owner = knownOwnerOf(kinds, text);
+    if (owner === undefined) ownerOfInvocationId(text); // 400 for what is no id at all
+    return { invocationId: text, owner };
   }
   const id = (await resolveAliases([text], namespace, indexShards)).get(text);
   if (id === undefined) throw new IngressError(404, aliasNotFound(text, indexShards));
-  return id;
+  return { invocationId: id, owner: knownOwnerOf(kinds, id) };
 }
 
 /**
@@ -82,27 +93,19 @@ export async function invocationIdOf(text: string, namespace: DurableObjectNames
  * does not know, left as they are (they match nothing).
  */
 export async function resolveQueryAliases(
-  query: string,
+  query: SqlText,
   namespace: DurableObjectNamespace,
   indexShards: number,
-): Promise<{ query: string; unresolved: string[] }> {
-  const literals = tokenize(query).filter((t) => t.kind === "string" && decodeRestateInvocationId(t.text.slice(1, -1)) !== undefined);
+): Promise<{ query: SqlText; unresolved: string[] }> {
+  const literals = query.tokens.flatMap((t, i) => {
+    const value = stringValue(query, t);
+    return value !== undefined && decodeRestateInvocationId(value) !== undefined ? [{ i, alias: value }] : [];
+  });
   if (literals.length === 0) return { query, unresolved: [] };
-  const ids = await resolveAliases(literals.map((t) => t.text.slice(1, -1)), namespace, indexShards);
-  let out = "";
-  let at = 0;
-  const unresolved = new Set<string>();
-  for (const t of literals) {
-    const alias = t.text.slice(1, -1);
-    const id = ids.get(alias);
-    if (id === undefined) {
-      unresolved.add(alias);
-      continue;
-    }
-    out += `${query.slice(at, t.start)}'${id}'`;
-    at = t.end;
-  }
-  return { query: out + query.slice(at), unresolved: [...unresolved] };
+  const ids = await resolveAliases(literals.map((l) => l.alias), namespace, indexShards);
+  const unresolved = new Set(literals.filter((l) => !ids.has(l.alias)).map((l) => l.alias));
+  const edits = literals.filter((l) => ids.has(l.alias)).map((l) => ({ from: l.i, to: l.i + 1, text: quoteString(ids.get(l.alias)!) }));
+  return { query: spliceSql(query, edits), unresolved: [...unresolved] };
 }
 
 /** The alias Restate's CLI is shown for `id` (remembered, so that it resolves at once). */

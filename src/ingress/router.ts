@@ -63,15 +63,17 @@ const ALLOWED_METHODS: Record<IngressTarget["type"], readonly string[]> = {
   invalid: [],
 };
 
-/** The ingress as a complete handler: every request gets a Response (404 for admin paths). */
+/**
+ * The ingress as a complete handler for requests that are not the admin API's: every request
+ * gets a Response. createWorker sends `/restate/admin/...` to the admin before (it checks the
+ * path once); a path under it that arrives here anyway is answered as no route.
+ */
 export function createIngress(options: IngressOptions): IngressHandler {
   // Through itty-router (the stack's router): it costs ~5-10 µs a request in Node
   // (scratch micro-benchmark, 50,000 requests), under 1% of a W3 request's CPU.
-  const router = createIngressRouter(options);
-  return async (request, env) => {
-    const response: Response | undefined = await router.fetch(request, env);
-    return response ?? errorResponse(new IngressError(404, `no route for '${splitUrl(request.url).pathname}'`));
-  };
+  const handle = createHandler(options);
+  const router = Router<IRequest, [IngressEnv]>({ catch: caught }).all("*", (request, env) => handle(request, env));
+  return (request, env) => router.fetch(request, env);
 }
 
 /** The ingress as an itty-router whose `fetch` resolves to undefined for `/restate/admin/...`. */

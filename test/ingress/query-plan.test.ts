@@ -6,6 +6,8 @@
 import { describe, expect, test } from "vitest";
 import { makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import { planQuery, QueryPlanError } from "../../src/ingress/query-plan.js";
+import { checkedQuery } from "../../src/durable/sql-views.js";
+import { queryShape } from "../../src/durable/sql-bounds.js";
 
 const id = makeInvocationId(ownerName("o", "counter", "k1"), "abc");
 const other = makeInvocationId(ownerName("w", "signup", "w1"), "run");
@@ -98,5 +100,31 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
       kind: "static",
       query: "SELECT COUNT(*) FROM information_schema_columns WHERE table_name = 'sys_journal'",
     });
+  });
+});
+
+describe("one tokenizer: the planner reasons over the tokens the bounds read (sql-text.ts)", () => {
+  test("x'…' blobs and strings holding keywords or quotes are literals: never rewritten, never names or clauses", () => {
+    const listed = `SELECT 'information_schema.columns' AS s, x'6869' AS b, 'it''s index' AS i FROM sys_service`;
+    expect(planQuery(listed, 1000)).toEqual({ kind: "static", query: listed });
+    // A quoted "from" is a column's name, not the FROM clause; the trailing ';' is cut where the query is read.
+    const pinned = `SELECT id, x'27' AS "from" FROM sys_invocation WHERE id = '${id}' AND last_failure <> 'it''s from state' LIMIT 5;`;
+    const checked = checkedQuery(pinned);
+    if ("refused" in checked) throw new Error(checked.refused);
+    const bounded = queryShape(checked);
+    expect(bounded).not.toHaveProperty("refused");
+    expect(planQuery(checked, 1000)).toEqual({
+      kind: "rows",
+      query: pinned.slice(0, -1),
+      scan: `SELECT sys_invocation.* FROM sys_invocation WHERE id = '${id}' AND last_failure <> 'it''s from state' LIMIT 5`,
+      ids: [id],
+      limit: 5,
+    });
+  });
+
+  test("Restate CLI's `target LIKE '<id>/%'` becomes the id, but not inside a string", () => {
+    expect(planQuery(`SELECT id FROM sys_invocation WHERE target LIKE '${id}/%'`, 1000)).toMatchObject({ ids: [id] });
+    const quoted = `SELECT id FROM sys_invocation WHERE last_failure = 'target LIKE ''${id}/%'''`;
+    expect(planQuery(quoted, 1000)).toMatchObject({ kind: "rows", query: quoted });
   });
 });

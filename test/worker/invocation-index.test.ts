@@ -123,6 +123,12 @@ describe("tables of one object, routed by the query", () => {
     expect(await rows("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_name = 'sys_journal' AND column_name IN ('promise_name')")).toEqual([{ n: 1 }]);
     expect(await rows("SELECT name, ty FROM sys_service WHERE name = 'counter'")).toEqual([{ name: "counter", ty: "virtual_object" }]);
   });
+
+  test("a string that spells a table's name, a blob and a trailing ';' are read as SQLite reads them (one tokenizer)", async () => {
+    expect(await rows("SELECT 'information_schema.columns' AS s, hex(x'6869') AS h, 'it''s' AS q FROM sys_service WHERE name = 'counter';")).toEqual([
+      { s: "information_schema.columns", h: "6869", q: "it's" },
+    ]);
+  });
 });
 
 describe("Restate's admin routes (what Restate's CLI reads first)", () => {

@@ -1,0 +1,68 @@
+/**
+ * Where `POST /query` sends its calls (Node, a recording namespace): static and single-owner
+ * queries make one call, none at an index object when the index is off, and forged ids
+ * (owners that cannot exist) make none at their owners (issue #10).
+ */
+import { describe, expect, test } from "vitest";
+import { makeInvocationId, ownerName } from "../../src/engine/ids.js";
+import { targetKinds } from "../../src/ingress/invocation-id.js";
+import { createQueryRunner } from "../../src/ingress/query-router.js";
+import { sqlText, type SqlText } from "../../src/durable/sql-text.js";
+import { registry } from "./fixtures.js";
+
+const deployment = { id: "dp_1", endpoint: "http://w.test/", createdAt: "2026-01-01T00:00:00.000Z" };
+const answer = { columns: ["n"], rows: [[0]], truncated: false };
+
+/** Object names called, in order, with the RPC method. */
+function recording() {
+  const calls: string[] = [];
+  const namespace = {
+    idFromName: (name: string) => ({ name }),
+    get: (id: { name: string }) => ({
+      admin: async () => (calls.push(`${id.name} admin`), answer),
+      index: async () => (calls.push(`${id.name} index`), answer),
+    }),
+  } as unknown as DurableObjectNamespace;
+  return { calls, namespace };
+}
+
+const text = (sql: string) => sqlText(sql) as SqlText;
+
+function runner(indexShards: number) {
+  const reg = registry();
+  return createQueryRunner({ registry: reg, kinds: targetKinds(reg, 4), workflowShards: 0, indexShards });
+}
+
+describe("issue #10: calls per query", () => {
+  const one = makeInvocationId(ownerName("o", "counter", "k1"), "a");
+  const two = makeInvocationId(ownerName("o", "counter", "k1"), "b");
+  const elsewhere = makeInvocationId(ownerName("o", "counter", "k2"), "c");
+  const forged = makeInvocationId(ownerName("s", "counter", "0"), "x");
+
+  test("with the index off, a static query is one call at the query coordinator, not at an index shard", async () => {
+    const { calls, namespace } = recording();
+    await runner(0)(text("SELECT name FROM sys_service"), deployment, namespace);
+    expect(calls).toEqual(["query:coordinator index"]);
+  });
+
+  test("the invocations of one owner: one call, at that owner (no second pass)", async () => {
+    for (const shards of [0, 4]) {
+      const { calls, namespace } = recording();
+      const run = runner(shards);
+      await run(text(`SELECT id FROM sys_invocation WHERE id = '${one}'`), deployment, namespace);
+      await run(text(`SELECT COUNT(*) FROM sys_invocation WHERE id IN ('${one}', '${two}', '${forged}')`), deployment, namespace);
+      expect(calls).toEqual(["o:counter:k1 admin", "o:counter:k1 admin"]);
+    }
+  });
+
+  test("several owners: one call each, then the second pass; forged ids: no owner called", async () => {
+    const { calls, namespace } = recording();
+    const run = runner(0);
+    await run(text(`SELECT id FROM sys_invocation WHERE id IN ('${one}', '${elsewhere}')`), deployment, namespace);
+    expect(calls).toEqual(["o:counter:k1 admin", "o:counter:k2 admin", "query:coordinator index"]);
+    calls.length = 0;
+    await run(text(`SELECT id FROM sys_invocation WHERE id = '${forged}'`), deployment, namespace);
+    await run(text(`SELECT * FROM sys_journal WHERE id = '${forged}'`), deployment, namespace);
+    expect(calls).toEqual(["query:coordinator index"]);
+  });
+});
