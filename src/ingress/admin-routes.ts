@@ -69,14 +69,14 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
   return async function admin(request: Request, env: AdminEnv): Promise<Response> {
     // The dashboard page holds no data (it asks for the token), so a browser may load it
     // without one; it is there only while the admin API is enabled.
-    if (request.method === "GET" && new URL(request.url).pathname === `${ADMIN_PREFIX}ui`) {
+    const url = new URL(request.url);
+    if (request.method === "GET" && url.pathname === `${ADMIN_PREFIX}ui`) {
       return env.RESOLUTE_ADMIN_TOKEN ? dashboardResponse() : error(403, DISABLED);
     }
     const denied = authorize(request, env);
     if (denied) return denied;
     try {
       checkUrlLength(request.url);
-      const url = new URL(request.url);
       const all = adminPath(url.pathname);
       // Restate's CLI puts the admin API version after the base URL (`/v4/services`).
       const parts = /^v\d+$/.test(all[0] ?? "") ? all.slice(1) : all;

@@ -5,7 +5,6 @@
  */
 import type { HandlerSpec, Registry, ServiceSpec } from "../engine/registry.js";
 import type { ResolvedRetryPolicy } from "../engine/retry.js";
-import { ownerName } from "../engine/ids.js";
 import { limitsJson } from "./limit-bodies.js";
 
 /** The one deployment: this Worker (a Restate deployment id is `dp_` + 23 base62 digits). */
@@ -16,15 +15,6 @@ const SDK_VERSION = "resolute/0.1.0";
 
 const SERVICE_TY = { service: "Service", object: "VirtualObject", workflow: "Workflow" } as const;
 const HANDLER_TY = { exclusive: "Exclusive", shared: "Shared", workflow: "Workflow" } as const;
-
-/** The Durable Object owner of a target (a stateless service's key is its shard number). */
-export function ownerOfTarget(registry: Registry, service: string, key: string): string | undefined {
-  const kind = registry.service(service)?.kind;
-  if (kind === "object") return ownerName("o", service, key);
-  if (kind === "workflow") return ownerName("w", service, key);
-  if (kind === "service") return ownerName("s", service, key);
-  return undefined;
-}
 
 export function serviceView(spec: ServiceSpec): Record<string, unknown> {
   const handlers = [...spec.handlers.values()];
