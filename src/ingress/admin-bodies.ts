@@ -1,8 +1,7 @@
 /**
  * The bodies of the admin API's POSTs (a query, a state replacement) and the JSON
- * form of query rows. Every problem is an IngressError with the status to answer.
+ * form of query rows (one rendering for every admin query answer). Every problem is an IngressError with the status to answer.
  */
-import { bytesToBase64 } from "../engine/bytes.js";
 import { IngressError } from "./responses.js";
 import { readBody } from "./request.js";
 
@@ -43,9 +42,31 @@ export async function newStateOf(request: Request): Promise<{ key: string; state
   return { key: body.object_key, state };
 }
 
-/** BLOB columns (ArrayBuffer) as base64 text, so the row can be JSON. */
-export function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
+/** Columns Restate types as booleans (SQLite answers 0 or 1). */
+export const BOOLEAN_COLUMNS = new Set(["completed", "public", "pinned_deployment_exists"]);
+
+/**
+ * A query's value as Restate 1.7 writes it in a JSON answer (arrow-json, checked against
+ * restate-server 1.7.12: `SELECT X'6869ff'` gives "6869ff"): bytes as lower-case hex, a boolean
+ * column's 0 or 1 as false or true; null stays null.
+ */
+export function jsonValue(column: string, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof ArrayBuffer) return [...new Uint8Array(value)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (BOOLEAN_COLUMNS.has(column) && typeof value === "number") return value !== 0;
+  return value;
+}
+
+/**
+ * A query's row as a JSON object of jsonValue's: the one rendering of both POST /query and an
+ * object's SQL. Nulls are left out (as Restate leaves them out) unless `nulls` is "kept" (an
+ * object's SQL also lists its columns).
+ */
+export function jsonRow(entries: Iterable<readonly [string, unknown]>, nulls: "kept" | "left out"): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(row)) out[column] = value instanceof ArrayBuffer ? bytesToBase64(new Uint8Array(value)) : value;
+  for (const [column, value] of entries) {
+    const rendered = jsonValue(column, value);
+    if (rendered !== null || nulls === "kept") out[column] = rendered;
+  }
   return out;
 }

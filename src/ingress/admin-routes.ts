@@ -150,7 +150,7 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
         try {
           const result = (await stubFor(env, owner).admin({ op: "query", query, service: parts[1]!, key: parts[2]! })) as QueryOutcome;
           if ("refused" in result) return error(400, result.refused);
-          return json(200, { ...result, rows: result.rows.map(jsonRow) });
+          return json(200, { ...result, rows: result.rows.map((row) => jsonRow(Object.entries(row), "kept")) });
         } catch (e) {
           return error(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
         }

@@ -10,7 +10,7 @@
 import type { RawQueryResult } from "../durable/sql-bounds.js";
 import { checkedQuery } from "../durable/sql-views.js";
 import { IngressError, jsonResponse } from "./responses.js";
-import { queryOf } from "./admin-bodies.js";
+import { BOOLEAN_COLUMNS, jsonRow, queryOf } from "./admin-bodies.js";
 import { arrowStream, ARROW_STREAM_TYPE, type ArrowColumn, type ArrowType } from "./arrow.js";
 import { createQueryRunner, type QueryConfig } from "./query-router.js";
 import { aliasNotFound, resolveQueryAliases, showsRestateIds, withAliases } from "./restate-ids.js";
@@ -21,9 +21,6 @@ export type RestateAdminConfig = QueryConfig;
 interface Env {
   RESOLUTE: DurableObjectNamespace;
 }
-
-/** Columns Restate types as booleans (SQLite answers 0 or 1). */
-const BOOLEAN_COLUMNS = new Set(["completed", "public", "pinned_deployment_exists"]);
 
 const notFound = (message: string) => new IngressError(404, message);
 
@@ -90,14 +87,7 @@ export function createRestateAdmin(config: RestateAdminConfig) {
 function queryAnswer(result: RawQueryResult, accept: string): Response {
   const headers: Record<string, string> = result.truncated ? { "x-resolute-truncated": "true" } : {};
   if (accept.includes("application/json")) {
-    const rows = result.rows.map((row) => {
-      const out: Record<string, unknown> = {};
-      result.columns.forEach((column, i) => {
-        const value = jsonValue(column, row[i]);
-        if (value !== null) out[column] = value;
-      });
-      return out;
-    });
+    const rows = result.rows.map((row) => jsonRow(result.columns.map((column, i) => [column, row[i]] as const), "left out"));
     return jsonResponse({ rows }, 200, headers);
   }
   const columns: ArrowColumn[] = result.columns.map((name, i) => {
@@ -105,13 +95,6 @@ function queryAnswer(result: RawQueryResult, accept: string): Response {
     return { name, type: arrowType(name, values), values: values.map((v) => (BOOLEAN_COLUMNS.has(name) && typeof v === "number" ? v !== 0 : v)) };
   });
   return new Response(arrowStream(columns), { status: 200, headers: { "content-type": ARROW_STREAM_TYPE, ...headers } });
-}
-
-function jsonValue(column: string, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (value instanceof ArrayBuffer) return [...new Uint8Array(value)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  if (BOOLEAN_COLUMNS.has(column) && typeof value === "number") return value !== 0;
-  return value;
 }
 
 function arrowType(name: string, values: readonly unknown[]): ArrowType {

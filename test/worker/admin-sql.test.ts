@@ -36,13 +36,13 @@ describe("Restate's views over an object's storage", () => {
 
     const journal = await sql("counter/sql-a", `SELECT entry_type, name, completed, value_utf8 FROM sys_journal WHERE id = '${secondId}' ORDER BY "index"`);
     expect(journal.body.rows).toEqual([
-      { entry_type: "getState", name: "count", completed: 1, value_utf8: "5" },
-      { entry_type: "setState", name: "count", completed: 1, value_utf8: "" }, // the value went to the state table
+      { entry_type: "getState", name: "count", completed: true, value_utf8: "5" },
+      { entry_type: "setState", name: "count", completed: true, value_utf8: "" }, // the value went to the state table
     ]);
 
     const state = await sql("counter/sql-a", "SELECT service_name, service_key, key, value_utf8, value, value_length FROM state");
-    // BLOB columns come back as base64: "7" is Nw==.
-    expect(state.body.rows).toEqual([{ service_name: "counter", service_key: "sql-a", key: "count", value_utf8: "7", value: "Nw==", value_length: 1 }]);
+    // Rendered as POST /query renders them, as Restate 1.7 does: BLOBs in hex ("7" is 37), booleans as booleans.
+    expect(state.body.rows).toEqual([{ service_name: "counter", service_key: "sql-a", key: "count", value_utf8: "7", value: "37", value_length: 1 }]);
   });
 
   test("sys_inbox and sys_keyed_service_status show the lock holder and the queue behind it", async () => {
