@@ -41,13 +41,39 @@ export interface TracingConfig {
 
 const DEFAULT_SERVICE_NAME = "resolute";
 
+/** The variables tracingConfig reads: its answer depends on these (and the option) only. */
+const ENV_NAMES = [
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_SDK_DISABLED",
+  "OTEL_TRACES_EXPORTER",
+] as const satisfies readonly (keyof TracingEnv)[];
+
+/** This isolate's answers, by option, then by the variables' values. */
+const answers = new Map<TracingOptions | false | undefined, Map<string, TracingConfig | undefined>>();
+
 /**
  * The tracing configuration of a Worker, or undefined when tracing is off.
  * `false`: off whatever the environment says. Throws a TypeError for a bad URL in the
  * option (a coding error: createWorker fails); a bad URL in the environment turns
  * tracing off with a log line instead (every request would fail otherwise).
+ * Worked out (and logged) once per isolate for the same option and values: every
+ * Durable Object's construction asks, and the answer is shared (do not change it).
  */
 export function tracingConfig(options: TracingOptions | false | undefined, env: TracingEnv): TracingConfig | undefined {
+  let byValues = answers.get(options);
+  if (!byValues) answers.set(options, (byValues = new Map()));
+  const values = JSON.stringify(ENV_NAMES.map((name) => env[name] ?? null));
+  if (byValues.has(values)) return byValues.get(values);
+  const config = readTracingConfig(options, env);
+  byValues.set(values, config);
+  return config;
+}
+
+function readTracingConfig(options: TracingOptions | false | undefined, env: TracingEnv): TracingConfig | undefined {
   if (options === false || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return undefined;
   if (env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none") return undefined;
   const url = tracesUrl(options, env);

@@ -37,6 +37,23 @@ describe("tracing configuration", () => {
     }
   });
 
+  it("reads and checks the environment once per isolate for the same values, however many objects ask", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const bad = "not a url either";
+      for (let i = 0; i < 3; i++) expect(tracingConfig(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: bad })).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(1);
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "https://once.example", OTEL_SERVICE_NAME: "once" };
+      const first = tracingConfig(undefined, env);
+      expect(tracingConfig(undefined, { ...env })).toBe(first);
+      // Other values (a deploy that changed them) are read again.
+      expect(tracingConfig(undefined, { ...env, OTEL_SERVICE_NAME: "twice" })?.serviceName).toBe("twice");
+      expect(tracingConfig(false, env)).toBeUndefined();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("parses the headers format leniently", () => {
     expect(parseHeaders(" a = 1 ,=x,b,c=%zz, d=e=f")).toEqual({ a: "1", c: "%zz", d: "e=f" });
     expect(parseHeaders(undefined)).toEqual({});
