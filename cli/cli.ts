@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
-import { LIMITS_USAGE, limitsCommand } from "./limits.js";
+import { LIMITS_FLAGS, LIMITS_USAGE, limitsCommand } from "./limits.js";
 
 export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
@@ -17,8 +17,9 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   services describe <service>           a service's handlers: kind, visibility, retry policy
   invocations list                      invocations across the deployment, newest first (from the
                                         invocation index) [--service S] [--handler H] [--status S]
-                                        [--limit N]; with --key K: that object key's, workflow
-                                        id's or stateless service shard's, read from its object
+                                        [--limit N, at most 1000; default 100]; with --service S
+                                        --key K: that object key's, workflow id's or stateless
+                                        service shard's, read from its object (same filters)
   invocations describe <id>             status, retries, last failure and journal (alias: get)
   invocations cancel <id>               cancel: the next await throws CancelledError
   invocations kill <id>                 stop now, without compensation (409 "killed")
@@ -121,15 +122,39 @@ interface Flags {
   description?: string;
 }
 
+/** The options each command takes besides --url, --token, --json and --help: any other is refused, never ignored. */
+const FLAGS: Record<string, readonly (keyof Flags)[]> = {
+  ...LIMITS_FLAGS,
+  sql: ["service", "key"],
+  "invocations list": ["service", "key", "handler", "status", "limit"],
+  "invocations ls": ["service", "key", "handler", "status", "limit"],
+  "invocations restart-as-new": ["from"],
+  ...Object.fromEntries(
+    ["services list", "services ls", "services describe", "services get", "invocations describe", "invocations get", "invocations cancel", "invocations kill", "invocations pause", "invocations resume", "invocations purge", "state get", "state clear", "state set"].map((c) => [c, []]),
+  ),
+};
+const FLAG_NAMES: readonly (keyof Flags)[] = ["service", "key", "status", "handler", "limit", "from", "concurrency", "rate", "description"];
+
+/** Refuses an option a known command does not take (a filter silently ignored would show the wrong rows). */
+function checkFlags(command: string, flags: Flags): void {
+  const taken = FLAGS[command];
+  if (taken === undefined) return; // an unknown command: refused as such
+  const extra = FLAG_NAMES.filter((flag) => flags[flag] !== undefined && !taken.includes(flag));
+  if (extra.length === 0) return;
+  const takes = taken.length ? `it takes ${taken.map((f) => `--${f}`).join(", ")}` : "it takes no options but --url, --token and --json";
+  throw new Error(`'${command}' does not take ${extra.map((f) => `--${f}`).join(", ")}: ${takes}`);
+}
+
 function commandFor(words: readonly string[], flags: Flags): Command {
   const [noun, verb, ...rest] = words;
+  checkFlags(noun === "sql" ? "sql" : `${noun} ${verb}`, flags);
   const limits = limitsCommand(words, flags);
   if (limits) return limits;
   if (noun === "sql") {
     if (words.length !== 2) throw new Error("'sql' takes one query (quote it)");
-    if (flags.service === undefined && flags.key === undefined) return runDeploymentQuery(verb!);
+    if (flags.service === undefined && flags.key === undefined) return sqlCommand("query", verb!);
     if (!flags.service || flags.key === undefined) throw new Error("'sql' over one object's storage needs both --service and --key");
-    return runQuery(flags.service, flags.key, verb!);
+    return sqlCommand(`objects/${encodeURIComponent(flags.service)}/${encodeURIComponent(flags.key)}/query`, verb!);
   }
   const one = (what: string): string => {
     if (rest.length !== 1) throw new Error(`'${noun} ${verb}' takes ${what}`);
@@ -149,9 +174,8 @@ function commandFor(words: readonly string[], flags: Flags): Command {
       return describeService(one("a service name"));
     case "invocations list":
     case "invocations ls":
-      if (flags.key === undefined) return listAcrossDeployment(flags);
-      if (!flags.service) throw new Error("'invocations list --key' needs --service too (a stateless service's key is a shard number)");
-      return listInvocations(flags.service, flags.key, flags.status);
+      if (rest.length) throw new Error("'invocations list' takes no arguments: filter with --service, --key, --handler, --status and --limit");
+      return listInvocations(flags);
     case "invocations describe":
     case "invocations get":
       return describeInvocation(one("an invocation id"));
@@ -204,38 +228,57 @@ function describeService(name: string): Command {
 
 const SUMMARY_COLUMNS = ["id", "target", "status", "retry_count", "created_at", "completed_at"] as const;
 
-function listInvocations(service: string, key: string, status?: string): Command {
-  return async (admin) => {
-    const query = status ? `?status=${encodeURIComponent(status)}` : "";
-    const answer = (await admin.get(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/invocations${query}`)) as { invocations: Record<string, unknown>[] };
-    return { answer, text: answer.invocations.length ? table(answer.invocations, SUMMARY_COLUMNS) : `no invocations of ${service}/${key}${status ? ` with status ${status}` : ""}` };
-  };
-}
-
 /** A quoted SQL string literal. */
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-/** The deployment's invocations from the index (POST /query over sys_invocation). */
-function listAcrossDeployment(flags: Flags): Command {
-  if (flags.limit !== undefined && !/^\d+$/.test(flags.limit)) throw new Error(`--limit takes a number, not '${flags.limit}'`);
-  const where = [
-    flags.service !== undefined ? `target_service_name = ${literal(flags.service)}` : undefined,
-    flags.handler !== undefined ? `target_handler_name = ${literal(flags.handler)}` : undefined,
-    flags.status !== undefined ? `status = ${literal(flags.status)}` : undefined,
-  ].filter(Boolean);
-  const query = `SELECT ${SUMMARY_COLUMNS.join(", ")} FROM sys_invocation${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT ${flags.limit ?? 100}`;
-  return async (admin) => {
+/** Most invocations a listing shows (one admin query's answer, one object's listing). */
+const MAX_LIST = 1000;
+
+/**
+ * `invocations list`: with --key, one object's invocations (its listing route, read from the
+ * object); without, the deployment's (POST /query over the index). The same filters, newest
+ * first, the same table, and the same words when nothing matches.
+ */
+function listInvocations(flags: Flags): Command {
+  const { service, key, handler, status } = flags;
+  if (flags.limit !== undefined && !(/^\d+$/.test(flags.limit) && Number(flags.limit) >= 1 && Number(flags.limit) <= MAX_LIST)) {
+    throw new Error(`--limit takes a whole number from 1 to ${MAX_LIST}, not '${flags.limit}'`);
+  }
+  const limit = Number(flags.limit ?? 100);
+  if (key !== undefined && !service) throw new Error("'invocations list --key' needs --service too (a stateless service's key is a shard number)");
+  const of = service === undefined ? "" : ` of ${service}${key !== undefined ? `/${key}` : ""}`;
+  const none = `no invocations${of}${handler !== undefined ? ` by handler ${handler}` : ""}${status !== undefined ? ` with status ${status}` : ""}`;
+  const rowsOf = async (admin: AdminApi): Promise<{ answer: unknown; rows: Record<string, unknown>[] }> => {
+    if (key !== undefined) {
+      const query = new URLSearchParams({ ...(status !== undefined ? { status } : {}), ...(handler !== undefined ? { handler } : {}), limit: String(limit) });
+      const answer = (await admin.get(`objects/${encodeURIComponent(service!)}/${encodeURIComponent(key)}/invocations?${query}`)) as { invocations: Record<string, unknown>[] };
+      return { answer, rows: answer.invocations };
+    }
+    const where = [
+      service !== undefined ? `target_service_name = ${literal(service)}` : undefined,
+      handler !== undefined ? `target_handler_name = ${literal(handler)}` : undefined,
+      status !== undefined ? `status = ${literal(status)}` : undefined,
+    ].filter(Boolean);
+    const query = `SELECT ${SUMMARY_COLUMNS.join(", ")} FROM sys_invocation${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT ${limit}`;
     const answer = (await admin.post("query", { query })) as { rows: Record<string, unknown>[] };
-    const none = `no invocations${flags.service ? ` of ${flags.service}` : ""}${flags.status ? ` with status ${flags.status}` : ""}`;
-    return { answer, text: answer.rows.length ? table(answer.rows, SUMMARY_COLUMNS) : none };
+    return { answer, rows: answer.rows };
+  };
+  return async (admin) => {
+    const { answer, rows } = await rowsOf(admin);
+    return { answer, text: rows.length ? table(rows, SUMMARY_COLUMNS) : none };
   };
 }
 
-function runDeploymentQuery(query: string): Command {
+/**
+ * `sql`: the query POSTed to `path` (POST /query, or one object's SQL), its rows as a table
+ * and their count. Columns: as the object's SQL lists them, else as the rows name them (POST
+ * /query leaves nulls out, as Restate's does).
+ */
+function sqlCommand(path: string, query: string): Command {
   return async (admin) => {
-    const answer = (await admin.post("query", { query })) as { rows: Record<string, unknown>[] };
-    const columns = [...new Set(answer.rows.flatMap((row) => Object.keys(row)))];
-    const count = `${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"}`;
+    const answer = (await admin.post(path, { query })) as { columns?: string[]; rows: Record<string, unknown>[]; truncated?: boolean };
+    const columns = answer.columns ?? [...new Set(answer.rows.flatMap((row) => Object.keys(row)))];
+    const count = `${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"}${answer.truncated ? " (truncated: more rows matched)" : ""}`;
     return { answer, text: answer.rows.length ? `${table(answer.rows, columns)}\n${count}` : count };
   };
 }
@@ -293,14 +336,6 @@ function replaceState(service: string, key: string, values: Record<string, unkno
     const answer = await admin.post(`services/${encodeURIComponent(service)}/state`, { object_key: key, new_state: newState });
     const count = Object.keys(newState).length;
     return { answer: answer ?? null, text: count ? `state of ${service}/${key} replaced (${count} ${count === 1 ? "entry" : "entries"})` : `state of ${service}/${key} cleared` };
-  };
-}
-
-function runQuery(service: string, key: string, query: string): Command {
-  return async (admin) => {
-    const answer = (await admin.post(`objects/${encodeURIComponent(service)}/${encodeURIComponent(key)}/query`, { query })) as { columns: string[]; rows: Record<string, unknown>[]; truncated: boolean };
-    const count = `${answer.rows.length} row${answer.rows.length === 1 ? "" : "s"}${answer.truncated ? " (truncated: more rows matched)" : ""}`;
-    return { answer, text: answer.rows.length ? `${table(answer.rows, answer.columns)}\n${count}` : count };
   };
 }
 

@@ -40,6 +40,20 @@ interface RuleJson {
   description?: string;
 }
 
+/** The options each of these commands takes (any other is refused: see cli.ts FLAGS). */
+export const LIMITS_FLAGS: Record<string, readonly (keyof RuleFlags)[]> = {
+  "limits list": [],
+  "limits ls": [],
+  "limits show": ["key"],
+  "rules list": [],
+  "rules ls": [],
+  "rules set": ["concurrency", "rate", "description"],
+  "rules enable": [],
+  "rules disable": [],
+  "rules delete": [],
+  "rules rm": [],
+};
+
 /** The command for `words` (`limits …` or `rules …`), or undefined when they are not one. */
 export function limitsCommand(words: readonly string[], flags: RuleFlags): LimitsCommand | undefined {
   const [noun, verb, ...rest] = words;

@@ -12,7 +12,7 @@ import { isoTime } from "../engine/iso-time.js";
 
 /** What the admin API asks of one object: a read (`invocations`, `invocation`, `state`, `query`) or an action. */
 export type AdminRequest =
-  | { op: "invocations"; status?: string; limit?: number; key?: string }
+  | { op: "invocations"; status?: string; handler?: string; limit?: number; key?: string }
   | { op: "invocation"; invocationId: string }
   | { op: "state"; scope: string }
   | { op: "cancel" | "kill" | "pause" | "resume" | "purge"; invocationId: string }
@@ -25,6 +25,8 @@ export type AdminActionResult = ControlResult<{ invocationId?: string }>;
 
 const decoder = new TextDecoder();
 const STATUSES: readonly InvocationStatus[] = Object.values(STATUS);
+/** Rows of each status a listing reads at most before it filters and cuts (the store's own bound). */
+const LISTED_PER_STATUS = 1000;
 
 export class ObjectAdmin {
   constructor(
@@ -35,7 +37,7 @@ export class ObjectAdmin {
   handle(request: AdminRequest): unknown {
     switch (request.op) {
       case "invocations":
-        return this.#list(request.status, request.limit ?? 100, request.key);
+        return this.#list(request, request.limit ?? 100);
       case "invocation":
         return this.#describe(request.invocationId);
       case "state":
@@ -55,10 +57,16 @@ export class ObjectAdmin {
     }
   }
 
-  #list(status: string | undefined, limit: number, key: string | undefined): unknown[] {
+  /**
+   * The newest `limit` invocations (with the status and handler asked for), newest first as the
+   * deployment's listing orders them. The store reads each status oldest first, so up to
+   * LISTED_PER_STATUS of each are read, then filtered by handler, ordered and cut.
+   */
+  #list({ status, handler, key }: Extract<AdminRequest, { op: "invocations" }>, limit: number): unknown[] {
     const statuses = status ? STATUSES.filter((s) => s === status) : STATUSES;
-    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s, limit, key));
-    return rows.map((row) => this.#summary(row));
+    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s, LISTED_PER_STATUS, key)).filter((row) => handler === undefined || row.handler === handler);
+    rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.slice(0, limit).map((row) => this.#summary(row));
   }
 
   #describe(id: string): unknown {

@@ -123,8 +123,8 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
         const workflowId = registry.service(parts[1]!)?.kind === "workflow" ? parts[2]! : undefined;
         if (parts[3] === "state") return json(200, { state: await stub.admin({ op: "state", scope: workflowId ?? "" }) });
         if (parts[3] === "invocations") {
-          const status = url.searchParams.get("status") ?? undefined;
-          return json(200, { invocations: await stub.admin({ op: "invocations", ...(status ? { status } : {}), ...(workflowId !== undefined ? { key: workflowId } : {}) }) });
+          const listing: AdminRequest = { op: "invocations", ...listingFilters(url.searchParams), ...(workflowId !== undefined ? { key: workflowId } : {}) };
+          return json(200, { invocations: await stub.admin(listing) });
         }
       }
       // POST /restate/admin/services/{service}/state {"object_key", "new_state": {name: [bytes]}}: Restate's state replace.
@@ -161,6 +161,21 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
       return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+}
+
+/** Most invocations one object's listing answers with (`?limit=`; the store reads at most this many of each status). */
+const MAX_LISTED = 1000;
+
+/** `?status=&handler=&limit=` of an object's listing; 400 for a limit that is no number from 1 to MAX_LISTED. */
+function listingFilters(params: URLSearchParams): { status?: string; handler?: string; limit?: number } {
+  const status = params.get("status") || undefined;
+  const handler = params.get("handler") || undefined;
+  const limitText = params.get("limit");
+  const limit = limitText === null ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LISTED)) {
+    throw new IngressError(400, `'limit' must be a whole number from 1 to ${MAX_LISTED}, not '${echo(limitText!)}'`);
+  }
+  return { ...(status ? { status } : {}), ...(handler ? { handler } : {}), ...(limit !== undefined ? { limit } : {}) };
 }
 
 /** Why `service`/`key` names no object: no such service, or a stateless service's shard that does not exist. */

@@ -89,6 +89,37 @@ describe("invocations and state", () => {
     expect(completed.out.split("\n")).toHaveLength(2);
   });
 
+  test("list --key honours --handler and --limit as the deployment's listing does", async () => {
+    await invoke("/counter/cli-f/add", 1);
+    await invoke("/counter/cli-f/add", 2);
+    await invoke("/counter/cli-f/get", null);
+    const key = ["invocations", "list", "--service", "counter", "--key", "cli-f"];
+    const rowsOf = (out: string) => out.split("\n").slice(1);
+    expect(rowsOf((await cli(...key)).out)).toHaveLength(3);
+    const gets = rowsOf((await cli(...key, "--handler", "get")).out);
+    expect(gets).toHaveLength(1);
+    expect(gets[0]).toMatch(/counter\/cli-f\/get\s+completed/);
+    expect(rowsOf((await cli(...key, "--handler", "add", "--limit", "5")).out).every((row) => /counter\/cli-f\/add\s/.test(row))).toBe(true);
+    expect(rowsOf((await cli(...key, "--limit", "1")).out)).toHaveLength(1);
+    expect((await cli(...key, "--handler", "reset")).out).toBe("no invocations of counter/cli-f by handler reset");
+  });
+
+  test("an option a command does not take is refused, never ignored", async () => {
+    for (const [argv, message] of [
+      [["services", "list", "--key", "k"], "'services list' does not take --key: it takes no options but --url, --token and --json"],
+      [["sql", "--status", "completed", "SELECT 1"], "'sql' does not take --status: it takes --service, --key"],
+      [["invocations", "describe", "inv_x", "--limit", "3"], "'invocations describe' does not take --limit"],
+      [["invocations", "list", "--from", "2"], "'invocations list' does not take --from"],
+      [["limits", "show", "counter", "--rate", "1/1s"], "'limits show' does not take --rate: it takes --key"],
+      [["invocations", "list", "--limit", "0"], "--limit takes a whole number from 1 to 1000, not '0'"],
+      [["invocations", "list", "--service", "counter", "--key", "k", "--limit", "5000"], "--limit takes a whole number from 1 to 1000, not '5000'"],
+    ] as const) {
+      const run = await cli(...argv);
+      expect(run.code, argv.join(" ")).toBe(2);
+      expect(run.err, argv.join(" ")).toContain(message);
+    }
+  });
+
   test("issue #13: list without --key reads the whole deployment's invocations from the index", async () => {
     const ids = [await invoke("/counter/cli-all-1/add", 1), await invoke("/counter/cli-all-2/add", 1)];
     const sleeping = await invoke("/counter/cli-all-3/sleepThenAdd/send", 3_600_000);
