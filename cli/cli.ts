@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
-import { LIMITS_FLAGS, LIMITS_USAGE, limitsCommand } from "./limits.js";
+import { LIMITS_USAGE, limitsCommand } from "./limits.js";
+import { checkFlags, type Flags } from "./flags.js";
 
 export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
@@ -108,41 +109,6 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
   if (values.help || positionals.length === 0) return { ...base, help: true, command: async () => ({ answer: null, text: "" }) };
   return { ...base, command: commandFor(positionals, values) };
-}
-
-interface Flags {
-  service?: string;
-  key?: string;
-  status?: string;
-  handler?: string;
-  limit?: string;
-  from?: string;
-  concurrency?: string;
-  rate?: string;
-  description?: string;
-}
-
-/** The options each command takes besides --url, --token, --json and --help: any other is refused, never ignored. */
-const FLAGS: Record<string, readonly (keyof Flags)[]> = {
-  ...LIMITS_FLAGS,
-  sql: ["service", "key"],
-  "invocations list": ["service", "key", "handler", "status", "limit"],
-  "invocations ls": ["service", "key", "handler", "status", "limit"],
-  "invocations restart-as-new": ["from"],
-  ...Object.fromEntries(
-    ["services list", "services ls", "services describe", "services get", "invocations describe", "invocations get", "invocations cancel", "invocations kill", "invocations pause", "invocations resume", "invocations purge", "state get", "state clear", "state set"].map((c) => [c, []]),
-  ),
-};
-const FLAG_NAMES: readonly (keyof Flags)[] = ["service", "key", "status", "handler", "limit", "from", "concurrency", "rate", "description"];
-
-/** Refuses an option a known command does not take (a filter silently ignored would show the wrong rows). */
-function checkFlags(command: string, flags: Flags): void {
-  const taken = FLAGS[command];
-  if (taken === undefined) return; // an unknown command: refused as such
-  const extra = FLAG_NAMES.filter((flag) => flags[flag] !== undefined && !taken.includes(flag));
-  if (extra.length === 0) return;
-  const takes = taken.length ? `it takes ${taken.map((f) => `--${f}`).join(", ")}` : "it takes no options but --url, --token and --json";
-  throw new Error(`'${command}' does not take ${extra.map((f) => `--${f}`).join(", ")}: ${takes}`);
 }
 
 function commandFor(words: readonly string[], flags: Flags): Command {
