@@ -45,7 +45,7 @@ function tablesOf(tokens: readonly Token[]): Set<string> {
 }
 
 /** Which kind of plan a query's tables call for. */
-export function planKindOf(tokens: readonly Token[]): "object" | "index" | "static" | undefined {
+function planKindOf(tokens: readonly Token[]): "object" | "index" | "static" | undefined {
   const tables = tablesOf(tokens);
   const has = (set: Set<string>) => [...set].some((t) => tables.has(t));
   return has(OBJECT_TABLES) ? "object" : has(INDEX_TABLES) ? "index" : has(STATIC_TABLES) ? "static" : undefined;
@@ -166,8 +166,6 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   return { kind: "aggregate", query, scan, ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
 }
 
-const CLAUSES = ["from", "where", "having", "limit", "offset"] as const;
-
 function clauses(tokens: readonly Token[]): Clauses {
   const c: Clauses = { select: [], distinct: false, from: [], where: [], groupBy: [], having: [], orderBy: [], limit: [], offset: [] };
   let current: Token[] = c.select;
@@ -179,8 +177,7 @@ function clauses(tokens: readonly Token[]): Clauses {
         c.distinct = t.text === "distinct";
         continue;
       }
-      const name = CLAUSES.find((w) => w === t.text);
-      const clause = name === undefined ? undefined : { from: c.from, where: c.where, having: c.having, limit: c.limit, offset: c.offset }[name];
+      const clause = t.text === "from" ? c.from : t.text === "where" ? c.where : t.text === "having" ? c.having : t.text === "limit" ? c.limit : t.text === "offset" ? c.offset : undefined;
       if (clause && (clause !== c.from || current === c.select)) {
         if (clause === c.limit || clause === c.offset) c.tailStart ??= t.start;
         current = clause;
