@@ -23,9 +23,14 @@
  *   due time, later or earlier, or deleted when nothing is due (`alarmStarted`,
  *   `alarmEnded`).
  *
- * Outside `alarm()` an alarm set earlier than needed is kept (it fires, finds
- * little to do and re-syncs), so a busy object writes its alarm about once per
- * RECOVERY_MS, not on every request.
+ * Outside `alarm()` an alarm set earlier than needed is kept while the object is
+ * busy (it fires, finds little to do and re-syncs), so a busy object writes its alarm
+ * about once per RECOVERY_MS, not on every request. An object that goes quiet after a
+ * crash wake-up (`guardBy`, the recovery wake-up) settles it to exactly its next due
+ * work in that turn (`settle`): moving an alarm later or deleting it rides on the
+ * turn's commit without holding it back, where a wake-up that fires for nothing costs
+ * two commits of its own. One that fires with nothing due on a healthy instance writes
+ * only the next due time (`quietFire`).
  * Due times are on the object's clock (object-clock.ts); the alarm is set in wall-clock time.
  */
 import type { ObjectClock } from "./object-clock.js";
@@ -53,6 +58,8 @@ export class AlarmClock {
   /** The alarm as it stood before a recovery wake-up armed in this turn replaced it (see `recovery`). */
   #beforeRecovery: { at: number | null } | undefined;
   #inHandler = false;
+  /** The alarm may be earlier than stored due work: armed for a crash wake-up (`guardBy`, recovery). */
+  #early = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -95,6 +102,7 @@ export class AlarmClock {
     this.#inHandler = false;
     if (!knownDue) this.#due = this.store.earliestDue() ?? null;
     this.#recovery = executing;
+    this.#early = executing;
     const target = this.#target();
     if (target === Infinity) {
       this.#alarmAt = null;
@@ -103,6 +111,46 @@ export class AlarmClock {
     // Work still due now is a batch left for another round, shortly.
     const real = this.clock.wallTime(target);
     this.#set(real > Date.now() ? real : Date.now() + BUSY_REFIRE_MS);
+  }
+
+  /**
+   * The alarm fired on an instance that has replayed what it found: when nothing is due and
+   * nothing executes, the alarm is set to the next due work (or left consumed) without the
+   * recovery alarm's commit; returns false when there is work, for the full handler.
+   * (Setting a time other than the one that fired is a real change, so the scheduler keeps it.)
+   */
+  quietFire(): boolean {
+    if (this.#recovery) return false;
+    const due = (this.#due = this.store.earliestDue() ?? null);
+    if (due !== null && due <= this.clock.now()) return false;
+    this.#early = false;
+    this.#alarmAt = null;
+    if (due !== null) this.#set(Math.max(this.clock.wallTime(due), Date.now() + BUSY_REFIRE_MS));
+    return true;
+  }
+
+  /** A wake-up needed only if this process dies (redelivery, the index's reminder): by `at`. */
+  guardBy(at: number): void {
+    const before = this.#alarmAt;
+    this.ensureBy(at);
+    if (this.#alarmAt !== before) this.#early = true;
+  }
+
+  /**
+   * Nothing executes and nothing in memory needs a crash wake-up any more (object.ts decides):
+   * an alarm armed early for one is set to exactly the next stored due work, or deleted.
+   */
+  settle(): void {
+    if (!this.#early || this.#inHandler || this.#recovery || this.#beforeRecovery) return;
+    this.#early = false;
+    this.#due = this.store.earliestDue() ?? null;
+    const target = this.#target();
+    if (target === Infinity) {
+      this.#alarmAt = null;
+      return void this.storage.deleteAlarm();
+    }
+    const wall = Math.max(this.clock.wallTime(target), Date.now());
+    if (this.#alarmAt === null || wall > this.#alarmAt) this.#set(wall);
   }
 
   /** Work is due now (replay orphans, redeliver): recorded as due so nothing disarms it. */
@@ -137,7 +185,9 @@ export class AlarmClock {
   #armRecovery(): void {
     const before = this.#alarmAt;
     this.#apply();
-    if (this.#alarmAt === before || this.#inHandler || this.#beforeRecovery) return;
+    if (this.#alarmAt === before || this.#inHandler) return;
+    this.#early = true;
+    if (this.#beforeRecovery) return;
     this.#beforeRecovery = { at: before };
     // A later turn may follow this one's commit: from then on the wake-up stays (it fires and re-syncs).
     setTimeout(() => (this.#beforeRecovery = undefined), 0);
@@ -146,6 +196,7 @@ export class AlarmClock {
   /** Nothing executes any more, in the turn that armed the recovery wake-up over `before`. */
   #disarmRecovery(before: number | null): void {
     this.#beforeRecovery = undefined;
+    this.#early = false;
     const target = this.#target();
     const wall = target === Infinity ? Infinity : Math.max(this.clock.wallTime(target), Date.now());
     // The alarm as it was still covers due work: put it back (the commit then changes nothing).

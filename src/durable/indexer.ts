@@ -70,6 +70,8 @@ export class Indexer implements InvocationChanges {
   /** Changed in this turn: their rows, or null to read from SQL. */
   readonly #changed = new Map<string, IndexRow | null>();
   readonly #deleted = new Set<string>();
+  /** Invocations last staged in a parked status, with the time they were staged (see `reminding`). */
+  readonly #parked = new Map<string, number>();
   #queued = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
@@ -148,10 +150,15 @@ export class Indexer implements InvocationChanges {
     this.#changed.clear();
     this.#deleted.clear();
     let parked = false;
+    for (const id of deleted) this.#parked.delete(id);
     for (const row of rows) {
-      if (row[STATUS] === "completed") this.#known.delete(String(row[0]));
-      else this.#known.set(String(row[0]), row);
-      parked ||= PARKED.has(row[STATUS] as string);
+      const id = String(row[0]);
+      if (row[STATUS] === "completed") this.#known.delete(id);
+      else this.#known.set(id, row);
+      const isParked = PARKED.has(row[STATUS] as string);
+      if (isParked) this.#parked.set(id, cut);
+      else this.#parked.delete(id);
+      parked ||= isParked;
     }
     if (parked) this.ports.alarmBy(cut + REMINDER_MS);
     this.sender.push(this.owner.shard, { rows, deleted }, this.#recovery ? undefined : { owner: this.owner.key, cut });
@@ -159,6 +166,26 @@ export class Indexer implements InvocationChanges {
   }
 
   readonly #send = (shard: number, batch: IndexBatch) => this.ports.send(shard, batch);
+
+  /**
+   * Whether some invocation is parked in a change the index has not acknowledged: a crash now
+   * would leave it without its row until the object wakes, so the reminder must stay armed.
+   * A row leaving the parked state in this turn (still to be staged) needs none.
+   */
+  get reminding(): boolean {
+    const acked = this.sender.acked(this.owner.key) ?? -Infinity;
+    for (const [id, cut] of this.#parked) {
+      if (cut <= acked) {
+        this.#parked.delete(id);
+        continue;
+      }
+      if (this.#deleted.has(id)) continue;
+      const next = this.#changed.get(id);
+      if (next && !PARKED.has(next[STATUS] as string)) continue;
+      return true;
+    }
+    return false;
+  }
 
   /** A request starts in this owner, before any write of it: sends rows held back by a late timer (IndexSender.kick). */
   requestStarted(): void {

@@ -28,6 +28,7 @@ import { ownerIndexer, type Indexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { CommitGroup } from "./commit-group.js";
 import { answerCall, answerableCall } from "./call-answers.js";
+import { CallCover } from "./call-cover.js";
 import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
 
 /** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
@@ -74,6 +75,10 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     readonly #lifecycle: Lifecycle;
     /** Arrivals during a commit wait for it and then share the next one (group commit). */
     readonly #arrivals: CommitGroup;
+    /** Calls whose callers hold their deliveries open: crash wake-ups for them are the callers' (call-cover.ts). */
+    readonly #cover: CallCover;
+    /** A settle of the alarm is queued for the end of this turn. */
+    #settling = false;
     /** This owner's side of the invocation index (absent with `indexShards: 0`). */
     #indexer: Indexer | undefined;
     /** Present only when tracing is configured: otherwise no span is ever made. */
@@ -97,12 +102,13 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const replied = (reply: NonNullable<DeliveryReply>, delivery: Delivery) => this.#replied(reply, delivery);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), replied);
       const { registry, kinds } = config;
+      this.#cover = new CallCover({ everyLive: (covered) => this.#lifecycle.everyLive(covered), guard: () => this.#guard() });
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
       this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
       this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
-      const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#alarm.ensureBy(at) };
+      const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#crashWakeBy(at) };
       if (config.indexShards > 0) this.#store.changes = this.#indexer = ownerIndexer(ctx, env.RESOLUTE, config.indexShards, indexClock, woke, options.indexHeld?.(env) ?? false);
       // A fresh instance (first use, or after a restart/eviction): invocations stored as running have
       // no attempt in memory and deliveries may be waiting — wake now to replay and redeliver them.
@@ -118,16 +124,44 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return {
         now: () => clock.now(),
         wakeBy: (at) => this.#alarm.ensureBy(at),
-        executing: (executing) => this.#alarm.recovery(executing),
+        executing: (executing) => {
+          if (executing && this.#cover.covers()) return;
+          this.#alarm.recovery(executing);
+          if (!executing) this.#settleSoon();
+        },
         deliverSoon: () => {
           // Deliver now, and make sure a crash before delivery is retried.
-          this.#alarm.ensureBy(clock.now() + REDELIVERY_MS);
+          this.#crashWakeBy(clock.now() + REDELIVERY_MS);
           void this.#outbox.flush();
         },
         randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
         log: (level, id, args) => writeLogLine(level, this.#logContext(id), args),
         ...(this.#tracer ? { tracer: this.#tracer } : {}),
       };
+    }
+
+    /** A wake-up needed only if this process dies by `at`: none while every live attempt is a covered call's. */
+    #crashWakeBy(at: number): void {
+      if (!this.#cover.covers()) this.#alarm.guardBy(at);
+    }
+
+    /** The last call cover ended, or an uncovered attempt is live: what is still here gets its crash wake-ups. */
+    #guard(): void {
+      if (!this.#lifecycle.everyLive(() => false) || this.#store.hasOutbox()) this.#alarm.guardBy(this.#clock.now() + REDELIVERY_MS);
+      if (this.#lifecycle.executing) this.#alarm.recovery(true);
+    }
+
+    /**
+     * At the end of this turn, if nothing is in memory any more, an alarm armed early for a crash
+     * wake-up is set to exactly the next due work (a chain's root is not woken a second after its answer).
+     */
+    #settleSoon(): void {
+      if (this.#settling) return;
+      this.#settling = true;
+      queueMicrotask(() => {
+        this.#settling = false;
+        if (this.#lifecycle.everyLive(() => false) && !this.#indexer?.reminding) this.#alarm.settle();
+      });
     }
 
     /** The tracer of this object, reading from its storage what a restart took from memory; spans go to the isolate's exporter. */
@@ -199,7 +233,13 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#outbox.setOwner(deliveryOwner(delivery));
       if (isLimiterDelivery(delivery)) return this.#limits.apply(delivery);
       const call = options.answerCalls && delivery.kind === "invoke" ? answerableCall(delivery.request, config.registry) : undefined;
-      if (call) return answerCall(this.#lifecycle, call).then((completion) => (completion ? { kind: "answered", completion } : undefined));
+      if (call) {
+        this.#cover.open(call.invocationId);
+        return answerCall(this.#lifecycle, call).then((completion) => {
+          this.#cover.close(call.invocationId);
+          return completion ? { kind: "answered", completion } : undefined;
+        });
+      }
       this.#lifecycle.deliver(delivery);
       return undefined;
     }
@@ -221,6 +261,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     }
 
     override async alarm(): Promise<void> {
+      // A healthy instance woken for nothing (a crash wake-up that was not needed) writes no recovery alarm.
+      if (this.#recovered && !this.#lifecycle.executing && this.#alarm.quietFire()) return;
       await this.#alarm.alarmStarted();
       // Most wake-ups are recovery checks on a healthy instance: nothing due, no orphans.
       if (this.#recovered && this.#alarm.nothingDue) return this.#alarm.alarmEnded(this.#lifecycle.executing, true);

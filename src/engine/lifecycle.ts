@@ -102,6 +102,11 @@ export class Lifecycle {
     return this.#attempts.has(id);
   }
 
+  /** Whether `test` holds for every invocation with an attempt in memory (true when there are none). */
+  everyLive(test: (id: string) => boolean): boolean {
+    return this.#attempts.every(test);
+  }
+
   /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code: Restate's "suspended". */
   isWaiting(id: string): boolean {
     return this.#attempts.waiting(id) ?? this.#store.pendingEntries(id).length > 0;

@@ -45,6 +45,12 @@ export class LiveAttempts {
     return this.#live.has(id);
   }
 
+  /** Whether `test` holds for every invocation with an attempt here (true when there are none). */
+  every(test: (id: string) => boolean): boolean {
+    for (const id of this.#live.keys()) if (!test(id)) return false;
+    return true;
+  }
+
   /** Whether `id`'s attempt waits on completions; undefined when it has none here. */
   waiting(id: string): boolean | undefined {
     return this.#live.get(id)?.waiting;

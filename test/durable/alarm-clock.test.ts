@@ -198,3 +198,65 @@ describe("issue #10: an alarm never leaves due work unarmed", () => {
     expect(workerd.writes).toBe(writes);
   });
 });
+
+describe("issue 14: a crash wake-up that was not needed neither fires nor costs a commit of its own", () => {
+  it("a redelivery wake-up armed by a call is settled to the next due work once the object is quiet (no fire a second later)", async () => {
+    const workerd = new FakeWorkerd();
+    const due = new FakeDue(null);
+    const clock = await woken(workerd, due);
+    clock.guardBy(T0 + 1_000); // a call's outbox row: redeliver if the process dies
+    expect(workerd.row).toBe(T0 + 1_000);
+    due.due = T0 + 86_400_000; // the call was answered and the invocation completed: its retention
+    clock.settle();
+    expect(workerd.row).toBe(T0 + 86_400_000);
+    clock.guardBy(T0 + 1_000);
+    due.due = null;
+    clock.settle();
+    expect(workerd.row).toBeNull();
+  });
+
+  it("settle keeps an alarm that stored due work needs, and one armed for work rather than a crash", async () => {
+    const workerd = new FakeWorkerd();
+    const due = new FakeDue(null);
+    const clock = await woken(workerd, due);
+    clock.guardBy(T0 + 1_000);
+    due.due = T0; // an outbox row still undelivered: due now
+    clock.settle();
+    expect(workerd.row).toBe(T0 + 1_000);
+    const other = new FakeWorkerd();
+    const timers = new FakeDue(null);
+    const sleeper = await woken(other, timers);
+    timers.due = T0 + 500;
+    sleeper.ensureBy(T0 + 500); // a sleep's timer
+    timers.due = T0 + 60_000; // (the query would now say later, yet nothing asked for a crash wake-up)
+    sleeper.settle();
+    expect(other.row).toBe(T0 + 500);
+  });
+
+  it("settle leaves the recovery wake-up of an executing attempt", async () => {
+    const workerd = new FakeWorkerd();
+    const clock = await woken(workerd, new FakeDue(null));
+    clock.recovery(true);
+    await new Promise((r) => setTimeout(r, 1));
+    clock.guardBy(T0 + 1_000);
+    clock.settle();
+    expect(workerd.row).toBe(T0 + RECOVERY_MS);
+  });
+
+  it("an alarm that fires on a quiet healthy instance writes only the next due time, and declines when work is due", async () => {
+    const workerd = new FakeWorkerd();
+    const due = new FakeDue(null);
+    const clock = await woken(workerd, due);
+    clock.guardBy(T0 + 1_000);
+    vi.setSystemTime(T0 + 1_000);
+    due.due = T0 + 86_400_000;
+    const writes = workerd.writes;
+    let quiet = false;
+    await workerd.fire(async () => void (quiet = clock.quietFire()));
+    expect(quiet).toBe(true);
+    expect(workerd.writes - writes).toBe(1); // no recovery alarm first: one write, the retention's time
+    expect(workerd.row).toBe(T0 + 86_400_000);
+    due.due = T0; // something is due: the full handler runs
+    expect(clock.quietFire()).toBe(false);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Test-only routes added in front of a fixture Worker. `/__test/advance`
  * moves one object's clock forward and fires what became due (`advanceClock`,
- * which only the objects of createTestWorker have). Runs inside workerd.
+ * which only the objects of createTestWorker have); `/__test/alarm` answers the alarm an
+ * object's storage holds. Runs inside workerd.
  */
 import { DEFAULT_WORKFLOW_SHARDS, objectNameOf } from "../../src/engine/addressing.js";
 
@@ -15,6 +16,11 @@ export function withTestRoutes(...handlers: Fetch[]) {
       // The fixtures use the default workflow shard count.
       const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(objectNameOf(owner, DEFAULT_WORKFLOW_SHARDS))) as unknown as { advanceClock(ms: number): Promise<number> };
       return Response.json({ now: await stub.advanceClock(Number(url.searchParams.get("ms"))) });
+    }
+    if (url.pathname === "/__test/alarm") {
+      const owner = url.searchParams.get("owner")!;
+      const stub = env.RESOLUTE.get(env.RESOLUTE.idFromName(objectNameOf(owner, DEFAULT_WORKFLOW_SHARDS))) as unknown as { storedAlarm(): Promise<number | null> };
+      return Response.json({ alarm: await stub.storedAlarm() });
     }
     for (const handle of handlers) {
       const response = await handle(request, env, ctx);

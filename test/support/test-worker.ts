@@ -2,7 +2,7 @@
  * The Worker of the real-runtime fixtures: createWorker's, plus what tests need and a
  * deployed Worker must not contain (test/package/deploy-bindings.test.ts checks the
  * bundle): a clock each object lets tests move (`advanceClock`, which test-routes.ts's
- * `/__test/advance` calls); deliveries refused while the binding
+ * `/__test/advance` calls); the alarm its storage holds (`storedAlarm`, `/__test/alarm`); deliveries refused while the binding
  * RESOLUTE_TEST_HOLD_OUTBOX is "1", so they wait in their sender's outbox as if it had
  * died before delivering (restart with "0" to let them through); while
  * RESOLUTE_TEST_HOLD_ANSWERS is "1", a call answered in its delivery's response is
@@ -33,6 +33,11 @@ function withTestHooks(Base: ObjectClass): ObjectClass {
       clock.advance(ms);
       await this.alarm();
       return clock.now();
+    }
+
+    /** The alarm this object's storage holds (wall-clock ms), or null: what a crash would leave armed. */
+    storedAlarm(): Promise<number | null> {
+      return this.ctx.storage.getAlarm();
     }
 
     override async deliver(deliveries: Delivery[], options?: DeliverOptions): Promise<DeliveryReply[] | void> {

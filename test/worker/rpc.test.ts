@@ -20,6 +20,19 @@ describe("calls between handlers", () => {
     expect(["a", "b", "c"].map((h) => probe.count(`chain-${h}-7`))).toEqual([1, 1, 1]);
   });
 
+  test("issue 14: a chain's callees arm no alarm of their own (their caller covers them), and the root's is settled once it answers", async () => {
+    const res = await rt.post("/chainA/quiet/start", 9);
+    expect(res).toMatchObject({ status: 200, body: "A(B(C(9)))" });
+    const alarmOf = async (owner: string) => (await rt.get(`/__test/alarm?owner=${encodeURIComponent(owner)}`)).body.alarm as number | null;
+    // Before: each hop armed a redelivery alarm a second ahead, which then fired to find nothing.
+    // Now nothing is armed for crash recovery any more; what is left is stored due work (retention), if any.
+    const soon = Date.now() + 10_000;
+    for (const owner of ["o:chainA:quiet", "o:chainB:quiet"]) {
+      const alarm = await alarmOf(owner);
+      expect(alarm === null || alarm > soon, `${owner}'s alarm ${alarm} is not a crash wake-up`).toBe(true);
+    }
+  });
+
   test("a fan-out of 50 parallel calls joined with all()", async () => {
     const res = await rt.post("/fanout/sum", 50);
     expect(res).toMatchObject({ status: 200, body: Array.from({ length: 50 }, (_, i) => i * i).reduce((a, b) => a + b) });
