@@ -7,7 +7,9 @@
  * commit), and the callee sends no reply; a caller that dies before that commit
  * still has its row, redelivers, and the callee's duplicate check answers with
  * the stored result. Each owner's rows travel on their own, one send at a time
- * (outbox order), so a callee that holds its response delays no one else's.
+ * (outbox order), so a callee that holds its response delays no one else's. An owner
+ * whose delivery failed gets nothing more until that delivery's retry: its later rows
+ * wait with it and travel behind it in one batch (a later send must not overtake it).
  */
 import type { Delivery, DeliveryReply } from "../engine/messages.js";
 import type { DeliverOptions } from "./protocol.js";
@@ -29,6 +31,8 @@ export class Outbox {
    * ordering guarantee, and each send takes a new stub.
    */
   readonly #busy = new Map<string, boolean>();
+  /** Owners whose delivery failed, and when it is retried: their later rows wait until then. */
+  readonly #held = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -48,9 +52,17 @@ export class Outbox {
    * their send ends. Resolves when this pass's sends (and the passes they led to) have ended.
    */
   flush(): Promise<void> {
-    const rows = this.store.dueOutbox(this.now(), PASS_ROWS);
+    const now = this.now();
+    const rows = this.store.dueOutbox(now, PASS_ROWS);
     const byOwner = new Map<string, Row[]>();
     for (const row of rows) {
+      const until = this.#held.get(row.owner);
+      if (until !== undefined && until > now) {
+        // Stored as due at the retry, so the alarm does not fire for it before then.
+        this.store.holdOutbox([row.seq], until);
+        continue;
+      }
+      if (until !== undefined) this.#held.delete(row.owner);
       if (this.#busy.has(row.owner)) this.#busy.set(row.owner, true);
       else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
     }
@@ -64,6 +76,7 @@ export class Outbox {
     const seqs = batch.map((r) => r.seq);
     try {
       const replies = await this.#target(owner)(batch.map((r) => r.delivery), { answerCalls: true });
+      this.#held.delete(owner);
       this.store.deleteOutbox(seqs);
       batch.forEach((row, i) => {
         const reply = replies?.[i];
@@ -74,6 +87,7 @@ export class Outbox {
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
       console.warn(JSON.stringify({ level: "warn", message: `delivery to ${owner} failed (attempt ${attempts}), retrying in ${delay} ms`, error: String(error) }));
       this.store.postponeOutbox(seqs, this.now() + delay);
+      this.#held.set(owner, this.now() + delay);
       this.alarmBy(this.now() + delay);
     }
     const more = this.#busy.get(owner);

@@ -275,6 +275,10 @@ export class Store implements LifecycleStore {
   postponeOutbox(seqs: number[], nextAt: number): void {
     for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
   }
+  /** Delays deliveries to `nextAt` without counting an attempt (they wait behind a postponed one). */
+  holdOutbox(seqs: number[], nextAt: number): void {
+    for (const seq of seqs) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE seq = ?", nextAt, seq);
+  }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {
     return this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;

@@ -9,16 +9,21 @@ import { Outbox } from "../../src/durable/outbox.js";
 import type { Store } from "../../src/durable/store.js";
 import type { Delivery } from "../../src/engine/messages.js";
 
-type Row = { seq: number; owner: string; delivery: Delivery; attempts: number };
+type Row = { seq: number; owner: string; delivery: Delivery; attempts: number; nextAt: number };
 
 class FakeOutboxStore {
   rows: Row[] = [];
-  enqueue(owner: string, id: string): void {
-    this.rows.push({ seq: this.rows.length + 1, owner, attempts: 0, delivery: { kind: "cancel", owner, invocationId: id } });
+  #seq = 0;
+  enqueue(owner: string, id: string, now = 0): void {
+    this.rows.push({ seq: ++this.#seq, owner, attempts: 0, nextAt: now, delivery: { kind: "cancel", owner, invocationId: id } });
   }
-  dueOutbox = (): Row[] => [...this.rows];
+  dueOutbox = (now: number): Row[] => this.rows.filter((r) => r.nextAt <= now);
   deleteOutbox = (seqs: number[]): void => void (this.rows = this.rows.filter((r) => !seqs.includes(r.seq)));
-  postponeOutbox = (): void => {};
+  postponeOutbox = (seqs: number[], at: number): void => this.#move(seqs, at, 1);
+  holdOutbox = (seqs: number[], at: number): void => this.#move(seqs, at, 0);
+  #move(seqs: number[], at: number, attempts: number): void {
+    for (const r of this.rows) if (seqs.includes(r.seq)) Object.assign(r, { nextAt: at, attempts: r.attempts + attempts });
+  }
 }
 
 /** A namespace whose objects record each delivery RPC and answer when the test says so. */
@@ -55,4 +60,43 @@ it("issue 14: an owner's later delivery waits for the one on its way; other owne
   for (const s of sent.slice(1)) s.answer();
   await Promise.all([first, second]);
   expect(store.rows).toEqual([]);
+});
+
+it("a delivery that failed is not overtaken: the owner's later rows wait for its retry and travel behind it", async () => {
+  const store = new FakeOutboxStore();
+  let now = 1_000;
+  const sent: { owner: string; ids: string[] }[] = [];
+  let failNext = true;
+  const namespace = {
+    idFromName: (name: string) => name,
+    get: (owner: string) => ({
+      deliver: async (deliveries: Delivery[]) => {
+        if (owner === "k" && failNext) {
+          failNext = false;
+          throw new Error("the receiver was restarting");
+        }
+        sent.push({ owner, ids: deliveries.map((d) => (d.kind === "cancel" ? d.invocationId : "")) });
+      },
+    }),
+  } as unknown as DurableObjectNamespace;
+  const alarms: number[] = [];
+  const outbox = new Outbox(store as unknown as Store, namespace, (owner) => owner, () => now, async () => undefined, (at) => void alarms.push(at), () => {});
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    store.enqueue("k", "first", now);
+    await outbox.flush(); // fails: retried at the back-off
+    expect(alarms.length).toBe(1);
+    store.enqueue("k", "second", now);
+    store.enqueue("other", "x", now);
+    await outbox.flush();
+    expect(sent).toEqual([{ owner: "other", ids: ["x"] }]); // before the fix: "second" left here, ahead of "first"
+    expect(store.dueOutbox(now)).toEqual([]); // the held row is stored as due at the retry: no alarm spins on it
+    now = alarms[0]!;
+    await outbox.flush();
+    expect(sent.slice(1)).toEqual([{ owner: "k", ids: ["first", "second"] }]);
+    expect(store.rows).toEqual([]);
+  } finally {
+    console.warn = warn;
+  }
 });
