@@ -134,6 +134,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
           this.#crashWakeBy(clock.now() + REDELIVERY_MS);
           void this.#outbox.flush();
         },
+        sendOnce: (owner, delivery) => this.#outbox.sendOnce(owner, delivery),
         randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
         log: (level, id, args) => writeLogLine(level, this.#logContext(id), args),
         ...(this.#tracer ? { tracer: this.#tracer } : {}),

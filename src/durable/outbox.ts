@@ -95,6 +95,17 @@ export class Outbox {
     if (more) await this.flush();
   }
 
+  /**
+   * Delivers once, with no row and no retry (a failure is logged): for a message whose
+   * receiver finds a lost one itself (a limit slot's release). It leaves when this turn's
+   * writes are durable (the output gate), as every send does.
+   */
+  sendOnce(owner: string, delivery: Delivery): void {
+    this.#target(owner)([delivery], {}).catch((error: unknown) => {
+      console.warn(JSON.stringify({ level: "warn", message: `one-way delivery to ${owner} failed; its receiver recovers it`, error: String(error) }));
+    });
+  }
+
   #target(owner: string): Deliver {
     const host = this.objectNameOf(owner);
     if (host === this.#ownName) return this.deliverLocally;

@@ -6,6 +6,7 @@
  */
 import type { AttemptOutcome } from "./attempt.js";
 import type { InvocationRow } from "./invocation-row.js";
+import type { Delivery } from "./messages.js";
 import type { Completion, Entry, LogLevel, StepTracer, Target } from "./types.js";
 
 export interface LifecycleDriver {
@@ -16,6 +17,12 @@ export interface LifecycleDriver {
   executing(executing: boolean): void;
   /** Deliveries were enqueued: deliver them, and again later when that fails. */
   deliverSoon(): void;
+  /**
+   * Delivers once, after this turn's writes are durable, with no outbox row and no retry: for
+   * a message whose receiver finds a lost one itself (a limit slot's release). Without it,
+   * such messages go through the outbox.
+   */
+  sendOnce?(owner: string, delivery: Delivery): void;
   /** `length` bytes from a real random source (awakeable secrets). */
   randomBytes(length: number): Uint8Array;
   log(level: LogLevel, invocationId: string, args: unknown[]): void;

@@ -8,7 +8,11 @@
  * grant that matches no ask is given back at once.
  *
  * Invariant: every ask is followed by exactly one release of its round: the ask
- * commits with the status change, the release with the end (or the pause). Pure:
+ * commits with the status change, the release with the end (or the pause). The end's
+ * release is sent once, after the end is durable, where the driver can (`sendOnce`): no
+ * outbox row to delete, no crash wake-up to arm; one lost with a crash is found by the
+ * limiter, which grants a long-held slot again when it is full and someone waits, and the
+ * grant, matching no ask any more, is given back through the outbox (answerGrant). Pure:
  * storage through the lifecycle's store port.
  */
 import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
@@ -18,6 +22,7 @@ import { STATUS, type InvocationRow, type InvocationStatus } from "./invocation-
 import type { LifecycleStore } from "./lifecycle-store.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
 import type { DeclaredLimit } from "./registry.js";
+import type { Delivery } from "./messages.js";
 
 /** Statuses in which an invocation holds no slot: starting one of them needs one first. */
 export function holdsNoSlot(status: InvocationStatus): boolean {
@@ -46,12 +51,15 @@ function giveBackSlot(store: LifecycleStore, id: string, now: number): boolean {
   return slot !== undefined;
 }
 
-/** The invocation ended: its ask goes, and its slot unless it was given back already. Whether it sent a release. */
-function endSlot(store: LifecycleStore, id: string, givenBack: boolean, now: number): boolean {
-  const slot = store.takeSlot(id);
+/** The invocation ended: its ask goes, and its slot unless it was given back already. Whether it enqueued a release. */
+function endSlot(h: SlotHost, id: string, givenBack: boolean, now: number): boolean {
+  const slot = h.store.takeSlot(id);
   if (!slot || givenBack) return false;
-  release(store, slot.limiter, id, slot.round, now);
-  return true;
+  const sendOnce = h.driver.sendOnce;
+  if (!sendOnce) return release(h.store, slot.limiter, id, slot.round, now), true;
+  // After the transaction: one rolled back (its slot row back) sends nothing, the slot still held.
+  queueMicrotask(() => h.store.slot(id) === undefined && sendOnce(slot.limiter, releaseOf(slot.limiter, id, slot.round)));
+  return false;
 }
 
 /**
@@ -68,14 +76,18 @@ export function answerGrant(store: LifecycleStore, row: InvocationRow | undefine
   return "released";
 }
 
+function releaseOf(limiter: string, invocationId: string, round: number): Delivery {
+  return { kind: "release", owner: limiter, invocationId, round };
+}
+
 function release(store: LifecycleStore, limiter: string, invocationId: string, round: number, now: number): void {
-  store.enqueue(limiter, { kind: "release", owner: limiter, invocationId, round }, now);
+  store.enqueue(limiter, releaseOf(limiter, invocationId, round), now);
 }
 
 /** What the lifecycle's limit steps need: its store, its driver, and its status writes (which feed the index). */
 export interface SlotHost {
   store: LifecycleStore;
-  driver: Pick<LifecycleDriver, "now" | "deliverSoon" | "log">;
+  driver: Pick<LifecycleDriver, "now" | "deliverSoon" | "log" | "sendOnce">;
   setStatus(id: string, status: InvocationStatus): void;
 }
 
@@ -93,10 +105,10 @@ export function pausedSlot(h: SlotHost, id: string): void {
   if (giveBackSlot(h.store, id, h.driver.now())) h.driver.deliverSoon();
 }
 
-/** Finishing never throws: a release that cannot be written is logged, loudly. Whether one was sent. */
+/** Finishing never throws: a release that cannot be written is logged, loudly. Whether one waits in the outbox. */
 export function finishedSlot(h: SlotHost, id: string, givenBack: boolean, now: number): boolean {
   try {
-    return endSlot(h.store, id, givenBack, now);
+    return endSlot(h, id, givenBack, now);
   } catch (error) {
     h.driver.log("error", id, [`its limit slot could not be released (${error instanceof Error ? error.message : String(error)}): its limiter counts it until the limiter is told otherwise`]);
     return false;

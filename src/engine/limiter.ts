@@ -11,7 +11,12 @@
  * lost), a release frees a slot exactly once, and an acquire that arrives after its own
  * release (delivered out of order) is ignored.
  * Nothing is granted until the rule book has answered (an operator's rule may be
- * lower than the code's). Pure: storage through a synchronous port, time as `now`.
+ * lower than the code's). A holder's release is a one-way message its owner sends once
+ * after its end is durable, so one can be lost (the owner died in between): while the
+ * limiter is full and someone waits, holders granted over REGRANT_AFTER_MS ago are granted
+ * again, and an owner whose invocation no longer holds that slot gives it back (through
+ * its outbox, retried); a slot is never freed without its owner's word.
+ * Pure: storage through a synchronous port, time as `now`.
  */
 import type { Limits } from "../../sdk/flow-control.js";
 import { effectiveLimits, sameLimits, type RuleLimits } from "./limit-rules.js";
@@ -40,8 +45,10 @@ export interface LimiterConfig {
   ruleVersion: number;
   /** Whether the rule book has answered; grants wait until it has. */
   rulesKnown: boolean;
-  /** When a wake-up is already scheduled (a full rate window), if any. */
+  /** When a wake-up is already scheduled (a full rate window, the next check of holders), if any. */
   wakeAt: number | null;
+  /** When holders were last granted again (a check for lost releases), if ever. */
+  checkedAt?: number;
 }
 
 /** What the limiter needs from storage: synchronous, one transaction per event. */
@@ -98,6 +105,13 @@ export function ruleBookOwner(scope: string): string {
 
 /** How long a released (invocation, round) is remembered, to ignore its late acquire. */
 export const RELEASED_MEMORY_MS = 86_400_000;
+/**
+ * How long a slot is held before a full limiter with waiters asks its owner again (a grant
+ * sent again), and how often it asks: a release lost with its owner's crash is found so.
+ */
+export const REGRANT_AFTER_MS = 5_000;
+/** Holders granted again per check, oldest first. */
+const REGRANT_BATCH = 100;
 
 /** What an operator sees of one limiter. */
 export interface LimiterView {
@@ -140,7 +154,7 @@ export class Limiter {
         const room = this.#room(config, entry, now);
         if ("grant" in room) return [...effects, room.grant];
         this.store.push(entry);
-        return [...effects, ...room.wait];
+        return [...effects, ...room.wait, ...this.#checkHolders(now)];
       }
       this.store.push(entry);
       return [...effects, ...this.#pump(config, now)];
@@ -167,12 +181,14 @@ export class Limiter {
     });
   }
 
-  /** A scheduled wake-up: the rate window may have moved on. */
+  /** A scheduled wake-up: the rate window may have moved on, or holders are due a check. */
   tick(now: number): LimiterEffect[] {
     return this.store.transaction(() => {
       let config = this.store.config();
       if (!config) return [];
-      if (config.wakeAt !== null && config.wakeAt <= now) {
+      // Its row is gone even when it came early (a restart makes every delivery due at once):
+      // the wake-up it stood for is taken back, so what still waits schedules its own again.
+      if (config.wakeAt !== null) {
         config = { ...config, wakeAt: null };
         this.store.saveConfig(config);
       }
@@ -224,11 +240,30 @@ export class Limiter {
     const effects: LimiterEffect[] = [];
     for (let head = this.store.head(); head; head = this.store.head()) {
       const room = this.#room(config, head, now);
-      if ("wait" in room) return [...effects, ...room.wait];
+      if ("wait" in room) return [...effects, ...room.wait, ...this.#checkHolders(now)];
       this.store.removeWaiter(head.invocationId);
       effects.push(room.grant);
     }
     return effects;
+  }
+
+  /**
+   * Someone waits: when every slot is taken, holders granted long ago are granted again (an
+   * owner that no longer holds its slot gives it back), and a wake-up comes for the next check.
+   */
+  #checkHolders(now: number): LimiterEffect[] {
+    const config = this.store.config()!;
+    const limits = effectiveLimits(config.declared, config.rule);
+    if (limits.concurrency === undefined || this.store.holderCount() < limits.concurrency) return [];
+    const oldest = this.store.holders(REGRANT_BATCH);
+    const checkedAt = config.checkedAt ?? -Infinity;
+    const due = checkedAt <= now - REGRANT_AFTER_MS ? oldest.filter((h) => h.at <= now - REGRANT_AFTER_MS) : [];
+    const next = due.length > 0 ? now + REGRANT_AFTER_MS : Math.max(oldest[0]?.at ?? now, checkedAt) + REGRANT_AFTER_MS;
+    const woken = config.wakeAt !== null && config.wakeAt <= next;
+    if (due.length === 0 && woken) return [];
+    this.store.saveConfig({ ...config, ...(due.length > 0 ? { checkedAt: now } : {}), wakeAt: woken ? config.wakeAt : next });
+    const grants = due.map((h): LimiterEffect => ({ type: "grant", owner: h.owner, invocationId: h.invocationId, round: h.round }));
+    return woken ? grants : [...grants, { type: "wake", at: next }];
   }
 
   /**

@@ -4,7 +4,7 @@
  * stores inside a Durable Object on workerd (test/worker/limiter-store.test.ts).
  * Each case throws on a failed expectation (no test framework inside workerd).
  */
-import { Limiter, RELEASED_MEMORY_MS, type LimiterEffect, type LimiterStore } from "../../src/engine/limiter.js";
+import { Limiter, REGRANT_AFTER_MS, RELEASED_MEMORY_MS, type LimiterEffect, type LimiterStore } from "../../src/engine/limiter.js";
 import { RuleBook, type RuleBookStore } from "../../src/engine/limit-rules.js";
 import type { Limits } from "../../sdk/flow-control.js";
 
@@ -105,7 +105,7 @@ export const LIMITER_CASES: Record<string, Case> = {
     const effects = ["a", "b", "c"].flatMap((id) => limiter.acquire(ask(id, rate), 100));
     expectEqual(grants(effects), ["a", "b"], "two in the window");
     expectEqual(effects.filter((e) => e.type === "wake"), [{ type: "wake", at: 1100 }], "a wake-up when the first start leaves the window");
-    expectEqual(grants(limiter.tick(1099)), [], "not yet");
+    expectEqual(limiter.tick(1099), [{ type: "wake", at: 1100 }], "a tick that comes early (a restart makes every delivery due): not yet, and the wake-up again");
     expectEqual(grants(limiter.tick(1100)), ["c"], "then c");
     expectEqual(limiter.view(1100)?.startsInWindow, 1, "one start in the window now");
   },
@@ -140,6 +140,24 @@ export const LIMITER_CASES: Record<string, Case> = {
     expectEqual(limiter.view(7)?.running, 1, "a still holds");
     limiter.release("a", 1, 8);
     expectEqual(limiter.view(9)?.running, 0, "round 1's release does");
+  },
+  "full with waiters, slots held for REGRANT_AFTER_MS are granted again (a lost release is found), once per period"(stores) {
+    const one = { concurrency: 1 };
+    const limiter = ready(stores, one);
+    limiter.acquire(ask("a", one), 1000);
+    const waiting = limiter.acquire(ask("b", one), 2000);
+    expectEqual(waiting, [{ type: "wake", at: 1000 + REGRANT_AFTER_MS }], "b waits; a wake-up for when a has held long");
+    expectEqual(limiter.tick(999 + REGRANT_AFTER_MS), [{ type: "wake", at: 1000 + REGRANT_AFTER_MS }], "a tick that comes early (a restart makes every delivery due): not yet, and the wake-up again");
+    const check = 1000 + REGRANT_AFTER_MS;
+    expectEqual(limiter.tick(check), [{ type: "grant", owner: "s:svc:a", invocationId: "a", round: 0 }, { type: "wake", at: check + REGRANT_AFTER_MS }], "a's grant again, and the next check");
+    expectEqual(grants(limiter.acquire(ask("c", one), check + 1)), [], "no second grant within the period");
+    expectEqual(limiter.view(check + 2)?.running, 1, "nothing freed without the owner's word");
+    expectEqual(grants(limiter.release("a", 0, check + 3)), ["b"], "the owner gives a's slot back: b starts");
+    expectEqual(grants(limiter.tick(check + REGRANT_AFTER_MS)), [], "b holds for less than the period: not asked");
+    expectEqual(grants(limiter.tick(check + 3 + REGRANT_AFTER_MS)), ["b"], "b is asked once it held long");
+    limiter.release("b", 0, check + 4 + REGRANT_AFTER_MS);
+    limiter.release("c", 0, check + 5 + REGRANT_AFTER_MS);
+    expectEqual(limiter.tick(check + 4 * REGRANT_AFTER_MS), [], "nobody waits: no checks, no wake-ups");
   },
 };
 

@@ -7,6 +7,7 @@ import { describe, expect, test } from "vitest";
 import { WorkerdRuntime, admin, advance, eventually, useRuntimeWith } from "../support/runtime.js";
 import { ConcurrencyServer } from "../support/concurrency-server.js";
 import type { Job } from "./fixtures/concurrency-worker.js";
+import { REGRANT_AFTER_MS } from "../../src/engine/limiter.js";
 
 const ENTRY = "test/worker/fixtures/concurrency-worker.ts";
 let rt: WorkerdRuntime;
@@ -185,6 +186,26 @@ describe("issue #15: crashes", () => {
       return v.running === 0 && v.queued === 0 ? v : undefined;
     });
     expect(view).toMatchObject({ running: 0, queued: 0 });
+  });
+
+  test("a release lost with its owner (sent once, after the end is durable) is found: the full limiter grants the long-held slot again and its owner gives it back", async () => {
+    work.hold("lost");
+    for (let i = 0; i < 3; i++) await send("/limited/work", { group: "lost", id: `l${i}`, ms: 0 });
+    await work.waitFor(() => work.inFlight("lost") === 2, "2 in flight");
+    await eventually(async () => (await admin(rt, "limits/scopes/limited?key=")).body.queued === 1);
+    // The limiter refuses every delivery now: the holders' releases, sent once when they end, are lost.
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "1" });
+    work.release("lost");
+    await work.waitFor(() => new Set(work.done("lost")).size === 2, "the two holders done");
+    await rt.restart({ RESOLUTE_TEST_HOLD_OUTBOX: "0" });
+    expect((await admin(rt, "limits/scopes/limited?key=")).body).toMatchObject({ running: 2, queued: 1 });
+    await advance(rt, "limiter:limited:", 2 * REGRANT_AFTER_MS);
+    await waitDone("lost", 3);
+    expect(work.max("lost")).toBe(2);
+    await eventually(async () => {
+      const v = (await admin(rt, "limits/scopes/limited?key=")).body;
+      return v.running === 0 && v.queued === 0;
+    });
   });
 });
 
