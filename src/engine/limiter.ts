@@ -147,7 +147,7 @@ export class Limiter {
       }
       const holder = this.store.holder(request.invocationId);
       if (holder && holder.round === request.round) return [...effects, { type: "grant", owner: holder.owner, invocationId: holder.invocationId, round: holder.round }];
-      if (this.#known(request)) return effects;
+      if (this.#known(request, holder)) return effects;
       const entry = { invocationId: request.invocationId, owner: request.owner, round: request.round, at: now };
       // Nobody waits: granted at once if there is room, without passing through the queue.
       if (config.rulesKnown && this.store.head() === undefined) {
@@ -227,9 +227,9 @@ export class Limiter {
   }
 
   /** Whether this (invocation, round) already waits, holds, or was released: a duplicate. */
-  #known(request: AcquireRequest): boolean {
+  #known(request: AcquireRequest, holder: SlotEntry | undefined): boolean {
     const { invocationId, round } = request;
-    if ((this.store.holder(invocationId)?.round ?? -1) >= round) return true;
+    if ((holder?.round ?? -1) >= round) return true;
     if ((this.store.waiter(invocationId)?.round ?? -1) >= round) return true;
     return (this.store.releasedRound(invocationId) ?? -1) >= round;
   }
