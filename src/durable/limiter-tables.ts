@@ -3,7 +3,7 @@
  * schema.ts: LIMITER_SQL, RULE_BOOK_SQL), created when an object first acts as one.
  * Synchronous, as the engine's ports are; `transaction` makes each event atomic.
  */
-import type { LimiterConfig, LimiterStore, SlotEntry } from "../engine/limiter.js";
+import type { HolderCursor, LimiterConfig, LimiterStore, SlotEntry } from "../engine/limiter.js";
 import type { LimitRule, RuleBookStore } from "../engine/limit-rules.js";
 import { LIMITER_SQL, RULE_BOOK_SQL } from "./schema.js";
 
@@ -63,8 +63,11 @@ export class SqlLimiterStore implements LimiterStore {
   removeWaiter(id: string): void {
     this.#sql.exec("DELETE FROM limiter_queue WHERE inv = ?", id);
   }
-  holders(limit: number): SlotEntry[] {
-    return this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_holders ORDER BY at, inv LIMIT ?", limit).toArray().map(entryOf);
+  holders(limit: number, after?: HolderCursor): SlotEntry[] {
+    const rows = after
+      ? this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_holders WHERE at > ? OR (at = ? AND inv > ?) ORDER BY at, inv LIMIT ?", after.at, after.at, after.invocationId, limit)
+      : this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_holders ORDER BY at, inv LIMIT ?", limit);
+    return rows.toArray().map(entryOf);
   }
   waiters(limit: number): SlotEntry[] {
     return this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_queue ORDER BY seq LIMIT ?", limit).toArray().map(entryOf);

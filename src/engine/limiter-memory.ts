@@ -3,7 +3,7 @@
  * runtime and the engine's tests. The same contract as the SQLite stores
  * (src/durable/limiter-tables.ts); one contract suite runs against both.
  */
-import type { LimiterConfig, LimiterStore, SlotEntry } from "./limiter.js";
+import type { HolderCursor, LimiterConfig, LimiterStore, SlotEntry } from "./limiter.js";
 import type { LimitRule, RuleBookStore } from "./limit-rules.js";
 
 export class MemoryLimiterStore implements LimiterStore {
@@ -47,8 +47,10 @@ export class MemoryLimiterStore implements LimiterStore {
   removeWaiter(id: string): void {
     this.#queue.delete(id);
   }
-  holders(limit: number): SlotEntry[] {
-    return [...this.#holders.values()].sort((a, b) => a.at - b.at).slice(0, limit);
+  holders(limit: number, after?: HolderCursor): SlotEntry[] {
+    const sorted = [...this.#holders.values()].sort((a, b) => a.at - b.at || (a.invocationId < b.invocationId ? -1 : a.invocationId > b.invocationId ? 1 : 0));
+    const from = after ? sorted.filter((h) => h.at > after.at || (h.at === after.at && h.invocationId > after.invocationId)) : sorted;
+    return from.slice(0, limit);
   }
   waiters(limit: number): SlotEntry[] {
     return [...this.#queue.values()].slice(0, limit);

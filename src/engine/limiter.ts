@@ -49,6 +49,14 @@ export interface LimiterConfig {
   wakeAt: number | null;
   /** When holders were last granted again (a check for lost releases), if ever. */
   checkedAt?: number;
+  /** Where that check stopped when it had more holders than one batch: the next one goes on from there. */
+  checkedThrough?: HolderCursor;
+}
+
+/** A place in the holders' order (the time they were granted, then the invocation id). */
+export interface HolderCursor {
+  at: number;
+  invocationId: string;
 }
 
 /** What the limiter needs from storage: synchronous, one transaction per event. */
@@ -65,8 +73,8 @@ export interface LimiterStore {
   queueDepth(): number;
   push(entry: SlotEntry): void;
   removeWaiter(invocationId: string): void;
-  /** The first `limit` holders and waiters (waiters in queue order), for inspection. */
-  holders(limit: number): SlotEntry[];
+  /** The first `limit` holders (by grant time, then id; after `after` when given) and waiters (in queue order). */
+  holders(limit: number, after?: HolderCursor): SlotEntry[];
   waiters(limit: number): SlotEntry[];
   /** Grants recorded after `time`: how many, and the earliest. */
   startsAfter(time: number): { count: number; earliest?: number };
@@ -111,7 +119,7 @@ export const RELEASED_MEMORY_MS = 86_400_000;
  */
 export const REGRANT_AFTER_MS = 5_000;
 /** Holders granted again per check, oldest first. */
-const REGRANT_BATCH = 100;
+export const REGRANT_BATCH = 100;
 
 /** What an operator sees of one limiter. */
 export interface LimiterView {
@@ -255,15 +263,24 @@ export class Limiter {
     const config = this.store.config()!;
     const limits = effectiveLimits(config.declared, config.rule);
     if (limits.concurrency === undefined || this.store.holderCount() < limits.concurrency) return [];
-    const oldest = this.store.holders(REGRANT_BATCH);
     const checkedAt = config.checkedAt ?? -Infinity;
-    const due = checkedAt <= now - REGRANT_AFTER_MS ? oldest.filter((h) => h.at <= now - REGRANT_AFTER_MS) : [];
-    const next = due.length > 0 ? now + REGRANT_AFTER_MS : Math.max(oldest[0]?.at ?? now, checkedAt) + REGRANT_AFTER_MS;
+    const due = checkedAt <= now - REGRANT_AFTER_MS ? this.#dueForCheck(config.checkedThrough, now) : [];
+    const next = due.length > 0 ? now + REGRANT_AFTER_MS : Math.max(this.store.holders(1)[0]?.at ?? now, checkedAt) + REGRANT_AFTER_MS;
     const woken = config.wakeAt !== null && config.wakeAt <= next;
     if (due.length === 0 && woken) return [];
-    this.store.saveConfig({ ...config, ...(due.length > 0 ? { checkedAt: now } : {}), wakeAt: woken ? config.wakeAt : next });
+    const { checkedThrough: _, ...rest } = config;
+    // A full batch may have more behind it: the next check goes on after its last.
+    const through = due.length === REGRANT_BATCH ? { checkedThrough: { at: due.at(-1)!.at, invocationId: due.at(-1)!.invocationId } } : {};
+    this.store.saveConfig({ ...(due.length > 0 ? { ...rest, checkedAt: now, ...through } : config), wakeAt: woken ? config.wakeAt : next });
     const grants = due.map((h): LimiterEffect => ({ type: "grant", owner: h.owner, invocationId: h.invocationId, round: h.round }));
     return woken ? grants : [...grants, { type: "wake", at: next }];
+  }
+
+  /** Holders granted over REGRANT_AFTER_MS ago, a batch, after where the last check stopped (from the start when none are left there). */
+  #dueForCheck(after: HolderCursor | undefined, now: number): SlotEntry[] {
+    const old = (from?: HolderCursor) => this.store.holders(REGRANT_BATCH, from).filter((h) => h.at <= now - REGRANT_AFTER_MS);
+    const due = old(after);
+    return due.length === 0 && after ? old() : due;
   }
 
   /**

@@ -4,7 +4,7 @@
  * stores inside a Durable Object on workerd (test/worker/limiter-store.test.ts).
  * Each case throws on a failed expectation (no test framework inside workerd).
  */
-import { Limiter, REGRANT_AFTER_MS, RELEASED_MEMORY_MS, type LimiterEffect, type LimiterStore } from "../../src/engine/limiter.js";
+import { Limiter, REGRANT_AFTER_MS, REGRANT_BATCH, RELEASED_MEMORY_MS, type LimiterEffect, type LimiterStore } from "../../src/engine/limiter.js";
 import { RuleBook, type RuleBookStore } from "../../src/engine/limit-rules.js";
 import type { Limits } from "../../sdk/flow-control.js";
 
@@ -158,6 +158,17 @@ export const LIMITER_CASES: Record<string, Case> = {
     limiter.release("b", 0, check + 4 + REGRANT_AFTER_MS);
     limiter.release("c", 0, check + 5 + REGRANT_AFTER_MS);
     expectEqual(limiter.tick(check + 4 * REGRANT_AFTER_MS), [], "nobody waits: no checks, no wake-ups");
+  },
+  "holders are checked a batch at a time, each check going on where the last stopped"(stores) {
+    const limits = { concurrency: REGRANT_BATCH + 2 };
+    const limiter = ready(stores, limits);
+    const ids = Array.from({ length: REGRANT_BATCH + 2 }, (_, i) => `h${String(i).padStart(3, "0")}`);
+    ids.forEach((id, i) => limiter.acquire(ask(id, limits), 1 + i));
+    limiter.acquire(ask("waiter", limits), 1000);
+    const t = 1000 + REGRANT_AFTER_MS;
+    expectEqual(grants(limiter.tick(t)), ids.slice(0, REGRANT_BATCH), "the oldest batch first");
+    expectEqual(grants(limiter.tick(t + REGRANT_AFTER_MS)), ids.slice(REGRANT_BATCH), "then the ones behind it, not the first batch again");
+    expectEqual(grants(limiter.tick(t + 2 * REGRANT_AFTER_MS)), ids.slice(0, REGRANT_BATCH), "then from the start again");
   },
 };
 
