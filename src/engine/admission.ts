@@ -41,7 +41,7 @@ export interface AdmissionHost {
   attempts: LiveAttempts;
   journalHost: JournalHost;
   slots: SlotHost;
-  /** Pending invocations admitted with an empty journal: their start reads nothing back. */
+  /** Pending or ready invocations admitted with an empty journal: their start reads nothing back. */
   queuedFresh: Set<string>;
   /** Completes an invocation (lifecycle.ts's finish). */
   finish(row: InvocationRow, result: Completion): void;
@@ -83,6 +83,7 @@ export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subs
     host.attempts.start(row, spec, journal, host.journalHost);
   } else if (status === STATUS.ready) {
     if (exclusive) lock.acquire(id);
+    if (journal.length === 0) host.queuedFresh.add(id);
     waitForSlot(host.slots, row, spec.limit!, true);
   } else if (status === STATUS.pending) {
     lock.queued(row);
