@@ -68,6 +68,22 @@ describe("calls between handlers", () => {
     expect(["a", "b", "c"].map((h) => probe.count(`chain-${h}-1001`))).toEqual([1, 1, 2]);
   });
 
+  test("issue 14: a restart while B and C work inside their answer windows (no alarm of their own) completes the chain: the root's alarm redelivers and each hop replays", async () => {
+    probe.close("chain-c-1002");
+    const pending = rt.post("/chainA/kc/start", 1002, { "idempotency-key": "chain-covered" }).catch(() => undefined);
+    await probe.waitForHits("chain-c-1002", 1);
+    // Inside the 250 ms window B is covered by A's open delivery (and C by B's): B armed nothing.
+    expect((await rt.get(`/__test/alarm?owner=${encodeURIComponent("o:chainB:kc")}`)).body.alarm).toBeNull();
+    await rt.restart();
+    await pending;
+    probe.open("chain-c-1002");
+    // Nothing touches the chain now: only A's alarm can wake A, whose redelivery wakes B, whose replay redelivers to C.
+    await probe.waitForHits("chain-c-1002", 2);
+    const res = await rt.get("/restate/invocation/chainA/kc/start/chain-covered/attach");
+    expect(res).toMatchObject({ status: 200, body: "A(B(C(1002)))" });
+    expect(["a", "b", "c"].map((h) => probe.count(`chain-${h}-1002`))).toEqual([1, 1, 2]);
+  });
+
   test("an idempotent send from a handler starts the target once", async () => {
     const first = await rt.post("/messenger/send", { key: "idem-send", idempotencyKey: "once-only" });
     const second = await rt.post("/messenger/send", { key: "idem-send", idempotencyKey: "once-only" });
