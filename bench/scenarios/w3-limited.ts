@@ -2,8 +2,8 @@
  * W3 through a concurrency limit (issue 15): `limitedCounter.add(n)`, W3's handler on a
  * service declaring `concurrency: { limit: 64 }` (one limiter for the deployment, which
  * 64 clients never exceed), against W3 without a limit. The difference is what a slot
- * costs: an acquire (answered with the grant) and a release through the outbox per
- * invocation, and the outbox's redelivery alarm on each object.
+ * costs: an acquire per invocation (through the owner's outbox, with its crash wake-up,
+ * answered with the grant) and a release sent once when it ends.
  *
  * The spread runs over 500 keys, not W3's 1,000: both systems' objects live in one
  * workerd, which runs out of SQLite memory after a couple of thousand objects locally.
