@@ -267,10 +267,12 @@ export class Lifecycle {
 
   /**
    * Backstop for awaits outside ctx.run, checked at each event the host receives: an
-   * attempt still executing since an earlier turn needs the recovery wake-up.
+   * attempt still executing since an earlier turn needs the recovery wake-up (one started
+   * by an arrival of the same batch has awaited nothing yet: arming for it would be undone
+   * in the same turn).
    */
   checkExecuting(): void {
-    if (this.#attempts.size > 0 && this.#attempts.executing) this.#driver.executing(true);
+    if (this.#attempts.size > 0 && this.#attempts.executingSinceEarlier) this.#driver.executing(true);
   }
 
   // ---- operators (lifecycle-control.ts) ----

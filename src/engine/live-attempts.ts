@@ -37,6 +37,19 @@ export class LiveAttempts {
     return false;
   }
 
+  /**
+   * Invocations whose attempt started in the current run of code (cleared at the next
+   * microtask): none of them can be awaiting anything yet. On a hot key a batch of arrivals
+   * starts one attempt and queues the rest in one run, and each arrival checks `executing`.
+   */
+  readonly #justStarted = new Set<string>();
+
+  /** Some attempt started before the current run of code is executing (it may await I/O outside `ctx.run`). */
+  get executingSinceEarlier(): boolean {
+    for (const [id, attempt] of this.#live) if (!attempt.waiting && !this.#justStarted.has(id)) return true;
+    return false;
+  }
+
   get size(): number {
     return this.#live.size;
   }
@@ -75,6 +88,8 @@ export class LiveAttempts {
     });
     this.#live.set(id, attempt);
     this.#rows.set(id, row);
+    if (this.#justStarted.size === 0) queueMicrotask(() => this.#justStarted.clear());
+    this.#justStarted.add(id);
     // Observers' events are made only when someone listens (optional calls skip their arguments).
     this.driver.attemptStarted?.(event(row, target));
     this.driver.tracer?.attemptStarted({ ...event(row, target), headers: row.headers, replayed: journal.length });
