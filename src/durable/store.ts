@@ -49,6 +49,8 @@ const EARLIEST_DUE_SQL = `SELECT MIN(t) FROM (
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
+const APPEND_ENTRY = "INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES ";
+
 /** Journal rows with their invocation's format version and status (for entryFromRow). */
 const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
 
@@ -79,6 +81,7 @@ export class Store implements LifecycleStore {
     const opened = openSchema(storage, WAKE_SQL);
     this.#sql = opened.sql;
     this.#woke = wakeFactsOf(opened.wake);
+    this.#lastSeq = Number(opened.wake?.last_seq ?? 0);
   }
 
   transaction<T>(fn: () => T): T {
@@ -91,24 +94,41 @@ export class Store implements LifecycleStore {
   }
 
   // ---- invocations ----
+  /**
+   * The last seq given out: `invocations.seq` is max + 1, counted here from the wake-up's
+   * MAX(seq) so an insert needs no RETURNING (nothing else inserts invocations while the
+   * instance lives). A seq skipped by a duplicate is never used: seq only orders.
+   */
+  #lastSeq: number;
+  /**
+   * The seq of each invocation this instance stored or read that is not completed: its
+   * journal entries are keyed by it, so an append needs no lookup of the id.
+   */
+  readonly #seqs = new Map<string, number>();
+
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
-    const row = this.#sql.exec<{ seq: number }>(
-      `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
-      req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
+    const seq = this.#lastSeq + 1;
+    const written = this.#sql.exec(
+      `INSERT INTO invocations (seq, id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      seq, req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now, JOURNAL_VERSION,
-    ).toArray()[0];
-    if (row) {
-      const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
-      this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
-    }
-    return row?.seq;
+    ).rowsWritten;
+    if (written === 0) return undefined;
+    this.#lastSeq = seq;
+    this.#seqs.set(req.invocationId, seq);
+    const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
+    this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    return seq;
   }
 
   invocation(id: string): InvocationRow | undefined {
     const row = this.#sql.exec<Row>("SELECT * FROM invocations WHERE id = ?", id).toArray()[0];
-    return row ? toInvocation(row) : undefined;
+    if (!row) return undefined;
+    const invocation = toInvocation(row);
+    if (invocation.status !== STATUS.completed) this.#seqs.set(id, invocation.seq);
+    return invocation;
   }
 
   /**
@@ -146,6 +166,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
+    this.#seqs.delete(id);
     this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
@@ -176,6 +197,7 @@ export class Store implements LifecycleStore {
     this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM timers WHERE inv = ?", id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
+    this.#seqs.delete(id);
     this.changes?.deleted(id);
   }
 
@@ -190,9 +212,10 @@ export class Store implements LifecycleStore {
   appendEntry(inv: string, entry: Entry, now: number): void {
     const stored = encodeEntry(entry);
     const { value, failure } = completionColumns(stored.completion);
+    const seq = this.#seqs.get(inv);
     this.#sql.exec(
-      `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
+      seq === undefined ? `${APPEND_ENTRY}(${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)` : `${APPEND_ENTRY}(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq ?? inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
     // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
     if (!entry.done) this.changes?.changed(inv);
@@ -384,6 +407,7 @@ const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   (${EARLIEST_DUE_SQL}) AS earliest_due,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
   EXISTS (SELECT 1 FROM invocations) AS any_invocations,
+  (SELECT MAX(seq) FROM invocations) AS last_seq,
   EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'limit_slots') AS limit_slots`;
 
 /** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
