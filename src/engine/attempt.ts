@@ -6,7 +6,7 @@
  */
 import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 import type { Request } from "../../sdk/context.js";
-import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, messageOf, type ErrorRecord } from "../../sdk/errors.js";
 import { retryAfterOf } from "./retry.js";
 import { ContextCore, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
@@ -203,7 +203,7 @@ export class Attempt implements AttemptControl {
 /** Input its serde refuses: a 400 TerminalError, as Restate answers. */
 function inputError(error: unknown): TerminalError {
   if (error instanceof TerminalError) return error;
-  return new TerminalError(`Failed to deserialize input: ${error instanceof Error ? error.message : String(error)}`, { errorCode: 400 });
+  return new TerminalError(`Failed to deserialize input: ${messageOf(error)}`, { errorCode: 400 });
 }
 
 /** `outer(() => inner(() => ... run()))`: the first interceptor is the outermost; absent ones are skipped. */
