@@ -42,13 +42,6 @@ function byteSwap(n: bigint, bytes: number): bigint {
   return out;
 }
 
-/** The big-endian bytes of `n`. */
-function bytesOf(n: bigint, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = length - 1; i >= 0; i--, n >>= 8n) out[i] = Number(n & 0xffn);
-  return out;
-}
-
 /**
  * The number whose bytes are `bytes` read little-endian (Restate's byte swap), in base62,
  * left-padded to `width`: long division, with no BigInt (the index computes an
@@ -77,14 +70,6 @@ function unbase62(text: string): bigint {
   let n = 0n;
   for (const c of text) n = n * 62n + BigInt(ALPHABET.indexOf(c));
   return n;
-}
-
-/** Restate's string for an invocation id. */
-export function encodeRestateInvocationId({ partitionKey, uuid }: RestateInvocationId): string {
-  if (partitionKey < 0n || partitionKey > U64 || uuid <= 0n || uuid > U128) {
-    throw new RangeError("a Restate invocation id has a u64 partition key and a non-zero u128 uuid");
-  }
-  return PREFIX + base62OfSwapped(bytesOf(partitionKey, 8), KEY_DIGITS) + base62OfSwapped(bytesOf(uuid, 16), UUID_DIGITS);
 }
 
 /** The numbers of a Restate-format id, or undefined when `text` is not one (Restate's CLI would refuse it). */
