@@ -14,6 +14,9 @@
 import { CORE_SQL, MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, TABLES_ON_USE, type OnUseTable } from "./schema.js";
 import type { Row } from "./rows.js";
 
+/** An SQLite database's page (workerd's default): a database holding any table is larger. */
+const ONE_PAGE_BYTES = 4096;
+
 /** Statements that can create a row; anything else on an empty store has nothing to act on. */
 const CREATES_ROWS = /^\s*INSERT\b/i;
 
@@ -111,6 +114,9 @@ export class LazySql {
  * and stays without them (undefined row); older storage is migrated first.
  */
 export function openSchema(storage: DurableObjectStorage, wakeQuery: string): { sql: LazySql; wake: Row | undefined } {
+  // A database of one page has no table (each has a root page of its own): a new object, known
+  // without a statement (the wake-up query would fail to prepare, and a second one ask why).
+  if (storage.sql.databaseSize <= ONE_PAGE_BYTES) return { sql: new LazySql(storage, false), wake: undefined };
   let row: Row | undefined;
   let failure: unknown;
   try {
