@@ -92,8 +92,7 @@ export class RetryableError extends RestateError {
   }
   /** Wraps any thrown value, keeping its message. */
   static from(cause: unknown, options?: { retryAfter?: RetryableError["retryAfter"]; errorCode?: number }): RetryableError {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    return new RetryableError(message, { ...options, cause });
+    return new RetryableError(messageOf(cause), { ...options, cause });
   }
 }
 
@@ -133,6 +132,11 @@ export function errorFromRecord(record: ErrorRecord): TerminalError {
         ...(record.metadata ? { metadata: record.metadata } : {}),
       });
   }
+}
+
+/** The message of a thrown value: an Error's, or the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -1,15 +1,21 @@
 /**
- * One object's SQL with its tables created by the first insert. Until then the
+ * One object's SQL with its tables created by the first write to each. Until then the
  * store is empty, and behaves so: reads find no rows, updates and deletes change
  * none, and nothing is written. So a lookup that reaches an object that never
  * existed (a forged or mistyped id, an unknown key) leaves no schema or rows
- * behind; only a write (an invocation, a delivery, a state edit) creates them.
+ * behind; only a write (an invocation, a delivery, a state edit) creates them. The
+ * core tables (schema.ts CORE_SQL) come with the first insert; a table of
+ * TABLES_ON_USE with the first write to it (the store asks `has` before reading one and
+ * `ensure` before writing one), so a key pays only for the tables it uses.
  * workerd itself still opens the object's database file when the object is first
  * instantiated (an empty 4 KB header page, measured on workerd 2026-04-26), which
  * no code inside the object can prevent.
  */
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { CORE_SQL, MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, TABLES_ON_USE, type OnUseTable } from "./schema.js";
 import type { Row } from "./rows.js";
+
+/** An SQLite database's page (workerd's default): a database holding any table is larger. */
+const ONE_PAGE_BYTES = 4096;
 
 /** Statements that can create a row; anything else on an empty store has nothing to act on. */
 const CREATES_ROWS = /^\s*INSERT\b/i;
@@ -18,16 +24,33 @@ type Cursor<T extends Record<string, SqlStorageValue>> = SqlStorageCursor<T>;
 
 export class LazySql {
   #installed: boolean;
+  /** The tables of TABLES_ON_USE that exist. */
+  #tables: Set<string>;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     installed: boolean,
+    tables: Iterable<string> = [],
   ) {
     this.#installed = installed;
+    this.#tables = new Set(tables);
   }
 
   get installed(): boolean {
     return this.#installed;
+  }
+
+  /** Whether `table` exists (a read of one that does not finds nothing). */
+  has(table: OnUseTable): boolean {
+    return this.#tables.has(table);
+  }
+
+  /** Creates `table` (and the core tables) if it does not exist yet: call before writing to it. */
+  ensure(table: OnUseTable): void {
+    if (this.#tables.has(table)) return;
+    if (!this.#installed) this.install(undefined);
+    this.storage.sql.exec(TABLES_ON_USE[table]);
+    this.#tables.add(table);
   }
 
   exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): Cursor<T> {
@@ -38,27 +61,62 @@ export class LazySql {
     return this.storage.sql.exec<T>(query, ...bindings);
   }
 
-  /** Creates the tables, migrating from an older version's when there are some. */
+  /**
+   * Runs `fn` atomically. Tables created inside it are gone if it throws (the transaction is
+   * rolled back), and this instance forgets them too.
+   */
+  transaction<T>(fn: () => T): T {
+    const installed = this.#installed;
+    const tables = new Set(this.#tables);
+    try {
+      return this.storage.transactionSync(fn);
+    } catch (error) {
+      this.#installed = installed;
+      this.#tables = tables;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `fn`, an admin's query inside a transaction it rolls back. A query naming a table not
+   * created yet runs again with the missing ones present (empty, and gone with the rollback).
+   */
+  withMissingTables<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      const missing = /no such table: (?:main\.)?(\w+)/.exec(String(error))?.[1];
+      if (missing === undefined || !(missing in TABLES_ON_USE) || this.#tables.has(missing)) throw error;
+      for (const [table, ddl] of Object.entries(TABLES_ON_USE)) if (!this.#tables.has(table)) this.storage.sql.exec(ddl);
+      return fn();
+    }
+  }
+
+  /** Creates the core tables (a migration: every table of the older schema), migrating from an older version's when there are some. */
   install(version: string | undefined): void {
     const migration = version === undefined ? undefined : MIGRATIONS[version];
     if (version !== undefined && !migration) throw new Error(`Resolute storage has schema version ${version}, which this build cannot read (it knows ${SCHEMA_VERSION})`);
     const sql = this.storage.sql;
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       if (migration?.before) sql.exec(migration.before);
-      sql.exec(SCHEMA_SQL);
+      sql.exec(migration ? SCHEMA_SQL : CORE_SQL);
       if (migration?.after) sql.exec(migration.after);
       sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
+      this.#installed = true;
     });
-    this.#installed = true;
   }
 }
 
 /**
- * Opens an object's storage. `wakeQuery` (one statement, with a `schema` column read from
- * meta) answers for a woken object at the current version, the common case; a fresh object
- * has no tables and stays without them (undefined row); older storage is migrated first.
+ * Opens an object's storage. `wakeQuery` (one statement over the core tables, with a `schema`
+ * column read from meta and a `tables` column listing the tables, comma-separated) answers
+ * for a woken object at the current version, the common case; a fresh object has no tables
+ * and stays without them (undefined row); older storage is migrated first.
  */
 export function openSchema(storage: DurableObjectStorage, wakeQuery: string): { sql: LazySql; wake: Row | undefined } {
+  // A database of one page has no table (each has a root page of its own): a new object, known
+  // without a statement (the wake-up query would fail to prepare, and a second one ask why).
+  if (storage.sql.databaseSize <= ONE_PAGE_BYTES) return { sql: new LazySql(storage, false), wake: undefined };
   let row: Row | undefined;
   let failure: unknown;
   try {
@@ -66,13 +124,14 @@ export function openSchema(storage: DurableObjectStorage, wakeQuery: string): { 
   } catch (error) {
     failure = error; // no tables yet, or an older schema's
   }
-  if (row?.schema === String(SCHEMA_VERSION)) return { sql: new LazySql(storage, true), wake: row };
-  const sql = new LazySql(storage, false);
-  const version = installedVersion(storage.sql);
-  if (version === undefined) return { sql, wake: undefined };
-  if (version === String(SCHEMA_VERSION)) throw failure;
-  sql.install(version);
-  return { sql, wake: storage.sql.exec<Row>(wakeQuery).one() };
+  if (row?.schema !== String(SCHEMA_VERSION)) {
+    const version = installedVersion(storage.sql);
+    if (version === undefined) return { sql: new LazySql(storage, false), wake: undefined };
+    if (version === String(SCHEMA_VERSION)) throw failure;
+    new LazySql(storage, false).install(version);
+    row = storage.sql.exec<Row>(wakeQuery).one();
+  }
+  return { sql: new LazySql(storage, true, String(row!.tables ?? "").split(",")), wake: row };
 }
 
 function installedVersion(sql: SqlStorage): string | undefined {

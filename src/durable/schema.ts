@@ -10,10 +10,17 @@
  * One index serves both the queues (status, seq) and retention clean-up
  * (completed, expires_at): only completed rows have expires_at, so for every
  * other status the index is ordered by seq.
+ *
+ * A key pays only for the tables it uses (issue 14): every CREATE TABLE writes a root
+ * page and a schema row, and most objects (W3: state, three runs) never sleep, call,
+ * fail a run or keep promises. CORE_SQL comes with the first invocation; each table
+ * of TABLES_ON_USE with its first write (reads find no rows before). Schema 4 is
+ * schema 3 with tables created on use, so a v3 object is a v4 one as it is.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
-export const SCHEMA_SQL = `
+/** The tables every object that stores an invocation has. */
+export const CORE_SQL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invocations (
   seq INTEGER PRIMARY KEY, -- max + 1: a seq is reused only after its invocation and journal are deleted
@@ -46,19 +53,32 @@ CREATE TABLE IF NOT EXISTS journal (
   PRIMARY KEY (inv_seq, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (scope TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS timers_by_time ON timers(at);
-CREATE TABLE IF NOT EXISTS outbox (
+`;
+
+/**
+ * Tables created by their first write. `limit_slots`: the asks of an object's limited
+ * invocations for slots (issue 15), one row per invocation that asked and has not ended.
+ */
+export const TABLES_ON_USE = {
+  timers: `CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_by_time ON timers(at);`,
+  outbox: `CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, payload TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS run_failures (inv TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS promises (scope TEXT NOT NULL, name TEXT NOT NULL, value BLOB, failure TEXT, PRIMARY KEY (scope, name)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS promise_waiters (
+);`,
+  run_failures: "CREATE TABLE IF NOT EXISTS run_failures (inv TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;",
+  promises: "CREATE TABLE IF NOT EXISTS promises (scope TEXT NOT NULL, name TEXT NOT NULL, value BLOB, failure TEXT, PRIMARY KEY (scope, name)) WITHOUT ROWID;",
+  promise_waiters: `CREATE TABLE IF NOT EXISTS promise_waiters (
   scope TEXT NOT NULL, name TEXT NOT NULL, inv TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (scope, name, inv, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS subscribers (inv TEXT NOT NULL, owner TEXT NOT NULL, sub_inv TEXT NOT NULL, sub_idx INTEGER NOT NULL, PRIMARY KEY (inv, owner, sub_inv, sub_idx)) WITHOUT ROWID;
-`;
+) WITHOUT ROWID;`,
+  subscribers: "CREATE TABLE IF NOT EXISTS subscribers (inv TEXT NOT NULL, owner TEXT NOT NULL, sub_inv TEXT NOT NULL, sub_idx INTEGER NOT NULL, PRIMARY KEY (inv, owner, sub_inv, sub_idx)) WITHOUT ROWID;",
+  limit_slots: "CREATE TABLE IF NOT EXISTS limit_slots (inv TEXT PRIMARY KEY, limiter TEXT NOT NULL, round INTEGER NOT NULL) WITHOUT ROWID;",
+} as const;
+
+export type OnUseTable = keyof typeof TABLES_ON_USE;
+
+/** Every table schema 3 made at once, which a migration from an older schema still creates (limit slots were always on use). */
+export const SCHEMA_SQL = CORE_SQL + (["timers", "outbox", "run_failures", "promises", "promise_waiters", "subscribers"] as const).map((t) => TABLES_ON_USE[t]).join("\n");
 
 /** The invocations columns of schemas 1 and 2 (3 added journal_version). */
 const V2_INVOCATION_COLUMNS = [
@@ -101,6 +121,8 @@ export const MIGRATIONS: Record<string, { before: string; after: string }> = {
     before: "",
     after: "ALTER TABLE invocations ADD COLUMN journal_version INTEGER NOT NULL DEFAULT 1;",
   },
+  // v4: tables are created on use; a v3 object has them all already.
+  "3": { before: "", after: "" },
 };
 
 /** The statuses of an exclusive invocation that holds its key's lock (SQL list; `ready`: it waits for a limit slot). */
@@ -129,13 +151,4 @@ export const RULE_BOOK_SQL = `
 CREATE TABLE IF NOT EXISTS limit_rules (pattern TEXT PRIMARY KEY, rule TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS limit_watchers (key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS limit_book (k INTEGER PRIMARY KEY CHECK (k = 1), version INTEGER NOT NULL);
-`;
-
-/**
- * The asks of an object's limited invocations for slots (issue 15): created with the
- * first one, so objects of unlimited targets never have it. One row per invocation
- * that asked and has not ended: its limiter and the round of its ask.
- */
-export const LIMIT_SLOTS_SQL = `
-CREATE TABLE IF NOT EXISTS limit_slots (inv TEXT PRIMARY KEY, limiter TEXT NOT NULL, round INTEGER NOT NULL) WITHOUT ROWID;
 `;

@@ -11,7 +11,7 @@ import type { Completion, Entry, RunFailures } from "../engine/types.js";
 import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import { LazySql, openSchema } from "./lazy-sql.js";
-import { LIMIT_SLOTS_SQL, LOCK_HOLDING_SQL } from "./schema.js";
+import { LOCK_HOLDING_SQL } from "./schema.js";
 import { toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -35,19 +35,26 @@ export interface WakeFacts {
   indexMark: number | undefined;
   /** Whether any invocation is stored (a new object has nothing to resend to the index). */
   anyInvocations: boolean;
-  /** Whether this object keeps limit slots (it hosted a limited invocation). */
-  limitSlots: boolean;
 }
 
-/** The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry. */
-const EARLIEST_DUE_SQL = `SELECT MIN(t) FROM (
-  SELECT MIN(at) AS t FROM timers
-  UNION ALL SELECT MIN(next_at) FROM invocations WHERE status IN ('backing-off', 'scheduled')
-  UNION ALL SELECT MIN(next_at) FROM outbox
-  UNION ALL SELECT MIN(expires_at) FROM invocations WHERE status = 'completed')`;
+/**
+ * The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry
+ * (timers and outbox only when `has` says they exist).
+ */
+function earliestDueSql(has: (table: "timers" | "outbox") => boolean): string {
+  const parts = [
+    ...(has("timers") ? ["SELECT MIN(at) AS t FROM timers"] : []),
+    "SELECT MIN(next_at) AS t FROM invocations WHERE status IN ('backing-off', 'scheduled')",
+    ...(has("outbox") ? ["SELECT MIN(next_at) AS t FROM outbox"] : []),
+    "SELECT MIN(expires_at) AS t FROM invocations WHERE status = 'completed'",
+  ];
+  return `SELECT MIN(t) FROM (${parts.join(" UNION ALL ")})`;
+}
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
+
+const APPEND_ENTRY = "INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES ";
 
 /** Journal rows with their invocation's format version and status (for entryFromRow). */
 const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
@@ -75,14 +82,21 @@ export class Store implements LifecycleStore {
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    // One statement for a woken object; a fresh one gets its tables with its first write.
+    // One statement for a woken object (two when it has timers or an outbox); a fresh one
+    // gets its tables with its first write.
     const opened = openSchema(storage, WAKE_SQL);
-    this.#sql = opened.sql;
-    this.#woke = wakeFactsOf(opened.wake);
+    const sql = (this.#sql = opened.sql);
+    let wake = opened.wake;
+    if (wake && (sql.has("timers") || sql.has("outbox"))) {
+      const pending = `SELECT ${sql.has("outbox") ? "EXISTS (SELECT 1 FROM outbox)" : "0"} AS outbox, (${earliestDueSql((t) => sql.has(t))}) AS earliest_due`;
+      wake = { ...wake, ...storage.sql.exec<Row>(pending).one() };
+    }
+    this.#woke = wakeFactsOf(wake);
+    this.#lastSeq = Number(wake?.last_seq ?? 0);
   }
 
   transaction<T>(fn: () => T): T {
-    return this.#storage.transactionSync(fn);
+    return this.#sql.transaction(fn);
   }
 
   /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
@@ -91,24 +105,41 @@ export class Store implements LifecycleStore {
   }
 
   // ---- invocations ----
+  /**
+   * The last seq given out: `invocations.seq` is max + 1, counted here from the wake-up's
+   * MAX(seq) so an insert needs no RETURNING (nothing else inserts invocations while the
+   * instance lives). A seq skipped by a duplicate is never used: seq only orders.
+   */
+  #lastSeq: number;
+  /**
+   * The seq of each invocation this instance stored or read that is not completed: its
+   * journal entries are keyed by it, so an append needs no lookup of the id.
+   */
+  readonly #seqs = new Map<string, number>();
+
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
-    const row = this.#sql.exec<{ seq: number }>(
-      `INSERT INTO invocations (id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq`,
-      req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
+    const seq = this.#lastSeq + 1;
+    const written = this.#sql.exec(
+      `INSERT INTO invocations (seq, id, service, handler, key, exclusive, input, headers, idempotency_key, invoked_by, status, next_at, created_at, modified_at, journal_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      seq, req.invocationId, req.target.service, req.target.handler, req.target.key ?? null, exclusive ? 1 : 0,
       toBlob(req.input), JSON.stringify(req.headers), req.idempotencyKey ?? null, req.invokedBy, status, nextAt, now, now, JOURNAL_VERSION,
-    ).toArray()[0];
-    if (row) {
-      const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
-      this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
-    }
-    return row?.seq;
+    ).rowsWritten;
+    if (written === 0) return undefined;
+    this.#lastSeq = seq;
+    this.#seqs.set(req.invocationId, seq);
+    const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
+    this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    return seq;
   }
 
   invocation(id: string): InvocationRow | undefined {
     const row = this.#sql.exec<Row>("SELECT * FROM invocations WHERE id = ?", id).toArray()[0];
-    return row ? toInvocation(row) : undefined;
+    if (!row) return undefined;
+    const invocation = toInvocation(row);
+    if (invocation.status !== STATUS.completed) this.#seqs.set(id, invocation.seq);
+    return invocation;
   }
 
   /**
@@ -146,6 +177,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
+    this.#seqs.delete(id);
     this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
@@ -172,10 +204,9 @@ export class Store implements LifecycleStore {
   deleteInvocation(seq: number, id: string): void {
     // One synchronous turn: a seq can be reused once its invocation row is gone, so its journal goes with it.
     this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
-    this.#sql.exec("DELETE FROM run_failures WHERE inv = ?", id);
-    this.#sql.exec("DELETE FROM subscribers WHERE inv = ?", id);
-    this.#sql.exec("DELETE FROM timers WHERE inv = ?", id);
+    for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
+    this.#seqs.delete(id);
     this.changes?.deleted(id);
   }
 
@@ -190,9 +221,10 @@ export class Store implements LifecycleStore {
   appendEntry(inv: string, entry: Entry, now: number): void {
     const stored = encodeEntry(entry);
     const { value, failure } = completionColumns(stored.completion);
+    const seq = this.#seqs.get(inv);
     this.#sql.exec(
-      `INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES (${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
+      seq === undefined ? `${APPEND_ENTRY}(${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)` : `${APPEND_ENTRY}(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq ?? inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
     // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
     if (!entry.done) this.changes?.changed(inv);
@@ -246,20 +278,24 @@ export class Store implements LifecycleStore {
 
   // ---- timers ----
   addTimer(inv: string, idx: number, at: number): void {
+    this.#sql.ensure("timers");
     this.#sql.exec("INSERT OR REPLACE INTO timers (inv, idx, at) VALUES (?, ?, ?)", inv, idx, at);
   }
   dueTimers(now: number): { inv: string; idx: number }[] {
+    if (!this.#sql.has("timers")) return [];
     return this.#sql.exec<{ inv: string; idx: number }>("SELECT inv, idx FROM timers WHERE at <= ? ORDER BY at LIMIT 500", now).toArray();
   }
   deleteTimer(inv: string, idx: number): void {
-    this.#sql.exec("DELETE FROM timers WHERE inv = ? AND idx = ?", inv, idx);
+    if (this.#sql.has("timers")) this.#sql.exec("DELETE FROM timers WHERE inv = ? AND idx = ?", inv, idx);
   }
 
   // ---- outbox ----
   enqueue(owner: string, delivery: Delivery, now: number): void {
+    this.#sql.ensure("outbox");
     this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, encodeJson(delivery), now);
   }
   dueOutbox(now: number, limit = 200): { seq: number; owner: string; delivery: Delivery; attempts: number }[] {
+    if (!this.#sql.has("outbox")) return [];
     return this.#sql
       .exec<Row>("SELECT seq, owner, payload, attempts FROM outbox WHERE next_at <= ? ORDER BY seq LIMIT ?", now, limit)
       .toArray()
@@ -267,29 +303,31 @@ export class Store implements LifecycleStore {
   }
   /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
   outboxDueNow(now: number): void {
-    this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
+    if (this.#sql.has("outbox")) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
   }
   deleteOutbox(seqs: number[]): void {
-    for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
   }
   postponeOutbox(seqs: number[], nextAt: number): void {
-    for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
+    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
   }
   /** Delays deliveries to `nextAt` without counting an attempt (they wait behind a postponed one). */
   holdOutbox(seqs: number[], nextAt: number): void {
-    for (const seq of seqs) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE seq = ?", nextAt, seq);
+    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE seq = ?", nextAt, seq);
   }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {
-    return this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    return this.#sql.has("outbox") && this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
   }
 
   // ---- run failures ----
   runFailures(inv: string, idx: number): RunFailures {
+    if (!this.#sql.has("run_failures")) return { count: 0 };
     const row = this.#sql.exec<{ count: number; first_at: number }>("SELECT count, first_at FROM run_failures WHERE inv = ? AND idx = ?", inv, idx).toArray()[0];
     return row ? { count: Number(row.count), firstFailureAt: Number(row.first_at) } : { count: 0 };
   }
   addRunFailure(inv: string, idx: number, now: number): void {
+    this.#sql.ensure("run_failures");
     this.#sql.exec(
       "INSERT INTO run_failures (inv, idx, count, first_at) VALUES (?, ?, 1, ?) ON CONFLICT (inv, idx) DO UPDATE SET count = count + 1",
       inv, idx, now,
@@ -298,31 +336,38 @@ export class Store implements LifecycleStore {
 
   // ---- durable promises (workflows; scope: the workflow id) ----
   promise(scope: string, name: string): Completion | undefined {
+    if (!this.#sql.has("promises")) return undefined;
     const row = this.#sql.exec<Row>("SELECT value, failure FROM promises WHERE scope = ? AND name = ?", scope, name).toArray()[0];
     return row ? completionFromColumns(row.value, row.failure) : undefined;
   }
   setPromise(scope: string, name: string, completion: Completion): void {
+    this.#sql.ensure("promises");
     const { value, failure } = completionColumns(completion);
     this.#sql.exec("INSERT INTO promises (scope, name, value, failure) VALUES (?, ?, ?, ?)", scope, name, value, failure);
   }
   addPromiseWaiter(scope: string, name: string, inv: string, idx: number): void {
+    this.#sql.ensure("promise_waiters");
     this.#sql.exec("INSERT OR IGNORE INTO promise_waiters (scope, name, inv, idx) VALUES (?, ?, ?, ?)", scope, name, inv, idx);
   }
   takePromiseWaiters(scope: string, name: string): { inv: string; idx: number }[] {
+    if (!this.#sql.has("promise_waiters")) return [];
     return this.#sql
       .exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name)
       .toArray();
   }
   /** A workflow id's instance data, removed when its run's retention ends. */
   clearWorkflowData(scope: string): void {
-    for (const table of ["promises", "promise_waiters", "state"]) this.#sql.exec(`DELETE FROM ${table} WHERE scope = ?`, scope);
+    for (const table of ["promises", "promise_waiters"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE scope = ?`, scope);
+    this.#sql.exec("DELETE FROM state WHERE scope = ?", scope);
   }
 
   // ---- subscribers (callers waiting for a result) ----
   addSubscriber(inv: string, sub: Subscriber): void {
+    this.#sql.ensure("subscribers");
     this.#sql.exec("INSERT OR IGNORE INTO subscribers (inv, owner, sub_inv, sub_idx) VALUES (?, ?, ?, ?)", inv, sub.owner, sub.invocationId, sub.index);
   }
   takeSubscribers(inv: string): Subscriber[] {
+    if (!this.#sql.has("subscribers")) return [];
     const rows = this.#sql.exec<Row>("DELETE FROM subscribers WHERE inv = ? RETURNING owner, sub_inv, sub_idx", inv).toArray();
     return rows.map((r) => ({ owner: String(r.owner), invocationId: String(r.sub_inv), index: Number(r.sub_idx) }));
   }
@@ -336,19 +381,24 @@ export class Store implements LifecycleStore {
   readOnlyQuery(query: string, service: string, key: string): QueryOutcome {
     // An object with no tables has no rows, and creating them (even rolled back) writes the file.
     if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
-    return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key);
+    return runReadOnlyQuery(this.#storage.sql, (fn) => this.#everyTable(fn), query, service, key);
   }
 
   /** The same, each row's values in column order (Restate's `POST /query` answers, Arrow). */
   readOnlyRawQuery(query: string, service: string, key: string): RawQueryOutcome {
     if (!this.#sql.installed) return { columns: [], rows: [], truncated: false };
-    return runReadOnlyQuery(this.#storage.sql, (fn) => this.transaction(fn), query, service, key, true);
+    return runReadOnlyQuery(this.#storage.sql, (fn) => this.#everyTable(fn), query, service, key, true);
+  }
+
+  /** The admin's rolled-back transaction, in which a query may name a table not created yet (it finds no rows). */
+  #everyTable(fn: () => void): void {
+    this.transaction(() => this.#sql.withMissingTables(fn));
   }
 
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql.exec<{ t: number | null }>(`SELECT (${EARLIEST_DUE_SQL}) AS t`).toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(`SELECT (${earliestDueSql((t) => this.#sql.has(t))}) AS t`).toArray()[0];
     return row?.t ?? undefined;
   }
 
@@ -358,41 +408,38 @@ export class Store implements LifecycleStore {
   }
 
   // ---- limit slots (issue 15): a table only objects of limited targets create ----
-  /** Whether limit_slots exists: known at wake-up, so a finish elsewhere costs nothing. */
-  #slots: boolean | undefined;
   slot(inv: string): LimitSlot | undefined {
-    if (!this.#hasSlots()) return undefined;
-    const row = this.#storage.sql.exec<{ limiter: string; round: number }>("SELECT limiter, round FROM limit_slots WHERE inv = ?", inv).toArray()[0];
+    if (!this.#sql.has("limit_slots")) return undefined;
+    const row = this.#sql.exec<{ limiter: string; round: number }>("SELECT limiter, round FROM limit_slots WHERE inv = ?", inv).toArray()[0];
     return row ? { limiter: row.limiter, round: Number(row.round) } : undefined;
   }
   saveSlot(inv: string, slot: LimitSlot): void {
-    if (!this.#hasSlots()) this.#storage.sql.exec(LIMIT_SLOTS_SQL);
-    this.#slots = true;
-    this.#storage.sql.exec("INSERT OR REPLACE INTO limit_slots (inv, limiter, round) VALUES (?, ?, ?)", inv, slot.limiter, slot.round);
+    this.#sql.ensure("limit_slots");
+    this.#sql.exec("INSERT OR REPLACE INTO limit_slots (inv, limiter, round) VALUES (?, ?, ?)", inv, slot.limiter, slot.round);
   }
   takeSlot(inv: string): LimitSlot | undefined {
-    if (!this.#hasSlots()) return undefined;
-    const row = this.#storage.sql.exec<{ limiter: string; round: number }>("DELETE FROM limit_slots WHERE inv = ? RETURNING limiter, round", inv).toArray()[0];
+    if (!this.#sql.has("limit_slots")) return undefined;
+    const row = this.#sql.exec<{ limiter: string; round: number }>("DELETE FROM limit_slots WHERE inv = ? RETURNING limiter, round", inv).toArray()[0];
     return row ? { limiter: row.limiter, round: Number(row.round) } : undefined;
-  }
-  #hasSlots(): boolean {
-    return (this.#slots ??= this.#woke.limitSlots);
   }
 }
 
 /**
- * What a freshly started instance needs to know, in one statement: after an
- * eviction every statement is prepared anew and every page read from disk,
- * and a workload spread over many keys wakes objects all the time.
+ * What a freshly started instance needs to know, in one statement over the core tables
+ * (and which tables exist): after an eviction every statement is prepared anew and every
+ * page read from disk, and a workload spread over many keys wakes objects all the time.
+ * An object with timers or an outbox reads what they hold with a second one (Store's
+ * constructor); `outbox` is 0 here for that reason.
  */
 const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
-  EXISTS (SELECT 1 FROM outbox) AS outbox,
+  (SELECT group_concat(name) FROM sqlite_master WHERE type = 'table') AS tables,
+  0 AS outbox,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
   (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder,
-  (${EARLIEST_DUE_SQL}) AS earliest_due,
+  (${earliestDueSql(() => false)}) AS earliest_due,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
   EXISTS (SELECT 1 FROM invocations) AS any_invocations,
-  EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'limit_slots') AS limit_slots`;
+  (SELECT MAX(seq) FROM invocations) AS last_seq`;
 
 /** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
 function wakeFactsOf(row: Row | undefined): WakeFacts {
@@ -403,6 +450,5 @@ function wakeFactsOf(row: Row | undefined): WakeFacts {
     earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
     indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
     anyInvocations: row?.any_invocations === 1,
-    limitSlots: row?.limit_slots === 1,
   };
 }

@@ -15,6 +15,17 @@ export interface TargetKinds {
 /** The id suffix of a workflow's `run` invocation: one per workflow id. */
 export const WORKFLOW_RUN_SUFFIX = "run";
 
+/** Whether `invocationId` is a workflow's `run` (its fixed suffix). */
+export const isWorkflowRunId = (invocationId: string): boolean => invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`);
+
+/**
+ * The scope of the state and promises an invocation of `service` on `key` sees: the workflow
+ * id in a workflow (a workflow shard hosts many), "" for a virtual object's own key.
+ */
+export function stateScope(kinds: TargetKinds, service: string, key: string | null | undefined): string {
+  return key != null && kinds.kindOf(service) === "workflow" ? key : "";
+}
+
 export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string): { owner: string; fixedSuffix?: string } {
   const kind = kinds.kindOf(target.service);
   if (kind === "object") return { owner: ownerName("o", target.service, target.key ?? "") };

@@ -8,18 +8,15 @@
  */
 import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
-import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
+import { isWorkflowRunId, type TargetKinds } from "./addressing.js";
 import type { Callers } from "./callers.js";
 import { STATUS, newRow, type InvocationRow } from "./invocation-row.js";
-import type { JournalHost } from "./journal-host.js";
 import type { KeyLock } from "./key-lock.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
 import { oversizeInvocation } from "./limits.js";
-import { waitForSlot, type SlotHost } from "./limit-slots.js";
-import type { LiveAttempts } from "./live-attempts.js";
 import type { InvokeRequest, Subscriber } from "./messages.js";
-import type { Registry } from "./registry.js";
+import type { DeclaredLimit, HandlerSpec, Registry } from "./registry.js";
 import type { Completion, Entry } from "./types.js";
 
 /** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
@@ -30,20 +27,26 @@ export interface Admission {
   refused?: ErrorRecord;
 }
 
-/** The lifecycle's parts an admission uses. */
+/** What an admission needs from the lifecycle it serves. */
 export interface AdmissionHost {
   store: LifecycleStore;
   driver: LifecycleDriver;
-  registry: Registry;
-  kinds: TargetKinds;
+  config: { registry: Registry; kinds: TargetKinds };
   lock: KeyLock;
   callers: Callers;
-  attempts: LiveAttempts;
-  journalHost: JournalHost;
-  slots: SlotHost;
-  /** Pending or ready invocations admitted with an empty journal: their start reads nothing back. */
-  queuedFresh: Set<string>;
-  /** Completes an invocation (lifecycle.ts's finish). */
+  /** How an invocation just stored goes on. */
+  next: AdmissionSteps;
+}
+
+/** The lifecycle's steps after an admission. */
+export interface AdmissionSteps {
+  /** Runs its first attempt: its row and journal are the ones just written. */
+  run(row: InvocationRow, spec: HandlerSpec, journal: readonly Entry[]): void;
+  /** Asks for its limit slot (it cannot have asked before). */
+  askSlot(row: InvocationRow, limit: DeclaredLimit): void;
+  /** It starts later (its lock, its time, its slot), with an empty journal: that start reads nothing back. */
+  startsLater(id: string): void;
+  /** Completes it at once (lifecycle.ts's finish). */
   finish(row: InvocationRow, result: Completion): void;
 }
 
@@ -53,9 +56,9 @@ export interface AdmissionHost {
  * replayed rather than run.
  */
 export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subscriber, journal: readonly Entry[] = []): Admission {
-  const { store, driver, lock } = host;
+  const { store, driver, lock, next } = host;
   const id = req.invocationId;
-  const spec = host.registry.handler(req.target.service, req.target.handler);
+  const spec = host.config.registry.handler(req.target.service, req.target.handler);
   const exclusive = spec?.kind === "exclusive";
   const now = driver.now();
   // An input that can never be stored is answered at once: the row keeps neither input nor headers.
@@ -68,33 +71,32 @@ export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subs
   const status = nextAt !== null ? STATUS.scheduled : queued ? STATUS.pending : ready ? STATUS.ready : STATUS.running;
   const stored = tooLarge ? { ...req, input: new Uint8Array(0), headers: {} } : req;
   const seq = store.insertInvocation(stored, exclusive, status, nextAt, now);
-  if (seq === undefined) return duplicate(store, host.kinds, req);
+  if (seq === undefined) return duplicate(store, host.config.kinds, req);
   driver.rowChanged?.(id, false);
   host.callers.admitted(id, subscriber);
   const row = newRow(seq, stored, exclusive, status, nextAt, now);
   if (!spec || tooLarge) {
-    host.finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : terminalFailure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
+    next.finish(row, tooLarge ? { failure: errorToRecord(tooLarge) } : terminalFailure(`service '${req.target.service}' has no handler '${req.target.handler}'`, 404));
     return { row: store.invocation(id)!, fresh: true };
   }
   for (const entry of journal) store.appendEntry(id, entry, now);
   if (status === STATUS.running) {
     if (exclusive) lock.acquire(id);
-    // A fresh invocation: its row is the one just written and its journal the one just given.
-    host.attempts.start(row, spec, journal, host.journalHost);
-  } else if (status === STATUS.ready) {
+    next.run(row, spec, journal);
+    return { row, fresh: true };
+  }
+  if (status === STATUS.ready) {
     if (exclusive) lock.acquire(id);
-    if (journal.length === 0) host.queuedFresh.add(id);
-    waitForSlot(host.slots, row, spec.limit!, true);
-  } else if (status === STATUS.pending) {
-    lock.queued(row);
-    if (journal.length === 0) host.queuedFresh.add(id);
-  } else driver.wakeBy(nextAt!);
+    next.askSlot(row, spec.limit!);
+  } else if (status === STATUS.pending) lock.queued(row);
+  else driver.wakeBy(nextAt!);
+  if (journal.length === 0) next.startsLater(id);
   return { row, fresh: true };
 }
 
 function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest): Admission {
   const row = store.invocation(req.invocationId)!;
-  const run = !req.idempotencyKey && req.target.handler === "run" && req.invocationId.endsWith(`.${WORKFLOW_RUN_SUFFIX}`);
+  const run = !req.idempotencyKey && req.target.handler === "run" && isWorkflowRunId(req.invocationId);
   if (!run || kinds.kindOf(req.target.service) !== "workflow") return { row, fresh: false };
   return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
 }

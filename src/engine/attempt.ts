@@ -6,7 +6,7 @@
  */
 import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 import type { Request } from "../../sdk/context.js";
-import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
+import { INTERNAL_ERROR_CODE, TerminalError, errorToRecord, messageOf, type ErrorRecord } from "../../sdk/errors.js";
 import { retryAfterOf } from "./retry.js";
 import { ContextCore, type AbortDetails, type AttemptControl } from "./context-core.js";
 import { ContextImpl } from "./context-impl.js";
@@ -80,9 +80,10 @@ export class Attempt implements AttemptControl {
       // interceptors see that failure, as if the handler had thrown it.
       value = await (this.#aborted ? Promise.race([spec.fn(ctx, input), this.#aborted.promise]) : spec.fn(ctx, input));
     };
+    // Without hooks (most handlers) the handler starts one microtask later, with no steps between.
+    const run = spec.hooks.length === 0 ? handler : () => (this.#startHooks(request), nest(this.#hooks.map((h) => h.interceptor?.handler), handler)());
     Promise.resolve()
-      .then(() => this.#startHooks(request))
-      .then(() => nest(this.#hooks.map((h) => h.interceptor?.handler), handler)())
+      .then(run)
       .then(
         () => this.#succeed(value),
         (error) => this.#fail(error),
@@ -180,10 +181,14 @@ export class Attempt implements AttemptControl {
   #request(): Request {
     const p = this.#params;
     const completedSignal = () => this.#completedSignal();
+    let headers: ReadonlyMap<string, string> | undefined;
     return {
       id: p.invocationId,
       target: p.target,
-      headers: new Map(Object.entries(p.headers)),
+      // Made when a handler first reads them (most never do).
+      get headers() {
+        return (headers ??= new Map(Object.entries(p.headers)));
+      },
       body: p.input,
       extraArgs: p.extraArgs ?? [],
       ...(p.idempotencyKey ? { idempotencyKey: p.idempotencyKey } : {}),
@@ -198,7 +203,7 @@ export class Attempt implements AttemptControl {
 /** Input its serde refuses: a 400 TerminalError, as Restate answers. */
 function inputError(error: unknown): TerminalError {
   if (error instanceof TerminalError) return error;
-  return new TerminalError(`Failed to deserialize input: ${error instanceof Error ? error.message : String(error)}`, { errorCode: 400 });
+  return new TerminalError(`Failed to deserialize input: ${messageOf(error)}`, { errorCode: 400 });
 }
 
 /** `outer(() => inner(() => ... run()))`: the first interceptor is the outermost; absent ones are skipped. */

@@ -7,7 +7,6 @@
 import type { AttemptOutcome } from "./attempt.js";
 import { STATUS, type InvocationRow } from "./invocation-row.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
-import type { LifecycleStore } from "./lifecycle-store.js";
 import { pausedSlot, type SlotHost } from "./limit-slots.js";
 import type { HandlerSpec } from "./registry.js";
 import { afterFailure } from "./retry.js";
@@ -15,8 +14,12 @@ import type { Completion } from "./types.js";
 
 type Retryable = Extract<AttemptOutcome, { kind: "retry" }>;
 
+/** The lifecycle's store and driver, as its limit steps have them (a pause gives the slot back). */
+export type FailureHost = SlotHost & { driver: LifecycleDriver };
+
 /** Records what follows the failed attempt; the completion to finish with when it is killed. */
-export function afterFailedAttempt(store: LifecycleStore, driver: LifecycleDriver, slots: SlotHost, row: InvocationRow, spec: HandlerSpec, outcome: Retryable): Completion | undefined {
+export function afterFailedAttempt(host: FailureHost, row: InvocationRow, spec: HandlerSpec, outcome: Retryable): Completion | undefined {
+  const { store, driver } = host;
   const { id } = row;
   const failures = row.attempts + 1;
   const next = afterFailure(spec.retry, failures, outcome);
@@ -26,7 +29,7 @@ export function afterFailedAttempt(store: LifecycleStore, driver: LifecycleDrive
   if (next.next === "pause") {
     driver.log("warn", id, [`${next.why}: ${message}`]);
     store.recordRetry(id, STATUS.paused, outcome.error, null, now);
-    pausedSlot(slots, id);
+    pausedSlot(host, id);
   } else {
     driver.log("warn", id, [`attempt ${failures} failed, will retry in ${next.delayMs} ms: ${message}`]);
     store.transaction(() => {

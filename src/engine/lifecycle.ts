@@ -13,8 +13,8 @@
  * once. Hot path: a fresh invocation's row and journal are the ones just written,
  * and finishing an invocation with an attempt in memory reads nothing back.
  */
-import { WORKFLOW_RUN_SUFFIX, type TargetKinds } from "./addressing.js";
-import { admit, type Admission, type AdmissionHost } from "./admission.js";
+import { isWorkflowRunId, stateScope, type TargetKinds } from "./addressing.js";
+import { admit, type Admission, type AdmissionHost, type AdmissionSteps } from "./admission.js";
 import { Callers, receiptOf, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
@@ -28,10 +28,10 @@ import type { LifecycleDriver } from "./lifecycle-driver.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
 import { LiveAttempts } from "./live-attempts.js";
 import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./messages.js";
-import { retentionMs, type HandlerSpec, type Registry } from "./registry.js";
-import { afterFailedAttempt } from "./failed-attempt.js";
+import { retentionMs, type DeclaredLimit, type HandlerSpec, type Registry } from "./registry.js";
+import { afterFailedAttempt, type FailureHost } from "./failed-attempt.js";
 import { storeCompletion } from "./store-completion.js";
-import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot, type SlotHost } from "./limit-slots.js";
+import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot } from "./limit-slots.js";
 
 export type { Admission } from "./admission.js";
 import type { Completion, Entry, Target } from "./types.js";
@@ -56,10 +56,15 @@ export class Lifecycle {
   readonly #attempts: LiveAttempts;
   readonly #callers: Callers;
   readonly #ops: LifecycleOps;
-  /** Pending invocations this instance admitted with an empty journal: their start reads nothing back. */
-  readonly #queuedFresh = new Set<string>();
-  /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver. */
-  readonly #slots: SlotHost;
+  /**
+   * Invocations this instance admitted with an empty journal that wait to start (for the
+   * key's lock, their time or a limit slot): their start reads no journal back, and a
+   * pending or scheduled one that asks for its slot has asked none before (one admitted
+   * `ready` asked at admission, and leaves this set when it starts).
+   */
+  readonly #fresh = new Set<string>();
+  /** The limits' steps (limit-slots.ts) over this lifecycle's store and driver; a failed attempt's too. */
+  readonly #slots: FailureHost;
   readonly #admission: AdmissionHost;
 
   constructor(store: LifecycleStore, driver: LifecycleDriver, config: LifecycleConfig) {
@@ -82,9 +87,7 @@ export class Lifecycle {
     });
     this.#ops = this.#operations();
     this.#slots = { store, driver, setStatus: (id, status) => this.#setStatus(id, status) };
-    const { registry, kinds } = config;
-    const [lock, callers, attempts, slots, queuedFresh] = [this.#lock, this.#callers, this.#attempts, this.#slots, this.#queuedFresh];
-    this.#admission = { store, driver, registry, kinds, lock, callers, attempts, journalHost: this.#host, slots, queuedFresh, finish: (row, result) => this.#finish(row, result) };
+    this.#admission = { store, driver, config, lock: this.#lock, callers: this.#callers, next: this.#admissionSteps() };
   }
 
   /** The exclusive invocation holding the key's lock, if any. */
@@ -272,10 +275,12 @@ export class Lifecycle {
 
   /**
    * Backstop for awaits outside ctx.run, checked at each event the host receives: an
-   * attempt still executing since an earlier turn needs the recovery wake-up.
+   * attempt still executing since an earlier turn needs the recovery wake-up (one started
+   * by an arrival of the same batch has awaited nothing yet: arming for it would be undone
+   * in the same turn).
    */
   checkExecuting(): void {
-    if (this.#attempts.size > 0 && this.#attempts.executing) this.#driver.executing(true);
+    if (this.#attempts.size > 0 && this.#attempts.executingSinceEarlier) this.#driver.executing(true);
   }
 
   // ---- operators (lifecycle-control.ts) ----
@@ -324,6 +329,20 @@ export class Lifecycle {
     };
   }
 
+  #admissionSteps(): AdmissionSteps {
+    return {
+      run: (row, spec, journal) => this.#attempts.start(row, spec, journal, this.#host),
+      askSlot: (row, limit) => waitForSlot(this.#slots, row, limit, true),
+      startsLater: (id) => void this.#fresh.add(id),
+      finish: (row, result) => this.#finish(row, result),
+    };
+  }
+
+  /** A limited invocation holding no slot asks for one (status `ready`); one admitted here reads no earlier ask (#fresh). */
+  #askSlot(row: InvocationRow, limit: DeclaredLimit): void {
+    waitForSlot(this.#slots, row, limit, this.#fresh.has(row.id));
+  }
+
   // ---- transitions ----
 
   /**
@@ -333,8 +352,8 @@ export class Lifecycle {
   #start(row: InvocationRow, granted = false): void {
     const spec = this.#config.registry.handler(row.service, row.handler);
     if (!spec || row.status === STATUS.completed || (row.status === STATUS.ready && !granted)) return;
-    if (spec.limit && !granted && holdsNoSlot(row.status)) return waitForSlot(this.#slots, row, spec.limit, false);
-    const journal = this.#queuedFresh.delete(row.id) ? [] : this.#store.journal(row.id);
+    if (spec.limit && !granted && holdsNoSlot(row.status)) return this.#askSlot(row, spec.limit);
+    const journal = this.#fresh.delete(row.id) ? [] : this.#store.journal(row.id);
     if (row.status === STATUS.running) return this.#attempts.start(row, spec, journal, this.#host);
     this.#setStatus(row.id, STATUS.running);
     this.#attempts.start({ ...row, status: STATUS.running, nextAt: null }, spec, journal, this.#host);
@@ -343,7 +362,7 @@ export class Lifecycle {
   #ended(row: InvocationRow, spec: HandlerSpec, outcome: AttemptOutcome): void {
     if (outcome.kind === "success") return this.#finish(row, { value: outcome.value });
     if (outcome.kind === "failure") return this.#finish(row, { failure: outcome.error });
-    const killed = afterFailedAttempt(this.#store, this.#driver, this.#slots, row, spec, outcome);
+    const killed = afterFailedAttempt(this.#slots, row, spec, outcome);
     if (killed) this.#finish(row, killed);
   }
 
@@ -358,7 +377,7 @@ export class Lifecycle {
     this.#driver.tracer?.invocationFinished(row, completion);
     this.#attempts.drop(id);
     this.#callers.answerWaiters(row, completion, expiresAt);
-    this.#queuedFresh.delete(id);
+    this.#fresh.delete(id);
     const released = finishedSlot(this.#slots, id, row.status === STATUS.paused, now);
     if (row.status === STATUS.pending) this.#lock.left(id);
     else if (row.exclusive) this.#releaseLock(id);
@@ -381,7 +400,7 @@ export class Lifecycle {
   #removed(id: string): void {
     this.#driver.rowChanged?.(id, true);
     // A workflow's instance ends with its run: its state and promises go too, and the id may run again.
-    if (!id.endsWith(`.${WORKFLOW_RUN_SUFFIX}`)) return;
+    if (!isWorkflowRunId(id)) return;
     const owner = parseOwnerName(invocationOwner(id) ?? "");
     if (owner?.kind === "w") this.#store.clearWorkflowData(owner.key);
   }
@@ -389,7 +408,7 @@ export class Lifecycle {
   /** Which workflow id's state and promises an invocation sees ("" outside workflows). */
   #scopeOf(id: string): string {
     const row = this.#attempts.row(id) ?? this.#store.invocation(id);
-    return row?.key != null && this.#config.kinds.kindOf(row.service) === "workflow" ? row.key : "";
+    return row ? stateScope(this.#config.kinds, row.service, row.key) : "";
   }
 
   #afterCommit(touched: Touched): void {

@@ -51,7 +51,12 @@ export function checkValue(what: string, bytes: Uint8Array | null): void {
 export function oversizeInvocation(req: { input: Uint8Array; headers: Record<string, string>; target: { key?: string }; idempotencyKey?: string }): TerminalError | undefined {
   const input = oversizeValue("the invocation's input", req.input);
   if (input) return input;
-  const envelope = encoder.encode(JSON.stringify(req.headers)).byteLength + encoder.encode(req.target.key ?? "").byteLength + encoder.encode(req.idempotencyKey ?? "").byteLength;
+  const headers = JSON.stringify(req.headers);
+  const key = req.target.key ?? "";
+  const idempotencyKey = req.idempotencyKey ?? "";
+  // A UTF-16 unit is at most 3 UTF-8 bytes: an envelope under a third of the limit needs no encoding.
+  if (3 * (headers.length + key.length + idempotencyKey.length) <= MAX_ENVELOPE_BYTES) return undefined;
+  const envelope = encoder.encode(headers).byteLength + encoder.encode(key).byteLength + encoder.encode(idempotencyKey).byteLength;
   return envelope > MAX_ENVELOPE_BYTES ? limitError("the invocation's envelope (its headers, key and idempotency key)", envelope, MAX_ENVELOPE_BYTES, "MAX_ENVELOPE_BYTES") : undefined;
 }
 

@@ -17,10 +17,14 @@ const event = (row: InvocationRow, target: AttemptEvent["target"]): AttemptEvent
 
 export type AttemptEnded = (row: InvocationRow, spec: HandlerSpec, outcome: AttemptOutcome) => void;
 
+/** An attempt in memory, with its invocation's row as it was when the attempt started (status running). */
+interface Live {
+  attempt: Attempt;
+  row: InvocationRow;
+}
+
 export class LiveAttempts {
-  readonly #live = new Map<string, Attempt>();
-  /** The rows of invocations with an attempt here, as they were when it started (status running). */
-  readonly #rows = new Map<string, InvocationRow>();
+  readonly #live = new Map<string, Live>();
   /** Invocations whose next awaited operation must fail with CancelledError (mirrors the stored flag). */
   readonly cancelRequested = new Set<string>();
 
@@ -33,7 +37,20 @@ export class LiveAttempts {
 
   /** Some attempt is executing code (not only waiting on completions). */
   get executing(): boolean {
-    for (const attempt of this.#live.values()) if (!attempt.waiting) return true;
+    for (const { attempt } of this.#live.values()) if (!attempt.waiting) return true;
+    return false;
+  }
+
+  /**
+   * Invocations whose attempt started in the current run of code (cleared at the next
+   * microtask): none of them can be awaiting anything yet. On a hot key a batch of arrivals
+   * starts one attempt and queues the rest in one run, and each arrival checks `executing`.
+   */
+  readonly #justStarted = new Set<string>();
+
+  /** Some attempt started before the current run of code is executing (it may await I/O outside `ctx.run`). */
+  get executingSinceEarlier(): boolean {
+    for (const [id, { attempt }] of this.#live) if (!attempt.waiting && !this.#justStarted.has(id)) return true;
     return false;
   }
 
@@ -53,19 +70,19 @@ export class LiveAttempts {
 
   /** Whether `id`'s attempt waits on completions; undefined when it has none here. */
   waiting(id: string): boolean | undefined {
-    return this.#live.get(id)?.waiting;
+    return this.#live.get(id)?.attempt.waiting;
   }
 
   /** The row `id`'s attempt started from, if it has one here. */
   row(id: string): InvocationRow | undefined {
-    return this.#rows.get(id);
+    return this.#live.get(id)?.row;
   }
 
   /** Starts an attempt of `row` (stored as running by now), replacing one in memory. */
   start(row: InvocationRow, spec: HandlerSpec, journal: readonly Entry[], host: Host): void {
     const id = row.id;
     if (row.cancelRequested) this.cancelRequested.add(id);
-    this.#live.get(id)?.close();
+    this.#live.get(id)?.attempt.close();
     const target = targetOf(row);
     const attempt = new Attempt({
       invocationId: id,
@@ -79,14 +96,15 @@ export class LiveAttempts {
       host,
       ...(this.extraArgs ? { extraArgs: this.extraArgs } : {}),
     });
-    this.#live.set(id, attempt);
-    this.#rows.set(id, row);
+    this.#live.set(id, { attempt, row });
+    if (this.#justStarted.size === 0) queueMicrotask(() => this.#justStarted.clear());
+    this.#justStarted.add(id);
     // Observers' events are made only when someone listens (optional calls skip their arguments).
     this.driver.attemptStarted?.(event(row, target));
     this.driver.tracer?.attemptStarted({ ...event(row, target), headers: row.headers, replayed: journal.length });
     void attempt.start().then((outcome) => {
       // An attempt that was closed or replaced never reports (a closed one does not end at all).
-      if (this.#live.get(id) !== attempt) return;
+      if (this.#live.get(id)?.attempt !== attempt) return;
       this.#forget(id);
       this.driver.executing(this.executing);
       this.driver.attemptEnded?.({ ...event(row, target), outcome });
@@ -97,7 +115,7 @@ export class LiveAttempts {
 
   /** Hands a completion to `id`'s attempt; false when it has none that is open. */
   complete(id: string, index: number, completion: Completion): boolean {
-    const attempt = this.#live.get(id);
+    const attempt = this.#live.get(id)?.attempt;
     if (!attempt || attempt.closed) return false;
     attempt.complete(index, completion);
     return true;
@@ -105,7 +123,7 @@ export class LiveAttempts {
 
   /** Closes and forgets `id`'s attempt, or every attempt: it records nothing more. */
   drop(id?: string): void {
-    for (const [liveId, attempt] of this.#live) {
+    for (const [liveId, { attempt }] of this.#live) {
       if (id !== undefined && liveId !== id) continue;
       attempt.close();
       this.#forget(liveId);
@@ -115,7 +133,6 @@ export class LiveAttempts {
 
   #forget(id: string): void {
     this.#live.delete(id);
-    this.#rows.delete(id);
     this.cancelRequested.delete(id);
   }
 }

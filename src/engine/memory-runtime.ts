@@ -12,7 +12,7 @@ import { withLimitKey } from "../../sdk/flow-control.js";
 import { errorFromRecord, type ErrorRecord } from "../../sdk/errors.js";
 import type { Definition } from "../../sdk/define.js";
 import { durationToMs, type Duration } from "../../sdk/duration.js";
-import { addressOf, idempotentInvocationId, type TargetKinds } from "./addressing.js";
+import { addressOf, idempotentInvocationId, stateScope, type TargetKinds } from "./addressing.js";
 import { FakeClock } from "./fake-clock.js";
 import { awakeableNotFound, derivedSuffix, invocationOwner, makeInvocationId, parseAwakeableId } from "./ids.js";
 import { targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
@@ -197,7 +197,7 @@ export class MemoryRuntime {
 
   /** A state value of a virtual object or workflow, JSON-decoded; null when unset. */
   getState<T = unknown>(service: string, key: string, name: string): T | null {
-    const scope = this.kinds.kindOf(service) === "workflow" ? key : "";
+    const scope = stateScope(this.kinds, service, key);
     const bytes = this.store(service, key).readState(scope, name);
     return bytes === null ? null : (JSON.parse(new TextDecoder().decode(bytes)) as T);
   }

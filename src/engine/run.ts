@@ -5,7 +5,7 @@
  * journaled as a TerminalError so the handler can compensate.
  */
 import type { RunOptions } from "../../sdk/context.js";
-import { PauseError, TerminalError, errorFromRecord, errorToRecord } from "../../sdk/errors.js";
+import { PauseError, TerminalError, errorFromRecord, errorToRecord, messageOf } from "../../sdk/errors.js";
 import type { RestatePromise } from "../../sdk/promise.js";
 import type { ContextCore } from "./context-core.js";
 import { never, decodeWith, encode } from "./context-core.js";
@@ -61,7 +61,7 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
   const policy = runRetryPolicy(options);
   const previous = core.control.host.runFailures(core.id, index);
   const failures = previous.count + 1;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const retryingFor = previous.firstFailureAt === undefined ? 0 : core.control.host.now() - previous.firstFailureAt;
   const outOfTime = policy?.maxDurationMs !== undefined && retryingFor >= policy.maxDurationMs;
   if (policy && (failures >= policy.maxAttempts || outOfTime)) {

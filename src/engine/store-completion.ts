@@ -6,7 +6,7 @@
  * and every later call queued behind it: it completes with a small failure that
  * says why, and the failure is logged.
  */
-import { TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { TerminalError, errorToRecord, messageOf } from "../../sdk/errors.js";
 import type { Callers } from "./callers.js";
 import { boundedError } from "./limits.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
@@ -53,8 +53,4 @@ export function storeCompletion(
       return { completion: failure, replies: 0 };
     }
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -75,7 +75,14 @@ export function knownOwnerOf(kinds: TargetKinds, id: string): string | undefined
   return owner !== undefined && isKnownOwner(kinds, owner) ? owner : undefined;
 }
 
-/** 32 hex characters: a UUID without dashes (valid in an id suffix). */
+/**
+ * 32 hex characters: the time in ms (12), then 80 random bits (20). An object's ids then
+ * sort by arrival, as Restate's ULIDs do, so a new invocation's id goes to the end of the
+ * object's id index: on a hot key a commit writes one page of it, not one per invocation
+ * at random (issue 14: 21 KB written per W3 call on a hot key, growing with its invocations, against 13).
+ */
 export function newRandomSuffix(): string {
-  return crypto.randomUUID().replace(/-/g, "");
+  let random = "";
+  for (const byte of crypto.getRandomValues(new Uint8Array(10))) random += byte.toString(16).padStart(2, "0");
+  return Date.now().toString(16).padStart(12, "0") + random;
 }

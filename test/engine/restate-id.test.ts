@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { decodeRestateInvocationId, encodeRestateInvocationId, isRestateInvocationId, restateAliasOf } from "../../src/engine/restate-id.js";
+import { decodeRestateInvocationId, isRestateInvocationId, restateAliasOf } from "../../src/engine/restate-id.js";
+import { encodeRestateInvocationId } from "../support/restate-ids.js";
 import { makeInvocationId } from "../../src/engine/ids.js";
 
 const REAL: { id: string; pk: string; target: string; idempotencyKey?: string }[] = [

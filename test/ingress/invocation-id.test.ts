@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { service } from "../../sdk/define.js";
 import { invocationOwner, ownerName, parseOwnerName } from "../../src/engine/ids.js";
 import { Attempt } from "../../src/engine/attempt.js";
@@ -67,6 +67,20 @@ describe("invocationIdFor", () => {
 
   it("makes random suffixes that are valid id characters", () => {
     expect(newRandomSuffix()).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("issue 14: makes suffixes that sort by the time they were made (an object's id index grows at its end), all different", () => {
+    const now = vi.spyOn(Date, "now");
+    try {
+      now.mockReturnValue(1_764_600_000_000);
+      const earlier = Array.from({ length: 10 }, () => newRandomSuffix());
+      now.mockReturnValue(1_764_600_000_001);
+      const later = Array.from({ length: 10 }, () => newRandomSuffix());
+      expect(new Set([...earlier, ...later]).size).toBe(20);
+      for (const e of earlier) for (const l of later) expect(e < l).toBe(true);
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 

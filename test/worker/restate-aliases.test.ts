@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { makeInvocationId } from "../../src/engine/ids.js";
-import { encodeRestateInvocationId, restateAliasOf } from "../../src/engine/restate-id.js";
+import { restateAliasOf } from "../../src/engine/restate-id.js";
+import { encodeRestateInvocationId } from "../support/restate-ids.js";
 import { WorkerdRuntime, admin, adminQuery, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
