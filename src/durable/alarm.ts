@@ -137,11 +137,12 @@ export class AlarmClock {
   }
 
   /**
-   * Nothing executes and nothing in memory needs a crash wake-up any more (object.ts decides):
-   * an alarm armed early for one is set to exactly the next stored due work, or deleted.
+   * Nothing executes and, when `quiet()` says so, nothing in memory needs a crash wake-up any
+   * more (object.ts decides; asked only when an alarm was armed early, the rare case): that
+   * alarm is set to exactly the next stored due work, or deleted.
    */
-  settle(): void {
-    if (!this.#early || this.#inHandler || this.#recovery || this.#beforeRecovery) return;
+  settle(quiet: () => boolean = () => true): void {
+    if (!this.#early || this.#inHandler || this.#recovery || this.#beforeRecovery || !quiet()) return;
     this.#early = false;
     this.#due = this.store.earliestDue() ?? null;
     const target = this.#target();

@@ -148,7 +148,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
 
     /** The last call cover ended, or an uncovered attempt is live: what is still here gets its crash wake-ups. */
     #guard(): void {
-      if (!this.#lifecycle.everyLive(() => false) || this.#store.hasOutbox()) this.#alarm.guardBy(this.#clock.now() + REDELIVERY_MS);
+      if (!this.#nothingLive() || this.#store.hasOutbox()) this.#alarm.guardBy(this.#clock.now() + REDELIVERY_MS);
       if (this.#lifecycle.executing) this.#alarm.recovery(true);
     }
 
@@ -161,8 +161,13 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#settling = true;
       queueMicrotask(() => {
         this.#settling = false;
-        if (this.#lifecycle.everyLive(() => false) && !this.#indexer?.reminding) this.#alarm.settle();
+        this.#alarm.settle(() => this.#nothingLive() && !this.#indexer?.reminding);
       });
+    }
+
+    /** No attempt is in memory (none executing, none waiting). */
+    #nothingLive(): boolean {
+      return this.#lifecycle.everyLive(() => false);
     }
 
     /** The tracer of this object, reading from its storage what a restart took from memory; spans go to the isolate's exporter. */
