@@ -51,6 +51,9 @@ function earliestDueSql(has: (table: "timers" | "outbox") => boolean): string {
   return `SELECT MIN(t) FROM (${parts.join(" UNION ALL ")})`;
 }
 
+/** earliestDueSql's four texts, built once, by (timers exist ? 2 : 0) + (outbox exists ? 1 : 0). */
+const EARLIEST_DUE = [0, 1, 2, 3].map((n) => `SELECT (${earliestDueSql((t) => (t === "timers" ? n >= 2 : n % 2 === 1))}) AS t`);
+
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
@@ -218,13 +221,19 @@ export class Store implements LifecycleStore {
     return this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? ORDER BY j.idx`, inv).toArray().map(entryFromRow);
   }
 
+  /** How a statement names `inv`'s seq: bound directly when this instance knows it, else looked up by id. */
+  #seqOf(inv: string): [sql: string, binding: string | number] {
+    const seq = this.#seqs.get(inv);
+    return seq === undefined ? [SEQ_OF, inv] : ["?", seq];
+  }
+
   appendEntry(inv: string, entry: Entry, now: number): void {
     const stored = encodeEntry(entry);
     const { value, failure } = completionColumns(stored.completion);
-    const seq = this.#seqs.get(inv);
+    const [seqSql, seq] = this.#seqOf(inv);
     this.#sql.exec(
-      seq === undefined ? `${APPEND_ENTRY}(${SEQ_OF}, ?, ?, ?, ?, ?, ?, ?, ?)` : `${APPEND_ENTRY}(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      seq ?? inv, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
+      `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
     // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
     if (!entry.done) this.changes?.changed(inv);
@@ -233,7 +242,8 @@ export class Store implements LifecycleStore {
   /** Completes a pending entry; false when it was already complete or does not exist. */
   completeEntry(inv: string, idx: number, completion: Completion): boolean {
     const { value, failure } = completionColumns(completion);
-    const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${SEQ_OF} AND idx = ? AND done = 0`, value, failure, inv, idx);
+    const [seqSql, seq] = this.#seqOf(inv);
+    const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
     if (cursor.rowsWritten > 0) this.changes?.changed(inv);
     return cursor.rowsWritten > 0;
   }
@@ -250,7 +260,8 @@ export class Store implements LifecycleStore {
 
   /** When entry `idx` of `inv` was first stored: a step's start, for its span after a restart. */
   entryAppendedAt(inv: string, idx: number): number | undefined {
-    return this.#sql.exec<{ at: number }>(`SELECT appended_at AS at FROM journal WHERE inv_seq = ${SEQ_OF} AND idx = ?`, inv, idx).toArray()[0]?.at;
+    const [seqSql, seq] = this.#seqOf(inv);
+    return this.#sql.exec<{ at: number }>(`SELECT appended_at AS at FROM journal WHERE inv_seq = ${seqSql} AND idx = ?`, seq, idx).toArray()[0]?.at;
   }
 
   // ---- state (scope: "" in an object's own Durable Object, the workflow id in a workflow shard) ----
@@ -398,7 +409,7 @@ export class Store implements LifecycleStore {
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql.exec<{ t: number | null }>(`SELECT (${earliestDueSql((t) => this.#sql.has(t))}) AS t`).toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(EARLIEST_DUE[(this.#sql.has("timers") ? 2 : 0) + (this.#sql.has("outbox") ? 1 : 0)]!).toArray()[0];
     return row?.t ?? undefined;
   }
 

@@ -15,6 +15,7 @@
  * grant, matching no ask any more, is given back through the outbox (answerGrant). Pure:
  * storage through the lifecycle's store port.
  */
+import { messageOf } from "../../sdk/errors.js";
 import { LIMIT_KEY_HEADER } from "../../sdk/flow-control.js";
 import { invocationOwner } from "./ids.js";
 import { limiterOwner } from "./limiter.js";
@@ -110,7 +111,7 @@ export function finishedSlot(h: SlotHost, id: string, givenBack: boolean, now: n
   try {
     return endSlot(h, id, givenBack, now);
   } catch (error) {
-    h.driver.log("error", id, [`its limit slot could not be released (${error instanceof Error ? error.message : String(error)}): its limiter counts it until the limiter is told otherwise`]);
+    h.driver.log("error", id, [`its limit slot could not be released (${messageOf(error)}): its limiter counts it until the limiter is told otherwise`]);
     return false;
   }
 }

@@ -3,6 +3,7 @@
  * cancel, kill, pause, resume, purge and restart as new. Requires `authorization: Bearer <RESOLUTE_ADMIN_TOKEN>`;
  * with no token configured the admin API is disabled.
  */
+import { messageOf } from "../../sdk/errors.js";
 import type { Registry } from "../engine/registry.js";
 import { makeInvocationId } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX, isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
@@ -152,13 +153,13 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
           if ("refused" in result) return error(400, result.refused);
           return json(200, { ...result, rows: result.rows.map((row) => jsonRow(Object.entries(row), "kept")) });
         } catch (e) {
-          return error(400, `query failed: ${e instanceof Error ? e.message : String(e)}`);
+          return error(400, `query failed: ${messageOf(e)}`);
         }
       }
       return error(404, `no admin route ${method} ${echo(url.pathname)}`);
     } catch (e) {
       if (e instanceof IngressError) return errorResponse(e);
-      return error(500, `admin request failed: ${e instanceof Error ? e.message : String(e)}`);
+      return error(500, `admin request failed: ${messageOf(e)}`);
     }
   };
 }

@@ -4,6 +4,7 @@
  * `{"code", "message", "source"}` with header `x-restate-error-source`
  * (clients never retry `invocation` errors). Never leaks stack traces.
  */
+import { messageOf } from "../../sdk/errors.js";
 import type { InvocationResult, OutputLookup, SendReceipt } from "../durable/protocol.js";
 import { isoTime } from "../engine/iso-time.js";
 
@@ -123,7 +124,7 @@ export function jsonResponse(body: unknown, status: number, headers?: Record<str
 function unexpected(error: unknown): IngressError {
   if (isOverloaded(error)) return new IngressError(503, "the target is overloaded, retry later");
   // The message only: names and stacks of internal errors stay in the logs.
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   const firstLine = (text.split("\n")[0] ?? "").slice(0, MAX_INTERNAL_MESSAGE);
   return new IngressError(500, firstLine ? `internal error: ${firstLine}` : "internal error");
 }

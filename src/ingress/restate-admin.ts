@@ -7,6 +7,7 @@
  * The invocation PATCH routes and the state replacement are admin-routes.ts'.
  * Answers `undefined` for anything else.
  */
+import { messageOf } from "../../sdk/errors.js";
 import type { RawQueryResult } from "../durable/sql-bounds.js";
 import { checkedQuery } from "../durable/sql-views.js";
 import { IngressError, jsonResponse } from "./responses.js";
@@ -66,7 +67,7 @@ export function createRestateAdmin(config: RestateAdminConfig) {
       try {
         result = await runQuery(resolved.query, deployment, env.RESOLUTE);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = messageOf(e);
         // A query that fails where it names an unknown alias most likely fails because of it.
         const why = resolved.unresolved[0] !== undefined ? ` (${aliasNotFound(resolved.unresolved[0], config.indexShards)})` : "";
         if (e instanceof IngressError) throw why ? new IngressError(e.code, `${message}${why}`) : e;
