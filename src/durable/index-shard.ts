@@ -130,9 +130,12 @@ export class IndexShard {
   #record(batch: IndexBatch): Promise<void> {
     const aliases = aliasesOf(batch.rows.map((r) => String(r[0])));
     aliases.catch(() => {}); // awaited (and its failure answered) below
-    const written = this.#inOrder.then(() => aliases).then((a) => this.#group.run(() => this.#write(batch, a)));
-    this.#inOrder = written.catch(() => {});
-    return written;
+    // Only the aliases wait for the batch before: the writes then reach the commit group in
+    // arrival order, and those arriving during a commit share the next one (waiting for the
+    // previous write instead let one batch wait per commit).
+    const ready = this.#inOrder.then(() => aliases);
+    this.#inOrder = ready.then(() => {}, () => {});
+    return ready.then((a) => this.#group.run(() => this.#write(batch, a)));
   }
 
   /** One batch's rows and deletions, and some expired rows, in one transaction (the output gate holds the answer until it is on disk). */
