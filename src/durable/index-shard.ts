@@ -38,7 +38,7 @@ export function indexShardStub(namespace: DurableObjectNamespace, n: number): In
  * Reserved name of the object that runs a query's second pass (over rows the owners gave, or
  * the static tables alone) when the index is off: it only reads, so it stores nothing.
  */
-export const QUERY_COORDINATOR_NAME = "query:coordinator";
+const QUERY_COORDINATOR_NAME = "query:coordinator";
 
 /** Where a query's second pass runs: any index shard (they exist), else the query coordinator. */
 export function coordinatorStub(namespace: DurableObjectNamespace, indexShards: number): IndexStub {

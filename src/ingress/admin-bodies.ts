@@ -50,7 +50,7 @@ export const BOOLEAN_COLUMNS = new Set(["completed", "public", "pinned_deploymen
  * restate-server 1.7.12: `SELECT X'6869ff'` gives "6869ff"): bytes as lower-case hex, a boolean
  * column's 0 or 1 as false or true; null stays null.
  */
-export function jsonValue(column: string, value: unknown): unknown {
+function jsonValue(column: string, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (value instanceof ArrayBuffer) return [...new Uint8Array(value)].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (BOOLEAN_COLUMNS.has(column) && typeof value === "number") return value !== 0;

@@ -14,7 +14,7 @@ import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
 import type { RawQueryOutcome } from "../durable/sql-views.js";
 import { coordinatorStub, indexShardStub, type IndexStub } from "../durable/index-shard.js";
 import { SYS_INVOCATION_NAMES } from "../durable/index-row.js";
-import type { SqlText } from "../durable/sql-text.js";
+import { quoteString, type SqlText } from "../durable/sql-text.js";
 import { planQuery, QueryPlanError, type Merge, type QueryPlan } from "./query-plan.js";
 import { IngressError } from "./responses.js";
 import { objectStub } from "./object-stub.js";
@@ -29,7 +29,7 @@ export interface QueryConfig {
 }
 
 /** This Worker as the one deployment (sys_deployment's row; sys_service names it). */
-export interface QueryDeployment {
+interface QueryDeployment {
   id: string;
   endpoint: string;
   createdAt: string;
@@ -174,11 +174,10 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-const quoted = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
 /** sys_deployment as a CTE (no trailing comma). */
 function deploymentTable({ id, endpoint, createdAt }: QueryDeployment): string {
-  return `sys_deployment(id, ty, endpoint, created_at) AS (VALUES (${quoted(id)}, 'http', ${quoted(endpoint)}, ${quoted(createdAt)}))`;
+  return `sys_deployment(id, ty, endpoint, created_at) AS (VALUES (${quoteString(id)}, 'http', ${quoteString(endpoint)}, ${quoteString(createdAt)}))`;
 }
 
 /** sys_service and information_schema.columns as CTEs (no trailing comma): fixed by the registry. */
@@ -186,12 +185,12 @@ function staticTables(registry: Registry): string {
   const services = registry.serviceNames().map((name) => {
     const kind = registry.service(name)!.kind;
     const ty = kind === "object" ? "virtual_object" : kind;
-    return `(${quoted(name)}, 1, 1, ${quoted(ty)}, ${quoted(DEPLOYMENT_ID)})`;
+    return `(${quoteString(name)}, 1, 1, ${quoteString(ty)}, ${quoteString(DEPLOYMENT_ID)})`;
   });
   const columns = [
     ...["sys_invocation", "sys_invocation_status"].flatMap((t) => SYS_INVOCATION_NAMES.map((c) => [t, c])),
     ...SYS_JOURNAL_COLUMNS.map((c) => ["sys_journal", c]),
-  ].map(([t, c], i) => `('datafusion', 'public', ${quoted(t!)}, ${quoted(c!)}, ${i + 1}, 'Utf8', 'YES')`);
+  ].map(([t, c], i) => `('datafusion', 'public', ${quoteString(t!)}, ${quoteString(c!)}, ${i + 1}, 'Utf8', 'YES')`);
   return [
     `sys_service(name, revision, public, ty, deployment_id) AS (${services.length ? `VALUES ${services.join(", ")}` : "SELECT NULL, NULL, NULL, NULL, NULL WHERE 0"})`,
     `information_schema_columns(table_catalog, table_schema, table_name, column_name, ordinal_position, data_type, is_nullable) AS (VALUES ${columns.join(", ")})`,

@@ -17,15 +17,13 @@ import { createQueryRunner, type QueryConfig } from "./query-router.js";
 import { aliasNotFound, resolveQueryAliases, showsRestateIds, withAliases } from "./restate-ids.js";
 import { ADMIN_API_VERSIONS, DEPLOYMENT_ID, deploymentView, handlerView, serviceView } from "./restate-shapes.js";
 
-export type RestateAdminConfig = QueryConfig;
-
 interface Env {
   RESOLUTE: DurableObjectNamespace;
 }
 
 const notFound = (message: string) => new IngressError(404, message);
 
-export function createRestateAdmin(config: RestateAdminConfig) {
+export function createRestateAdmin(config: QueryConfig) {
   const { registry } = config;
   const runQuery = createQueryRunner(config);
   // When this Worker instance first answered: the one deployment's creation time as far as it knows.
