@@ -62,8 +62,11 @@ CREATE TABLE IF NOT EXISTS state (scope TEXT NOT NULL, key TEXT NOT NULL, value 
 export const TABLES_ON_USE = {
   timers: `CREATE TABLE IF NOT EXISTS timers (inv TEXT NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_by_time ON timers(at);`,
+  // seq: max + 1, no AUTOINCREMENT (which rewrites sqlite_sequence, one more page, with every
+  // enqueue). A seq is reused only once its row is deleted, and a deleted row is no one's any
+  // more: its send is what deleted it. (Outboxes made before keep AUTOINCREMENT; both work.)
   outbox: `CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, payload TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY, owner TEXT NOT NULL, payload TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL
 );`,
   run_failures: "CREATE TABLE IF NOT EXISTS run_failures (inv TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, PRIMARY KEY (inv, idx)) WITHOUT ROWID;",

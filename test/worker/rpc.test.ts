@@ -33,6 +33,16 @@ describe("calls between handlers", () => {
     }
   });
 
+  test("issue 14: a caller's outbox keeps its seq without sqlite_sequence (AUTOINCREMENT rewrote that page with every enqueue)", async () => {
+    for (const n of [11, 12]) expect(await rt.post("/chainA/seqless/start", n)).toMatchObject({ status: 200, body: `A(B(C(${n})))` });
+    const tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name";
+    for (const object of ["chainA/seqless", "chainB/seqless"]) {
+      const response = await rt.fetch(`/restate/admin/objects/${object}/query`, { method: "POST", headers: { authorization: "Bearer test-token", "content-type": "application/json" }, body: JSON.stringify({ query: tables }) });
+      const rows = ((await response.json()) as { rows: { name: string }[] }).rows;
+      expect(rows.map((r) => r.name), object).toEqual(["invocations", "journal", "meta", "outbox", "state"]);
+    }
+  });
+
   test("a fan-out of 50 parallel calls joined with all()", async () => {
     const res = await rt.post("/fanout/sum", 50);
     expect(res).toMatchObject({ status: 200, body: Array.from({ length: 50 }, (_, i) => i * i).reduce((a, b) => a + b) });
