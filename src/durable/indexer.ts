@@ -34,6 +34,8 @@ export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;
 export interface InvocationChanges {
   /** `fields`: the columns the write set (all of them for a new row); undefined: read the row. */
   changed(id: string, fields?: IndexFields, whole?: boolean): void;
+  /** A journal entry of `id` was appended pending (true), or a pending one completed (false). */
+  entryPending(id: string, pending: boolean): void;
   deleted(id: string): void;
 }
 
@@ -72,6 +74,12 @@ export class Indexer implements InvocationChanges {
   readonly #deleted = new Set<string>();
   /** Invocations last staged in a parked status, with the time they were staged (see `reminding`). */
   readonly #parked = new Map<string, number>();
+  /**
+   * Pending journal entries of the unfinished invocations this instance stored (counted from
+   * their insert, so exact): Restate's "suspended" is a running row with some, so a call made
+   * or answered patches the row instead of reading it back. Absent: unknown (read).
+   */
+  readonly #pending = new Map<string, number>();
   #queued = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
@@ -95,6 +103,9 @@ export class Indexer implements InvocationChanges {
 
   changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
+    if (whole) this.#pending.set(id, 0);
+    if (fields?.status === "running" && (this.#pending.get(id) ?? 0) > 0) fields = { ...fields, status: "suspended" };
+    else if (fields?.status === "completed") this.#pending.delete(id);
     let row = this.#changed.get(id);
     if (fields && (whole || row || this.#known.has(id))) {
       // This turn's row is ours to patch; a known row is copied once per turn.
@@ -108,7 +119,22 @@ export class Indexer implements InvocationChanges {
     this.#endOfTurn();
   }
 
+  entryPending(id: string, pending: boolean): void {
+    const count = this.#pending.get(id);
+    if (count === undefined) return this.changed(id);
+    const next = count + (pending ? 1 : -1);
+    this.#pending.set(id, next);
+    if (count > 0 === next > 0) return; // its status reads the same
+    const staged = this.#changed.get(id);
+    if (staged === null) return; // read back at the end of this turn anyway
+    const status = (staged ?? this.#known.get(id))?.[STATUS];
+    if (status === undefined) return this.changed(id);
+    // Only a running row reads as suspended while it waits; any other status is unchanged.
+    if (status === "running" || status === "suspended") this.changed(id, { status: "running" });
+  }
+
   deleted(id: string): void {
+    this.#pending.delete(id);
     this.#changed.delete(id);
     this.#known.delete(id);
     this.#deleted.add(id);

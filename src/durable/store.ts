@@ -236,7 +236,7 @@ export class Store implements LifecycleStore {
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
     // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
-    if (!entry.done) this.changes?.changed(inv);
+    if (!entry.done) this.changes?.entryPending(inv, true);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -244,7 +244,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
-    if (cursor.rowsWritten > 0) this.changes?.changed(inv);
+    if (cursor.rowsWritten > 0) this.changes?.entryPending(inv, false);
     return cursor.rowsWritten > 0;
   }
 
