@@ -211,15 +211,18 @@ export class Lifecycle {
    * complete, store it, then resume the invocation.
    */
   complete(inv: string, idx: number, completion: Completion, source: CompletionSource): CompletionVerdict {
-    const verdict = this.#store.transaction(() => {
-      const found = this.#store.entry(inv, idx);
-      const verdict = judgeCompletion(found, source);
+    const found = this.#store.entry(inv, idx);
+    const verdict = judgeCompletion(found, source);
+    // A fired timer goes whatever it found (a refused one would fire again at every wake-up);
+    // only sleeps have timers, so a call's or awakeable's completion deletes none.
+    const timer = source.kind === "timer" || (verdict === "complete" && found?.entry.type === "sleep");
+    const write = () => {
       if (verdict === "complete") this.#store.completeEntry(inv, idx, completion);
-      // A fired timer goes whatever it found (a refused one would fire again at every wake-up);
-      // only sleeps have timers, so a call's or awakeable's completion deletes none.
-      if (source.kind === "timer" || (verdict === "complete" && found?.entry.type === "sleep")) this.#store.deleteTimer(inv, idx);
-      return verdict;
-    });
+      if (timer) this.#store.deleteTimer(inv, idx);
+    };
+    // One write needs no transaction (a turn's writes commit together); two stand or fall together.
+    if (verdict === "complete" && timer) this.#store.transaction(write);
+    else write();
     if (verdict !== "complete") return verdict;
     this.#driver.tracer?.entryCompleted(inv, idx, completion, source.kind === "awakeable" ? source.traceparent : undefined);
     this.#resume(inv, idx, completion);
