@@ -7,10 +7,12 @@
  */
 import { describe, expect, test } from "vitest";
 import { WorkerdRuntime, admin, adminQuery as query, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import type { Probe } from "../support/probe.js";
 
 const ENTRY = "test/worker/fixtures/worker.ts";
 let rt: WorkerdRuntime;
-useRuntimeWithProbe(ENTRY, (r) => (rt = r));
+let probe: Probe;
+useRuntimeWithProbe(ENTRY, (r, p) => ((rt = r), (probe = p)));
 
 const rows = async (text: string) => {
   const answer = await query(rt, text);
@@ -165,6 +167,23 @@ describe("Restate's admin routes (what Restate's CLI reads first)", () => {
   test("the routes need the admin token", async () => {
     expect((await rt.fetch("/restate/admin/v4/services")).status).toBe(401);
     expect((await rt.fetch("/restate/admin/query", { method: "POST", body: "{}" })).status).toBe(401);
+  });
+});
+
+describe("statuses that follow pending journal entries", () => {
+  test("issue 14: an invocation suspended on an awakeable reads running in the index once it is resolved and works again", async () => {
+    probe.close("waiter-idx-resume-work");
+    const pending = rt.post("/waiter/idx-resume/waitThenWork");
+    const awakeable = await eventually(async () => (await rt.post("/waiter/idx-resume/awakeable")).body as string | undefined);
+    const status = async () => (await rows("SELECT status FROM sys_invocation WHERE target = 'waiter/idx-resume/waitThenWork'"))[0]?.status;
+    await eventually(async () => ((await status()) === "suspended" ? true : undefined));
+    expect((await rt.fetch(`/restate/awakeables/${awakeable}/resolve`, { method: "POST", body: JSON.stringify("it") })).status).toBe(202);
+    await probe.waitForHits("waiter-idx-resume-work", 1);
+    // Its pending entry completed: the row the owner sends is running again (not a stale "suspended").
+    await eventually(async () => ((await status()) === "running" ? true : undefined));
+    probe.open("waiter-idx-resume-work");
+    expect(await pending).toMatchObject({ status: 200, body: "worked on it" });
+    await eventually(async () => ((await status()) === "completed" ? true : undefined));
   });
 });
 
