@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--old-path <the revision's path>] [--calls 800]`:
+ * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--old-path <the revision's path>] [--calls 800] [--rounds 3] [--clients 64] [--rewarm 500]`:
  * compares the working tree's bench Worker with the one at <revision>, both served
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
@@ -23,6 +23,15 @@ const path = option("--path", "/threeSteps/{n}/run");
 const oldPath = option("--old-path", path);
 const calls = Number(option("--calls", "800"));
 const rounds = Number(option("--rounds", "3"));
+/** Concurrent clients in the throughput rounds. */
+const clients = Number(option("--clients", "64"));
+/**
+ * Unmeasured calls each side makes right before each of its throughput runs. workerd evicts an
+ * object ~10 s after its last request, so without them the side running second in a round finds
+ * its objects evicted by the other's run (and pays for reopening them): with sides alternating,
+ * one side's median then mixes more cold runs than the other's. 500 visits every `{i}` key.
+ */
+const rewarm = Number(option("--rewarm", "0"));
 
 /** This process's workerd children, and their CPU time (ms). */
 const stat = (pid: string) => { try { return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); } catch { return undefined; } };
@@ -81,20 +90,25 @@ try {
   }
   const rates = new Map(sides.map((s) => [s.label, [] as number[]]));
   const cpu = new Map(sides.map((s) => [s.label, [] as number[]]));
+  const errors = new Map(sides.map((s) => [s.label, [] as number[]]));
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 ? sides : [...sides].reverse()) {
+      let warmed = 0;
+      await Promise.all(Array.from({ length: clients }, async () => { while (warmed < rewarm) { warmed++; await call(side.pool, side.path).catch(() => false); } }));
       const cpu0 = cpuMs(side.pids);
       const started = performance.now();
       let issued = 0;
       const total = 1500;
-      await Promise.all(Array.from({ length: 64 }, async () => { while (issued < total) { issued++; await call(side.pool, side.path).catch(() => false); } }));
+      let failed = 0;
+      await Promise.all(Array.from({ length: clients }, async () => { while (issued < total) { issued++; if (!(await call(side.pool, side.path).catch(() => false))) failed++; } }));
+      errors.get(side.label)!.push(failed);
       rates.get(side.label)!.push(Math.round(total / ((performance.now() - started) / 1000)));
       await new Promise((r) => setTimeout(r, 500)); // work a request left behind (batched writes) counts too
       cpu.get(side.label)!.push((cpuMs(side.pids) - cpu0) / total);
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
-  for (const [label, values] of rates) console.log(`${label.padEnd(28)} 64 clients ${values.join(", ")} calls/s (median ${median(values)}); workerd CPU ${cpu.get(label)!.map((c) => c.toFixed(3)).join(", ")} ms/call (median ${median(cpu.get(label)!).toFixed(3)})`);
+  for (const [label, values] of rates) console.log(`${label.padEnd(28)} ${clients} clients ${values.join(", ")} calls/s (median ${median(values)}); workerd CPU ${cpu.get(label)!.map((c) => c.toFixed(3)).join(", ")} ms/call (median ${median(cpu.get(label)!).toFixed(3)}); failed ${errors.get(label)!.join(", ")}`);
   for (const side of sides) { await side.pool.close(); await side.mf.dispose(); }
 } finally {
   execFileSync("git", ["worktree", "remove", "--force", OLD], { stdio: "ignore" });
