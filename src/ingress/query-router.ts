@@ -7,7 +7,7 @@
  * Bounded like the per-object SQL: at most MAX_QUERY_ROWS rows, `truncated` when more.
  */
 import type { Registry } from "../engine/registry.js";
-import { isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
+import { isKnownOwner, knownOwnerOfKey, type TargetKinds } from "../engine/addressing.js";
 import { parseOwnerName } from "../engine/ids.js";
 import type { AdminRequest } from "../durable/admin.js";
 import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
@@ -116,11 +116,12 @@ const NOTHING: RawQueryResult = { columns: [], rows: [], truncated: false };
 
 function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, r: Run): Promise<RawQueryResult> {
   const { kinds, registry } = r.config;
-  const owner = plan.owner ?? ownerOfKey(kinds, plan.service!, plan.key!);
-  if (!owner) throw new IngressError(400, `no service '${plan.service}' (known: ${registry.serviceNames().join(", ")})`);
+  if (plan.owner === undefined && kinds.kindOf(plan.service!) === undefined) {
+    throw new IngressError(400, `no service '${plan.service}' (known: ${registry.serviceNames().join(", ")})`);
+  }
   // An owner that cannot exist (a forged id, a service shard out of range) holds nothing: no object is made for it.
-  if (!isKnownOwner(kinds, owner)) return Promise.resolve(NOTHING);
-  return ownerQuery(r, owner, plan.query, MAX_QUERY_ROWS);
+  const owner = plan.owner === undefined ? knownOwnerOfKey(kinds, plan.service!, plan.key!) : isKnownOwner(kinds, plan.owner) ? plan.owner : undefined;
+  return owner === undefined ? Promise.resolve(NOTHING) : ownerQuery(r, owner, plan.query, MAX_QUERY_ROWS);
 }
 
 async function ownerQuery(r: Run, owner: string, query: string, maxRows: number): Promise<RawQueryResult> {
