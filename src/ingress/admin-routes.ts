@@ -7,7 +7,7 @@ import { messageOf } from "../../sdk/errors.js";
 import type { Registry } from "../engine/registry.js";
 import { makeInvocationId } from "../engine/ids.js";
 import { WORKFLOW_RUN_SUFFIX, knownOwnerOfKey, type TargetKinds } from "../engine/addressing.js";
-import type { AdminActionResult, AdminRequest } from "../durable/admin.js";
+import { MAX_LISTED, type AdminActionResult, type AdminRequest } from "../durable/admin.js";
 import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
@@ -158,9 +158,6 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
     }
   };
 }
-
-/** Most invocations one object's listing answers with (`?limit=`; the store reads at most this many of each status). */
-const MAX_LISTED = 1000;
 
 /** `?status=&handler=&limit=` of an object's listing; 400 for a limit that is no number from 1 to MAX_LISTED. */
 function listingFilters(params: URLSearchParams): { status?: string; handler?: string; limit?: number } {
