@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
 import { LIMITS_USAGE, limitsCommand } from "./limits.js";
-import { checkFlags, type Flags } from "./flags.js";
+import { FLAG_OPTIONS, checkFlags, type Flags } from "./flags.js";
 import { MAX_LISTED } from "../src/durable/admin.js";
 import { MAX_QUERY_ROWS } from "../src/durable/sql-bounds.js";
 
@@ -100,15 +100,7 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       token: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
-      service: { type: "string" },
-      key: { type: "string" },
-      status: { type: "string" },
-      handler: { type: "string" },
-      limit: { type: "string" },
-      from: { type: "string" },
-      concurrency: { type: "string" },
-      rate: { type: "string" },
-      description: { type: "string" },
+      ...FLAG_OPTIONS,
     },
   });
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
