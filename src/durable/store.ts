@@ -111,12 +111,15 @@ export class Store implements LifecycleStore {
   /**
    * The last seq given out: `invocations.seq` is max + 1, counted here from the wake-up's
    * MAX(seq) so an insert needs no RETURNING (nothing else inserts invocations while the
-   * instance lives). A seq skipped by a duplicate is never used: seq only orders.
+   * instance lives). A seq skipped by a duplicate or a rolled-back insert is not used again
+   * by this instance: seq only orders, and a gap is harmless.
    */
   #lastSeq: number;
   /**
    * The seq of each invocation this instance stored or read that is not completed: its
-   * journal entries are keyed by it, so an append needs no lookup of the id.
+   * journal entries are keyed by it, so an append needs no lookup of the id. It may miss an
+   * id (then the id is looked up) but never names a seq the id does not have: an insert that
+   * rolls back takes its entry back; a completion or delete that rolls back only removed one.
    */
   readonly #seqs = new Map<string, number>();
 
@@ -132,6 +135,9 @@ export class Store implements LifecycleStore {
     if (written === 0) return undefined;
     this.#lastSeq = seq;
     this.#seqs.set(req.invocationId, seq);
+    // Rolled back, the row is gone but the id would still name the seq: an append would write
+    // a journal row under it for a later invocation to find (a woken instance gives it out again).
+    this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
     this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;

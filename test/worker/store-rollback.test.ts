@@ -1,0 +1,30 @@
+/**
+ * Store's seq cache and rolled-back transactions (fixtures/store-rollback-worker.ts), on
+ * workerd: a transaction that throws after an insert, a completion or a delete leaves no
+ * journal row under a wrong seq, now or after a wake-up that gives a seq out again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WorkerdRuntime } from "../support/runtime.js";
+
+const CASES = [
+  "insert rolled back: its seq names no journal, now or after a wake-up that gives it out again",
+  "insert rolled back, then the same id inserted again: its journal goes under its new seq",
+  "inner transaction committed, outer rolled back: the insert is gone with both",
+  "inner transaction rolled back inside a committed one: only the inner insert is gone",
+  "completion rolled back: the invocation is live and its journal grows under its seq",
+  "delete rolled back: the invocation and its journal stay, under its seq",
+  "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
+];
+
+let rt: WorkerdRuntime;
+beforeAll(async () => void (rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/store-rollback-worker.ts" })));
+afterAll(() => rt?.dispose());
+
+describe("final review: the store's seq cache after rolled-back transactions (workerd)", () => {
+  for (const name of CASES) {
+    it(name, async () => {
+      const { body } = await rt.get(`/${encodeURIComponent(name)}`);
+      expect(body).toEqual({ ok: true });
+    });
+  }
+});
