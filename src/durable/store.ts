@@ -102,6 +102,10 @@ export class Store implements LifecycleStore {
     return this.#sql.transaction(fn);
   }
 
+  afterCommit(work: () => void): void {
+    this.#sql.afterCommit(work);
+  }
+
   /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
   tooLarge(error: unknown): boolean {
     return String(error).includes("SQLITE_TOOBIG");

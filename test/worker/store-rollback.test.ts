@@ -1,7 +1,8 @@
 /**
  * Store's seq cache and rolled-back transactions (fixtures/store-rollback-worker.ts), on
  * workerd: a transaction that throws after an insert, a completion or a delete leaves no
- * journal row under a wrong seq, now or after a wake-up that gives a seq out again.
+ * journal row under a wrong seq, now or after a wake-up that gives a seq out again; work
+ * queued for after the commit runs only when it commits.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerdRuntime } from "../support/runtime.js";
@@ -14,6 +15,7 @@ const CASES = [
   "completion rolled back: the invocation is live and its journal grows under its seq",
   "delete rolled back: the invocation and its journal stay, under its seq",
   "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
+  "after-commit work: run once the outermost transaction commits, dropped with a rollback",
 ];
 
 let rt: WorkerdRuntime;
