@@ -8,72 +8,22 @@ import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/inv
 import type { LifecycleStore, LimitSlot } from "../engine/lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
-import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
+import { JOURNAL_VERSION, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
-import { LazySql, openSchema } from "./lazy-sql.js";
-import { LOCK_HOLDING_SQL } from "./schema.js";
-import { toInvocation, type Row } from "./rows.js";
+import type { LazySql } from "./lazy-sql.js";
+import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
+import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
 import type { InvocationChanges } from "./indexer.js";
 
-export type { InvocationRow };
-
-/** Meta key of the invocation index's mark (indexer.ts). */
-export const INDEX_MARK_KEY = "index_mark";
-
-export interface WakeFacts {
-  /** Outbox rows are waiting: deliver them. */
-  undelivered: boolean;
-  /** Invocations are stored as running: replay them. */
-  running: boolean;
-  /** The exclusive invocation holding the lock, if any. */
-  lockHolder: string | null;
-  /** The earliest time stored work is due (see Store.earliestDue), or null. */
-  earliestDue: number | null;
-  /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
-  indexMark: number | undefined;
-  /** Whether any invocation is stored (a new object has nothing to resend to the index). */
-  anyInvocations: boolean;
-}
-
-/**
- * The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry
- * (timers and outbox only when `has` says they exist).
- */
-function earliestDueSql(has: (table: "timers" | "outbox") => boolean): string {
-  const parts = [
-    ...(has("timers") ? ["SELECT MIN(at) AS t FROM timers"] : []),
-    "SELECT MIN(next_at) AS t FROM invocations WHERE status IN ('backing-off', 'scheduled')",
-    ...(has("outbox") ? ["SELECT MIN(next_at) AS t FROM outbox"] : []),
-    "SELECT MIN(expires_at) AS t FROM invocations WHERE status = 'completed'",
-  ];
-  return `SELECT MIN(t) FROM (${parts.join(" UNION ALL ")})`;
-}
-
-/** earliestDueSql's four texts, built once, by (timers exist ? 2 : 0) + (outbox exists ? 1 : 0). */
-const EARLIEST_DUE = [0, 1, 2, 3].map((n) => `SELECT (${earliestDueSql((t) => (t === "timers" ? n >= 2 : n % 2 === 1))}) AS t`);
+export type { InvocationRow, WakeFacts };
+export { INDEX_MARK_KEY } from "./wake-facts.js";
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
 const APPEND_ENTRY = "INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES ";
-
-/** Journal rows with their invocation's format version and status (for entryFromRow). */
-const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
-
-function entryFromRow(r: Row): Entry {
-  const done = r.done === 1;
-  const stored = {
-    index: Number(r.idx),
-    type: String(r.type),
-    name: String(r.name),
-    done,
-    ...(done ? { completion: completionFromColumns(r.value, r.failure) } : {}),
-    ...(typeof r.data === "string" ? { data: r.data } : {}),
-  };
-  return decodeEntry(stored, Number(r.journal_version));
-}
 
 /** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
 export class Store implements LifecycleStore {
@@ -85,17 +35,12 @@ export class Store implements LifecycleStore {
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    // One statement for a woken object (two when it has timers or an outbox); a fresh one
-    // gets its tables with its first write.
-    const opened = openSchema(storage, WAKE_SQL);
-    const sql = (this.#sql = opened.sql);
-    let wake = opened.wake;
-    if (wake && (sql.has("timers") || sql.has("outbox"))) {
-      const pending = `SELECT ${sql.has("outbox") ? "EXISTS (SELECT 1 FROM outbox)" : "0"} AS outbox, (${earliestDueSql((t) => sql.has(t))}) AS earliest_due`;
-      wake = { ...wake, ...storage.sql.exec<Row>(pending).one() };
-    }
-    this.#woke = wakeFactsOf(wake);
-    this.#lastSeq = Number(wake?.last_seq ?? 0);
+    // A woken object reads what it holds in one or two statements (wake-facts.ts); a fresh
+    // one gets its tables with its first write.
+    const opened = openStore(storage);
+    this.#sql = opened.sql;
+    this.#woke = opened.facts;
+    this.#lastSeq = opened.lastSeq;
   }
 
   transaction<T>(fn: () => T): T {
@@ -419,7 +364,7 @@ export class Store implements LifecycleStore {
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql.exec<{ t: number | null }>(EARLIEST_DUE[(this.#sql.has("timers") ? 2 : 0) + (this.#sql.has("outbox") ? 1 : 0)]!).toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(earliestDueSql((t) => this.#sql.has(t))).toArray()[0];
     return row?.t ?? undefined;
   }
 
@@ -445,31 +390,3 @@ export class Store implements LifecycleStore {
   }
 }
 
-/**
- * What a freshly started instance needs to know, in one statement over the core tables
- * (and which tables exist): after an eviction every statement is prepared anew and every
- * page read from disk, and a workload spread over many keys wakes objects all the time.
- * An object with timers or an outbox reads what they hold with a second one (Store's
- * constructor); `outbox` is 0 here for that reason.
- */
-const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
-  (SELECT group_concat(name) FROM sqlite_master WHERE type = 'table') AS tables,
-  0 AS outbox,
-  EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder,
-  (${earliestDueSql(() => false)}) AS earliest_due,
-  (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
-  EXISTS (SELECT 1 FROM invocations) AS any_invocations,
-  (SELECT MAX(seq) FROM invocations) AS last_seq`;
-
-/** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
-function wakeFactsOf(row: Row | undefined): WakeFacts {
-  return {
-    undelivered: row?.outbox === 1,
-    running: row?.running === 1,
-    lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
-    earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
-    indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
-    anyInvocations: row?.any_invocations === 1,
-  };
-}

@@ -1,8 +1,8 @@
 /**
- * Store's seq cache and rolled-back transactions (fixtures/store-rollback-worker.ts), on
+ * The Store on workerd (fixtures/store-worker.ts). Its seq cache and rolled-back transactions (fixtures/store-worker.ts), on
  * workerd: a transaction that throws after an insert, a completion or a delete leaves no
  * journal row under a wrong seq, now or after a wake-up that gives a seq out again; work
- * queued for after the commit runs only when it commits.
+ * queued for after the commit runs only when it commits. Its wake facts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerdRuntime } from "../support/runtime.js";
@@ -17,13 +17,26 @@ const CASES = [
   "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
   "after-commit work: run once the outermost transaction commits, dropped with a rollback",
 ];
+const WAKE_CASES = [
+  "wake facts: a fresh object has none; a woken one finds running work, the lock holder and the earliest due time of its invocations",
+  "wake facts with timers and an outbox: the earliest of every table, each read once",
+];
 
 let rt: WorkerdRuntime;
-beforeAll(async () => void (rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/store-rollback-worker.ts" })));
+beforeAll(async () => void (rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/store-worker.ts" })));
 afterAll(() => rt?.dispose());
 
 describe("final review: the store's seq cache after rolled-back transactions (workerd)", () => {
   for (const name of CASES) {
+    it(name, async () => {
+      const { body } = await rt.get(`/${encodeURIComponent(name)}`);
+      expect(body).toEqual({ ok: true });
+    });
+  }
+});
+
+describe("final review: the wake-up reads each table once (workerd)", () => {
+  for (const name of WAKE_CASES) {
     it(name, async () => {
       const { body } = await rt.get(`/${encodeURIComponent(name)}`);
       expect(body).toEqual({ ok: true });
