@@ -23,6 +23,11 @@ export { INDEX_MARK_KEY } from "./wake-facts.js";
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
+/** Outbox seqs per statement: a pass reads at most 200 rows (outbox.ts), so one statement in practice; bounded all the same. */
+const OUTBOX_CHUNK = 500;
+/** The outbox rows whose seq is in the JSON array bound next (json_each: one statement text and one binding for any number). */
+const SEQ_IN_JSON = "seq IN (SELECT value FROM json_each(?))";
+
 const APPEND_ENTRY = "INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES ";
 
 /** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
@@ -272,14 +277,15 @@ export class Store implements LifecycleStore {
     if (this.#sql.has("outbox")) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
   }
   deleteOutbox(seqs: number[]): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+    this.#outboxChunks(seqs, (json) => this.#sql.exec(`DELETE FROM outbox WHERE ${SEQ_IN_JSON}`, json));
   }
-  postponeOutbox(seqs: number[], nextAt: number): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
+  /** Makes deliveries due at `nextAt`; `attempted`: their delivery failed (counted), else they wait behind one that did. */
+  delayOutbox(seqs: number[], nextAt: number, attempted: boolean): void {
+    this.#outboxChunks(seqs, (json) => this.#sql.exec(`UPDATE outbox SET attempts = attempts + ?, next_at = ? WHERE ${SEQ_IN_JSON}`, attempted ? 1 : 0, nextAt, json));
   }
-  /** Delays deliveries to `nextAt` without counting an attempt (they wait behind a postponed one). */
-  holdOutbox(seqs: number[], nextAt: number): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE seq = ?", nextAt, seq);
+  /** `seqs` as JSON arrays of at most OUTBOX_CHUNK: one statement each, one binding (far from the limit of 100). */
+  #outboxChunks(seqs: number[], run: (json: string) => void): void {
+    if (this.#sql.has("outbox")) for (let i = 0; i < seqs.length; i += OUTBOX_CHUNK) run(JSON.stringify(seqs.slice(i, i + OUTBOX_CHUNK)));
   }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {

@@ -20,6 +20,7 @@ const CASES = [
 const WAKE_CASES = [
   "wake facts: a fresh object has none; a woken one finds running work, the lock holder and the earliest due time of its invocations",
   "wake facts with timers and an outbox: the earliest of every table, each read once",
+  "outbox: a set of seqs is delayed or deleted in one statement per 500, past the 100-binding limit",
 ];
 
 let rt: WorkerdRuntime;
@@ -35,7 +36,7 @@ describe("final review: the store's seq cache after rolled-back transactions (wo
   }
 });
 
-describe("final review: the wake-up reads each table once (workerd)", () => {
+describe("final review: the wake-up reads each table once; the outbox writes a set of rows at once (workerd)", () => {
   for (const name of WAKE_CASES) {
     it(name, async () => {
       const { body } = await rt.get(`/${encodeURIComponent(name)}`);
