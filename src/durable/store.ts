@@ -37,6 +37,11 @@ export class Store implements LifecycleStore {
   readonly #woke: WakeFacts;
   /** Told of every invocation row written or deleted (the invocation index's sender). */
   changes: InvocationChanges | undefined;
+  /** `changes`, for a write to `id`: rolled back, it is told again to read the row (as stored, or gone). */
+  #told(id: string): InvocationChanges | undefined {
+    if (this.changes) this.#sql.onRollback(() => this.changes?.changed(id));
+    return this.changes;
+  }
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -93,7 +98,7 @@ export class Store implements LifecycleStore {
     // a journal row under it for a later invocation to find (a woken instance gives it out again).
     this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
-    this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    this.#told(req.invocationId)?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;
   }
 
@@ -123,7 +128,7 @@ export class Store implements LifecycleStore {
 
   setStatus(id: string, status: InvocationStatus, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
-    this.changes?.changed(id, { status, next_at: nextAt, modified_at: now });
+    this.#told(id)?.changed(id, { status, next_at: nextAt, modified_at: now });
   }
 
   recordRetry(id: string, status: InvocationStatus, failure: ErrorRecord, nextAt: number | null, now: number): void {
@@ -131,7 +136,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, JSON.stringify(failure), nextAt, now, id,
     );
-    this.changes?.changed(id); // attempts = attempts + 1: read back
+    this.#told(id)?.changed(id); // attempts = attempts + 1: read back
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -141,7 +146,7 @@ export class Store implements LifecycleStore {
       value, failure, now, now, expiresAt, id,
     );
     this.#seqs.delete(id);
-    this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
+    this.#told(id)?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
   setCancelRequested(id: string, requested: boolean): void {
@@ -150,10 +155,7 @@ export class Store implements LifecycleStore {
 
   /** Due retries and scheduled starts. */
   dueInvocations(now: number): InvocationRow[] {
-    return this.#sql
-      .exec<Row>("SELECT * FROM invocations WHERE status IN ('backing-off', 'scheduled') AND next_at <= ? ORDER BY seq LIMIT 500", now)
-      .toArray()
-      .map(toInvocation);
+    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status IN ('backing-off', 'scheduled') AND next_at <= ? ORDER BY seq LIMIT 500", now).toArray().map(toInvocation);
   }
 
   /** Deletes expired invocations and their journals; returns their ids. */
@@ -170,7 +172,7 @@ export class Store implements LifecycleStore {
     for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
     this.#seqs.delete(id);
-    this.changes?.deleted(id);
+    this.#told(id)?.deleted(id);
   }
 
   // ---- journal ----
@@ -196,7 +198,7 @@ export class Store implements LifecycleStore {
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
     // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
-    if (!entry.done) this.changes?.changed(inv);
+    if (!entry.done) this.#told(inv)?.changed(inv);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -204,7 +206,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
-    if (cursor.rowsWritten > 0) this.changes?.changed(inv);
+    if (cursor.rowsWritten > 0) this.#told(inv)?.changed(inv);
     return cursor.rowsWritten > 0;
   }
 
@@ -323,9 +325,7 @@ export class Store implements LifecycleStore {
   }
   takePromiseWaiters(scope: string, name: string): { inv: string; idx: number }[] {
     if (!this.#sql.has("promise_waiters")) return [];
-    return this.#sql
-      .exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name)
-      .toArray();
+    return this.#sql.exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name).toArray();
   }
   /** A workflow id's instance data, removed when its run's retention ends. */
   clearWorkflowData(scope: string): void {
@@ -374,7 +374,7 @@ export class Store implements LifecycleStore {
     return row?.t ?? undefined;
   }
 
-  /** What the instance found when it started (read by the constructor's one statement). */
+  /** What the instance found when it started (wake-facts.ts). */
   wakeFacts(): WakeFacts {
     return this.#woke;
   }

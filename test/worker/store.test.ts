@@ -15,6 +15,7 @@ const CASES = [
   "completion rolled back: the invocation is live and its journal grows under its seq",
   "delete rolled back: the invocation and its journal stay, under its seq",
   "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
+  "index feed: a write rolled back is told again as 'read the row' (the index finds it as stored, or gone)",
   "after-commit work: run once the outermost transaction commits, dropped with a rollback",
 ];
 const WAKE_CASES = [
