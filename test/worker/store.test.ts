@@ -16,6 +16,7 @@ const CASES = [
   "delete rolled back: the invocation and its journal stay, under its seq",
   "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
   "index feed: a write rolled back is told again as 'read the row' (the index finds it as stored, or gone)",
+  "limiter: a delivery whose transaction rolls back on a new object leaves no tables or config believed to exist",
   "after-commit work: run once the outermost transaction commits, dropped with a rollback",
 ];
 const WAKE_CASES = [
