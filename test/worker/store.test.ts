@@ -29,7 +29,7 @@ let rt: WorkerdRuntime;
 beforeAll(async () => void (rt = await WorkerdRuntime.start({ entry: "test/worker/fixtures/store-worker.ts" })));
 afterAll(() => rt?.dispose());
 
-describe("final review: the store's seq cache after rolled-back transactions (workerd)", () => {
+describe("final review: the store's memory after rolled-back transactions (workerd)", () => {
   for (const name of CASES) {
     it(name, async () => {
       const { body } = await rt.get(`/${encodeURIComponent(name)}`);
