@@ -135,12 +135,14 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
   // secret, and "not found" for a handler in the source misleads developers.
   if (spec.ingressPrivate) throw new IngressError(404, `handler '${service}/${handler}' is private: it can only be called from other handlers`);
   const delayMs = parseDelay(ctx.query, target.send);
-  const idempotencyKey = idempotencyKeyOf(request.headers);
+  const requestHeaders = request.headers;
+  const idempotencyKey = idempotencyKeyOf(requestHeaders);
   // Only a target with limits reads the key (it travels in the headers): the others pay nothing.
-  if (spec.limit) checkLimitKey(request.headers);
-  const headers = forwardedHeaders(request.headers);
+  if (spec.limit) checkLimitKey(requestHeaders);
+  const headers = forwardedHeaders(requestHeaders);
   const input = await readBody(request, ctx.options.maxBodyBytes);
-  checkInput(spec, request.headers.get("content-type"), input);
+  // content-type is always forwarded: its value from there, not read from the request again.
+  checkInput(spec, headers["content-type"] ?? null, input);
   const engineTarget = { service, handler, ...(key !== undefined ? { key } : {}) };
   const { owner, invocationId } = invocationIdFor(ctx.kinds, engineTarget, idempotencyKey);
   const req: InvokeRequest = {
