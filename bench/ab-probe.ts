@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--old-path <the revision's path>] [--calls 800] [--rounds 3] [--clients 64] [--rewarm 500]`:
+ * `node --import tsx bench/ab-probe.ts <git revision> [--path /threeSteps/{n}/run] [--old-path <the revision's path>] [--calls 800] [--rounds 3] [--round-calls 1500] [--clients 64] [--rewarm 500]`:
  * compares the working tree's bench Worker with the one at <revision>, both served
  * by Miniflare at once (two workerds) with their requests interleaved, so the
  * machine's noise lands on both alike. Prints sequential latency (p25, p50, p90)
@@ -23,6 +23,8 @@ const path = option("--path", "/threeSteps/{n}/run");
 const oldPath = option("--old-path", path);
 const calls = Number(option("--calls", "800"));
 const rounds = Number(option("--rounds", "3"));
+/** Calls per side in each throughput round. */
+const roundCalls = Number(option("--round-calls", "1500"));
 /** Concurrent clients in the throughput rounds. */
 const clients = Number(option("--clients", "64"));
 /**
@@ -98,7 +100,7 @@ try {
       const cpu0 = cpuMs(side.pids);
       const started = performance.now();
       let issued = 0;
-      const total = 1500;
+      const total = roundCalls;
       let failed = 0;
       await Promise.all(Array.from({ length: clients }, async () => { while (issued < total) { issued++; if (!(await call(side.pool, side.path).catch(() => false))) failed++; } }));
       errors.get(side.label)!.push(failed);
@@ -109,6 +111,10 @@ try {
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
   for (const [label, values] of rates) console.log(`${label.padEnd(28)} ${clients} clients ${values.join(", ")} calls/s (median ${median(values)}); workerd CPU ${cpu.get(label)!.map((c) => c.toFixed(3)).join(", ")} ms/call (median ${median(cpu.get(label)!).toFixed(3)}); failed ${errors.get(label)!.join(", ")}`);
+  // Rounds run in adjacent pairs, so a ratio per pair cancels the machine's drift better than the medians do.
+  const [oldCpu, newCpu] = sides.map((s) => cpu.get(s.label)!) as [number[], number[]];
+  const [oldRate, newRate] = sides.map((s) => rates.get(s.label)!) as [number[], number[]];
+  console.log(`new ÷ old per round (median): workerd CPU ${median(newCpu.map((c, i) => c / oldCpu[i]!)).toFixed(3)}, calls/s ${median(newRate.map((r, i) => r / oldRate[i]!)).toFixed(3)}`);
   for (const side of sides) { await side.pool.close(); await side.mf.dispose(); }
 } finally {
   execFileSync("git", ["worktree", "remove", "--force", OLD], { stdio: "ignore" });

@@ -8,7 +8,12 @@ import { parseArgs } from "node:util";
 import { fields, table } from "./render.js";
 import { PROJECT_USAGE, runProjectCommand } from "./project.js";
 import { LIMITS_USAGE, limitsCommand } from "./limits.js";
-import { checkFlags, type Flags } from "./flags.js";
+import { FLAG_OPTIONS, checkFlags, type Flags } from "./flags.js";
+import { MAX_LISTED } from "../src/durable/admin.js";
+import { MAX_QUERY_ROWS } from "../src/durable/sql-bounds.js";
+
+/** Most invocations a listing shows: what one admin query answers with, and one object's listing. */
+const MAX_LIST = Math.min(MAX_QUERY_ROWS, MAX_LISTED);
 
 export const USAGE = `resolute: start a Resolute project; inspect and control a running Worker through its admin API
 
@@ -18,7 +23,7 @@ Usage: resolute <command> [options]   (npx resolute …; in the Resolute reposit
   services describe <service>           a service's handlers: kind, visibility, retry policy
   invocations list                      invocations across the deployment, newest first (from the
                                         invocation index) [--service S] [--handler H] [--status S]
-                                        [--limit N, at most 1000; default 100]; with --service S
+                                        [--limit N, at most ${MAX_LIST}; default 100]; with --service S
                                         --key K: that object key's, workflow id's or stateless
                                         service shard's, read from its object (same filters)
   invocations describe <id>             status, retries, last failure and journal (alias: get)
@@ -95,15 +100,7 @@ function parseCommand(argv: readonly string[]): { command: Command; url?: string
       token: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
-      service: { type: "string" },
-      key: { type: "string" },
-      status: { type: "string" },
-      handler: { type: "string" },
-      limit: { type: "string" },
-      from: { type: "string" },
-      concurrency: { type: "string" },
-      rate: { type: "string" },
-      description: { type: "string" },
+      ...FLAG_OPTIONS,
     },
   });
   const base = { ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}), json: values.json!, help: values.help! };
@@ -196,9 +193,6 @@ const SUMMARY_COLUMNS = ["id", "target", "status", "retry_count", "created_at", 
 
 /** A quoted SQL string literal. */
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/** Most invocations a listing shows (one admin query's answer, one object's listing). */
-const MAX_LIST = 1000;
 
 /**
  * `invocations list`: with --key, one object's invocations (its listing route, read from the

@@ -4,20 +4,17 @@
  */
 import { LIMITS_FLAGS } from "./limits.js";
 
-export interface Flags {
-  service?: string;
-  key?: string;
-  status?: string;
-  handler?: string;
-  limit?: string;
-  from?: string;
-  concurrency?: string;
-  rate?: string;
-  description?: string;
-}
+/** The options commands take besides --url, --token, --json and --help, each with a value: the one list. */
+const FLAG_NAMES = ["service", "key", "status", "handler", "limit", "from", "concurrency", "rate", "description"] as const;
+type FlagName = (typeof FLAG_NAMES)[number];
+
+export type Flags = { [F in FlagName]?: string };
+
+/** FLAG_NAMES as node:util parseArgs options. */
+export const FLAG_OPTIONS = Object.fromEntries(FLAG_NAMES.map((flag) => [flag, { type: "string" }])) as { [F in FlagName]: { type: "string" } };
 
 /** The options each command takes besides --url, --token, --json and --help: any other is refused, never ignored. */
-const FLAGS: Record<string, readonly (keyof Flags)[]> = {
+const FLAGS: Record<string, readonly FlagName[]> = {
   ...LIMITS_FLAGS,
   sql: ["service", "key"],
   "invocations list": ["service", "key", "handler", "status", "limit"],
@@ -27,7 +24,6 @@ const FLAGS: Record<string, readonly (keyof Flags)[]> = {
     ["services list", "services ls", "services describe", "services get", "invocations describe", "invocations get", "invocations cancel", "invocations kill", "invocations pause", "invocations resume", "invocations purge", "state get", "state clear", "state set"].map((c) => [c, []]),
   ),
 };
-const FLAG_NAMES: readonly (keyof Flags)[] = ["service", "key", "status", "handler", "limit", "from", "concurrency", "rate", "description"];
 
 /** Refuses an option a known command does not take (a filter silently ignored would show the wrong rows). */
 export function checkFlags(command: string, flags: Flags): void {

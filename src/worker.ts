@@ -93,8 +93,10 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
     fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
-      if (isAdminPath(splitUrl(request.url).pathname)) return admin(request, env);
-      return ingress(request, env);
+      // Split once: the ingress takes the parts instead of reading and splitting the URL again.
+      const url = splitUrl(request.url);
+      if (isAdminPath(url.pathname)) return admin(request, env);
+      return ingress(request, env, url);
     },
     scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {
       return scheduled(controller, env);

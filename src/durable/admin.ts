@@ -25,8 +25,12 @@ export type AdminActionResult = ControlResult<{ invocationId?: string }>;
 
 const decoder = new TextDecoder();
 const STATUSES: readonly InvocationStatus[] = Object.values(STATUS);
-/** Rows of each status a listing reads at most before it filters and cuts (the store's own bound). */
-const LISTED_PER_STATUS = 1000;
+/**
+ * Most invocations one object's listing answers with (the admin route's `?limit=` bound): each
+ * status is read up to this many rows before the listing filters and cuts, so any limit up to
+ * it is filled when there are that many rows.
+ */
+export const MAX_LISTED = 1000;
 
 export class ObjectAdmin {
   constructor(
@@ -60,11 +64,11 @@ export class ObjectAdmin {
   /**
    * The newest `limit` invocations (with the status and handler asked for), newest first as the
    * deployment's listing orders them. The store reads each status oldest first, so up to
-   * LISTED_PER_STATUS of each are read, then filtered by handler, ordered and cut.
+   * MAX_LISTED of each are read, then filtered by handler, ordered and cut.
    */
   #list({ status, handler, key }: Extract<AdminRequest, { op: "invocations" }>, limit: number): unknown[] {
     const statuses = status ? STATUSES.filter((s) => s === status) : STATUSES;
-    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s, LISTED_PER_STATUS, key)).filter((row) => handler === undefined || row.handler === handler);
+    const rows = statuses.flatMap((s) => this.store.invocationsWithStatus(s, MAX_LISTED, key)).filter((row) => handler === undefined || row.handler === handler);
     rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return rows.slice(0, limit).map((row) => this.#summary(row));
   }

@@ -13,15 +13,15 @@
 import { hash53 } from "../engine/ids.js";
 import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
 import { boundedRawRows, queryShape, rolledBack, workProblem, type RawQueryResult } from "./sql-bounds.js";
-import { isPunct } from "./sql-text.js";
 import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
 import { CommitGroup } from "./commit-group.js";
 
 /** The RPC calls an index shard answers (object.ts forwards them). */
 export type IndexCall =
   | { kind: "record"; batch: IndexBatch }
-  | { kind: "scan"; query: string; context: string; maxRows: number }
-  | { kind: "final"; query: string; context: string; rows: unknown[][]; maxRows: number }
+  /** `reads`: how many times `query` reads sys_invocation (readsOf, worked out once at the ingress). */
+  | { kind: "scan"; query: string; reads: number; context: string; maxRows: number }
+  | { kind: "final"; query: string; reads: number; context: string; rows: unknown[][]; maxRows: number }
   /** Restate-format aliases (index-aliases.ts) → `[alias, id][]` for those this shard knows. */
   | { kind: "resolve"; aliases: string[] };
 
@@ -112,11 +112,11 @@ export class IndexShard {
         return this.#record(call.batch);
       case "scan": {
         // The admin's query reads this shard's whole table, perhaps more than once (a self-join): bounded as per-object SQL is.
-        const rows = this.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${TABLE}`).one().n;
-        return bounded(call.query, rows) ?? readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+        const rows = () => this.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${TABLE}`).one().n;
+        return bounded(call, rows) ?? readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
       }
       case "final":
-        return bounded(call.query, call.rows.length) ?? this.#final(call);
+        return bounded(call, () => call.rows.length) ?? this.#final(call);
       case "resolve":
         return this.#aliased.then(() => [...this.storage.sql.exec(resolveSql(TABLE), JSON.stringify(call.aliases), this.now()).raw()]);
     }
@@ -195,21 +195,21 @@ function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly
 }
 
 /** `sys_invocation` under both of its names, as a query over the index reads it. */
-const INDEX_NAMES = new Set(["sys_invocation", "sys_invocation_status"]);
+export const INDEX_TABLES: ReadonlySet<string> = new Set(["sys_invocation", "sys_invocation_status"]);
 
 /**
- * A refusal when `query` reads sys_invocation more than once (a self-join, a subquery over it)
- * and could then do more work than MAX_QUERY_WORK with `rows` rows behind it (the estimate of an
- * object's SQL, sql-bounds.ts); undefined when it fits. One read of the table is linear in it,
- * as the listing queries of Restate's CLI are, so it is never refused for the table's size.
+ * A refusal when the query reads sys_invocation more than once (a self-join, a subquery over it,
+ * a CTE over it read twice) and could then do more work than MAX_QUERY_WORK with `rows()` rows
+ * behind it (the estimate of an object's SQL, sql-bounds.ts); undefined when it fits. One read of
+ * the table is linear in it, as the listing queries of Restate's CLI are, so it is never refused
+ * for the table's size, and neither tokenized again nor the table counted for it here.
  */
-function bounded(query: string, rows: number): { refused: string } | undefined {
+function bounded({ query, reads }: { query: string; reads?: number }, rows: () => number): { refused: string } | undefined {
+  // A call from a Worker of an earlier version says nothing of its reads: bounded as a self-join.
+  if (reads !== undefined && reads <= 1) return undefined;
   const shape = queryShape(query);
   if ("refused" in shape) return shape;
-  const { tokens, definitions } = shape;
-  // A name before "." qualifies a column (`sys_invocation.*`); it is not a read.
-  const reads = tokens.filter((t, i) => t.kind === "name" && !definitions.has(i) && INDEX_NAMES.has(t.text) && !isPunct(tokens, i + 1, ".")).length;
-  if (reads <= 1) return undefined;
-  const problem = workProblem(shape, (name) => (INDEX_NAMES.has(name) ? rows : undefined));
+  const n = rows();
+  const problem = workProblem(shape, (name) => (INDEX_TABLES.has(name) ? n : undefined));
   return problem === undefined ? undefined : { refused: problem };
 }

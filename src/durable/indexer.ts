@@ -104,6 +104,8 @@ export class Indexer implements InvocationChanges {
   changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
     if (whole) this.#pending.set(id, 0);
+    // Read back (a retry, a write rolled back): what is pending is no longer known here either.
+    else if (!fields) this.#pending.delete(id);
     if (fields?.status === "running" && (this.#pending.get(id) ?? 0) > 0) fields = { ...fields, status: "suspended" };
     else if (fields?.status === "completed") this.#pending.delete(id);
     let row = this.#changed.get(id);

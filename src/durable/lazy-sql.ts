@@ -13,6 +13,7 @@
  */
 import { CORE_SQL, MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION, TABLES_ON_USE, type OnUseTable } from "./schema.js";
 import type { Row } from "./rows.js";
+import { TransactionHooks } from "../engine/transaction-hooks.js";
 
 /** An SQLite database's page (workerd's default): a database holding any table is larger. */
 const ONE_PAGE_BYTES = 4096;
@@ -63,18 +64,31 @@ export class LazySql {
 
   /**
    * Runs `fn` atomically. Tables created inside it are gone if it throws (the transaction is
-   * rolled back), and this instance forgets them too.
+   * rolled back), and this instance forgets them too, as the store's `onRollback` hooks
+   * undo what it keeps in memory.
    */
   transaction<T>(fn: () => T): T {
     const installed = this.#installed;
     const tables = new Set(this.#tables);
-    try {
-      return this.storage.transactionSync(fn);
-    } catch (error) {
-      this.#installed = installed;
-      this.#tables = tables;
-      throw error;
-    }
+    return this.#hooks.run(
+      () => this.storage.transactionSync(fn),
+      () => {
+        this.#installed = installed;
+        this.#tables = tables;
+      },
+    );
+  }
+
+  readonly #hooks = new TransactionHooks();
+
+  /** Runs `work` once the open transaction commits (TransactionHooks.afterCommit). */
+  afterCommit(work: () => void): void {
+    this.#hooks.afterCommit(work);
+  }
+
+  /** Runs `undo` if the open transaction rolls back (TransactionHooks.onRollback). */
+  onRollback(undo: () => void): void {
+    this.#hooks.onRollback(undo);
   }
 
   /**

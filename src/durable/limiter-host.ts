@@ -38,26 +38,45 @@ export function isLimitsAdminView(request: { op: string }): request is LimitsAdm
 export class LimiterHost {
   #limiterStore: SqlLimiterStore | undefined;
   #bookStore: SqlRuleBookStore | undefined;
-  readonly #host: LimitHost;
+  #host: LimitHost;
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    store: Store,
+    private readonly store: Store,
     private readonly ports: LimiterHostPorts,
   ) {
-    this.#host = new LimitHost({
-      limiterStore: () => (this.#limiterStore ??= new SqlLimiterStore(storage)),
-      ruleBookStore: () => (this.#bookStore ??= new SqlRuleBookStore(storage)),
-      enqueue: (owner, delivery, at) => store.enqueue(owner, delivery, at),
-      deliverSoon: () => ports.deliverSoon(),
-      wakeBy: (at) => ports.alarmBy(at),
+    this.#host = this.#newHost();
+  }
+
+  #newHost(): LimitHost {
+    return new LimitHost({
+      limiterStore: () => (this.#limiterStore ??= new SqlLimiterStore(this.storage)),
+      ruleBookStore: () => (this.#bookStore ??= new SqlRuleBookStore(this.storage)),
+      enqueue: (owner, delivery, at) => this.store.enqueue(owner, delivery, at),
+      deliverSoon: () => this.ports.deliverSoon(),
+      wakeBy: (at) => this.ports.alarmBy(at),
     });
+  }
+
+  /**
+   * One transaction, through the object's store: tables it creates (its outbox, even its core
+   * tables) are forgotten with a rollback. The limiter's and rule book's stores, made and
+   * cached inside it, go too (their tables may be gone, their cached config was rolled back).
+   */
+  #atomically<T>(fn: () => T): T {
+    try {
+      return this.store.transaction(fn);
+    } catch (error) {
+      this.#limiterStore = this.#bookStore = undefined;
+      this.#host = this.#newHost();
+      throw error;
+    }
   }
 
   /** Applies a delivery meant for a limiter or a rule book, in one transaction with the rows it enqueues. */
   apply(d: LimiterDelivery): GrantReply | undefined {
     const now = this.ports.now();
-    return this.storage.transactionSync(() => this.#host.apply(d, now));
+    return this.#atomically(() => this.#host.apply(d, now));
   }
 
   admin(view: LimitsAdminView): LimiterView | LimitRulesAnswer | UpsertAnswer | { removed: boolean } | null {
@@ -72,14 +91,14 @@ export class LimiterHost {
         return { rules: store.rules(), version: store.version(), watchers: store.watchers(view.watchersAfter ?? null, view.watchers ?? 100) };
       }
       case "upsertLimitRules":
-        return this.storage.transactionSync(() => {
+        return this.#atomically(() => {
           const result = this.#host.ruleBook.upsert(view.changes.map((c) => ({ ...c, scope: view.scope })), now);
           if (!result.ok) return result;
           this.#host.ruleBookEffects(view.scope, result.effects, now);
           return { ok: true as const, rules: result.rules, told: result.effects.length };
         });
       case "deleteLimitRule":
-        return this.storage.transactionSync(() => {
+        return this.#atomically(() => {
           const result = this.#host.ruleBook.remove({ pattern: view.pattern, scope: view.scope, key: view.key });
           this.#host.ruleBookEffects(view.scope, result.effects, now);
           return { removed: result.removed };

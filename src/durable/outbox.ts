@@ -55,17 +55,19 @@ export class Outbox {
     const now = this.now();
     const rows = this.store.dueOutbox(now, PASS_ROWS);
     const byOwner = new Map<string, Row[]>();
+    const held = new Map<number, number[]>();
     for (const row of rows) {
       const until = this.#held.get(row.owner);
       if (until !== undefined && until > now) {
-        // Stored as due at the retry, so the alarm does not fire for it before then.
-        this.store.holdOutbox([row.seq], until);
+        held.set(until, [...(held.get(until) ?? []), row.seq]);
         continue;
       }
       if (until !== undefined) this.#held.delete(row.owner);
       if (this.#busy.has(row.owner)) this.#busy.set(row.owner, true);
       else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
     }
+    // Stored as due at their owner's retry, so the alarm does not fire for them before then.
+    for (const [until, seqs] of held) this.store.delayOutbox(seqs, until, false);
     for (const owner of byOwner.keys()) this.#busy.set(owner, false);
     const sends = [...byOwner].map(([owner, batch]) => this.#send(owner, batch));
     // A full page that sent nothing new is rows already on their way: their sends look again.
@@ -86,7 +88,7 @@ export class Outbox {
       const attempts = Math.max(...batch.map((r) => r.attempts)) + 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
       console.warn(JSON.stringify({ level: "warn", message: `delivery to ${owner} failed (attempt ${attempts}), retrying in ${delay} ms`, error: String(error) }));
-      this.store.postponeOutbox(seqs, this.now() + delay);
+      this.store.delayOutbox(seqs, this.now() + delay, true);
       this.#held.set(owner, this.now() + delay);
       this.alarmBy(this.now() + delay);
     }

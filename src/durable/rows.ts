@@ -1,9 +1,11 @@
 /**
- * Reading a row of the invocations table into the engine's InvocationRow. Pure
- * data; no storage access.
+ * Reading rows of the invocations and journal tables into the engine's InvocationRow and
+ * Entry. Pure data; no storage access.
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/invocation-row.js";
+import type { Entry } from "../engine/types.js";
+import { decodeEntry } from "../engine/journal-codec.js";
 import { completionFromColumns, fromBlob } from "./codec.js";
 
 export type Row = Record<string, SqlStorageValue>;
@@ -33,6 +35,22 @@ export function toInvocation(r: Row): InvocationRow {
     completedAt: (r.completed_at as number | null) ?? null,
     expiresAt: (r.expires_at as number | null) ?? null,
   };
+}
+
+/** Journal rows with their invocation's format version and status (for entryFromRow). */
+export const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
+
+export function entryFromRow(r: Row): Entry {
+  const done = r.done === 1;
+  const stored = {
+    index: Number(r.idx),
+    type: String(r.type),
+    name: String(r.name),
+    done,
+    ...(done ? { completion: completionFromColumns(r.value, r.failure) } : {}),
+    ...(typeof r.data === "string" ? { data: r.data } : {}),
+  };
+  return decodeEntry(stored, Number(r.journal_version));
 }
 
 /**

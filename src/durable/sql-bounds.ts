@@ -20,7 +20,7 @@
  * rows in 75 ms, but COUNT(DISTINCT …) over them takes 30 s (a sort costs ~400
  * row visits a row), so sorts weigh SORT_WEIGHT visits a row.
  */
-import { closingParen, isKeyword, isPunct, sqlText, type SqlText, type SqlToken } from "./sql-text.js";
+import { closingParen, isKeyword, isPunct, isTableName, sqlText, type SqlText, type SqlToken } from "./sql-text.js";
 
 /** Most rows one admin query answers with (the answer says when there were more). */
 export const MAX_QUERY_ROWS = 1000;
@@ -75,9 +75,9 @@ export function queryShape(query: string | SqlText): QueryShape | { refused: str
   if ("error" in read) return { refused: `the query cannot be read: ${read.error}` };
   const { sql, tokens } = read;
   for (let i = 0; i < tokens.length; i++) {
-    if (isKeyword(tokens, i, "recursive")) return { refused: recursive() };
+    if (isKeyword(tokens[i], "recursive")) return { refused: recursive() };
     const t = tokens[i]!;
-    if (t.kind !== "name" || !isPunct(tokens, i + 1, "(")) continue;
+    if (t.kind !== "name" || !isPunct(tokens[i + 1], "(")) continue;
     const why = REFUSED_FUNCTIONS[t.text] ?? (t.text.startsWith("pragma_") ? "it is a table-valued function over the schema" : undefined);
     if (why) return { refused: `the function ${t.text}() is not allowed in admin queries: ${why}` };
   }
@@ -98,18 +98,18 @@ function commonTableExpressions(tokens: readonly SqlToken[]): Omit<QueryShape, k
   const definitions = new Set<number>();
   const bodies = new Map<number, number>();
   for (let w = 0; w < tokens.length; w++) {
-    if (!isKeyword(tokens, w, "with")) continue;
+    if (!isKeyword(tokens[w], "with")) continue;
     let j = w + 1;
     for (;;) {
       const name = tokens[j];
       if (name?.kind !== "name") break;
       const at = j++;
-      if (isPunct(tokens, j, "(")) j = closingParen(tokens, j) + 1;
-      if (!isKeyword(tokens, j, "as")) break;
+      if (isPunct(tokens[j], "(")) j = closingParen(tokens, j) + 1;
+      if (!isKeyword(tokens[j], "as")) break;
       j++;
-      if (isKeyword(tokens, j, "not")) j++;
-      if (isKeyword(tokens, j, "materialized")) j++;
-      if (!isPunct(tokens, j, "(")) break;
+      if (isKeyword(tokens[j], "not")) j++;
+      if (isKeyword(tokens[j], "materialized")) j++;
+      if (!isPunct(tokens[j], "(")) break;
       const end = closingParen(tokens, j);
       definitions.add(at);
       bodies.set(j + 1, end);
@@ -117,7 +117,7 @@ function commonTableExpressions(tokens: readonly SqlToken[]): Omit<QueryShape, k
       const known = ctes.get(name.text);
       if (!known || end - j > known.end - known.start) ctes.set(name.text, { name: name.text, start: j + 1, end });
       j = end + 1;
-      if (!isPunct(tokens, j, ",")) break;
+      if (!isPunct(tokens[j], ",")) break;
       j++;
     }
   }
@@ -126,11 +126,11 @@ function commonTableExpressions(tokens: readonly SqlToken[]): Omit<QueryShape, k
 
 type RowsOf = (name: string) => number | undefined;
 
-/** Every CTE's row bound (the product over its body), or a refusal for one that refers to itself. */
-function cteSizes(shape: QueryShape, rowsOf: RowsOf): Map<string, number> | { refused: string } {
-  const sizes = new Map<string, number>();
+/** Every CTE's product (rows and reads over its body), or a refusal for one that refers to itself. */
+function cteSizes(shape: QueryShape, rowsOf: RowsOf): Map<string, Product> | { refused: string } {
+  const sizes = new Map<string, Product>();
   const sizing = new Set<string>();
-  const size = (name: string): number | undefined => {
+  const size = (name: string): Product | undefined => {
     const known = sizes.get(name);
     if (known !== undefined) return known;
     if (sizing.has(name)) return undefined;
@@ -139,8 +139,8 @@ function cteSizes(shape: QueryShape, rowsOf: RowsOf): Map<string, number> | { re
     const product = productOf(shape, cte.start, cte.end, rowsOf, size);
     sizing.delete(name);
     if (product === undefined) return undefined;
-    sizes.set(name, product.rows);
-    return product.rows;
+    sizes.set(name, product);
+    return product;
   };
   for (const name of shape.ctes.keys()) if (size(name) === undefined) return { refused: recursive() };
   return sizes;
@@ -149,6 +149,8 @@ function cteSizes(shape: QueryShape, rowsOf: RowsOf): Map<string, number> | { re
 interface Product {
   rows: number;
   factors: string[];
+  /** How many of the sources are tables `rowsOf` knows, a CTE counting those its body reads. */
+  reads: number;
 }
 
 /**
@@ -156,8 +158,9 @@ interface Product {
  * the bodies of CTEs defined there (each reference to a CTE counts its body's
  * product instead); undefined when a CTE refers to itself.
  */
-function productOf(shape: QueryShape, start: number, end: number, rowsOf: RowsOf, cteSize: (name: string) => number | undefined): Product | undefined {
+function productOf(shape: QueryShape, start: number, end: number, rowsOf: RowsOf, cteSize: (name: string) => Product | undefined): Product | undefined {
   let rows = 1;
+  let reads = 0;
   const factors: string[] = [];
   for (let i = start; i < end; i++) {
     const bodyEnd = i === start ? undefined : shape.bodies.get(i);
@@ -167,30 +170,45 @@ function productOf(shape: QueryShape, start: number, end: number, rowsOf: RowsOf
     }
     const t = shape.tokens[i]!;
     let factor: number | undefined;
-    if (isKeyword(shape.tokens, i, "values")) factor = tupleCount(shape.tokens, i + 1);
-    // A name before "." qualifies another (`main.state`, `j.id`): it is no source itself.
-    else if (t.kind === "name" && !shape.definitions.has(i) && !isPunct(shape.tokens, i + 1, ".")) {
+    if (isKeyword(t, "values")) factor = tupleCount(shape.tokens, i + 1);
+    else if (isTableName(shape.tokens, i) && t.kind === "name" && !shape.definitions.has(i)) {
       // `main.state` is the table, whatever a CTE of the same name says.
-      const qualified = isPunct(shape.tokens, i - 1, ".");
-      const cte = !qualified && shape.ctes.has(t.text) ? cteSize(t.text) : 1;
+      const qualified = isPunct(shape.tokens[i - 1], ".");
+      const cte = !qualified && shape.ctes.has(t.text) ? cteSize(t.text) : { rows: 1, reads: 0 };
       if (cte === undefined) return undefined;
-      factor = Math.max(cte, rowsOf(t.text) ?? 1);
+      const table = rowsOf(t.text);
+      factor = Math.max(cte.rows, table ?? 1);
+      reads += Math.max(cte.reads, table === undefined ? 0 : 1);
     }
     if (factor === undefined || factor <= 1) continue;
     rows *= factor;
     factors.push(`${t.kind === "name" ? t.text : "VALUES"} (${factor.toLocaleString("en")} rows)`);
   }
-  return { rows, factors };
+  return { rows, factors, reads };
+}
+
+/**
+ * How many times the query reads the tables named in `tables` (a reference to a CTE counts
+ * each read in its body), or why it cannot be bounded. One read is linear in the table; more
+ * (a self-join, a subquery, a CTE read twice) are what the work estimate is needed for.
+ */
+export function readsOf(query: string | SqlText, tables: ReadonlySet<string>): number | { refused: string } {
+  const shape = queryShape(query);
+  if ("refused" in shape) return shape;
+  const rowsOf = (name: string) => (tables.has(name) ? 1 : undefined);
+  const sizes = cteSizes(shape, rowsOf);
+  if ("refused" in sizes) return sizes;
+  return productOf(shape, 0, shape.tokens.length, rowsOf, (name) => sizes.get(name))!.reads;
 }
 
 /** How many `(…)` tuples follow a VALUES keyword. */
 function tupleCount(tokens: readonly SqlToken[], from: number): number {
   let count = 0;
   let j = from;
-  while (isPunct(tokens, j, "(")) {
+  while (isPunct(tokens[j], "(")) {
     count++;
     j = closingParen(tokens, j) + 1;
-    if (!isPunct(tokens, j, ",")) break;
+    if (!isPunct(tokens[j], ",")) break;
     j++;
   }
   return count;
@@ -226,11 +244,11 @@ function weights({ tokens, definitions }: QueryShape): { calls: number; sorts: n
     const t = tokens[i]!;
     if (t.kind !== "name" || t.quoted || definitions.has(i)) continue;
     if (t.text === "over") windows = true;
-    if ((t.text === "order" || t.text === "group") && isKeyword(tokens, i + 1, "by")) sorts++;
+    if ((t.text === "order" || t.text === "group") && isKeyword(tokens[i + 1], "by")) sorts++;
     else if (t.text === "distinct" || t.text === "intersect" || t.text === "except") sorts++;
-    else if (t.text === "union" && !isKeyword(tokens, i + 1, "all")) sorts++;
-    else if (t.text === "in" && isPunct(tokens, i + 1, "(")) sorts++;
-    else if (isPunct(tokens, i + 1, "(") && !NOT_CALLS.has(t.text)) calls++;
+    else if (t.text === "union" && !isKeyword(tokens[i + 1], "all")) sorts++;
+    else if (t.text === "in" && isPunct(tokens[i + 1], "(")) sorts++;
+    else if (isPunct(tokens[i + 1], "(") && !NOT_CALLS.has(t.text)) calls++;
   }
   return { calls, sorts, windows };
 }

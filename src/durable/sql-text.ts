@@ -147,23 +147,31 @@ function quotedEnd(sql: string, start: number, quote: string): number {
   }
 }
 
-/** Whether token `i` is the bare (unquoted) keyword `word`. */
-export function isKeyword(tokens: readonly SqlToken[], i: number, word: string): boolean {
-  const t = tokens[i];
+/** Whether `t` is the bare (unquoted) keyword `word` (a quoted "from" is a name, not the keyword). */
+export function isKeyword(t: SqlToken | undefined, word: string): boolean {
   return t?.kind === "name" && !t.quoted && t.text === word;
 }
 
-export function isPunct(tokens: readonly SqlToken[], i: number, text: string): boolean {
-  const t = tokens[i];
+/** Whether `t` is the punctuation or operator `text`. */
+export function isPunct(t: SqlToken | undefined, text: string): boolean {
   return t?.kind === "punct" && t.text === text;
+}
+
+/**
+ * Whether token `i` is a name in a table's place: neither a qualifier (`inv` of `inv.id`) nor
+ * a call (`count(`). The one rule for which tables (views, common table expressions) a query
+ * reads: the planner's, and the bound's (sql-bounds.ts), which also counts through CTEs.
+ */
+export function isTableName(tokens: readonly SqlToken[], i: number): boolean {
+  return tokens[i]?.kind === "name" && !isPunct(tokens[i + 1], ".") && !isPunct(tokens[i + 1], "(");
 }
 
 /** Index of the parenthesis closing the one at `open`; tokens.length when unbalanced. */
 export function closingParen(tokens: readonly SqlToken[], open: number): number {
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
-    if (isPunct(tokens, i, "(")) depth++;
-    else if (isPunct(tokens, i, ")") && --depth === 0) return i;
+    if (isPunct(tokens[i], "(")) depth++;
+    else if (isPunct(tokens[i], ")") && --depth === 0) return i;
   }
   return tokens.length;
 }

@@ -8,72 +8,27 @@ import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/inv
 import type { LifecycleStore, LimitSlot } from "../engine/lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
-import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
+import { JOURNAL_VERSION, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
-import { LazySql, openSchema } from "./lazy-sql.js";
-import { LOCK_HOLDING_SQL } from "./schema.js";
-import { toInvocation, type Row } from "./rows.js";
+import type { LazySql } from "./lazy-sql.js";
+import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
+import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
 import type { InvocationChanges } from "./indexer.js";
 
-export type { InvocationRow };
-
-/** Meta key of the invocation index's mark (indexer.ts). */
-export const INDEX_MARK_KEY = "index_mark";
-
-export interface WakeFacts {
-  /** Outbox rows are waiting: deliver them. */
-  undelivered: boolean;
-  /** Invocations are stored as running: replay them. */
-  running: boolean;
-  /** The exclusive invocation holding the lock, if any. */
-  lockHolder: string | null;
-  /** The earliest time stored work is due (see Store.earliestDue), or null. */
-  earliestDue: number | null;
-  /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
-  indexMark: number | undefined;
-  /** Whether any invocation is stored (a new object has nothing to resend to the index). */
-  anyInvocations: boolean;
-}
-
-/**
- * The earliest time any stored work is due: timers, retries, scheduled starts, outbox, expiry
- * (timers and outbox only when `has` says they exist).
- */
-function earliestDueSql(has: (table: "timers" | "outbox") => boolean): string {
-  const parts = [
-    ...(has("timers") ? ["SELECT MIN(at) AS t FROM timers"] : []),
-    "SELECT MIN(next_at) AS t FROM invocations WHERE status IN ('backing-off', 'scheduled')",
-    ...(has("outbox") ? ["SELECT MIN(next_at) AS t FROM outbox"] : []),
-    "SELECT MIN(expires_at) AS t FROM invocations WHERE status = 'completed'",
-  ];
-  return `SELECT MIN(t) FROM (${parts.join(" UNION ALL ")})`;
-}
-
-/** earliestDueSql's four texts, built once, by (timers exist ? 2 : 0) + (outbox exists ? 1 : 0). */
-const EARLIEST_DUE = [0, 1, 2, 3].map((n) => `SELECT (${earliestDueSql((t) => (t === "timers" ? n >= 2 : n % 2 === 1))}) AS t`);
+export type { InvocationRow, WakeFacts };
+export { INDEX_MARK_KEY } from "./wake-facts.js";
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";
 
+/** Outbox seqs per statement: a pass reads at most 200 rows (outbox.ts), so one statement in practice; bounded all the same. */
+const OUTBOX_CHUNK = 500;
+/** The outbox rows whose seq is in the JSON array bound next (json_each: one statement text and one binding for any number). */
+const SEQ_IN_JSON = "seq IN (SELECT value FROM json_each(?))";
+
 const APPEND_ENTRY = "INSERT OR REPLACE INTO journal (inv_seq, idx, type, name, done, value, failure, data, appended_at) VALUES ";
-
-/** Journal rows with their invocation's format version and status (for entryFromRow). */
-const ENTRIES = "SELECT j.idx, j.type, j.name, j.done, j.value, j.failure, j.data, i.journal_version, i.status FROM invocations i JOIN journal j ON j.inv_seq = i.seq";
-
-function entryFromRow(r: Row): Entry {
-  const done = r.done === 1;
-  const stored = {
-    index: Number(r.idx),
-    type: String(r.type),
-    name: String(r.name),
-    done,
-    ...(done ? { completion: completionFromColumns(r.value, r.failure) } : {}),
-    ...(typeof r.data === "string" ? { data: r.data } : {}),
-  };
-  return decodeEntry(stored, Number(r.journal_version));
-}
 
 /** The lifecycle store (the engine's port) on the object's SQLite, plus what only the object needs (outbox delivery, admin SQL, the index's feed). */
 export class Store implements LifecycleStore {
@@ -82,24 +37,28 @@ export class Store implements LifecycleStore {
   readonly #woke: WakeFacts;
   /** Told of every invocation row written or deleted (the invocation index's sender). */
   changes: InvocationChanges | undefined;
+  /** `changes`, for a write to `id`: rolled back, it is told again to read the row (as stored, or gone). */
+  #told(id: string): InvocationChanges | undefined {
+    if (this.changes) this.#sql.onRollback(() => this.changes?.changed(id));
+    return this.changes;
+  }
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    // One statement for a woken object (two when it has timers or an outbox); a fresh one
-    // gets its tables with its first write.
-    const opened = openSchema(storage, WAKE_SQL);
-    const sql = (this.#sql = opened.sql);
-    let wake = opened.wake;
-    if (wake && (sql.has("timers") || sql.has("outbox"))) {
-      const pending = `SELECT ${sql.has("outbox") ? "EXISTS (SELECT 1 FROM outbox)" : "0"} AS outbox, (${earliestDueSql((t) => sql.has(t))}) AS earliest_due`;
-      wake = { ...wake, ...storage.sql.exec<Row>(pending).one() };
-    }
-    this.#woke = wakeFactsOf(wake);
-    this.#lastSeq = Number(wake?.last_seq ?? 0);
+    // A woken object reads what it holds in one or two statements (wake-facts.ts); a fresh
+    // one gets its tables with its first write.
+    const opened = openStore(storage);
+    this.#sql = opened.sql;
+    this.#woke = opened.facts;
+    this.#lastSeq = opened.lastSeq;
   }
 
   transaction<T>(fn: () => T): T {
     return this.#sql.transaction(fn);
+  }
+
+  afterCommit(work: () => void): void {
+    this.#sql.afterCommit(work);
   }
 
   /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
@@ -111,12 +70,15 @@ export class Store implements LifecycleStore {
   /**
    * The last seq given out: `invocations.seq` is max + 1, counted here from the wake-up's
    * MAX(seq) so an insert needs no RETURNING (nothing else inserts invocations while the
-   * instance lives). A seq skipped by a duplicate is never used: seq only orders.
+   * instance lives). A seq skipped by a duplicate or a rolled-back insert is not used again
+   * by this instance: seq only orders, and a gap is harmless.
    */
   #lastSeq: number;
   /**
    * The seq of each invocation this instance stored or read that is not completed: its
-   * journal entries are keyed by it, so an append needs no lookup of the id.
+   * journal entries are keyed by it, so an append needs no lookup of the id. It may miss an
+   * id (then the id is looked up) but never names a seq the id does not have: an insert that
+   * rolls back takes its entry back; a completion or delete that rolls back only removed one.
    */
   readonly #seqs = new Map<string, number>();
 
@@ -132,8 +94,11 @@ export class Store implements LifecycleStore {
     if (written === 0) return undefined;
     this.#lastSeq = seq;
     this.#seqs.set(req.invocationId, seq);
+    // Rolled back, the row is gone but the id would still name the seq: an append would write
+    // a journal row under it for a later invocation to find (a woken instance gives it out again).
+    this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
-    this.changes?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
+    this.#told(req.invocationId)?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;
   }
 
@@ -163,7 +128,7 @@ export class Store implements LifecycleStore {
 
   setStatus(id: string, status: InvocationStatus, now: number, nextAt: number | null = null): void {
     this.#sql.exec("UPDATE invocations SET status = ?, next_at = ?, modified_at = ? WHERE id = ?", status, nextAt, now, id);
-    this.changes?.changed(id, { status, next_at: nextAt, modified_at: now });
+    this.#told(id)?.changed(id, { status, next_at: nextAt, modified_at: now });
   }
 
   recordRetry(id: string, status: InvocationStatus, failure: ErrorRecord, nextAt: number | null, now: number): void {
@@ -171,7 +136,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = ?, attempts = attempts + 1, last_failure = ?, next_at = ?, modified_at = ? WHERE id = ?",
       status, JSON.stringify(failure), nextAt, now, id,
     );
-    this.changes?.changed(id); // attempts = attempts + 1: read back
+    this.#told(id)?.changed(id); // attempts = attempts + 1: read back
   }
 
   complete(id: string, completion: Completion, now: number, expiresAt: number): void {
@@ -181,7 +146,7 @@ export class Store implements LifecycleStore {
       value, failure, now, now, expiresAt, id,
     );
     this.#seqs.delete(id);
-    this.changes?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
+    this.#told(id)?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
   setCancelRequested(id: string, requested: boolean): void {
@@ -190,10 +155,7 @@ export class Store implements LifecycleStore {
 
   /** Due retries and scheduled starts. */
   dueInvocations(now: number): InvocationRow[] {
-    return this.#sql
-      .exec<Row>("SELECT * FROM invocations WHERE status IN ('backing-off', 'scheduled') AND next_at <= ? ORDER BY seq LIMIT 500", now)
-      .toArray()
-      .map(toInvocation);
+    return this.#sql.exec<Row>("SELECT * FROM invocations WHERE status IN ('backing-off', 'scheduled') AND next_at <= ? ORDER BY seq LIMIT 500", now).toArray().map(toInvocation);
   }
 
   /** Deletes expired invocations and their journals; returns their ids. */
@@ -210,7 +172,7 @@ export class Store implements LifecycleStore {
     for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
     this.#seqs.delete(id);
-    this.changes?.deleted(id);
+    this.#told(id)?.deleted(id);
   }
 
   // ---- journal ----
@@ -235,8 +197,8 @@ export class Store implements LifecycleStore {
       `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
-    // A pending entry may make the invocation "suspended" (Restate's status; the index reads it back).
-    if (!entry.done) this.changes?.entryPending(inv, true);
+    // A pending entry may make the invocation "suspended" (Restate's status; the indexer counts them).
+    if (!entry.done) this.#told(inv)?.entryPending(inv, true);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -244,7 +206,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
-    if (cursor.rowsWritten > 0) this.changes?.entryPending(inv, false);
+    if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv, false);
     return cursor.rowsWritten > 0;
   }
 
@@ -317,14 +279,15 @@ export class Store implements LifecycleStore {
     if (this.#sql.has("outbox")) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
   }
   deleteOutbox(seqs: number[]): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+    this.#outboxChunks(seqs, (json) => this.#sql.exec(`DELETE FROM outbox WHERE ${SEQ_IN_JSON}`, json));
   }
-  postponeOutbox(seqs: number[], nextAt: number): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", nextAt, seq);
+  /** Makes deliveries due at `nextAt`; `attempted`: their delivery failed (counted), else they wait behind one that did. */
+  delayOutbox(seqs: number[], nextAt: number, attempted: boolean): void {
+    this.#outboxChunks(seqs, (json) => this.#sql.exec(`UPDATE outbox SET attempts = attempts + ?, next_at = ? WHERE ${SEQ_IN_JSON}`, attempted ? 1 : 0, nextAt, json));
   }
-  /** Delays deliveries to `nextAt` without counting an attempt (they wait behind a postponed one). */
-  holdOutbox(seqs: number[], nextAt: number): void {
-    if (this.#sql.has("outbox")) for (const seq of seqs) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE seq = ?", nextAt, seq);
+  /** `seqs` as JSON arrays of at most OUTBOX_CHUNK: one statement each, one binding (far from the limit of 100). */
+  #outboxChunks(seqs: number[], run: (json: string) => void): void {
+    if (this.#sql.has("outbox")) for (let i = 0; i < seqs.length; i += OUTBOX_CHUNK) run(JSON.stringify(seqs.slice(i, i + OUTBOX_CHUNK)));
   }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {
@@ -362,9 +325,7 @@ export class Store implements LifecycleStore {
   }
   takePromiseWaiters(scope: string, name: string): { inv: string; idx: number }[] {
     if (!this.#sql.has("promise_waiters")) return [];
-    return this.#sql
-      .exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name)
-      .toArray();
+    return this.#sql.exec<{ inv: string; idx: number }>("DELETE FROM promise_waiters WHERE scope = ? AND name = ? RETURNING inv, idx", scope, name).toArray();
   }
   /** A workflow id's instance data, removed when its run's retention ends. */
   clearWorkflowData(scope: string): void {
@@ -409,11 +370,11 @@ export class Store implements LifecycleStore {
   // ---- alarm ----
   /** The earliest time any stored work is due (timers, retries, scheduled, outbox, expiry). */
   earliestDue(): number | undefined {
-    const row = this.#sql.exec<{ t: number | null }>(EARLIEST_DUE[(this.#sql.has("timers") ? 2 : 0) + (this.#sql.has("outbox") ? 1 : 0)]!).toArray()[0];
+    const row = this.#sql.exec<{ t: number | null }>(earliestDueSql((t) => this.#sql.has(t))).toArray()[0];
     return row?.t ?? undefined;
   }
 
-  /** What the instance found when it started (read by the constructor's one statement). */
+  /** What the instance found when it started (wake-facts.ts). */
   wakeFacts(): WakeFacts {
     return this.#woke;
   }
@@ -435,31 +396,3 @@ export class Store implements LifecycleStore {
   }
 }
 
-/**
- * What a freshly started instance needs to know, in one statement over the core tables
- * (and which tables exist): after an eviction every statement is prepared anew and every
- * page read from disk, and a workload spread over many keys wakes objects all the time.
- * An object with timers or an outbox reads what they hold with a second one (Store's
- * constructor); `outbox` is 0 here for that reason.
- */
-const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
-  (SELECT group_concat(name) FROM sqlite_master WHERE type = 'table') AS tables,
-  0 AS outbox,
-  EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
-  (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder,
-  (${earliestDueSql(() => false)}) AS earliest_due,
-  (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
-  EXISTS (SELECT 1 FROM invocations) AS any_invocations,
-  (SELECT MAX(seq) FROM invocations) AS last_seq`;
-
-/** An object with no tables yet has nothing stored: no deliveries, nothing running or due. */
-function wakeFactsOf(row: Row | undefined): WakeFacts {
-  return {
-    undelivered: row?.outbox === 1,
-    running: row?.running === 1,
-    lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
-    earliestDue: (row?.earliest_due as number | null | undefined) ?? null,
-    indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
-    anyInvocations: row?.any_invocations === 1,
-  };
-}

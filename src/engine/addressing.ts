@@ -40,10 +40,15 @@ export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string)
 
 const OWNER_KIND = { service: "s", object: "o", workflow: "w" } as const;
 
-/** The owner of `service`'s `key` (an object key, a workflow id, a stateless service's shard number); undefined for no such service. */
-export function ownerOfKey(kinds: TargetKinds, service: string, key: string): string | undefined {
+/**
+ * The owner of `service`'s `key` (an object key, a workflow id, a stateless service's shard
+ * number) when it could hold invocations (isKnownOwner); undefined for no such service, or a
+ * service key that is none of its shards (answered without waking, and so creating, an object).
+ */
+export function knownOwnerOfKey(kinds: TargetKinds, service: string, key: string): string | undefined {
   const kind = kinds.kindOf(service);
-  return kind && ownerName(OWNER_KIND[kind], service, key);
+  const owner = kind && ownerName(OWNER_KIND[kind], service, key);
+  return owner !== undefined && isKnownOwner(kinds, owner) ? owner : undefined;
 }
 
 /**

@@ -99,6 +99,11 @@ export interface LimitSlotTable {
 export interface LifecycleStore extends InvocationTable, JournalTable, LifecycleRecords, HandlerData, LimitSlotTable {
   /** Runs `fn` atomically: its writes stand or fall together. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `work` once the open transaction (the outermost, when they nest) returned without
+   * throwing; dropped when it throws; at once when none is open. `work` must not throw.
+   */
+  afterCommit(work: () => void): void;
   /** Whether `error`, thrown by a write, means a value was larger than this store can keep. */
   tooLarge(error: unknown): boolean;
 }

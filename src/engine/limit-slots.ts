@@ -58,8 +58,14 @@ function endSlot(h: SlotHost, id: string, givenBack: boolean, now: number): bool
   if (!slot || givenBack) return false;
   const sendOnce = h.driver.sendOnce;
   if (!sendOnce) return release(h.store, slot.limiter, id, slot.round, now), true;
-  // After the transaction: one rolled back (its slot row back) sends nothing, the slot still held.
-  queueMicrotask(() => h.store.slot(id) === undefined && sendOnce(slot.limiter, releaseOf(slot.limiter, id, slot.round)));
+  // Only once the end commits: one rolled back (its slot row back) sends nothing, the slot still held.
+  h.store.afterCommit(() => {
+    try {
+      sendOnce(slot.limiter, releaseOf(slot.limiter, id, slot.round));
+    } catch (error) {
+      logUnreleased(h, id, error);
+    }
+  });
   return false;
 }
 
@@ -111,7 +117,11 @@ export function finishedSlot(h: SlotHost, id: string, givenBack: boolean, now: n
   try {
     return endSlot(h, id, givenBack, now);
   } catch (error) {
-    h.driver.log("error", id, [`its limit slot could not be released (${messageOf(error)}): its limiter counts it until the limiter is told otherwise`]);
+    logUnreleased(h, id, error);
     return false;
   }
+}
+
+function logUnreleased(h: SlotHost, id: string, error: unknown): void {
+  h.driver.log("error", id, [`its limit slot could not be released (${messageOf(error)}): its limiter counts it until the limiter is told otherwise`]);
 }

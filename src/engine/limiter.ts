@@ -137,6 +137,16 @@ export interface LimiterView {
   waiters: SlotEntry[];
 }
 
+/**
+ * `#room`'s answer when the entry must wait: its effects, whether every slot is taken (the
+ * holders are then checked), and the config as it left it stored.
+ */
+interface Waiting {
+  wait: LimiterEffect[];
+  full: boolean;
+  config: LimiterConfig;
+}
+
 export class Limiter {
   constructor(private readonly store: LimiterStore) {}
 
@@ -162,7 +172,7 @@ export class Limiter {
         const room = this.#room(config, entry, now);
         if ("grant" in room) return [...effects, room.grant];
         this.store.push(entry);
-        return [...effects, ...room.wait, ...this.#checkHolders(now)];
+        return [...effects, ...this.#waiting(room, now)];
       }
       this.store.push(entry);
       return [...effects, ...this.#pump(config, now)];
@@ -248,21 +258,23 @@ export class Limiter {
     const effects: LimiterEffect[] = [];
     for (let head = this.store.head(); head; head = this.store.head()) {
       const room = this.#room(config, head, now);
-      if ("wait" in room) return [...effects, ...room.wait, ...this.#checkHolders(now)];
+      if ("wait" in room) return [...effects, ...this.#waiting(room, now)];
       this.store.removeWaiter(head.invocationId);
       effects.push(room.grant);
     }
     return effects;
   }
 
+  /** Someone waits (what `#room` said and left stored): when every slot is taken, holders are checked. */
+  #waiting(room: Waiting, now: number): LimiterEffect[] {
+    return room.full ? [...room.wait, ...this.#checkHolders(room.config, now)] : room.wait;
+  }
+
   /**
-   * Someone waits: when every slot is taken, holders granted long ago are granted again (an
+   * Every slot is taken and someone waits: holders granted long ago are granted again (an
    * owner that no longer holds its slot gives it back), and a wake-up comes for the next check.
    */
-  #checkHolders(now: number): LimiterEffect[] {
-    const config = this.store.config()!;
-    const limits = effectiveLimits(config.declared, config.rule);
-    if (limits.concurrency === undefined || this.store.holderCount() < limits.concurrency) return [];
+  #checkHolders(config: LimiterConfig, now: number): LimiterEffect[] {
     const checkedAt = config.checkedAt ?? -Infinity;
     const due = checkedAt <= now - REGRANT_AFTER_MS ? this.#dueForCheck(config.checkedThrough, now) : [];
     const next = due.length > 0 ? now + REGRANT_AFTER_MS : Math.max(this.store.holders(1)[0]?.at ?? now, checkedAt) + REGRANT_AFTER_MS;
@@ -287,17 +299,18 @@ export class Limiter {
    * Makes `entry` a holder if the limits leave room (its grant), else it waits; a full
    * rate window then schedules a wake-up for when its earliest start leaves it.
    */
-  #room(config: LimiterConfig, entry: SlotEntry, now: number): { grant: LimiterEffect } | { wait: LimiterEffect[] } {
+  #room(config: LimiterConfig, entry: SlotEntry, now: number): { grant: LimiterEffect } | Waiting {
     const limits = effectiveLimits(config.declared, config.rule);
-    if (limits.concurrency !== undefined && this.store.holderCount() >= limits.concurrency) return { wait: [] };
+    if (limits.concurrency !== undefined && this.store.holderCount() >= limits.concurrency) return { wait: [], full: true, config };
     if (limits.rate) {
       this.store.forgetStartsUpTo(now - limits.rate.perMs);
       const window = this.store.startsAfter(now - limits.rate.perMs);
       if (window.count >= limits.rate.limit) {
         const at = (window.earliest ?? now) + limits.rate.perMs;
-        if (config.wakeAt !== null && config.wakeAt <= at) return { wait: [] };
-        this.store.saveConfig({ ...config, wakeAt: at });
-        return { wait: [{ type: "wake", at }] };
+        if (config.wakeAt !== null && config.wakeAt <= at) return { wait: [], full: false, config };
+        const woken = { ...config, wakeAt: at };
+        this.store.saveConfig(woken);
+        return { wait: [{ type: "wake", at }], full: false, config: woken };
       }
       this.store.recordStart(now);
     }

@@ -12,6 +12,7 @@ import { JOURNAL_VERSION, decodeEntry, encodeEntry, type StoredEntry } from "./j
 import type { LifecycleStore, LimitSlot } from "./lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "./messages.js";
 import type { Completion, Entry, RunFailures } from "./types.js";
+import { TransactionHooks } from "./transaction-hooks.js";
 
 /** As the SQLite store's queries: at most this many rows per due or expiry sweep. */
 const SWEEP_LIMIT = 500;
@@ -31,8 +32,15 @@ export class MemoryStore implements LifecycleStore {
   readonly #slots = new Map<string, LimitSlot>();
   #seq = 0;
 
+  /** Maps write at once and never roll back; the hooks still keep after-commit work to a transaction that returns. */
+  readonly #hooks = new TransactionHooks();
+
   transaction<T>(fn: () => T): T {
-    return fn();
+    return this.#hooks.run(fn);
+  }
+
+  afterCommit(work: () => void): void {
+    this.#hooks.afterCommit(work);
   }
 
   /** Maps keep values of any size. */

@@ -6,8 +6,8 @@
 import { messageOf } from "../../sdk/errors.js";
 import type { Registry } from "../engine/registry.js";
 import { makeInvocationId } from "../engine/ids.js";
-import { WORKFLOW_RUN_SUFFIX, isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
-import type { AdminActionResult, AdminRequest } from "../durable/admin.js";
+import { WORKFLOW_RUN_SUFFIX, knownOwnerOfKey, type TargetKinds } from "../engine/addressing.js";
+import { MAX_LISTED, type AdminActionResult, type AdminRequest } from "../durable/admin.js";
 import type { QueryOutcome } from "../durable/sql-bounds.js";
 import { queryProblem } from "../durable/sql-views.js";
 import { errorResponse, IngressError, jsonResponse } from "./responses.js";
@@ -59,11 +59,6 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
 /** The admin API as a handler; `kinds` says which owners can exist (ids naming others are answered as unknown). */
 export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShards: number, indexShards: number) {
   const stubFor = (env: AdminEnv, owner: string) => objectStub<AdminStub>(env.RESOLUTE, owner, workflowShards);
-  // An object key or workflow id names a possible object; a stateless service's key must be one of its shards.
-  const ownerOfTarget = (service: string, key: string) => {
-    const owner = ownerOfKey(kinds, service, key);
-    return owner !== undefined && isKnownOwner(kinds, owner) ? owner : undefined;
-  };
   const restate = createRestateAdmin({ registry, kinds, workflowShards, indexShards });
   const limitRoute = createLimitRoutes(registry, workflowShards);
 
@@ -117,7 +112,7 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
       }
       // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)
       if (method === "GET" && parts[0] === "objects" && parts.length === 4) {
-        const owner = ownerOfTarget(parts[1]!, parts[2]!);
+        const owner = knownOwnerOfKey(kinds, parts[1]!, parts[2]!);
         if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const stub = stubFor(env, owner);
         // A workflow id shares its object with other ids: its state is scoped by the id, its invocations filtered.
@@ -134,7 +129,7 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
         if (!service) return error(404, `service '${parts[1]}' not found`);
         if (service.kind === "service") return error(400, `'${parts[1]}' is a stateless service: it has no state`);
         const { key, state } = await newStateOf(request);
-        const owner = ownerOfTarget(parts[1]!, key)!;
+        const owner = knownOwnerOfKey(kinds, parts[1]!, key)!;
         const workflowRunId = service.kind === "workflow" ? makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) : undefined;
         const replace: AdminRequest = { op: "replaceState", scope: service.kind === "workflow" ? key : "", state, ...(workflowRunId ? { workflowRunId } : {}) };
         const result = (await stubFor(env, owner).admin(replace)) as { ok: boolean; busy?: string };
@@ -143,7 +138,7 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
       }
       // POST /restate/admin/objects/{service}/{key}/query {"query": "SELECT …"}: SQL over one object's storage.
       if (method === "POST" && parts[0] === "objects" && parts.length === 4 && parts[3] === "query") {
-        const owner = ownerOfTarget(parts[1]!, parts[2]!);
+        const owner = knownOwnerOfKey(kinds, parts[1]!, parts[2]!);
         if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const query = await queryOf(request);
         const problem = queryProblem(query);
@@ -163,9 +158,6 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
     }
   };
 }
-
-/** Most invocations one object's listing answers with (`?limit=`; the store reads at most this many of each status). */
-const MAX_LISTED = 1000;
 
 /** `?status=&handler=&limit=` of an object's listing; 400 for a limit that is no number from 1 to MAX_LISTED. */
 function listingFilters(params: URLSearchParams): { status?: string; handler?: string; limit?: number } {

@@ -16,14 +16,15 @@ const DEFAULT_ALLOW_HEADERS = ["content-type", "idempotency-key", "authorization
 /** Headers a page may read from an answer (the invocation id, idempotency expiry, error source). */
 const EXPOSE_HEADERS = "x-restate-id, idempotency-expires, x-restate-error-source";
 
-export type Handler<E> = (request: Request, env: E) => Promise<Response>;
+/** `url`: passed through to `handle` (see IngressHandler). */
+export type Handler<E, U = never> = (request: Request, env: E, url?: U) => Promise<Response>;
 
 /** Wraps `handle` with CORS: answers preflights, and labels answers to allowed origins. */
-export function withCors<E>(options: CorsOptions, handle: Handler<E>): Handler<E> {
+export function withCors<E, U = never>(options: CorsOptions, handle: Handler<E, U>): Handler<E, U> {
   const check = originCheck(options.origins);
   const allowHeaders = (options.allowHeaders ?? DEFAULT_ALLOW_HEADERS).join(", ");
   const maxAge = String(options.maxAgeSeconds ?? 600);
-  return async (request, env) => {
+  return async (request, env, url) => {
     const origin = request.headers.get("origin");
     const allowed = origin !== null && check(origin);
     if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
@@ -33,7 +34,7 @@ export function withCors<E>(options: CorsOptions, handle: Handler<E>): Handler<E
         headers: { ...originHeaders(origin), "access-control-allow-methods": "GET, POST", "access-control-allow-headers": allowHeaders, "access-control-max-age": maxAge },
       });
     }
-    const response = await handle(request, env);
+    const response = await handle(request, env, url);
     if (!allowed) return response;
     const labelled = new Response(response.body, response);
     for (const [name, value] of Object.entries(originHeaders(origin))) labelled.headers.set(name, value);

@@ -15,39 +15,49 @@
  * Anything else is a 400 that says why. Pure: text in, plan out.
  */
 import { invocationOwner } from "../engine/ids.js";
-import { quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
+import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
+import { readsOf } from "../durable/sql-bounds.js";
+import { INDEX_TABLES } from "../durable/index-shard.js";
 
 export class QueryPlanError extends Error {}
 
 export type Merge = "key" | "sum" | "min" | "max";
 
+/**
+ * `reads` and `scanReads`: how many times `query` and `scan` read sys_invocation (readsOf), sent
+ * with them so that an index shard bounds only what reads its table more than once, without
+ * reading the query again.
+ */
 export type QueryPlan =
   | { kind: "object"; query: string; owner?: string; service?: string; key?: string }
   | { kind: "static"; query: string }
-  | { kind: "rows"; query: string; scan: string; ids?: string[]; limit: number }
-  | { kind: "aggregate"; query: string; scan: string; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number };
+  | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number }
+  | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number };
 
 const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
-const INDEX_TABLES = new Set(["sys_invocation", "sys_invocation_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
 const AGGREGATES: Record<string, Merge> = { count: "sum", sum: "sum", total: "sum", min: "min", max: "max" };
 const NOT_MERGEABLE = new Set(["avg", "group_concat", "string_agg", "json_group_array", "json_group_object"]);
 
 /** A name (table, column, function, alias), lower-cased, quoted or not; undefined for other tokens. */
 const nameOf = (t: Token | undefined): string | undefined => (t?.kind === "name" ? t.text : undefined);
-/** Whether `t` is the bare keyword `word` (a quoted "from" is a name, not the keyword). */
-const isWord = (t: Token | undefined, word: string): boolean => t?.kind === "name" && !t.quoted && t.text === word;
-const isPunct = (t: Token | undefined, text: string): boolean => t?.kind === "punct" && t.text === text;
 
-/** The tables a planned query reads: the names it mentions that are neither qualifiers nor calls. */
+/** The tables a planned query reads: the names in a table's place (isTableName) that no qualifier names (`x.state` is a column). */
 function tablesOf(tokens: readonly Token[]): Set<string> {
-  return new Set(tokens.filter((t, i) => t.kind === "name" && !isPunct(tokens[i - 1], ".") && !isPunct(tokens[i + 1], "(")).map((t) => nameOf(t)!));
+  return new Set(tokens.filter((_, i) => isTableName(tokens, i) && !isPunct(tokens[i - 1], ".")).map((t) => nameOf(t)!));
+}
+
+/** How many times `query` reads sys_invocation (what an index shard's bound needs). */
+function indexReads(query: string | SqlText): number {
+  const reads = readsOf(query, INDEX_TABLES);
+  if (typeof reads === "number") return reads;
+  throw new QueryPlanError(reads.refused);
 }
 
 /** Which kind of plan a query's tables call for. */
 function planKindOf(tokens: readonly Token[]): "object" | "index" | "static" | undefined {
   const tables = tablesOf(tokens);
-  const has = (set: Set<string>) => [...set].some((t) => tables.has(t));
+  const has = (set: ReadonlySet<string>) => [...set].some((t) => tables.has(t));
   return has(OBJECT_TABLES) ? "object" : has(INDEX_TABLES) ? "index" : has(STATIC_TABLES) ? "static" : undefined;
 }
 
@@ -83,9 +93,9 @@ function rewriteSchemaNames(q: SqlText): SqlText {
     if (nameOf(t[i]) === "information_schema" && isPunct(t[i + 1], ".") && nameOf(t[i + 2]) === "columns") {
       edits.push({ from: i, to: i + 3, text: "information_schema_columns" });
       i += 2;
-    } else if (isWord(t[i], "index")) {
+    } else if (isKeyword(t[i], "index")) {
       edits.push({ from: i, to: i + 1, text: '"index"' });
-    } else if (isWord(t[i], "target") && isWord(t[i + 1], "like")) {
+    } else if (isKeyword(t[i], "target") && isKeyword(t[i + 1], "like")) {
       const id = /^([^'/]+)\/%$/.exec(stringValue(q, t[i + 2]) ?? "")?.[1];
       if (id === undefined || !invocationOwner(id)) continue;
       edits.push({ from: i, to: i + 3, text: `id = ${quoteString(id)}` });
@@ -139,8 +149,8 @@ interface Clauses {
 function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const query = q.sql;
   const top = q.tokens.filter((t) => t.depth === 0);
-  if (!isWord(top[0], "select")) throw new QueryPlanError("across the deployment a query is one SELECT (no WITH, no VALUES): name sys_invocation in its FROM clause");
-  if (top.some((t) => isWord(t, "union") || isWord(t, "intersect") || isWord(t, "except"))) throw new QueryPlanError("UNION, INTERSECT and EXCEPT are not supported over sys_invocation: run each SELECT on its own");
+  if (!isKeyword(top[0], "select")) throw new QueryPlanError("across the deployment a query is one SELECT (no WITH, no VALUES): name sys_invocation in its FROM clause");
+  if (top.some((t) => isKeyword(t, "union") || isKeyword(t, "intersect") || isKeyword(t, "except"))) throw new QueryPlanError("UNION, INTERSECT and EXCEPT are not supported over sys_invocation: run each SELECT on its own");
   const c = clauses(q.tokens);
   const ids = pinnedIds(q, c.where);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
@@ -152,7 +162,8 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
     const order = c.orderBy.length && limit !== undefined ? ` ORDER BY ${expandAliases(q, c.orderBy, items)}` : "";
     const rows = Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1);
     const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
-    return { kind: "rows", query, scan: `SELECT ${source}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`, ...(ids ? { ids } : {}), limit: rows };
+    const scan = `SELECT ${source}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`;
+    return { kind: "rows", query, reads: indexReads(q), scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
@@ -163,7 +174,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
-  return { kind: "aggregate", query, scan, ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
+  return { kind: "aggregate", query, reads: indexReads(q), scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
 }
 
 function clauses(tokens: readonly Token[]): Clauses {
@@ -183,7 +194,7 @@ function clauses(tokens: readonly Token[]): Clauses {
         current = clause;
         continue;
       }
-      if ((t.text === "group" || t.text === "order") && isWord(next, "by")) {
+      if ((t.text === "group" || t.text === "order") && isKeyword(next, "by")) {
         if (t.text === "order") c.tailStart ??= t.start;
         current = t.text === "group" ? c.groupBy : c.orderBy;
         i++;
@@ -211,7 +222,7 @@ function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
     const op = p[i + 1];
     const only = stringValue(q, p[i + 2]);
     if (isPunct(op, "=") && p.length === i + 3 && only !== undefined) return [only];
-    if (isWord(op, "in") && isPunct(p[i + 2], "(") && isPunct(p.at(-1), ")")) {
+    if (isKeyword(op, "in") && isPunct(p[i + 2], "(") && isPunct(p.at(-1), ")")) {
       const inner = p.slice(i + 3, -1);
       const values = inner.filter((_, j) => j % 2 === 0).map((v) => stringValue(q, v));
       const commas = inner.filter((_, j) => j % 2 === 1).every((s) => isPunct(s, ","));
@@ -232,7 +243,7 @@ function selectItem(q: SqlText, tokens: Token[]): SelectItem {
   let body = tokens;
   let alias: string | undefined;
   const last = tokens.at(-1);
-  if (tokens.length >= 3 && isWord(tokens.at(-2), "as") && last?.kind === "name") {
+  if (tokens.length >= 3 && isKeyword(tokens.at(-2), "as") && last?.kind === "name") {
     body = tokens.slice(0, -2);
     alias = last.text;
   } else if (tokens.length >= 2 && last?.kind === "name" && isPunct(tokens.at(-2), ")")) {
@@ -247,7 +258,7 @@ function selectItem(q: SqlText, tokens: Token[]): SelectItem {
   const aggregate = AGGREGATES[fn];
   if (!aggregate) return named;
   const args = body.slice(2, -1);
-  if (isWord(args[0], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
+  if (isKeyword(args[0], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
   // min(a, b) and max(a, b) of several arguments are scalar functions, not aggregates.
   if ((fn === "min" || fn === "max") && args.some((t) => isPunct(t, ",") && t.depth === body[0]!.depth + 1)) return named;
   return { ...named, aggregate };
@@ -263,7 +274,7 @@ function aliasSubquery(q: SqlText, query: string, from: Token[]): string {
   if (!isPunct(from[0], "(") || !isPunct(close, ")") || close!.depth !== from[0]!.depth) return query;
   const inner = from.slice(1, -1);
   const i = inner.findIndex((t) => INDEX_TABLES.has(nameOf(t) ?? ""));
-  const alias = isWord(inner[i + 1], "as") ? inner[i + 2] : inner[i + 1];
+  const alias = isKeyword(inner[i + 1], "as") ? inner[i + 2] : inner[i + 1];
   if (i < 0 || alias?.kind !== "name" || ["limit", "where", "order", "group"].includes(alias.text)) return query;
   return `${query.slice(0, close!.end)} AS ${tokenText(q, alias)}${query.slice(close!.end)}`;
 }
@@ -275,7 +286,7 @@ function sourceAlias(q: SqlText, from: Token[]): string {
   const i = from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
   if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");
   const next = from[i + 1];
-  const alias = isWord(next, "as") ? from[i + 2] : next;
+  const alias = isKeyword(next, "as") ? from[i + 2] : next;
   return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);
 }
 
@@ -293,8 +304,8 @@ function expandAliases(q: SqlText, orderBy: Token[], items: SelectItem[]): strin
 function orderPositions(q: SqlText, orderBy: Token[], items: SelectItem[]): { column: number; desc: boolean }[] {
   return splitTop(orderBy).map((term) => {
     const last = term.at(-1);
-    const desc = isWord(last, "desc");
-    const body = desc || isWord(last, "asc") ? term.slice(0, -1) : term;
+    const desc = isKeyword(last, "desc");
+    const body = desc || isKeyword(last, "asc") ? term.slice(0, -1) : term;
     const expr = norm(q, body);
     const position = /^\d+$/.test(expr) ? Number(expr) - 1 : items.findIndex((it) => it.expr === expr || it.alias === expr);
     if (position < 0 || position >= items.length) throw new QueryPlanError(`ORDER BY '${expr}' must name a selected column (by its expression, alias or position) when aggregating across index shards`);
@@ -315,7 +326,7 @@ function splitTop(tokens: Token[], separator = ","): Token[][] {
   const depth = tokens[0]!.depth;
   const parts: Token[][] = [[]];
   for (const t of tokens) {
-    if (t.depth === depth && (isPunct(t, separator) || isWord(t, separator))) parts.push([]);
+    if (t.depth === depth && (isPunct(t, separator) || isKeyword(t, separator))) parts.push([]);
     else parts.at(-1)!.push(t);
   }
   return parts.filter((p) => p.length > 0);

@@ -7,7 +7,7 @@
  * Bounded like the per-object SQL: at most MAX_QUERY_ROWS rows, `truncated` when more.
  */
 import type { Registry } from "../engine/registry.js";
-import { isKnownOwner, ownerOfKey, type TargetKinds } from "../engine/addressing.js";
+import { isKnownOwner, knownOwnerOfKey, type TargetKinds } from "../engine/addressing.js";
 import { parseOwnerName } from "../engine/ids.js";
 import type { AdminRequest } from "../durable/admin.js";
 import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
@@ -71,38 +71,38 @@ export function createQueryRunner(config: QueryConfig) {
 
 async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
   if (plan.kind === "object") return objectQuery(plan, r);
-  if (plan.kind === "static") return final(r, plan.query, []);
+  if (plan.kind === "static") return final(r, plan.query, 0, []); // static tables only: no read of sys_invocation
   // Forged ids name owners that cannot exist: no object is woken (created) for them.
   const owners = plan.ids && [...new Set(plan.ids.map((id) => knownOwnerOf(r.config.kinds, id)).filter((o): o is string => o !== undefined))];
-  if (owners?.length === 0) return final(r, plan.query, []);
+  if (owners?.length === 0) return final(r, plan.query, plan.reads, []);
   // One owner holds every row the query can read: it answers the query itself, in one call.
   if (owners?.length === 1) return ownerQuery(r, owners[0]!, `WITH ${r.context} ${plan.query}`, MAX_QUERY_ROWS);
   if (plan.kind === "rows") {
-    const parts = await sources(r, plan.scan, plan.limit, owners);
-    const result = await final(r, plan.query, parts.flatMap((p) => p.rows));
+    const parts = await sources(r, plan, plan.limit, owners);
+    const result = await final(r, plan.query, plan.reads, parts.flatMap((p) => p.rows));
     // A source that filled its scan limit may have had more rows than the union holds.
     const cut = parts.some((p) => p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS);
     return { ...result, truncated: result.truncated || cut };
   }
-  return merged(plan, await sources(r, plan.scan, MAX_QUERY_ROWS * 10, owners));
+  return merged(plan, await sources(r, plan, MAX_QUERY_ROWS * 10, owners));
 }
 
 /**
  * The admin's query over `rows` as sys_invocation (none: the static tables alone), in one
  * call: at an index shard, or with the index off at the query coordinator, which stores nothing.
  */
-function final(r: Run, query: string, rows: unknown[][]): Promise<RawQueryResult> {
-  const call = { kind: "final", query, context: `${r.context}, `, rows, maxRows: MAX_QUERY_ROWS } as const;
+function final(r: Run, query: string, reads: number, rows: unknown[][]): Promise<RawQueryResult> {
+  const call = { kind: "final", query, reads, context: `${r.context}, `, rows, maxRows: MAX_QUERY_ROWS } as const;
   return coordinatorStub(r.namespace, r.config.indexShards).index(call).then(answered);
 }
 
-/** Runs `scan` at each source: the (known) owners of the pinned ids, else every index shard. */
-async function sources(r: Run, scan: string, maxRows: number, owners: string[] | undefined): Promise<RawQueryResult[]> {
+/** Runs the plan's scan at each source: the (known) owners of the pinned ids, else every index shard. */
+async function sources(r: Run, { scan, scanReads }: { scan: string; scanReads: number }, maxRows: number, owners: string[] | undefined): Promise<RawQueryResult[]> {
   if (owners) return Promise.all(owners.map((owner) => ownerQuery(r, owner, `WITH ${r.context} ${scan}`, maxRows)));
   const { indexShards } = r.config;
   if (indexShards === 0) throw new IngressError(400, "the invocation index is off (createWorker({ indexShards: 0 })): name invocations by id, or turn it on");
   const shards: IndexStub[] = Array.from({ length: indexShards }, (_, n) => indexShardStub(r.namespace, n));
-  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, context: `${r.context}, `, maxRows }).then(answered)));
+  return Promise.all(shards.map((s) => s.index({ kind: "scan", query: scan, reads: scanReads, context: `${r.context}, `, maxRows }).then(answered)));
 }
 
 /** An index shard's answer: its rows, or a 400 for a query it refused as unbounded. */
@@ -116,11 +116,12 @@ const NOTHING: RawQueryResult = { columns: [], rows: [], truncated: false };
 
 function objectQuery(plan: Extract<QueryPlan, { kind: "object" }>, r: Run): Promise<RawQueryResult> {
   const { kinds, registry } = r.config;
-  const owner = plan.owner ?? ownerOfKey(kinds, plan.service!, plan.key!);
-  if (!owner) throw new IngressError(400, `no service '${plan.service}' (known: ${registry.serviceNames().join(", ")})`);
+  if (plan.owner === undefined && kinds.kindOf(plan.service!) === undefined) {
+    throw new IngressError(400, `no service '${plan.service}' (known: ${registry.serviceNames().join(", ")})`);
+  }
   // An owner that cannot exist (a forged id, a service shard out of range) holds nothing: no object is made for it.
-  if (!isKnownOwner(kinds, owner)) return Promise.resolve(NOTHING);
-  return ownerQuery(r, owner, plan.query, MAX_QUERY_ROWS);
+  const owner = plan.owner === undefined ? knownOwnerOfKey(kinds, plan.service!, plan.key!) : isKnownOwner(kinds, plan.owner) ? plan.owner : undefined;
+  return owner === undefined ? Promise.resolve(NOTHING) : ownerQuery(r, owner, plan.query, MAX_QUERY_ROWS);
 }
 
 async function ownerQuery(r: Run, owner: string, query: string, maxRows: number): Promise<RawQueryResult> {

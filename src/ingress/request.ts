@@ -18,7 +18,9 @@ const HOP_HEADERS = new Set(["host", "connection", "content-length", "accept-enc
 const HOP_PREFIXES = ["cf-", "x-forwarded-", "mf-", "x-restateclient-"];
 
 function isForwarded(name: string): boolean {
-  return !DROPPED_HEADERS.has(name) && !HOP_HEADERS.has(name) && !HOP_PREFIXES.some((prefix) => name.startsWith(prefix));
+  if (DROPPED_HEADERS.has(name) || HOP_HEADERS.has(name)) return false;
+  for (const prefix of HOP_PREFIXES) if (name.startsWith(prefix)) return false;
+  return true;
 }
 
 /**
@@ -75,12 +77,12 @@ export function forwardedHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   let count = 0;
   let bytes = 0;
+  // Headers yield their names in lower case (Fetch standard: "sort and combine").
   headers.forEach((value, name) => {
-    const lower = name.toLowerCase();
-    if (!isForwarded(lower)) return;
-    out[lower] = value;
+    if (!isForwarded(name)) return;
+    out[name] = value;
     count++;
-    bytes += utf8Length(lower) + utf8Length(value);
+    bytes += utf8Length(name) + utf8Length(value);
   });
   if (count > MAX_FORWARDED_HEADERS) throw headersTooLarge(`${count} headers, more than the limit of ${MAX_FORWARDED_HEADERS}`);
   if (bytes > MAX_FORWARDED_HEADER_BYTES) throw headersTooLarge(`${bytes} bytes of headers, more than the limit of ${MAX_FORWARDED_HEADER_BYTES}`);
@@ -96,16 +98,23 @@ export function checkUrlLength(url: string): void {
   if (url.length > MAX_URL_LENGTH) throw new IngressError(414, `the URL has ${url.length} characters, more than the limit of ${MAX_URL_LENGTH}: use a shorter key or id`);
 }
 
+/** A request URL split once: the whole (for its length), its path and its query (absent when it has none). */
+export interface RequestUrl {
+  href: string;
+  pathname: string;
+  query?: URLSearchParams;
+}
+
 /**
  * The path and query of a request URL (absolute and already normalized by the
  * runtime) without a full URL parse: most requests carry no query at all.
  */
-export function splitUrl(url: string): { pathname: string; query?: URLSearchParams } {
+export function splitUrl(url: string): RequestUrl {
   const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return { pathname: "/" };
+  if (start < 0) return { href: url, pathname: "/" };
   const mark = url.indexOf("?", start);
-  if (mark < 0) return { pathname: url.slice(start) };
-  return { pathname: url.slice(start, mark), query: new URLSearchParams(url.slice(mark + 1)) };
+  if (mark < 0) return { href: url, pathname: url.slice(start) };
+  return { href: url, pathname: url.slice(start, mark), query: new URLSearchParams(url.slice(mark + 1)) };
 }
 
 /**

@@ -71,17 +71,22 @@ export function httpStatusOf(code: number): number {
 
 /** A finished invocation: 200 with its output bytes, or its failure as an `invocation` error. */
 export function resultResponse(result: InvocationResult): Response {
-  const idHeader: Record<string, string> = { [INVOCATION_ID_HEADER]: result.invocationId };
-  const expires = isoTime(result.idempotencyExpiresAt);
-  if (expires !== undefined) idHeader[IDEMPOTENCY_EXPIRES_HEADER] = expires;
   if (!result.ok) {
     const { code, message, metadata } = result.error;
-    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeader, ...(metadata ? { metadata } : {}) }));
+    return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeaders({}, result), ...(metadata ? { metadata } : {}) }));
   }
-  return new Response(result.value, {
-    status: 200,
-    headers: { "content-type": result.contentType ?? JSON_TYPE, ...idHeader },
-  });
+  // One headers object, built in place (issue 14: the hot path's CPU per request).
+  return new Response(result.value, { status: 200, headers: idHeaders({ "content-type": result.contentType ?? JSON_TYPE }, result) });
+}
+
+/** Adds to `headers` the invocation's id and, for an idempotent one, when its key expires. */
+function idHeaders(headers: Record<string, string>, result: InvocationResult): Record<string, string> {
+  headers[INVOCATION_ID_HEADER] = result.invocationId;
+  if (result.idempotencyExpiresAt !== undefined) {
+    const expires = isoTime(result.idempotencyExpiresAt);
+    if (expires !== undefined) headers[IDEMPOTENCY_EXPIRES_HEADER] = expires;
+  }
+  return headers;
 }
 
 /** A one-way send: 202 `{"invocationId","status"[,"executionTime"]}`. */

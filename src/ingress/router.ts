@@ -16,7 +16,7 @@ import type { Registry } from "../engine/registry.js";
 import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
 import { invocationIdFor, ownerOfInvocationId, targetKinds, type InvocationAddress } from "./invocation-id.js";
 import { echo } from "./limits.js";
-import { checkLimitKey, checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl } from "./request.js";
+import { checkLimitKey, checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl, type RequestUrl } from "./request.js";
 import { checkInput } from "./input.js";
 import { IngressError, errorResponse, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
 import { parseTarget, pathSegments, type IngressTarget } from "./target.js";
@@ -37,7 +37,11 @@ export interface IngressEnv {
   RESOLUTE: DurableObjectNamespace;
 }
 
-export type IngressHandler = (request: Request, env: IngressEnv) => Promise<Response>;
+/**
+ * `url`: the request's path and query when the caller already split them (createWorker does, to
+ * route admin paths): `request.url` is then neither read nor split a second time.
+ */
+export type IngressHandler = (request: Request, env: IngressEnv, url?: RequestUrl) => Promise<Response>;
 
 type Invoke = Extract<IngressTarget, { type: "invoke" }>;
 type Lookup = Extract<IngressTarget, { type: "attach" | "output" | "workflowAttach" | "workflowOutput" }>;
@@ -69,11 +73,16 @@ const ALLOWED_METHODS: Record<IngressTarget["type"], readonly string[]> = {
  * path once); a path under it that arrives here anyway is answered as no route.
  */
 export function createIngress(options: IngressOptions): IngressHandler {
-  // Through itty-router (the stack's router): it costs ~5-10 µs a request in Node
-  // (scratch micro-benchmark, 50,000 requests), under 1% of a W3 request's CPU.
+  // Not through itty-router: its one catch-all route parsed the URL a second time (`new URL`,
+  // its query, a RegExp) on every request, only to catch errors (issue 14: ingress CPU on a hot key).
   const handle = createHandler(options);
-  const router = Router<IRequest, [IngressEnv]>({ catch: caught }).all("*", (request, env) => handle(request, env));
-  return (request, env) => router.fetch(request, env);
+  return async (request, env, url) => {
+    try {
+      return await handle(request, env, url);
+    } catch (error) {
+      return caught(error);
+    }
+  };
 }
 
 /** The ingress as an itty-router whose `fetch` resolves to undefined for `/restate/admin/...`. */
@@ -89,9 +98,9 @@ function caught(error: unknown): Response {
 
 function createHandler(options: IngressOptions): IngressHandler {
   const kinds = targetKinds(options.registry, options.serviceShards);
-  return async (request, env) => {
-    checkUrlLength(request.url);
-    const { pathname, query } = splitUrl(request.url);
+  return async (request, env, url) => {
+    const { href, pathname, query } = url ?? splitUrl(request.url);
+    checkUrlLength(href);
     const segments = pathSegments(pathname);
     if (!segments) throw new IngressError(400, `bad path: ${echo(pathname)} is not valid percent-encoded UTF-8`);
     const target = parseTarget(segments, options.registry);
@@ -126,12 +135,14 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
   // secret, and "not found" for a handler in the source misleads developers.
   if (spec.ingressPrivate) throw new IngressError(404, `handler '${service}/${handler}' is private: it can only be called from other handlers`);
   const delayMs = parseDelay(ctx.query, target.send);
-  const idempotencyKey = idempotencyKeyOf(request.headers);
+  const requestHeaders = request.headers;
+  const idempotencyKey = idempotencyKeyOf(requestHeaders);
   // Only a target with limits reads the key (it travels in the headers): the others pay nothing.
-  if (spec.limit) checkLimitKey(request.headers);
-  const headers = forwardedHeaders(request.headers);
+  if (spec.limit) checkLimitKey(requestHeaders);
+  const headers = forwardedHeaders(requestHeaders);
   const input = await readBody(request, ctx.options.maxBodyBytes);
-  checkInput(spec, request.headers.get("content-type"), input);
+  // content-type is always forwarded: its value from there, not read from the request again.
+  checkInput(spec, headers["content-type"] ?? null, input);
   const engineTarget = { service, handler, ...(key !== undefined ? { key } : {}) };
   const { owner, invocationId } = invocationIdFor(ctx.kinds, engineTarget, idempotencyKey);
   const req: InvokeRequest = {

@@ -32,6 +32,8 @@ const SEND_SEGMENT = "send";
 export function pathSegments(pathname: string): string[] | undefined {
   const raw = pathname.split("/").slice(1);
   if (raw[raw.length - 1] === "") raw.pop();
+  // Without a `%` no segment has anything to decode (most paths: issue 14, CPU per request).
+  if (!pathname.includes("%")) return raw;
   try {
     return raw.map((segment) => decodeURIComponent(segment));
   } catch {

@@ -19,18 +19,24 @@ export interface TracingOptions {
   serviceName?: string;
 }
 
-/** The environment variables read (Worker vars or secrets). */
-export interface TracingEnv {
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
-  OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
-  OTEL_EXPORTER_OTLP_HEADERS?: string;
-  OTEL_SERVICE_NAME?: string;
-  /** "true" turns tracing off whatever else is set, as in OpenTelemetry's SDKs. */
-  OTEL_SDK_DISABLED?: string;
-  /** "none" turns tracing off; "otlp" (the default) is the only exporter. */
-  OTEL_TRACES_EXPORTER?: string;
-}
+/**
+ * The environment variables read (Worker vars or secrets), and the only ones: tracingConfig's
+ * answer depends on these (and the option) alone. `OTEL_SDK_DISABLED` "true" turns tracing off
+ * whatever else is set, as in OpenTelemetry's SDKs; `OTEL_TRACES_EXPORTER` "none" turns it off
+ * ("otlp", the default, is the only exporter).
+ */
+const ENV_NAMES = [
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_SDK_DISABLED",
+  "OTEL_TRACES_EXPORTER",
+] as const;
+
+/** The environment variables tracing reads (ENV_NAMES), each optional. */
+export type TracingEnv = { [Name in (typeof ENV_NAMES)[number]]?: string };
 
 export interface TracingConfig {
   /** The full URL spans are POSTed to. */
@@ -40,17 +46,6 @@ export interface TracingConfig {
 }
 
 const DEFAULT_SERVICE_NAME = "resolute";
-
-/** The variables tracingConfig reads: its answer depends on these (and the option) only. */
-const ENV_NAMES = [
-  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-  "OTEL_EXPORTER_OTLP_HEADERS",
-  "OTEL_SERVICE_NAME",
-  "OTEL_SDK_DISABLED",
-  "OTEL_TRACES_EXPORTER",
-] as const satisfies readonly (keyof TracingEnv)[];
 
 /** This isolate's answers, by option, then by the variables' values. */
 const answers = new Map<TracingOptions | false | undefined, Map<string, TracingConfig | undefined>>();

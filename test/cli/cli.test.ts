@@ -118,6 +118,12 @@ describe("invocations and state", () => {
       expect(run.code, argv.join(" ")).toBe(2);
       expect(run.err, argv.join(" ")).toContain(message);
     }
+    // Every option some command takes is parsed, and refused by one that takes none.
+    for (const flag of ["service", "key", "status", "handler", "limit", "from", "concurrency", "rate", "description"]) {
+      const run = await cli("state", "get", "counter", "k", `--${flag}`, "x");
+      expect(run.code, flag).toBe(2);
+      expect(run.err, flag).toContain(`'state get' does not take --${flag}: it takes no options`);
+    }
   });
 
   test("issue #13: list without --key reads the whole deployment's invocations from the index", async () => {

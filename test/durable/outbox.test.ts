@@ -19,11 +19,9 @@ class FakeOutboxStore {
   }
   dueOutbox = (now: number): Row[] => this.rows.filter((r) => r.nextAt <= now);
   deleteOutbox = (seqs: number[]): void => void (this.rows = this.rows.filter((r) => !seqs.includes(r.seq)));
-  postponeOutbox = (seqs: number[], at: number): void => this.#move(seqs, at, 1);
-  holdOutbox = (seqs: number[], at: number): void => this.#move(seqs, at, 0);
-  #move(seqs: number[], at: number, attempts: number): void {
-    for (const r of this.rows) if (seqs.includes(r.seq)) Object.assign(r, { nextAt: at, attempts: r.attempts + attempts });
-  }
+  delayOutbox = (seqs: number[], at: number, attempted: boolean): void => {
+    for (const r of this.rows) if (seqs.includes(r.seq)) Object.assign(r, { nextAt: at, attempts: r.attempts + (attempted ? 1 : 0) });
+  };
 }
 
 /** A namespace whose objects record each delivery RPC and answer when the test says so. */

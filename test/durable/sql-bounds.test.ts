@@ -3,7 +3,7 @@
  * query's text, and the work they estimate from row counts, in Node.
  */
 import { describe, expect, test } from "vitest";
-import { MAX_QUERY_WORK, queryShape, workProblem, type QueryShape } from "../../src/durable/sql-bounds.js";
+import { MAX_QUERY_WORK, queryShape, readsOf, workProblem, type QueryShape } from "../../src/durable/sql-bounds.js";
 import { queryProblem, sourceRows } from "../../src/durable/sql-views.js";
 
 function shape(query: string): QueryShape {
@@ -81,5 +81,22 @@ describe("the work estimate", () => {
 
   test("the limit is the documented constant", () => {
     expect(MAX_QUERY_WORK).toBe(10_000_000);
+  });
+});
+
+describe("reads of a table (what an index shard's bound needs, worked out at the ingress)", () => {
+  const index = new Set(["sys_invocation", "sys_invocation_status"]);
+  test("each reference counts, a CTE's at each reference to it; qualifiers, calls and CTE names where defined do not", () => {
+    expect(readsOf("SELECT sys_invocation.id, count(*) FROM sys_invocation WHERE status = 'running'", index)).toBe(1);
+    expect(readsOf("SELECT * FROM sys_invocation a, sys_invocation_status b", index)).toBe(2);
+    expect(readsOf("SELECT * FROM sys_invocation WHERE id IN (SELECT id FROM sys_invocation)", index)).toBe(2);
+    expect(readsOf("SELECT count(*) FROM (WITH a AS (SELECT * FROM sys_invocation) SELECT 1 FROM a, a b, a c)", index)).toBe(3);
+    expect(readsOf("WITH a AS (SELECT * FROM sys_invocation), b AS (SELECT * FROM a, a y) SELECT * FROM b, a", index)).toBe(3);
+    expect(readsOf("WITH sys_invocation AS (SELECT 1) SELECT * FROM sys_service", index)).toBe(0);
+    expect(readsOf("SELECT * FROM sys_service", index)).toBe(0);
+  });
+
+  test("a query the bounds refuse is refused here too", () => {
+    expect(readsOf("SELECT * FROM sys_invocation, json_each('[1]')", index)).toMatchObject({ refused: expect.stringContaining("json_each") });
   });
 });

@@ -35,9 +35,21 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
     expect(plan).toEqual({
       kind: "rows",
       query: "SELECT id FROM sys_invocation inv WHERE status != 'completed' ORDER BY inv.created_at DESC, inv.id LIMIT 100",
+      reads: 1,
       scan: "SELECT inv.* FROM sys_invocation inv WHERE status != 'completed' ORDER BY inv.created_at DESC, inv.id LIMIT 100",
+      scanReads: 1,
       limit: 100,
     });
+  });
+
+  test("the plan says how often its query and scan read sys_invocation (an index shard bounds only more than one read)", () => {
+    // An ORDER BY naming a select alias takes the item's subquery into the scan: two reads there.
+    const ordered = planQuery("SELECT id, (SELECT count(*) FROM sys_invocation b WHERE b.created_at < a.created_at) AS older FROM sys_invocation a ORDER BY older LIMIT 5", 1000);
+    expect(ordered).toMatchObject({ kind: "rows", reads: 2, scanReads: 2 });
+    expect(planQuery("SELECT id FROM sys_invocation a WHERE a.id IN (SELECT id FROM sys_invocation)", 1000)).toMatchObject({ reads: 2, scanReads: 2 });
+    expect(planQuery("SELECT id FROM sys_invocation, sys_deployment", 1000)).toMatchObject({ reads: 1, scanReads: 1 });
+    const through = planQuery("SELECT count(*) FROM (WITH a AS (SELECT * FROM sys_invocation) SELECT 1 FROM a, a b, a c)", 1000);
+    expect(through).toMatchObject({ kind: "aggregate", reads: 3, scanReads: 3 });
   });
 
   test("ORDER BY a select alias is the aliased expression on the shards; no LIMIT means the row bound", () => {
@@ -116,7 +128,9 @@ describe("one tokenizer: the planner reasons over the tokens the bounds read (sq
     expect(planQuery(checked, 1000)).toEqual({
       kind: "rows",
       query: pinned.slice(0, -1),
+      reads: 1,
       scan: `SELECT sys_invocation.* FROM sys_invocation WHERE id = '${id}' AND last_failure <> 'it''s from state' LIMIT 5`,
+      scanReads: 1,
       ids: [id],
       limit: 5,
     });

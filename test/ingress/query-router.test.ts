@@ -65,4 +65,16 @@ describe("issue #10: calls per query", () => {
     await run(text(`SELECT * FROM sys_journal WHERE id = '${forged}'`), deployment, namespace);
     expect(calls).toEqual(["query:coordinator index"]);
   });
+
+  test("an object named by service and key: one call at its owner; a service key out of its shards: none; no such service: a 400", async () => {
+    const { calls, namespace } = recording();
+    const run = runner(4);
+    await run(text("SELECT key FROM state WHERE service_name = 'counter' AND service_key = 'k1'"), deployment, namespace);
+    await run(text("SELECT id FROM sys_inbox WHERE service_name = 'greeter' AND service_key = '3'"), deployment, namespace);
+    for (const key of ["4", "03", "-1"]) {
+      expect(await run(text(`SELECT id FROM sys_inbox WHERE service_name = 'greeter' AND service_key = '${key}'`), deployment, namespace)).toMatchObject({ rows: [] });
+    }
+    await expect(run(text("SELECT key FROM state WHERE service_name = 'nosuch' AND service_key = 'k'"), deployment, namespace)).rejects.toMatchObject({ code: 400, message: expect.stringContaining("no service 'nosuch'") });
+    expect(calls).toEqual(["o:counter:k1 admin", "s:greeter:3 admin"]);
+  });
 });

@@ -54,6 +54,24 @@ describe("tracing configuration", () => {
     }
   });
 
+  it("reads again when any variable it reads changes (each is part of what the isolate's answer is kept by)", () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "https://each.example" };
+    const first = tracingConfig(undefined, env);
+    const changed: [string, string, (c: ReturnType<typeof tracingConfig>) => unknown, unknown][] = [
+      ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://t.example/x", (c) => c?.url, "https://t.example/x"],
+      ["OTEL_EXPORTER_OTLP_ENDPOINT", "https://other.example", (c) => c?.url, "https://other.example/v1/traces"],
+      ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "a=1", (c) => c?.headers, { a: "1" }],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "b=2", (c) => c?.headers, { b: "2" }],
+      ["OTEL_SERVICE_NAME", "each", (c) => c?.serviceName, "each"],
+      ["OTEL_SDK_DISABLED", "true", (c) => c, undefined],
+      ["OTEL_TRACES_EXPORTER", "none", (c) => c, undefined],
+    ];
+    for (const [name, value, part, expected] of changed) {
+      expect(tracingConfig(undefined, { ...env }), name).toBe(first);
+      expect(part(tracingConfig(undefined, { ...env, [name]: value })), name).toEqual(expected);
+    }
+  });
+
   it("parses the headers format leniently", () => {
     expect(parseHeaders(" a = 1 ,=x,b,c=%zz, d=e=f")).toEqual({ a: "1", c: "%zz", d: "e=f" });
     expect(parseHeaders(undefined)).toEqual({});

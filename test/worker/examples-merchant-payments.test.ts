@@ -23,6 +23,9 @@ describe("examples: merchant payments (issue #15)", () => {
   const pay = (merchantId: string, paymentId: string) => rt.post("/checkout/pay", { merchantId, paymentId, amount: 1200 });
 
   it("a burst for two merchants: every payment succeeds, never more than 3 charges of one merchant at once, never a 429", async () => {
+    // Charges long enough that the queue's next grant always lands while 2 are still in flight,
+    // even on a loaded machine (at 30 ms a slow grant once left at most 2 overlapping).
+    gateway.chargeMs = 250;
     const payments = ["m-1", "m-2"].flatMap((merchant) => Array.from({ length: 20 }, (_, i) => pay(merchant, `p-${i}`)));
     const answers = await Promise.all(payments);
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -31,6 +34,7 @@ describe("examples: merchant payments (issue #15)", () => {
     expect(gateway.maxInFlight.get("m-2")).toBe(GATEWAY_CONCURRENCY);
     expect(gateway.refused).toEqual([]);
     expect(new Set(gateway.requests.map((r) => r.key)).size).toBe(40);
+    gateway.chargeMs = 30;
   });
 
   it("the queue per merchant is visible while the gateway is slow, and survives a restart", async () => {

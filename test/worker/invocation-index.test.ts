@@ -60,6 +60,10 @@ describe("sys_invocation across the deployment (the index)", () => {
     expect(join.status).toBe(400);
     expect(JSON.stringify(join.body)).toMatch(/could visit up to/);
     expect(await rows("SELECT id FROM sys_invocation WHERE target_service_key LIKE 'self-%' ORDER BY created_at DESC LIMIT 3")).toHaveLength(3);
+    // The same join written once, through a common table expression each shard reads five times: bounded as well.
+    const through = await query(rt, "SELECT count(*) FROM (WITH a AS (SELECT * FROM sys_invocation) SELECT 1 FROM a, a b, a c, a d, a e)");
+    expect(through.status).toBe(400);
+    expect(JSON.stringify(through.body)).toMatch(/could visit up to/);
   });
 
   test("counts and GROUP BY merge the shards' partial aggregates", async () => {

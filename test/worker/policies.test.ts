@@ -187,6 +187,22 @@ describe("CORS (the fixture allows https://app.example)", () => {
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  test("issue 14: the URL createWorker splits once reaches the CORS-wrapped ingress whole: a send's ?delay, a percent-encoded key, the 414", async () => {
+    const sent = await rt.post("/counter/cors%2F3/add/send?delay=1h", 1, { origin: APP });
+    expect(sent.status).toBe(202);
+    expect(sent.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(sent.body.executionTime).toEqual(expect.any(String));
+    const listed = await admin(rt, "objects/counter/cors%2F3/invocations");
+    expect(listed.body.invocations.map((i: { id: string }) => i.id)).toEqual([sent.body.invocationId]);
+    const delayOnCall = await rt.post("/counter/cors4/add?delay=1h", 1, { origin: APP });
+    expect(delayOnCall.status).toBe(400);
+    expect(delayOnCall.body.message).toMatch(/only allowed on a one-way send/);
+    const long = await rt.post(`/counter/${"k".repeat(16 * 1024)}/add`, 1, { origin: APP });
+    expect(long.status).toBe(414);
+    expect(long.body).toMatchObject({ code: 414, source: "ingress" });
+    expect(long.headers.get("access-control-allow-origin")).toBe(APP);
+  });
+
   test("never for the admin API", async () => {
     const res = await rt.fetch("/restate/admin/services", { headers: { origin: APP, authorization: "Bearer test-token" } });
     expect(res.status).toBe(200);
