@@ -197,6 +197,13 @@ export function sourceProduct(shape: QueryShape, rowsOf: RowsOf): number | undef
   return "refused" in sizes ? undefined : productOf(shape, 0, shape.tokens.length, rowsOf, (name) => sizes.get(name))!.rows;
 }
 
+/** The rows of each CTE `query` defines (what it reads of tables counted as one row). */
+export function cteRows(query: string): Map<string, number> {
+  const shape = queryShape(query);
+  const sizes = "refused" in shape ? undefined : cteSizes(shape, () => undefined);
+  return new Map(sizes === undefined || "refused" in sizes ? [] : [...sizes].map(([name, product]) => [name, product.rows]));
+}
+
 /**
  * How many times the query reads the tables named in `tables` (a reference to a CTE counts
  * each read in its body), or why it cannot be bounded. One read is linear in the table; more
