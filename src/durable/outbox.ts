@@ -12,6 +12,7 @@
  * wait with it and travel behind it in one batch (a later send must not overtake it).
  */
 import type { Delivery, DeliveryReply } from "../engine/messages.js";
+import type { Completion } from "../engine/types.js";
 import type { DeliverOptions } from "./protocol.js";
 import type { Store } from "./store.js";
 
@@ -24,7 +25,7 @@ const PASS_ROWS = 200;
  * batch refused for its size was refused on every retry (adversary: 36 sends of 1 MB to one
  * key were never delivered). The rest of the owner's rows follow when the batch is through.
  */
-const BATCH_BYTES = 16 * 1024 * 1024;
+export const BATCH_BYTES = 16 * 1024 * 1024;
 /** What a row adds besides its payload, at most: ids, names, forwarded headers (32 KiB at most). */
 const ROW_BYTES = 64 * 1024;
 
@@ -137,6 +138,10 @@ export class Outbox {
 /** About the bytes a delivery serializes to: its payload (an input, a completion's value or failure) and ROW_BYTES. */
 function sizeOf(d: Delivery): number {
   if (d.kind === "invoke") return d.request.input.byteLength + ROW_BYTES;
-  if (d.kind !== "complete" && d.kind !== "awakeable") return ROW_BYTES;
-  return ROW_BYTES + ("value" in d.completion ? (d.completion.value?.byteLength ?? 0) : JSON.stringify(d.completion.failure).length);
+  return ROW_BYTES + (d.kind === "complete" || d.kind === "awakeable" ? completionBytes(d.completion) : 0);
+}
+
+/** About the bytes of a completion's value or failure in an RPC. */
+export function completionBytes(completion: Completion): number {
+  return "value" in completion ? (completion.value?.byteLength ?? 0) : JSON.stringify(completion.failure).length;
 }

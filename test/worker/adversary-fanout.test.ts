@@ -5,6 +5,8 @@
  * batch of ~37 MB: refused on every retry, forever (backing off to 30 s), so none of them
  * ran, nor anything sent to that key after them (a later row waits behind a failed one).
  * The user saw the handler succeed and its sends accepted, and nothing happen.
+ * The same for answers: 36 calls at once to one key, each answering 1 MB, were answered
+ * in one RPC response of ~35 MB, refused as well; the caller waited forever.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { WorkerdRuntime, eventually } from "../support/runtime.js";
@@ -19,4 +21,9 @@ test("adversary: sends to one key whose rows add up to more than an RPC carries 
   const sent = await rt.post("/fanout/send", { key: "big", n: 36, bytes: 1_000_000 });
   expect(sent).toMatchObject({ status: 200, body: 36 });
   await eventually(async () => (await rt.post("/sink/big/count")).body === 36, 60_000, 250);
+}, 120_000);
+
+test("adversary: calls to one key whose answers add up to more than an RPC carries are all answered", async () => {
+  const answered = await rt.post("/fanout/call", { key: "answers", n: 36, bytes: 1_000_000 });
+  expect(answered).toMatchObject({ status: 200, body: 36_000_000 });
 }, 120_000);
