@@ -12,7 +12,8 @@
  */
 import { hash53 } from "../engine/ids.js";
 import { INDEX_COLUMNS, INDEX_VIEW_SELECT, SYS_INVOCATION_NAMES, type IndexBatch } from "./index-row.js";
-import { boundedRawRows, queryShape, rolledBack, workProblem, type RawQueryResult } from "./sql-bounds.js";
+import { boundedRawRows, cteRows, queryShape, rolledBack, sourceProduct, workProblem, type RawQueryResult } from "./sql-bounds.js";
+import { rowCounter, sourceRows } from "./sql-views.js";
 import { aliasesOf, backfillAliases, ensureAliasColumn, resolveSql } from "./index-aliases.js";
 import { CommitGroup } from "./commit-group.js";
 
@@ -82,6 +83,8 @@ export class IndexShard {
   /** Done once every row has its alias (rows stored before aliases existed get theirs after a start). */
   #aliased: Promise<void> = Promise.resolve();
   #hasTable = false;
+  /** The rows of the deployment's tables a query is framed with (sys_service…), by the context that defines them: it changes only with a deploy. */
+  #contextRows: { context: string; rows: Map<string, number> } | undefined;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -113,13 +116,21 @@ export class IndexShard {
       case "scan": {
         // The admin's query reads this shard's whole table, perhaps more than once (a self-join): bounded as per-object SQL is.
         const rows = () => this.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${TABLE}`).one().n;
-        return bounded(call, rows) ?? readOnly(this.storage, `WITH ${call.context}sys_invocation AS (${LIVE}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`, [this.now()], call.maxRows);
+        return bounded(call, rows, this.#sources(call.context)) ?? readOnly(this.storage, framed(call.context, LIVE, call.query), [this.now()], call.maxRows);
       }
       case "final":
-        return bounded(call, () => call.rows.length) ?? this.#final(call);
+        return bounded(call, () => call.rows.length, this.#sources(call.context)) ?? this.#final(call);
       case "resolve":
         return this.#aliased.then(() => [...this.storage.sql.exec(resolveSql(TABLE), JSON.stringify(call.aliases), this.now()).raw()]);
     }
+  }
+
+  /** The rows of what a query can read besides sys_invocation: the deployment's tables in `context`, and this shard's own SQLite tables. */
+  #sources(context: string): (name: string) => number | undefined {
+    if (this.#contextRows?.context !== context) this.#contextRows = { context, rows: cteRows(`WITH ${context.replace(/,\s*$/, "")} SELECT 1`) };
+    const deployment = this.#contextRows.rows;
+    const tables = sourceRows(rowCounter(this.storage.sql));
+    return (name) => deployment.get(name) ?? tables(name);
   }
 
   /**
@@ -162,8 +173,7 @@ export class IndexShard {
     const chunks = chunk(call.rows);
     const union = chunks.map((_, i) => `SELECT ${SYS_INVOCATION_NAMES.map((c, j) => `value ->> ${j} AS ${c}`).join(", ")} FROM json_each(?${i + 1})`).join(" UNION ALL ");
     const source = chunks.length ? union : `SELECT ${SYS_INVOCATION_NAMES.map((c) => `NULL AS ${c}`).join(", ")} WHERE 0`;
-    const sql = `WITH ${call.context}sys_invocation AS (${source}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${call.query}`;
-    return readOnly(this.storage, sql, chunks, call.maxRows);
+    return readOnly(this.storage, framed(call.context, source, call.query), chunks, call.maxRows);
   }
 }
 
@@ -197,19 +207,27 @@ function readOnly(storage: DurableObjectStorage, sql: string, bindings: readonly
 /** `sys_invocation` under both of its names, as a query over the index reads it. */
 export const INDEX_TABLES: ReadonlySet<string> = new Set(["sys_invocation", "sys_invocation_status"]);
 
+/** The text a query runs as: the deployment's tables (`context`), sys_invocation read from `source`, then the admin's query. */
+function framed(context: string, source: string, query: string): string {
+  return `WITH ${context}sys_invocation AS (${source}), sys_invocation_status AS (SELECT * FROM sys_invocation)\n${query}`;
+}
+
 /**
- * A refusal when the query reads sys_invocation more than once (a self-join, a subquery over it,
- * a CTE over it read twice) and could then do more work than MAX_QUERY_WORK with `rows()` rows
- * behind it (the estimate of an object's SQL, sql-bounds.ts); undefined when it fits. One read of
- * the table is linear in it, as the listing queries of Restate's CLI are, so it is never refused
- * for the table's size, and neither tokenized again nor the table counted for it here.
+ * A refusal when the query could do more work than MAX_QUERY_WORK (the estimate of an object's
+ * SQL, sql-bounds.ts) with `rows()` rows behind sys_invocation; undefined when it fits. What else
+ * it reads counts with its rows (`sources`): the deployment's tables (sys_service: a row per
+ * service), VALUES lists, the shard's own SQLite tables (its raw index table, sqlite_master).
+ * One read of sys_invocation with nothing else of more than one row is linear in the table, as
+ * the listing queries of Restate's CLI are: never refused for the table's size, which is not
+ * counted for it. (adversary: a single read joined with sys_service, VALUES or the raw tables
+ * was let through unbounded, as only reads of sys_invocation were counted.)
  */
-function bounded({ query, reads }: { query: string; reads?: number }, rows: () => number): { refused: string } | undefined {
-  // A call from a Worker of an earlier version says nothing of its reads: bounded as a self-join.
-  if (reads !== undefined && reads <= 1) return undefined;
+function bounded({ query, reads }: { query: string; reads?: number }, rows: () => number, sources: (name: string) => number | undefined): { refused: string } | undefined {
   const shape = queryShape(query);
   if ("refused" in shape) return shape;
+  // A call from a Worker of an earlier version says nothing of its reads: bounded as a self-join.
+  if (reads !== undefined && reads <= 1 && (sourceProduct(shape, (name) => (INDEX_TABLES.has(name) ? 1 : sources(name))) ?? 2) <= 1) return undefined;
   const n = rows();
-  const problem = workProblem(shape, (name) => (INDEX_TABLES.has(name) ? n : undefined));
+  const problem = workProblem(shape, (name) => (INDEX_TABLES.has(name) ? n : sources(name)));
   return problem === undefined ? undefined : { refused: problem };
 }

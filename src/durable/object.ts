@@ -18,7 +18,7 @@ import { tracingConfig, type TracingConfig, type TracingEnv, type TracingOptions
 import { exporterFor } from "../tracing/exporter.js";
 import { Tracer, factsOf } from "../tracing/tracer.js";
 import { writeLogLine, type LogContext } from "./log-line.js";
-import { Outbox } from "./outbox.js";
+import { BATCH_BYTES, Outbox, completionBytes } from "./outbox.js";
 import type { DeliverOptions, Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
@@ -230,7 +230,22 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       return this.#arrivals.run(() => {
         this.#lifecycle.checkExecuting();
         const replies = deliveries.map((delivery) => this.#deliverOne(delivery, options));
-        return replies.some((reply) => reply !== undefined) ? Promise.all(replies) : undefined;
+        return replies.some((reply) => reply !== undefined) ? Promise.all(replies).then((all) => this.#withinResponse(all, deliveries)) : undefined;
+      });
+    }
+
+    /**
+     * Answers in one response stay under BATCH_BYTES (workerd refuses an RPC over 32 MiB, again
+     * on each retry): a call past that is answered by a reply delivery, its caller subscribed
+     * before the response leaves. (adversary: 36 calls answering 1 MB each to one key never returned.)
+     */
+    #withinResponse(replies: DeliveryReply[], deliveries: Delivery[]): DeliveryReply[] {
+      let bytes = 0;
+      return replies.map((reply, i) => {
+        if (reply?.kind !== "answered" || (bytes += completionBytes(reply.completion)) <= BATCH_BYTES) return reply;
+        const { request } = deliveries[i] as Extract<Delivery, { kind: "invoke" }>;
+        this.#lifecycle.subscribe(request.invocationId, request.replyTo!);
+        return undefined;
       });
     }
 

@@ -12,6 +12,7 @@
  * wait with it and travel behind it in one batch (a later send must not overtake it).
  */
 import type { Delivery, DeliveryReply } from "../engine/messages.js";
+import type { Completion } from "../engine/types.js";
 import type { DeliverOptions } from "./protocol.js";
 import type { Store } from "./store.js";
 
@@ -19,6 +20,14 @@ const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
 /** Rows read per pass (dueOutbox's limit): a pass that read this many looks again. */
 const PASS_ROWS = 200;
+/**
+ * About the most bytes one owner's batch carries: workerd refuses an RPC over 32 MiB, and a
+ * batch refused for its size was refused on every retry (adversary: 36 sends of 1 MB to one
+ * key were never delivered). The rest of the owner's rows follow when the batch is through.
+ */
+export const BATCH_BYTES = 16 * 1024 * 1024;
+/** What a row adds besides its payload, at most: ids, names, forwarded headers (32 KiB at most). */
+const ROW_BYTES = 64 * 1024;
 
 type Deliver = (deliveries: Delivery[], options: DeliverOptions) => Promise<DeliveryReply[] | void>;
 type Row = { seq: number; delivery: Delivery; attempts: number };
@@ -56,6 +65,7 @@ export class Outbox {
     const rows = this.store.dueOutbox(now, PASS_ROWS);
     const byOwner = new Map<string, Row[]>();
     const held = new Map<number, number[]>();
+    const bytes = new Map<string, number>();
     for (const row of rows) {
       const until = this.#held.get(row.owner);
       if (until !== undefined && until > now) {
@@ -63,12 +73,15 @@ export class Outbox {
         continue;
       }
       if (until !== undefined) this.#held.delete(row.owner);
-      if (this.#busy.has(row.owner)) this.#busy.set(row.owner, true);
+      const size = (bytes.get(row.owner) ?? 0) + sizeOf(row.delivery);
+      // A full batch: the owner's later rows wait for its send to end (as for a busy owner), never overtaking.
+      if (this.#busy.has(row.owner) || (size > BATCH_BYTES && byOwner.has(row.owner))) this.#busy.set(row.owner, true);
       else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+      bytes.set(row.owner, size);
     }
     // Stored as due at their owner's retry, so the alarm does not fire for them before then.
     for (const [until, seqs] of held) this.store.delayOutbox(seqs, until, false);
-    for (const owner of byOwner.keys()) this.#busy.set(owner, false);
+    for (const owner of byOwner.keys()) this.#busy.set(owner, this.#busy.get(owner) ?? false);
     const sends = [...byOwner].map(([owner, batch]) => this.#send(owner, batch));
     // A full page that sent nothing new is rows already on their way: their sends look again.
     return Promise.all(sends).then(() => (rows.length === PASS_ROWS && sends.length > 0 ? this.flush() : undefined));
@@ -120,4 +133,15 @@ export class Outbox {
   setOwner(owner: string): void {
     this.#ownName ??= this.objectNameOf(owner);
   }
+}
+
+/** About the bytes a delivery serializes to: its payload (an input, a completion's value or failure) and ROW_BYTES. */
+function sizeOf(d: Delivery): number {
+  if (d.kind === "invoke") return d.request.input.byteLength + ROW_BYTES;
+  return ROW_BYTES + (d.kind === "complete" || d.kind === "awakeable" ? completionBytes(d.completion) : 0);
+}
+
+/** About the bytes of a completion's value or failure in an RPC. */
+export function completionBytes(completion: Completion): number {
+  return "value" in completion ? (completion.value?.byteLength ?? 0) : JSON.stringify(completion.failure).length;
 }

@@ -188,6 +188,23 @@ function productOf(shape: QueryShape, start: number, end: number, rowsOf: RowsOf
 }
 
 /**
+ * The product of the row counts of what the query reads (tables, CTEs through their bodies,
+ * VALUES lists): the rows nested loops over them visit at most, before weights; undefined for
+ * a CTE that refers to itself.
+ */
+export function sourceProduct(shape: QueryShape, rowsOf: RowsOf): number | undefined {
+  const sizes = cteSizes(shape, rowsOf);
+  return "refused" in sizes ? undefined : productOf(shape, 0, shape.tokens.length, rowsOf, (name) => sizes.get(name))!.rows;
+}
+
+/** The rows of each CTE `query` defines (what it reads of tables counted as one row). */
+export function cteRows(query: string): Map<string, number> {
+  const shape = queryShape(query);
+  const sizes = "refused" in shape ? undefined : cteSizes(shape, () => undefined);
+  return new Map(sizes === undefined || "refused" in sizes ? [] : [...sizes].map(([name, product]) => [name, product.rows]));
+}
+
+/**
  * How many times the query reads the tables named in `tables` (a reference to a CTE counts
  * each read in its body), or why it cannot be bounded. One read is linear in the table; more
  * (a self-join, a subquery, a CTE read twice) are what the work estimate is needed for.

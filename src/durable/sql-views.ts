@@ -109,7 +109,7 @@ export function runReadOnlyQuery(sql: SqlStorage, transaction: (fn: () => void) 
 }
 
 /** Row counts of the object's tables by name (undefined for other names), each counted once, when first asked. */
-function rowCounter(sql: SqlStorage): (table: string) => number | undefined {
+export function rowCounter(sql: SqlStorage): (table: string) => number | undefined {
   const tables = new Set(sql.exec<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'").toArray().map((r) => r.name.toLowerCase()));
   tables.add("sqlite_schema");
   const counts = new Map<string, number>();
