@@ -197,6 +197,8 @@ function splittable(q: SqlText): number {
 
 /** `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only contain. */
 function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
+  // AND binds tighter than OR: in `id = 'a' AND x OR y`, the id pins only one side.
+  if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
   for (const p of splitTop(where, "and")) {
     const i = isPunct(p[1], ".") ? 2 : 0;
     if (nameOf(p[i]) !== "id") continue;

@@ -61,6 +61,8 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
     expect(planQuery(`SELECT inv.id FROM sys_invocation inv LEFT JOIN sys_deployment dp ON dp.id = inv.pinned_deployment_id WHERE status != 'completed' AND inv.id in ('${id}','${other}')`, 1000)).toMatchObject({ ids: [id, other] });
     // Not at the top level: every shard must answer.
     expect(planQuery(`SELECT id FROM sys_invocation WHERE id = '${id}' OR status = 'paused'`, 1000)).not.toHaveProperty("ids");
+    // issue (queryfix): AND binds tighter than OR, so an id beside a top-level OR pins nothing (it read only that owner).
+    expect(planQuery(`SELECT id FROM sys_invocation WHERE id = '${id}' AND status = 'running' OR status = 'paused'`, 1000)).not.toHaveProperty("ids");
   });
 
   test("an id Restate's CLI could not parse and took for a target (`target LIKE '<id>/%'`) means that invocation", () => {
