@@ -96,3 +96,15 @@ describe("adversary (queryfix): the objects one query may read are capped below 
     expect(calls).toEqual([]);
   });
 });
+
+describe("issue (queryfix): a partial aggregate cut at its source is not merged", () => {
+  test("a shard answering more groups than it may send (truncated): a 400, not totals missing that shard's cut groups", async () => {
+    const cut = { columns: ["status", "n"], rows: [["running", 3]], truncated: true };
+    const namespace = {
+      idFromName: (name: string) => ({ name }),
+      get: () => ({ index: async () => cut }),
+    } as unknown as DurableObjectNamespace;
+    const run = runner(4)(text("SELECT status, count(*) AS n FROM sys_invocation GROUP BY status"), deployment, namespace);
+    await expect(run).rejects.toMatchObject({ code: 400, message: expect.stringContaining("would make the totals wrong") });
+  });
+});
