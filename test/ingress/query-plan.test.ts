@@ -12,6 +12,17 @@ import { queryShape } from "../../src/durable/sql-bounds.js";
 const id = makeInvocationId(ownerName("o", "counter", "k1"), "abc");
 const other = makeInvocationId(ownerName("w", "signup", "w1"), "run");
 
+/** The 400's reason for a query the planner refuses, or "planned". */
+function refused(query: string): string {
+  try {
+    planQuery(query, 1000);
+  } catch (e) {
+    if (e instanceof QueryPlanError) return e.message;
+    throw e;
+  }
+  return "planned";
+}
+
 describe("per-object tables go to the one object the query names", () => {
   test("by service_name and service_key (Restate CLI's state get)", () => {
     expect(planQuery("select key, value from state where service_name = 'counter' and service_key = 'k' ;", 1000)).toMatchObject({ kind: "object", service: "counter", key: "k" });
@@ -88,15 +99,6 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
   });
 
   test("what cannot be combined across shards is refused with the reason", () => {
-    const refused = (query: string) => {
-      try {
-        planQuery(query, 1000);
-      } catch (e) {
-        if (e instanceof QueryPlanError) return e.message;
-        throw e;
-      }
-      return "planned";
-    };
     expect(refused("SELECT avg(retry_count) FROM sys_invocation")).toMatch(/AVG\(\) cannot be combined/);
     expect(refused("SELECT count(DISTINCT status) FROM sys_invocation")).toMatch(/DISTINCT/);
     expect(refused("SELECT status, count(*) FROM sys_invocation GROUP BY status HAVING count(*) > 1")).toMatch(/HAVING/);
@@ -117,15 +119,6 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
 });
 
 describe("issue (queryfix): what each index shard answers must combine into the deployment-wide answer, else a 400 that says why", () => {
-  const refused = (query: string) => {
-    try {
-      planQuery(query, 1000);
-    } catch (e) {
-      if (e instanceof QueryPlanError) return e.message;
-      throw e;
-    }
-    return "planned";
-  };
 
   test("a second read of the index anywhere, pinned to ids or not: a join, subqueries, a CTE named twice, IN (SELECT …), the shards' raw table", () => {
     for (const query of [
