@@ -142,7 +142,8 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   if (top.some((t) => isKeyword(t, "union") || isKeyword(t, "intersect") || isKeyword(t, "except"))) throw new QueryPlanError("UNION, INTERSECT and EXCEPT are not supported over sys_invocation: run each SELECT on its own");
   const reads = splittable(q);
   const c = clauses(q.tokens);
-  const ids = pinnedIds(q, c.where);
+  // Pinned only when FROM reads sys_invocation itself: a subquery there may call another column `id`.
+  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
   const aggregated = c.groupBy.length > 0 || items.some((i) => i.aggregate !== undefined);
   const limit = integer(q, c.limit, "LIMIT");
@@ -188,6 +189,9 @@ function splittable(q: SqlText): number {
   }
   const shape = queryShape(q);
   if (!("refused" in shape) && [...shape.definitions].some((i) => INDEX_TABLES.has(nameOf(q.tokens[i]) ?? ""))) throw new QueryPlanError("a common table expression may not be named sys_invocation or sys_invocation_status: name it otherwise");
+  // sys_invocation names the table only where a table is named (an alias of that name would read nothing of the index).
+  const misnamed = q.tokens.some((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(q.tokens, i) && !isKeyword(q.tokens[i - 1], "from") && !isKeyword(q.tokens[i - 1], "join") && !isPunct(q.tokens[i - 1], ","));
+  if (misnamed) throw new QueryPlanError("sys_invocation and sys_invocation_status name the index's table only after FROM, JOIN or a comma there: do not use them as an alias");
   if (q.tokens.some((t) => nameOf(t) === RAW_INDEX_TABLE)) throw new QueryPlanError(`${RAW_INDEX_TABLE} is the index shards' own storage, not a table of POST /query: read sys_invocation`);
   const problem = sourceProblem(q.tokens);
   if (problem) throw new QueryPlanError(problem);
@@ -275,8 +279,11 @@ function aliasSubquery(q: SqlText, query: string, from: Token[]): string {
 const NOT_ALIASES = new Set(["left", "right", "inner", "outer", "cross", "join", "natural", "on", "using", "where"]);
 
 /** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
+/** Where the FROM clause `from` reads sys_invocation itself (not in a subquery); -1 if it does not. */
+const directRead = (from: Token[]): number => from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
+
 function sourceAlias(q: SqlText, from: Token[]): string {
-  const i = from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
+  const i = directRead(from);
   if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");
   const next = from[i + 1];
   const alias = isKeyword(next, "as") ? from[i + 2] : next;

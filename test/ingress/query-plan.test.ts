@@ -133,6 +133,11 @@ describe("issue (queryfix): what each index shard answers must combine into the 
     }
     expect(refused("SELECT count(*) FROM sys_invocation, index_invocations")).toMatch(/index shards' own storage/);
     expect(refused("SELECT count(*) FROM (WITH sys_invocation AS (SELECT 1) SELECT * FROM sys_invocation)")).toMatch(/may not be named sys_invocation/);
+    // An alias of the index's name reads nothing of it: each shard would answer the same, summed.
+    expect(refused("SELECT count(*) FROM sys_service sys_invocation")).toMatch(/do not use them as an alias/);
+    expect(refused("SELECT count(*) FROM sys_service AS sys_invocation_status")).toMatch(/do not use them as an alias/);
+    // A subquery may call another column `id`: only a direct read of sys_invocation is pinned by it.
+    expect(planQuery(`SELECT count(*) FROM (SELECT target_service_key AS id FROM sys_invocation) WHERE id = '${id}'`, 1000)).not.toHaveProperty("ids");
   });
 
   test("one read, but where each shard answers over its own rows only: outside FROM, NULL-filled by an outer join, a subquery that aggregates or picks first rows, a window", () => {
