@@ -12,7 +12,9 @@
  *   - aggregates (COUNT, SUM, TOTAL, MIN, MAX, optionally with GROUP BY): each source
  *     aggregates its own rows and the partial results are merged here;
  * - `sys_deployment`, `sys_service`, `information_schema.columns`: static, from the config.
- * Anything else is a 400 that says why. Pure: text in, plan out.
+ * A query is split only where the parts' answers combine into the deployment-wide one: it
+ * reads sys_invocation once, in FROM (splittable, query-clauses.ts). Anything else is a 400
+ * that says why, never an answer computed from parts. Pure: text in, plan out.
  */
 import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
