@@ -53,7 +53,9 @@ export const indexShardOf = (objectId: string, shards: number): number => hash53
 /** Expired rows deleted per batch written (the rest go with the next ones). */
 const EXPIRE_PER_COMMIT = 500;
 
-const TABLE = "index_invocations";
+/** The shard's own table: a query naming it is refused at the ingress (it would be a second read of the index). */
+export const RAW_INDEX_TABLE = "index_invocations";
+const TABLE = RAW_INDEX_TABLE;
 /** The row's columns, then its Restate-format alias (written on insert only: it never changes). */
 const STORED = [...INDEX_COLUMNS, "alias"];
 const COLUMNS = STORED.join(", ");

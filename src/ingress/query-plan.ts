@@ -12,14 +12,17 @@
  *   - aggregates (COUNT, SUM, TOTAL, MIN, MAX, optionally with GROUP BY): each source
  *     aggregates its own rows and the partial results are merged here;
  * - `sys_deployment`, `sys_service`, `information_schema.columns`: static, from the config.
- * Anything else is a 400 that says why. Pure: text in, plan out.
+ * A query is split only where the parts' answers combine into the deployment-wide one: it
+ * reads sys_invocation once, in FROM (splittable, query-clauses.ts). Anything else is a 400
+ * that says why, never an answer computed from parts. Pure: text in, plan out.
  */
 import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
-import { readsOf } from "../durable/sql-bounds.js";
-import { INDEX_TABLES } from "../durable/index-shard.js";
+import { queryShape, readsOf } from "../durable/sql-bounds.js";
+import { INDEX_TABLES, RAW_INDEX_TABLE } from "../durable/index-shard.js";
+import { clauses, hasAggregate, hasWindow, nameOf, QueryPlanError, sourceProblem, splitTop } from "./query-clauses.js";
 
-export class QueryPlanError extends Error {}
+export { QueryPlanError };
 
 export type Merge = "key" | "sum" | "min" | "max";
 
@@ -37,10 +40,10 @@ export type QueryPlan =
 const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
 const AGGREGATES: Record<string, Merge> = { count: "sum", sum: "sum", total: "sum", min: "min", max: "max" };
+const MIXED_TABLES =
+  "sys_invocation cannot be read in one query with state, sys_journal, sys_promise, sys_inbox or sys_keyed_service_status: those are read at one object, " +
+  "where sys_invocation would hold only that object's invocations. Query them apart (or POST objects/{service}/{key}/query for one object's own)";
 const NOT_MERGEABLE = new Set(["avg", "group_concat", "string_agg", "json_group_array", "json_group_object"]);
-
-/** A name (table, column, function, alias), lower-cased, quoted or not; undefined for other tokens. */
-const nameOf = (t: Token | undefined): string | undefined => (t?.kind === "name" ? t.text : undefined);
 
 /** The tables a planned query reads: the names in a table's place (isTableName) that no qualifier names (`x.state` is a column). */
 function tablesOf(tokens: readonly Token[]): Set<string> {
@@ -71,6 +74,8 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
   const q = rewriteSchemaNames(read);
   switch (planKindOf(q.tokens)) {
     case "object":
+      // Run at one object, sys_invocation would be that object's invocations, not the deployment's.
+      if ([...INDEX_TABLES].some((t) => tablesOf(q.tokens).has(t))) throw new QueryPlanError(MIXED_TABLES);
       return { kind: "object", query: q.sql, ...objectTarget(q) };
     case "index":
       return planIndexQuery(q, maxRows);
@@ -132,90 +137,74 @@ function objectTarget(q: SqlText): { owner: string } | { service: string; key: s
   );
 }
 
-interface Clauses {
-  select: Token[];
-  distinct: boolean;
-  from: Token[];
-  where: Token[];
-  groupBy: Token[];
-  having: Token[];
-  orderBy: Token[];
-  limit: Token[];
-  offset: Token[];
-  /** Where ORDER BY / LIMIT / OFFSET begin (the end of what an aggregate's shards run). */
-  tailStart?: number;
-}
-
 function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const query = q.sql;
   const top = q.tokens.filter((t) => t.depth === 0);
   if (!isKeyword(top[0], "select")) throw new QueryPlanError("across the deployment a query is one SELECT (no WITH, no VALUES): name sys_invocation in its FROM clause");
   if (top.some((t) => isKeyword(t, "union") || isKeyword(t, "intersect") || isKeyword(t, "except"))) throw new QueryPlanError("UNION, INTERSECT and EXCEPT are not supported over sys_invocation: run each SELECT on its own");
+  const reads = splittable(q);
   const c = clauses(q.tokens);
-  const ids = pinnedIds(q, c.where);
+  // Pinned only when FROM reads sys_invocation itself: a subquery there may call another column `id`.
+  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
   const aggregated = c.groupBy.length > 0 || items.some((i) => i.aggregate !== undefined);
   const limit = integer(q, c.limit, "LIMIT");
   const offset = integer(q, c.offset, "OFFSET") ?? 0;
-  if (!aggregated) {
+  if (!aggregated && !c.distinct) {
     const source = sourceAlias(q, c.from);
-    const order = c.orderBy.length && limit !== undefined ? ` ORDER BY ${expandAliases(q, c.orderBy, items)}` : "";
+    // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
+    const order = c.orderBy.length ? ` ORDER BY ${scanOrder(q, c.orderBy, items)}` : "";
     const rows = Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1);
     const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
     const scan = `SELECT ${source}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`;
-    return { kind: "rows", query, reads: indexReads(q), scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
+    return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
-  if (c.distinct) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
+  if (c.distinct && aggregated) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
   const groups = splitTop(c.groupBy).map((g) => norm(q, g));
+  // SELECT DISTINCT: each shard's distinct rows, merged as group keys (every column one).
   const merge = items.map((item): Merge => {
     if (item.aggregate) return item.aggregate;
-    if (groups.includes(item.expr)) return "key";
+    if (c.distinct || groups.includes(item.expr)) return "key";
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
-  return { kind: "aggregate", query, reads: indexReads(q), scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
+  return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
 }
 
-function clauses(tokens: readonly Token[]): Clauses {
-  const c: Clauses = { select: [], distinct: false, from: [], where: [], groupBy: [], having: [], orderBy: [], limit: [], offset: [] };
-  let current: Token[] = c.select;
-  for (let i = 1; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    const next = tokens[i + 1];
-    if (t.depth === 0 && t.kind === "name" && !t.quoted) {
-      if (current === c.select && current.length === 0 && (t.text === "distinct" || t.text === "all")) {
-        c.distinct = t.text === "distinct";
-        continue;
-      }
-      const clause = t.text === "from" ? c.from : t.text === "where" ? c.where : t.text === "having" ? c.having : t.text === "limit" ? c.limit : t.text === "offset" ? c.offset : undefined;
-      if (clause && (clause !== c.from || current === c.select)) {
-        if (clause === c.limit || clause === c.offset) c.tailStart ??= t.start;
-        current = clause;
-        continue;
-      }
-      if ((t.text === "group" || t.text === "order") && isKeyword(next, "by")) {
-        if (t.text === "order") c.tailStart ??= t.start;
-        current = t.text === "group" ? c.groupBy : c.orderBy;
-        i++;
-        continue;
-      }
-      if (t.text === "window") throw new QueryPlanError("WINDOW clauses are not supported over sys_invocation");
-    }
-    if (t.depth === 0 && isPunct(t, ",") && current === c.limit) {
-      // LIMIT offset, count
-      c.offset = c.limit;
-      c.limit = [];
-      current = c.limit;
-      continue;
-    }
-    current.push(t);
+/**
+ * How many times the query reads sys_invocation (one), or a 400 when what each index shard
+ * (or pinned owner) answers could not be combined into the deployment-wide answer: a second
+ * read (a join, a subquery, a CTE named twice: each part would pair only its own rows), a
+ * read outside FROM or NULL-filled by an outer join (sourceProblem), a window function, a
+ * CTE that takes the index's name, or the shards' raw table. (issue: `SELECT count(*) FROM
+ * sys_invocation a, sys_invocation_status b` answered 102 for 20 invocations, not 400.)
+ */
+function splittable(q: SqlText): number {
+  const reads = indexReads(q);
+  if (reads > 1) {
+    throw new QueryPlanError(
+      `the query reads sys_invocation ${reads} times (a join, a subquery or a common table expression over it): the invocations are spread over index shards and owners, ` +
+        "each of which sees only its own, so their answers cannot be combined into the deployment-wide one. Read sys_invocation once (filter with WHERE; COUNT, SUM, MIN, MAX with GROUP BY) " +
+        "and combine several queries' answers in your client; for one object's own invocations, POST objects/{service}/{key}/query",
+    );
   }
-  return c;
+  const shape = queryShape(q);
+  if (!("refused" in shape) && [...shape.definitions].some((i) => INDEX_TABLES.has(nameOf(q.tokens[i]) ?? ""))) throw new QueryPlanError("a common table expression may not be named sys_invocation or sys_invocation_status: name it otherwise");
+  // sys_invocation names the table only where a table is named (an alias of that name would read nothing of the index).
+  const misnamed = q.tokens.some((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(q.tokens, i) && !isKeyword(q.tokens[i - 1], "from") && !isKeyword(q.tokens[i - 1], "join") && !isPunct(q.tokens[i - 1], ","));
+  if (misnamed) throw new QueryPlanError("sys_invocation and sys_invocation_status name the index's table only after FROM, JOIN or a comma there: do not use them as an alias");
+  if (q.tokens.some((t) => nameOf(t) === RAW_INDEX_TABLE)) throw new QueryPlanError(`${RAW_INDEX_TABLE} is the index shards' own storage, not a table of POST /query: read sys_invocation`);
+  const problem = sourceProblem(q.tokens);
+  if (problem) throw new QueryPlanError(problem);
+  if (hasWindow(q.tokens)) throw new QueryPlanError("window functions (… OVER (…)) over sys_invocation would be computed in each index shard apart: select the rows (or COUNT, SUM, MIN, MAX with GROUP BY) and compute it in your client");
+  return reads;
 }
 
 /** `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only contain. */
 function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
+  // AND binds tighter than OR: in `id = 'a' AND x OR y`, the id pins only one side.
+  if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
   for (const p of splitTop(where, "and")) {
     const i = isPunct(p[1], ".") ? 2 : 0;
     if (nameOf(p[i]) !== "id") continue;
@@ -251,17 +240,27 @@ function selectItem(q: SqlText, tokens: Token[]): SelectItem {
     alias = last.text;
   }
   const named = { expr: norm(q, body), tokens: body, ...(alias ? { alias } : {}) };
+  const aggregate = mergeOf(body);
+  if (aggregate) return { ...named, aggregate };
+  if (hasAggregate(body)) {
+    throw new QueryPlanError(`'${named.expr}' computes with an aggregate: across index shards each COUNT, SUM, TOTAL, MIN or MAX must be a column of its own, merged as it is; compute with the merged columns in your client`);
+  }
+  return named;
+}
+
+/** How the aggregate call `body` (the whole item) merges across shards; undefined when it is no aggregate call. */
+function mergeOf(body: Token[]): Merge | undefined {
   const fn = nameOf(body[0]);
   const isCall = body.length >= 3 && isPunct(body[1], "(") && isPunct(body.at(-1), ")") && body.slice(2, -1).every((t) => t.depth > body[0]!.depth);
-  if (!fn || !isCall) return named;
-  if (NOT_MERGEABLE.has(fn)) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: use SUM(…) and COUNT(…) and divide`);
+  if (!fn || !isCall) return undefined;
+  if (NOT_MERGEABLE.has(fn)) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: select SUM(…) and COUNT(…) as columns and divide in your client`);
   const aggregate = AGGREGATES[fn];
-  if (!aggregate) return named;
+  if (!aggregate) return undefined;
   const args = body.slice(2, -1);
   if (isKeyword(args[0], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
   // min(a, b) and max(a, b) of several arguments are scalar functions, not aggregates.
-  if ((fn === "min" || fn === "max") && args.some((t) => isPunct(t, ",") && t.depth === body[0]!.depth + 1)) return named;
-  return { ...named, aggregate };
+  if ((fn === "min" || fn === "max") && args.some((t) => isPunct(t, ",") && t.depth === body[0]!.depth + 1)) return undefined;
+  return aggregate;
 }
 
 /**
@@ -282,19 +281,29 @@ function aliasSubquery(q: SqlText, query: string, from: Token[]): string {
 const NOT_ALIASES = new Set(["left", "right", "inner", "outer", "cross", "join", "natural", "on", "using", "where"]);
 
 /** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
+/** Where the FROM clause `from` reads sys_invocation itself (not in a subquery); -1 if it does not. */
+const directRead = (from: Token[]): number => from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
+
 function sourceAlias(q: SqlText, from: Token[]): string {
-  const i = from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
+  const i = directRead(from);
   if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");
   const next = from[i + 1];
   const alias = isKeyword(next, "as") ? from[i + 2] : next;
   return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);
 }
 
-/** ORDER BY for the pushed-down scan: a term naming a select alias becomes that item's expression. */
-function expandAliases(q: SqlText, orderBy: Token[], items: SelectItem[]): string {
+/**
+ * ORDER BY for the pushed-down scan (`SELECT <alias>.*`): a term naming a select alias or a
+ * position becomes that item's expression (a position in the scan would name a column of `*`).
+ */
+function scanOrder(q: SqlText, orderBy: Token[], items: SelectItem[]): string {
   return splitTop(orderBy)
     .map((term) => {
-      const item = items.find((it) => it.alias !== undefined && nameOf(term[0]) === it.alias);
+      const digits = term[0]?.kind === "literal" ? tokenText(q, term[0]) : "";
+      const item = /^\d+$/.test(digits) ? items[Number(digits) - 1] : items.find((it) => it.alias !== undefined && nameOf(term[0]) === it.alias);
+      if (/^\d+$/.test(digits) && (item === undefined || item.expr.endsWith("*"))) {
+        throw new QueryPlanError(`ORDER BY ${digits} must name one selected column, not a position in '*', across index shards: order by the column's name`);
+      }
       return item ? `${text(q, item.tokens)} ${text(q, term.slice(1))}` : text(q, term);
     })
     .join(", ");
@@ -318,18 +327,6 @@ function integer(q: SqlText, tokens: Token[], clause: string): number | undefine
   const digits = tokens.length === 1 ? tokenText(q, tokens[0]!) : "";
   if (!/^\d+$/.test(digits)) throw new QueryPlanError(`${clause} must be a whole number over sys_invocation`);
   return Number(digits);
-}
-
-/** Splits at top-level commas (or the given keyword). */
-function splitTop(tokens: Token[], separator = ","): Token[][] {
-  if (tokens.length === 0) return [];
-  const depth = tokens[0]!.depth;
-  const parts: Token[][] = [[]];
-  for (const t of tokens) {
-    if (t.depth === depth && (isPunct(t, separator) || isKeyword(t, separator))) parts.push([]);
-    else parts.at(-1)!.push(t);
-  }
-  return parts.filter((p) => p.length > 0);
 }
 
 const text = (q: SqlText, tokens: Token[]) => (tokens.length ? q.sql.slice(tokens[0]!.start, tokens.at(-1)!.end) : "");

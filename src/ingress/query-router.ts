@@ -35,6 +35,17 @@ interface QueryDeployment {
   createdAt: string;
 }
 
+/**
+ * Most objects one query may read (the owners of the ids it pins): each is a call to a Durable
+ * Object, which Cloudflare counts against a request's subrequests (50 on Workers Free, 10,000
+ * on Paid). 32 leaves room for the calls at the index shards (4 by default) that resolve
+ * Restate-format ids, and for the second pass. (adversary: `id IN (…)` of ~1,500 ids woke ~1,500 objects.)
+ */
+export const MAX_QUERY_OWNERS = 32;
+
+/** Most rows of partial aggregates one source answers with. */
+const PARTIAL_ROWS = MAX_QUERY_ROWS * 10;
+
 type AdminStub = { admin(request: AdminRequest): Promise<unknown> };
 
 /** What one query runs with: the config, the namespace, and the static tables as CTEs. */
@@ -75,16 +86,23 @@ async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
   // Forged ids name owners that cannot exist: no object is woken (created) for them.
   const owners = plan.ids && [...new Set(plan.ids.map((id) => knownOwnerOf(r.config.kinds, id)).filter((o): o is string => o !== undefined))];
   if (owners?.length === 0) return final(r, plan.query, plan.reads, []);
+  if (owners && owners.length > MAX_QUERY_OWNERS) {
+    throw new IngressError(
+      400,
+      `the query pins invocations of ${owners.length} objects, more than the ${MAX_QUERY_OWNERS} one query may read: each is a call to a Durable Object, and Cloudflare ` +
+        `limits the calls one request makes (50 on Workers Free). Split the ids over several queries of at most ${MAX_QUERY_OWNERS} objects, or filter without ids (the index answers)`,
+    );
+  }
   // One owner holds every row the query can read: it answers the query itself, in one call.
   if (owners?.length === 1) return ownerQuery(r, owners[0]!, `WITH ${r.context} ${plan.query}`, MAX_QUERY_ROWS);
   if (plan.kind === "rows") {
     const parts = await sources(r, plan, plan.limit, owners);
     const result = await final(r, plan.query, plan.reads, parts.flatMap((p) => p.rows));
     // A source that filled its scan limit may have had more rows than the union holds.
-    const cut = parts.some((p) => p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS);
+    const cut = parts.some((p) => p.truncated || (p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS));
     return { ...result, truncated: result.truncated || cut };
   }
-  return merged(plan, await sources(r, plan, MAX_QUERY_ROWS * 10, owners));
+  return merged(plan, await sources(r, plan, PARTIAL_ROWS, owners));
 }
 
 /**
@@ -132,14 +150,22 @@ async function ownerQuery(r: Run, owner: string, query: string, maxRows: number)
   return { ...result, rows: result.rows.slice(0, maxRows) };
 }
 
-/** Partial aggregates from every source, merged by their group keys, then ordered and cut. */
+/**
+ * Partial aggregates from every source, merged by their group keys, then ordered and cut. A
+ * column the plan does not list (of a `SELECT DISTINCT *`) is a key. A source that cut its
+ * answer left some groups' parts out: merged anyway they would be wrong, so that is a 400.
+ */
 function merged(plan: Extract<QueryPlan, { kind: "aggregate" }>, parts: RawQueryResult[]): RawQueryResult {
+  if (parts.some((p) => p.truncated)) {
+    throw new IngressError(400, `an index shard or owner had more than ${PARTIAL_ROWS.toLocaleString("en")} groups (or 4 MiB of them) to merge, and its cut part would make the totals wrong: group by fewer columns, or narrow the rows with WHERE`);
+  }
+  const mergeOf = (i: number): Merge => plan.merge[i] ?? "key";
   const groups = new Map<string, unknown[]>();
   for (const part of parts) {
     for (const row of part.rows) {
-      const key = JSON.stringify(plan.merge.map((m, i) => (m === "key" ? row[i] : 0)));
+      const key = JSON.stringify(row.map((v, i) => (mergeOf(i) === "key" ? v : 0)));
       const seen = groups.get(key);
-      groups.set(key, seen ? seen.map((v, i) => combine(plan.merge[i]!, v, row[i])) : [...row]);
+      groups.set(key, seen ? seen.map((v, i) => combine(mergeOf(i), v, row[i])) : [...row]);
     }
   }
   let rows = [...groups.values()];
@@ -154,7 +180,7 @@ function merged(plan: Extract<QueryPlan, { kind: "aggregate" }>, parts: RawQuery
   });
   const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
   const cut = rows.slice(plan.offset, end);
-  return { columns: parts[0]?.columns ?? [], rows: cut.slice(0, MAX_QUERY_ROWS) as SqlStorageValue[][], truncated: cut.length > MAX_QUERY_ROWS || parts.some((p) => p.truncated) };
+  return { columns: parts[0]?.columns ?? [], rows: cut.slice(0, MAX_QUERY_ROWS) as SqlStorageValue[][], truncated: cut.length > MAX_QUERY_ROWS };
 }
 
 function combine(merge: Merge, a: unknown, b: unknown): unknown {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import { targetKinds } from "../../src/ingress/invocation-id.js";
-import { createQueryRunner } from "../../src/ingress/query-router.js";
+import { createQueryRunner, MAX_QUERY_OWNERS } from "../../src/ingress/query-router.js";
 import { sqlText, type SqlText } from "../../src/durable/sql-text.js";
 import { registry } from "./fixtures.js";
 
@@ -76,5 +76,35 @@ describe("issue #10: calls per query", () => {
     }
     await expect(run(text("SELECT key FROM state WHERE service_name = 'nosuch' AND service_key = 'k'"), deployment, namespace)).rejects.toMatchObject({ code: 400, message: expect.stringContaining("no service 'nosuch'") });
     expect(calls).toEqual(["o:counter:k1 admin", "s:greeter:3 admin"]);
+  });
+});
+
+describe("adversary (queryfix): the objects one query may read are capped below Cloudflare's subrequest limit", () => {
+  const ids = (owners: number, perOwner = 2) =>
+    Array.from({ length: owners * perOwner }, (_, i) => `'${makeInvocationId(ownerName("o", "counter", `cap-${i % owners}`), `x${i}`)}'`).join(", ");
+
+  test(`ids of ${MAX_QUERY_OWNERS} objects: one call at each, then the second pass; of ${MAX_QUERY_OWNERS + 1}: a 400 naming the cap and the count, no call made`, async () => {
+    expect(MAX_QUERY_OWNERS).toBeLessThan(50); // Workers Free: 50 subrequests a request
+    const { calls, namespace } = recording();
+    const run = runner(4);
+    await run(text(`SELECT id FROM sys_invocation WHERE id IN (${ids(MAX_QUERY_OWNERS)})`), deployment, namespace);
+    expect(calls.filter((c) => c.endsWith(" admin"))).toHaveLength(MAX_QUERY_OWNERS);
+    expect(calls.filter((c) => c.endsWith(" index"))).toHaveLength(1);
+    calls.length = 0;
+    const over = run(text(`SELECT count(*) FROM sys_invocation WHERE id IN (${ids(MAX_QUERY_OWNERS + 1)})`), deployment, namespace);
+    await expect(over).rejects.toMatchObject({ code: 400, message: expect.stringContaining(`${MAX_QUERY_OWNERS + 1} objects, more than the ${MAX_QUERY_OWNERS}`) });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe("issue (queryfix): a partial aggregate cut at its source is not merged", () => {
+  test("a shard answering more groups than it may send (truncated): a 400, not totals missing that shard's cut groups", async () => {
+    const cut = { columns: ["status", "n"], rows: [["running", 3]], truncated: true };
+    const namespace = {
+      idFromName: (name: string) => ({ name }),
+      get: () => ({ index: async () => cut }),
+    } as unknown as DurableObjectNamespace;
+    const run = runner(4)(text("SELECT status, count(*) AS n FROM sys_invocation GROUP BY status"), deployment, namespace);
+    await expect(run).rejects.toMatchObject({ code: 400, message: expect.stringContaining("would make the totals wrong") });
   });
 });

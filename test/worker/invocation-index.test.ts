@@ -58,12 +58,14 @@ describe("sys_invocation across the deployment (the index)", () => {
     await eventually(async () => Number((await rows("SELECT COUNT(*) AS n FROM sys_invocation WHERE target_service_key LIKE 'self-%'"))[0]?.n) >= 120);
     const join = await query(rt, "SELECT count(*) FROM sys_invocation a, sys_invocation b, sys_invocation c, sys_invocation d, sys_invocation e, sys_invocation f");
     expect(join.status).toBe(400);
-    expect(JSON.stringify(join.body)).toMatch(/could visit up to/);
+    // Refused at the ingress now, before any shard: the shards' parts of a self-join would not combine (issue queryfix).
+    // The shards' own bound for several reads stays (test/durable/index-shard-bound.test.ts).
+    expect(JSON.stringify(join.body)).toMatch(/reads sys_invocation 6 times/);
     expect(await rows("SELECT id FROM sys_invocation WHERE target_service_key LIKE 'self-%' ORDER BY created_at DESC LIMIT 3")).toHaveLength(3);
     // The same join written once, through a common table expression each shard reads five times: bounded as well.
     const through = await query(rt, "SELECT count(*) FROM (WITH a AS (SELECT * FROM sys_invocation) SELECT 1 FROM a, a b, a c, a d, a e)");
     expect(through.status).toBe(400);
-    expect(JSON.stringify(through.body)).toMatch(/could visit up to/);
+    expect(JSON.stringify(through.body)).toMatch(/reads sys_invocation 5 times/);
   });
 
   test("counts and GROUP BY merge the shards' partial aggregates", async () => {
