@@ -17,7 +17,7 @@ import { checkTracingOptions, type TracingEnv, type TracingOptions } from "./tra
 
 export interface WorkerConfig {
   services: readonly Definition[];
-  /** Executor objects stateless-service invocations are spread over. @default 64 */
+  /** Executor objects stateless-service invocations are spread over (1 to MAX_SHARDS). @default 64 */
   serviceShards?: number;
   /**
    * Objects the ids of each workflow are spread over (0: one object per workflow id).
@@ -75,18 +75,30 @@ export const DEFAULT_MAX_BODY_BYTES = MAX_VALUE_BYTES;
  * createWorker's work, with options for the Durable Objects (their clock) that only the
  * test fixtures pass: the package's entry exposes createWorker alone.
  */
+/** Service and workflow shards: a count in the thousands already spreads any load Durable Objects take. */
+export const MAX_SHARDS = 4096;
+/**
+ * Index shards: a query over the index calls every shard from one request, and Cloudflare
+ * allows 50 subrequests per request on Workers Free; 32 leaves room for the id lookups beside it.
+ */
+export const MAX_INDEX_SHARDS = 32;
+
+/** `value` when it is a whole number in [min, max]; else a TypeError naming the option (a 0 or NaN shard count would address no object, or "NaN"). */
+function shardCount(name: string, value: number, min: number, max: number): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new TypeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+}
+
 export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): ResoluteWorker & { ResoluteObject: ObjectClass } {
   const registry = new Registry(config.services);
-  const serviceShards = config.serviceShards ?? DEFAULT_SERVICE_SHARDS;
-  const workflowShards = config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS;
-  if (!Number.isInteger(workflowShards) || workflowShards < 0) throw new TypeError(`workflowShards must be a whole number, got ${workflowShards}`);
+  const serviceShards = shardCount("serviceShards", config.serviceShards ?? DEFAULT_SERVICE_SHARDS, 1, MAX_SHARDS);
+  const workflowShards = shardCount("workflowShards", config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS, 0, MAX_SHARDS);
   const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });
   const ingress = config.cors ? withCors(config.cors, plainIngress) : plainIngress;
-  const indexShards = config.indexShards ?? DEFAULT_INDEX_SHARDS;
-  if (!Number.isInteger(indexShards) || indexShards < 0) throw new TypeError(`indexShards must be a whole number, got ${indexShards}`);
+  const indexShards = shardCount("indexShards", config.indexShards ?? DEFAULT_INDEX_SHARDS, 0, MAX_INDEX_SHARDS);
   const admin = createAdmin(registry, kinds, workflowShards, indexShards);
   checkTracingOptions(config.tracing);
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards, ...(config.tracing !== undefined ? { tracing: config.tracing } : {}) }, objects);
