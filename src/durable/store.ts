@@ -12,6 +12,7 @@ import { JOURNAL_VERSION, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { LazySql } from "./lazy-sql.js";
 import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
+import { OutboxRows } from "./outbox-rows.js";
 import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -51,6 +52,7 @@ export class Store implements LifecycleStore {
     this.#sql = opened.sql;
     this.#woke = opened.facts;
     this.#lastSeq = opened.lastSeq;
+    this.#outbox = new OutboxRows(this.#sql, !this.#woke.undelivered);
   }
 
   transaction<T>(fn: () => T): T {
@@ -263,11 +265,21 @@ export class Store implements LifecycleStore {
   }
 
   // ---- outbox ----
+  /** The outbox's rows in memory while this instance knows them all (outbox-rows.ts): the reads below then need no statement. */
+  readonly #outbox: OutboxRows;
+
   enqueue(owner: string, delivery: Delivery, now: number): void {
     this.#sql.ensure("outbox");
-    this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, encodeJson(delivery), now);
+    const payload = encodeJson(delivery);
+    const seq = this.#outbox.nextSeq();
+    if (seq === undefined) this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, payload, now);
+    else {
+      this.#sql.exec("INSERT INTO outbox (seq, owner, payload, next_at) VALUES (?, ?, ?, ?)", seq, owner, payload, now);
+      this.#outbox.added(seq, { owner, payload, attempts: 0, nextAt: now });
+    }
   }
   dueOutbox(now: number, limit = 200): { seq: number; owner: string; delivery: Delivery; attempts: number }[] {
+    if (this.#outbox.known) return this.#outbox.due(now, limit).map(([seq, r]) => ({ seq, owner: r.owner, delivery: decodeJson<Delivery>(r.payload), attempts: r.attempts }));
     if (!this.#sql.has("outbox")) return [];
     return this.#sql
       .exec<Row>("SELECT seq, owner, payload, attempts FROM outbox WHERE next_at <= ? ORDER BY seq LIMIT ?", now, limit)
@@ -277,13 +289,16 @@ export class Store implements LifecycleStore {
   /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
   outboxDueNow(now: number): void {
     if (this.#sql.has("outbox")) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
+    this.#outbox.dueNow(now);
   }
   deleteOutbox(seqs: number[]): void {
     this.#outboxChunks(seqs, (json) => this.#sql.exec(`DELETE FROM outbox WHERE ${SEQ_IN_JSON}`, json));
+    this.#outbox.deleted(seqs);
   }
   /** Makes deliveries due at `nextAt`; `attempted`: their delivery failed (counted), else they wait behind one that did. */
   delayOutbox(seqs: number[], nextAt: number, attempted: boolean): void {
     this.#outboxChunks(seqs, (json) => this.#sql.exec(`UPDATE outbox SET attempts = attempts + ?, next_at = ? WHERE ${SEQ_IN_JSON}`, attempted ? 1 : 0, nextAt, json));
+    this.#outbox.delayed(seqs, nextAt, attempted ? 1 : 0);
   }
   /** `seqs` as JSON arrays of at most OUTBOX_CHUNK: one statement each, one binding (far from the limit of 100). */
   #outboxChunks(seqs: number[], run: (json: string) => void): void {
@@ -291,7 +306,10 @@ export class Store implements LifecycleStore {
   }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {
-    return this.#sql.has("outbox") && this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    if (this.#outbox.known) return this.#outbox.size > 0;
+    const any = this.#sql.has("outbox") && this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    if (!any) this.#outbox.foundEmpty();
+    return any;
   }
 
   // ---- run failures ----
