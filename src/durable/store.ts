@@ -8,11 +8,12 @@ import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/inv
 import type { LifecycleStore, LimitSlot } from "../engine/lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
-import { JOURNAL_VERSION, encodeEntry } from "../engine/journal-codec.js";
+import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { LazySql } from "./lazy-sql.js";
 import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
 import { OutboxRows } from "./outbox-rows.js";
+import { PendingEntries } from "./pending-entries.js";
 import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -53,6 +54,7 @@ export class Store implements LifecycleStore {
     this.#woke = opened.facts;
     this.#lastSeq = opened.lastSeq;
     this.#outbox = new OutboxRows(this.#sql, !this.#woke.undelivered);
+    this.#pending = new PendingEntries((undo) => this.#sql.onRollback(undo));
   }
 
   transaction<T>(fn: () => T): T {
@@ -83,6 +85,8 @@ export class Store implements LifecycleStore {
    * rolls back takes its entry back; a completion or delete that rolls back only removed one.
    */
   readonly #seqs = new Map<string, number>();
+  /** The pending entries of the invocations inserted here (pending-entries.ts): a completion judges one without a read. */
+  readonly #pending: PendingEntries;
 
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
@@ -99,6 +103,7 @@ export class Store implements LifecycleStore {
     // Rolled back, the row is gone but the id would still name the seq: an append would write
     // a journal row under it for a later invocation to find (a woken instance gives it out again).
     this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
+    this.#pending.inserted(req.invocationId);
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
     this.#told(req.invocationId)?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;
@@ -148,6 +153,7 @@ export class Store implements LifecycleStore {
       value, failure, now, now, expiresAt, id,
     );
     this.#seqs.delete(id);
+    this.#pending.ended(id);
     this.#told(id)?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
@@ -174,6 +180,7 @@ export class Store implements LifecycleStore {
     for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
     this.#seqs.delete(id);
+    this.#pending.ended(id);
     this.#told(id)?.deleted(id);
   }
 
@@ -199,8 +206,10 @@ export class Store implements LifecycleStore {
       `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
+    if (entry.done) return this.#pending.completed(inv, entry.index);
+    this.#pending.appended(inv, decodeEntry(stored, JOURNAL_VERSION));
     // A pending entry may make the invocation "suspended" (Restate's status; the indexer counts them).
-    if (!entry.done) this.#told(inv)?.entryPending(inv, true);
+    this.#told(inv)?.entryPending(inv, true);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -208,6 +217,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
+    this.#pending.completed(inv, idx);
     if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv, false);
     return cursor.rowsWritten > 0;
   }
@@ -218,6 +228,9 @@ export class Store implements LifecycleStore {
 
   /** One entry, and whether its invocation is still live (not completed). */
   entry(inv: string, idx: number): { entry: Entry; live: boolean } | undefined {
+    // An id with a known seq is not completed (see #seqs).
+    const pending = this.#seqs.has(inv) ? this.#pending.get(inv, idx) : undefined;
+    if (pending) return { entry: pending, live: true };
     const row = this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? AND j.idx = ?`, inv, idx).toArray()[0];
     return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
   }
