@@ -105,7 +105,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#cover = new CallCover({ everyLive: (covered) => this.#lifecycle.everyLive(covered), guard: () => this.#guard() });
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
-      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, extraArgs: [env] });
+      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, nonePending: !woke.anyPending, extraArgs: [env] });
       this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#crashWakeBy(at) };

@@ -8,10 +8,12 @@ import { STATUS, type InvocationRow, type InvocationStatus } from "../engine/inv
 import type { LifecycleStore, LimitSlot } from "../engine/lifecycle-store.js";
 import type { Delivery, InvokeRequest, Subscriber } from "../engine/messages.js";
 import type { Completion, Entry, RunFailures } from "../engine/types.js";
-import { JOURNAL_VERSION, encodeEntry } from "../engine/journal-codec.js";
+import { JOURNAL_VERSION, decodeEntry, encodeEntry } from "../engine/journal-codec.js";
 import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromBlob, toBlob } from "./codec.js";
 import type { LazySql } from "./lazy-sql.js";
 import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
+import { OutboxRows } from "./outbox-rows.js";
+import { PendingEntries } from "./pending-entries.js";
 import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -51,6 +53,8 @@ export class Store implements LifecycleStore {
     this.#sql = opened.sql;
     this.#woke = opened.facts;
     this.#lastSeq = opened.lastSeq;
+    this.#outbox = new OutboxRows(this.#sql, !this.#woke.undelivered);
+    this.#pending = new PendingEntries((undo) => this.#sql.onRollback(undo));
   }
 
   transaction<T>(fn: () => T): T {
@@ -81,6 +85,8 @@ export class Store implements LifecycleStore {
    * rolls back takes its entry back; a completion or delete that rolls back only removed one.
    */
   readonly #seqs = new Map<string, number>();
+  /** The pending entries of the invocations inserted here (pending-entries.ts): a completion judges one without a read. */
+  readonly #pending: PendingEntries;
 
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
@@ -97,6 +103,7 @@ export class Store implements LifecycleStore {
     // Rolled back, the row is gone but the id would still name the seq: an append would write
     // a journal row under it for a later invocation to find (a woken instance gives it out again).
     this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
+    this.#pending.inserted(req.invocationId);
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
     this.#told(req.invocationId)?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;
@@ -146,6 +153,7 @@ export class Store implements LifecycleStore {
       value, failure, now, now, expiresAt, id,
     );
     this.#seqs.delete(id);
+    this.#pending.ended(id);
     this.#told(id)?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
@@ -172,6 +180,7 @@ export class Store implements LifecycleStore {
     for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
     this.#seqs.delete(id);
+    this.#pending.ended(id);
     this.#told(id)?.deleted(id);
   }
 
@@ -197,8 +206,10 @@ export class Store implements LifecycleStore {
       `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
+    if (entry.done) return this.#pending.completed(inv, entry.index);
+    this.#pending.appended(inv, decodeEntry(stored, JOURNAL_VERSION));
     // A pending entry may make the invocation "suspended" (Restate's status; the indexer counts them).
-    if (!entry.done) this.#told(inv)?.entryPending(inv, true);
+    this.#told(inv)?.entryPending(inv, true);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -206,6 +217,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
+    this.#pending.completed(inv, idx);
     if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv, false);
     return cursor.rowsWritten > 0;
   }
@@ -216,6 +228,9 @@ export class Store implements LifecycleStore {
 
   /** One entry, and whether its invocation is still live (not completed). */
   entry(inv: string, idx: number): { entry: Entry; live: boolean } | undefined {
+    // An id with a known seq is not completed (see #seqs).
+    const pending = this.#seqs.has(inv) ? this.#pending.get(inv, idx) : undefined;
+    if (pending) return { entry: pending, live: true };
     const row = this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? AND j.idx = ?`, inv, idx).toArray()[0];
     return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
   }
@@ -263,11 +278,21 @@ export class Store implements LifecycleStore {
   }
 
   // ---- outbox ----
+  /** The outbox's rows in memory while this instance knows them all (outbox-rows.ts): the reads below then need no statement. */
+  readonly #outbox: OutboxRows;
+
   enqueue(owner: string, delivery: Delivery, now: number): void {
     this.#sql.ensure("outbox");
-    this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, encodeJson(delivery), now);
+    const payload = encodeJson(delivery);
+    const seq = this.#outbox.nextSeq();
+    if (seq === undefined) this.#sql.exec("INSERT INTO outbox (owner, payload, next_at) VALUES (?, ?, ?)", owner, payload, now);
+    else {
+      this.#sql.exec("INSERT INTO outbox (seq, owner, payload, next_at) VALUES (?, ?, ?, ?)", seq, owner, payload, now);
+      this.#outbox.added(seq, { owner, payload, attempts: 0, nextAt: now });
+    }
   }
   dueOutbox(now: number, limit = 200): { seq: number; owner: string; delivery: Delivery; attempts: number }[] {
+    if (this.#outbox.known) return this.#outbox.due(now, limit).map(([seq, r]) => ({ seq, owner: r.owner, delivery: decodeJson<Delivery>(r.payload), attempts: r.attempts }));
     if (!this.#sql.has("outbox")) return [];
     return this.#sql
       .exec<Row>("SELECT seq, owner, payload, attempts FROM outbox WHERE next_at <= ? ORDER BY seq LIMIT ?", now, limit)
@@ -277,13 +302,16 @@ export class Store implements LifecycleStore {
   /** Makes every waiting delivery due now (after a restart: redeliver promptly). */
   outboxDueNow(now: number): void {
     if (this.#sql.has("outbox")) this.#sql.exec("UPDATE outbox SET next_at = ? WHERE next_at > ?", now, now);
+    this.#outbox.dueNow(now);
   }
   deleteOutbox(seqs: number[]): void {
     this.#outboxChunks(seqs, (json) => this.#sql.exec(`DELETE FROM outbox WHERE ${SEQ_IN_JSON}`, json));
+    this.#outbox.deleted(seqs);
   }
   /** Makes deliveries due at `nextAt`; `attempted`: their delivery failed (counted), else they wait behind one that did. */
   delayOutbox(seqs: number[], nextAt: number, attempted: boolean): void {
     this.#outboxChunks(seqs, (json) => this.#sql.exec(`UPDATE outbox SET attempts = attempts + ?, next_at = ? WHERE ${SEQ_IN_JSON}`, attempted ? 1 : 0, nextAt, json));
+    this.#outbox.delayed(seqs, nextAt, attempted ? 1 : 0);
   }
   /** `seqs` as JSON arrays of at most OUTBOX_CHUNK: one statement each, one binding (far from the limit of 100). */
   #outboxChunks(seqs: number[], run: (json: string) => void): void {
@@ -291,7 +319,10 @@ export class Store implements LifecycleStore {
   }
   /** Whether any delivery waits in the outbox (due or postponed). */
   hasOutbox(): boolean {
-    return this.#sql.has("outbox") && this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    if (this.#outbox.known) return this.#outbox.size > 0;
+    const any = this.#sql.has("outbox") && this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    if (!any) this.#outbox.foundEmpty();
+    return any;
   }
 
   // ---- run failures ----

@@ -20,6 +20,8 @@ export interface WakeFacts {
   running: boolean;
   /** The exclusive invocation holding the lock, if any. */
   lockHolder: string | null;
+  /** Invocations wait for the lock (stored as pending): the lock reads them when it is released. */
+  anyPending: boolean;
   /** The earliest time stored work is due (see Store.earliestDue), or null. */
   earliestDue: number | null;
   /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
@@ -57,6 +59,7 @@ const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   (SELECT group_concat(name) FROM sqlite_master WHERE type = 'table') AS tables,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'running') AS running,
   (SELECT id FROM invocations WHERE exclusive = 1 AND status IN ${LOCK_HOLDING_SQL} LIMIT 1) AS lock_holder,
+  EXISTS (SELECT 1 FROM invocations WHERE status = 'pending' AND expires_at IS NULL) AS any_pending,
   (SELECT MIN(t) FROM (${DUE_PARTS.retries} UNION ALL ${DUE_PARTS.expiry})) AS invocations_due,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
   (SELECT MAX(seq) FROM invocations) AS last_seq`;
@@ -80,6 +83,7 @@ function wakeFactsOf(row: Row | undefined, tables: Row | undefined): WakeFacts {
     undelivered: typeof tables?.outbox_due === "number",
     running: row?.running === 1,
     lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
+    anyPending: row?.any_pending === 1,
     earliestDue: due.length > 0 ? Math.min(...due) : null,
     indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
     anyInvocations: row?.last_seq !== null && row?.last_seq !== undefined,

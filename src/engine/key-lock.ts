@@ -4,7 +4,7 @@
  * arrival order (their seq). Shared handlers, services and a workflow's run never take it.
  * Kept in memory; the holder is read from storage when an owner host wakes, and the
  * waiters are learned lazily: until storage has been asked once and had none, the
- * next waiter is read from storage; from then on every waiter was queued by this
+ * next waiter is read from storage (unless the host knew at wake-up that none waited); from then on every waiter was queued by this
  * instance and is known here, with its row, so a hot key's queue never asks storage
  * (invocations that arrive together run back to back: see the durable side's group commit).
  * Concurrency limits are not asked here: an invocation asks for its slot once it holds the
@@ -21,8 +21,11 @@ export class KeyLock {
     holder: string | null,
     /** The first invocation waiting for the lock in arrival order, from storage. */
     private readonly nextWaiting: () => string | undefined,
+    /** Storage had no waiting invocation when the host woke: every later one is queued here. */
+    noneWaiting = false,
   ) {
     this.#holder = holder;
+    if (noneWaiting) this.#waiting = [];
   }
 
   get holder(): string | null {

@@ -41,6 +41,8 @@ export interface LifecycleConfig {
   kinds: TargetKinds;
   /** The exclusive invocation holding the key's lock, as storage says when the host wakes. @default null */
   lockHolder?: string | null;
+  /** Storage holds no pending invocation when the host wakes (the lock's waiters need not be read). @default false */
+  nonePending?: boolean;
   /** Passed to `ctx.request().extraArgs` (the Worker env on Cloudflare). */
   extraArgs?: readonly unknown[];
   /** Hand every completion to a fresh attempt that replays the journal (the test runtime's always-replay mode). */
@@ -71,7 +73,7 @@ export class Lifecycle {
     this.#store = store;
     this.#driver = driver;
     this.#config = config;
-    this.#lock = new KeyLock(config.lockHolder ?? null, () => store.nextPending());
+    this.#lock = new KeyLock(config.lockHolder ?? null, () => store.nextPending(), config.nonePending);
     this.#callers = new Callers(store, driver, (row) => this.result(row));
     this.#attempts = new LiveAttempts(driver, config.kinds, config.extraArgs, (row, spec, outcome) => this.#ended(row, spec, outcome));
     this.#host = new JournalHost(store, {

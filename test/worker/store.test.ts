@@ -23,6 +23,8 @@ const WAKE_CASES = [
   "wake facts: a fresh object has none; a woken one finds running work, the lock holder and the earliest due time of its invocations",
   "wake facts with timers and an outbox: the earliest of every table, each read once",
   "outbox: a set of seqs is delayed or deleted in one statement per 500, past the 100-binding limit",
+  "issue #14: the outbox's rows this instance wrote are read back from memory, and a rolled-back enqueue, delete or delay is undone there as in the table",
+  "issue #14: a completion finds the pending entry this instance appended without reading it, and memory agrees with the table after rollbacks",
 ];
 
 let rt: WorkerdRuntime;
