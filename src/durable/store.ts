@@ -13,7 +13,7 @@ import { completionColumns, completionFromColumns, decodeJson, encodeJson, fromB
 import type { LazySql } from "./lazy-sql.js";
 import { earliestDueSql, openStore, type WakeFacts } from "./wake-facts.js";
 import { OutboxRows } from "./outbox-rows.js";
-import { PendingEntries } from "./pending-entries.js";
+import { LiveInvocations } from "./live-invocations.js";
 import { ENTRIES, entryFromRow, toInvocation, type Row } from "./rows.js";
 import { runReadOnlyQuery, type RawQueryOutcome } from "./sql-views.js";
 import type { QueryOutcome } from "./sql-bounds.js";
@@ -54,7 +54,7 @@ export class Store implements LifecycleStore {
     this.#woke = opened.facts;
     this.#lastSeq = opened.lastSeq;
     this.#outbox = new OutboxRows(this.#sql, !this.#woke.undelivered);
-    this.#pending = new PendingEntries((undo) => this.#sql.onRollback(undo));
+    this.#live = new LiveInvocations((undo) => this.#sql.onRollback(undo));
   }
 
   transaction<T>(fn: () => T): T {
@@ -78,15 +78,8 @@ export class Store implements LifecycleStore {
    * by this instance: seq only orders, and a gap is harmless.
    */
   #lastSeq: number;
-  /**
-   * The seq of each invocation this instance stored or read that is not completed: its
-   * journal entries are keyed by it, so an append needs no lookup of the id. It may miss an
-   * id (then the id is looked up) but never names a seq the id does not have: an insert that
-   * rolls back takes its entry back; a completion or delete that rolls back only removed one.
-   */
-  readonly #seqs = new Map<string, number>();
-  /** The pending entries of the invocations inserted here (pending-entries.ts): a completion judges one without a read. */
-  readonly #pending: PendingEntries;
+  /** The seqs and pending entries of the invocations not completed (live-invocations.ts). */
+  readonly #live: LiveInvocations;
 
   /** Inserts a new invocation; returns its seq, or undefined when one with this id exists (a duplicate). */
   insertInvocation(req: InvokeRequest, exclusive: boolean, status: InvocationStatus, nextAt: number | null, now: number): number | undefined {
@@ -99,11 +92,7 @@ export class Store implements LifecycleStore {
     ).rowsWritten;
     if (written === 0) return undefined;
     this.#lastSeq = seq;
-    this.#seqs.set(req.invocationId, seq);
-    // Rolled back, the row is gone but the id would still name the seq: an append would write
-    // a journal row under it for a later invocation to find (a woken instance gives it out again).
-    this.#sql.onRollback(() => this.#seqs.get(req.invocationId) === seq && this.#seqs.delete(req.invocationId));
-    this.#pending.inserted(req.invocationId);
+    this.#live.inserted(req.invocationId, seq);
     const fields = { id: req.invocationId, service: req.target.service, handler: req.target.handler, key: req.target.key ?? null, idempotency_key: req.idempotencyKey ?? null };
     this.#told(req.invocationId)?.changed(req.invocationId, { ...fields, invoked_by: req.invokedBy, status, attempts: 0, next_at: nextAt, created_at: now, modified_at: now }, true);
     return seq;
@@ -113,7 +102,7 @@ export class Store implements LifecycleStore {
     const row = this.#sql.exec<Row>("SELECT * FROM invocations WHERE id = ?", id).toArray()[0];
     if (!row) return undefined;
     const invocation = toInvocation(row);
-    if (invocation.status !== STATUS.completed) this.#seqs.set(id, invocation.seq);
+    if (invocation.status !== STATUS.completed) this.#live.read(id, invocation.seq);
     return invocation;
   }
 
@@ -152,8 +141,7 @@ export class Store implements LifecycleStore {
       "UPDATE invocations SET status = 'completed', result = ?, failure = ?, next_at = NULL, completed_at = ?, modified_at = ?, expires_at = ? WHERE id = ?",
       value, failure, now, now, expiresAt, id,
     );
-    this.#seqs.delete(id);
-    this.#pending.ended(id);
+    this.#live.ended(id);
     this.#told(id)?.changed(id, { status: "completed", failure: failure === null ? null : JSON.stringify({ message: (completion as { failure: { message: string } }).failure.message }), next_at: null, completed_at: now, modified_at: now, expires_at: expiresAt });
   }
 
@@ -179,8 +167,7 @@ export class Store implements LifecycleStore {
     this.#sql.exec("DELETE FROM journal WHERE inv_seq = ?", seq);
     for (const table of ["run_failures", "subscribers", "timers"] as const) if (this.#sql.has(table)) this.#sql.exec(`DELETE FROM ${table} WHERE inv = ?`, id);
     this.#sql.exec("DELETE FROM invocations WHERE seq = ?", seq);
-    this.#seqs.delete(id);
-    this.#pending.ended(id);
+    this.#live.ended(id);
     this.#told(id)?.deleted(id);
   }
 
@@ -194,7 +181,7 @@ export class Store implements LifecycleStore {
 
   /** How a statement names `inv`'s seq: bound directly when this instance knows it, else looked up by id. */
   #seqOf(inv: string): [sql: string, binding: string | number] {
-    const seq = this.#seqs.get(inv);
+    const seq = this.#live.seqOf(inv);
     return seq === undefined ? [SEQ_OF, inv] : ["?", seq];
   }
 
@@ -206,8 +193,8 @@ export class Store implements LifecycleStore {
       `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
-    if (entry.done) return this.#pending.completed(inv, entry.index);
-    this.#pending.appended(inv, decodeEntry(stored, JOURNAL_VERSION));
+    if (entry.done) return this.#live.entryDone(inv, entry.index);
+    this.#live.appended(inv, decodeEntry(stored, JOURNAL_VERSION));
     // A pending entry may make the invocation "suspended" (Restate's status; the indexer counts them).
     this.#told(inv)?.entryPending(inv, true);
   }
@@ -217,7 +204,7 @@ export class Store implements LifecycleStore {
     const { value, failure } = completionColumns(completion);
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
-    this.#pending.completed(inv, idx);
+    this.#live.entryDone(inv, idx);
     if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv, false);
     return cursor.rowsWritten > 0;
   }
@@ -228,8 +215,7 @@ export class Store implements LifecycleStore {
 
   /** One entry, and whether its invocation is still live (not completed). */
   entry(inv: string, idx: number): { entry: Entry; live: boolean } | undefined {
-    // An id with a known seq is not completed (see #seqs).
-    const pending = this.#seqs.has(inv) ? this.#pending.get(inv, idx) : undefined;
+    const pending = this.#live.pendingEntry(inv, idx);
     if (pending) return { entry: pending, live: true };
     const row = this.#sql.exec<Row>(`${ENTRIES} WHERE i.id = ? AND j.idx = ?`, inv, idx).toArray()[0];
     return row ? { entry: entryFromRow(row), live: row.status !== STATUS.completed } : undefined;
