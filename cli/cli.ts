@@ -11,6 +11,7 @@ import { LIMITS_USAGE, limitsCommand } from "./limits.js";
 import { FLAG_OPTIONS, checkFlags, type Flags } from "./flags.js";
 import { MAX_LISTED } from "../src/durable/admin.js";
 import { MAX_QUERY_ROWS } from "../src/durable/sql-bounds.js";
+import { quoteString } from "../src/durable/sql-text.js";
 
 /** Most invocations a listing shows: what one admin query answers with, and one object's listing. */
 const MAX_LIST = Math.min(MAX_QUERY_ROWS, MAX_LISTED);
@@ -191,9 +192,6 @@ function describeService(name: string): Command {
 
 const SUMMARY_COLUMNS = ["id", "target", "status", "retry_count", "created_at", "completed_at"] as const;
 
-/** A quoted SQL string literal. */
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * `invocations list`: with --key, one object's invocations (its listing route, read from the
  * object); without, the deployment's (POST /query over the index). The same filters, newest
@@ -215,9 +213,9 @@ function listInvocations(flags: Flags): Command {
       return { answer, rows: answer.invocations };
     }
     const where = [
-      service !== undefined ? `target_service_name = ${literal(service)}` : undefined,
-      handler !== undefined ? `target_handler_name = ${literal(handler)}` : undefined,
-      status !== undefined ? `status = ${literal(status)}` : undefined,
+      service !== undefined ? `target_service_name = ${quoteString(service)}` : undefined,
+      handler !== undefined ? `target_handler_name = ${quoteString(handler)}` : undefined,
+      status !== undefined ? `status = ${quoteString(status)}` : undefined,
     ].filter(Boolean);
     const query = `SELECT ${SUMMARY_COLUMNS.join(", ")} FROM sys_invocation${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id LIMIT ${limit}`;
     const answer = (await admin.post("query", { query })) as { rows: Record<string, unknown>[] };

@@ -71,6 +71,7 @@ export interface QueryShape extends SqlText {
 
 /** The query's shape (from its tokens, when it has been read already), or why it cannot be bounded (refused before it reaches the object). */
 export function queryShape(query: string | SqlText): QueryShape | { refused: string } {
+  if (typeof query !== "string" && "ctes" in query) return query as QueryShape; // read already
   const read = typeof query === "string" ? sqlText(query) : query;
   if ("error" in read) return { refused: `the query cannot be read: ${read.error}` };
   const { sql, tokens } = read;

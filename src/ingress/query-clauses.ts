@@ -123,8 +123,7 @@ const NOT_ROW_WISE =
  * there that work row by row, and not on the side an outer join fills with NULLs. A LIMIT
  * without ORDER BY in such a subquery caps each shard's rows (Restate's CLI counts so).
  */
-export function sourceProblem(tokens: readonly Token[]): string | undefined {
-  const { from } = clauses(tokens);
+export function sourceProblem(tokens: readonly Token[], from: readonly Token[] = clauses(tokens).from): string | undefined {
   const read = tokens.find((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(tokens, i) && !isPunct(tokens[i - 1], "."));
   const at = read === undefined ? -1 : from.indexOf(read);
   if (at < 0) return OUTSIDE_FROM;

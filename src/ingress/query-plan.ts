@@ -142,8 +142,8 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const top = q.tokens.filter((t) => t.depth === 0);
   if (!isKeyword(top[0], "select")) throw new QueryPlanError("across the deployment a query is one SELECT (no WITH, no VALUES): name sys_invocation in its FROM clause");
   if (top.some((t) => isKeyword(t, "union") || isKeyword(t, "intersect") || isKeyword(t, "except"))) throw new QueryPlanError("UNION, INTERSECT and EXCEPT are not supported over sys_invocation: run each SELECT on its own");
-  const reads = splittable(q);
   const c = clauses(q.tokens);
+  const reads = splittable(q, c.from);
   // Pinned only when FROM reads sys_invocation itself: a subquery there may call another column `id`.
   const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
@@ -180,8 +180,9 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
  * CTE that takes the index's name, or the shards' raw table. (issue: `SELECT count(*) FROM
  * sys_invocation a, sys_invocation_status b` answered 102 for 20 invocations, not 400.)
  */
-function splittable(q: SqlText): number {
-  const reads = indexReads(q);
+function splittable(q: SqlText, from: readonly Token[]): number {
+  const shape = queryShape(q);
+  const reads = indexReads("refused" in shape ? q : shape);
   if (reads > 1) {
     throw new QueryPlanError(
       `the query reads sys_invocation ${reads} times (a join, a subquery or a common table expression over it): the invocations are spread over index shards and owners, ` +
@@ -189,13 +190,12 @@ function splittable(q: SqlText): number {
         "and combine several queries' answers in your client; for one object's own invocations, POST objects/{service}/{key}/query",
     );
   }
-  const shape = queryShape(q);
   if (!("refused" in shape) && [...shape.definitions].some((i) => INDEX_TABLES.has(nameOf(q.tokens[i]) ?? ""))) throw new QueryPlanError("a common table expression may not be named sys_invocation or sys_invocation_status: name it otherwise");
   // sys_invocation names the table only where a table is named (an alias of that name would read nothing of the index).
   const misnamed = q.tokens.some((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(q.tokens, i) && !isKeyword(q.tokens[i - 1], "from") && !isKeyword(q.tokens[i - 1], "join") && !isPunct(q.tokens[i - 1], ","));
   if (misnamed) throw new QueryPlanError("sys_invocation and sys_invocation_status name the index's table only after FROM, JOIN or a comma there: do not use them as an alias");
   if (q.tokens.some((t) => nameOf(t) === RAW_INDEX_TABLE)) throw new QueryPlanError(`${RAW_INDEX_TABLE} is the index shards' own storage, not a table of POST /query: read sys_invocation`);
-  const problem = sourceProblem(q.tokens);
+  const problem = sourceProblem(q.tokens, from);
   if (problem) throw new QueryPlanError(problem);
   if (hasWindow(q.tokens)) throw new QueryPlanError("window functions (… OVER (…)) over sys_invocation would be computed in each index shard apart: select the rows (or COUNT, SUM, MIN, MAX with GROUP BY) and compute it in your client");
   return reads;
@@ -280,10 +280,10 @@ function aliasSubquery(q: SqlText, query: string, from: Token[]): string {
 
 const NOT_ALIASES = new Set(["left", "right", "inner", "outer", "cross", "join", "natural", "on", "using", "where"]);
 
-/** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
 /** Where the FROM clause `from` reads sys_invocation itself (not in a subquery); -1 if it does not. */
 const directRead = (from: Token[]): number => from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
 
+/** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
 function sourceAlias(q: SqlText, from: Token[]): string {
   const i = directRead(from);
   if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");

@@ -12,7 +12,7 @@ import { parseOwnerName } from "../engine/ids.js";
 import type { AdminRequest } from "../durable/admin.js";
 import { MAX_QUERY_ROWS, type RawQueryResult } from "../durable/sql-bounds.js";
 import type { RawQueryOutcome } from "../durable/sql-views.js";
-import { coordinatorStub, indexShardStub, type IndexStub } from "../durable/index-shard.js";
+import { INDEX_TABLES, coordinatorStub, indexShardStub, type IndexStub } from "../durable/index-shard.js";
 import { SYS_INVOCATION_NAMES } from "../durable/index-row.js";
 import { quoteString, type SqlText } from "../durable/sql-text.js";
 import { planQuery, QueryPlanError, type Merge, type QueryPlan } from "./query-plan.js";
@@ -215,7 +215,7 @@ function staticTables(registry: Registry): string {
     return `(${quoteString(name)}, 1, 1, ${quoteString(ty)}, ${quoteString(DEPLOYMENT_ID)})`;
   });
   const columns = [
-    ...["sys_invocation", "sys_invocation_status"].flatMap((t) => SYS_INVOCATION_NAMES.map((c) => [t, c])),
+    ...[...INDEX_TABLES].flatMap((t) => SYS_INVOCATION_NAMES.map((c) => [t, c])),
     ...SYS_JOURNAL_COLUMNS.map((c) => ["sys_journal", c]),
   ].map(([t, c], i) => `('datafusion', 'public', ${quoteString(t!)}, ${quoteString(c!)}, ${i + 1}, 'Utf8', 'YES')`);
   return [
