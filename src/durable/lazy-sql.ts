@@ -26,7 +26,7 @@ type Cursor<T extends Record<string, SqlStorageValue>> = SqlStorageCursor<T>;
 export class LazySql {
   #installed: boolean;
   /** The tables of TABLES_ON_USE that exist. */
-  #tables: Set<string>;
+  readonly #tables: Set<string>;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -52,6 +52,7 @@ export class LazySql {
     if (!this.#installed) this.install(undefined);
     this.storage.sql.exec(TABLES_ON_USE[table]);
     this.#tables.add(table);
+    this.#hooks.onRollback(() => this.#tables.delete(table));
   }
 
   exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): Cursor<T> {
@@ -64,19 +65,11 @@ export class LazySql {
 
   /**
    * Runs `fn` atomically. Tables created inside it are gone if it throws (the transaction is
-   * rolled back), and this instance forgets them too, as the store's `onRollback` hooks
-   * undo what it keeps in memory.
+   * rolled back), and this instance forgets them too (ensure's and install's `onRollback`),
+   * as the store's hooks undo what it keeps in memory.
    */
   transaction<T>(fn: () => T): T {
-    const installed = this.#installed;
-    const tables = new Set(this.#tables);
-    return this.#hooks.run(
-      () => this.storage.transactionSync(fn),
-      () => {
-        this.#installed = installed;
-        this.#tables = tables;
-      },
-    );
+    return this.#hooks.run(() => this.storage.transactionSync(fn));
   }
 
   readonly #hooks = new TransactionHooks();
@@ -117,6 +110,7 @@ export class LazySql {
       if (migration?.after) sql.exec(migration.after);
       sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)", String(SCHEMA_VERSION));
       this.#installed = true;
+      this.#hooks.onRollback(() => (this.#installed = false));
     });
   }
 }
