@@ -25,7 +25,7 @@
 import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
 import { indexSender, type IndexSender } from "./index-sender.js";
 import { indexShardOf, indexShardStub } from "./index-shard.js";
-import { INDEX_MARK_KEY } from "./store.js";
+import { INDEX_MARK_KEY } from "./wake-facts.js";
 
 export type IndexColumn = (typeof INDEX_COLUMNS)[number];
 export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;

@@ -69,14 +69,20 @@ export class Outbox {
     for (const row of rows) {
       const until = this.#held.get(row.owner);
       if (until !== undefined && until > now) {
-        held.set(until, [...(held.get(until) ?? []), row.seq]);
+        const seqs = held.get(until);
+        if (seqs) seqs.push(row.seq);
+        else held.set(until, [row.seq]);
         continue;
       }
       if (until !== undefined) this.#held.delete(row.owner);
       const size = (bytes.get(row.owner) ?? 0) + sizeOf(row.delivery);
       // A full batch: the owner's later rows wait for its send to end (as for a busy owner), never overtaking.
       if (this.#busy.has(row.owner) || (size > BATCH_BYTES && byOwner.has(row.owner))) this.#busy.set(row.owner, true);
-      else byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+      else {
+        const batch = byOwner.get(row.owner);
+        if (batch) batch.push(row);
+        else byOwner.set(row.owner, [row]);
+      }
       bytes.set(row.owner, size);
     }
     // Stored as due at their owner's retry, so the alarm does not fire for them before then.

@@ -20,7 +20,6 @@ import type { QueryOutcome } from "./sql-bounds.js";
 import type { InvocationChanges } from "./indexer.js";
 
 export type { InvocationRow, WakeFacts };
-export { INDEX_MARK_KEY } from "./wake-facts.js";
 
 /** SQL for the seq of the invocation whose id is the next parameter (NULL when there is none). */
 const SEQ_OF = "(SELECT seq FROM invocations WHERE id = ?)";

@@ -10,7 +10,7 @@ import { CancelledError, TerminalError, errorToRecord } from "../../sdk/errors.j
 import { terminalFailure } from "./completions.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
-import type { LifecycleStore } from "./lifecycle-store.js";
+import { atomicallyIf, type LifecycleStore } from "./lifecycle-store.js";
 import type { Delivery } from "./messages.js";
 import type { Completion, Effect, Entry, Host, LogLevel, RunFailures, StepTracer } from "./types.js";
 
@@ -60,11 +60,8 @@ export class JournalHost implements Host {
   record(invocationId: string, entry: Entry, effects: readonly Effect[]): Completion | undefined {
     const touched: Touched = { outbox: false, promises: [] };
     let immediate: Completion | undefined;
-    // Writes in one synchronous turn commit together anyway; a transaction only adds rollback if a
-    // statement throws half-way, which matters when several effects must stand or fall together.
-    const atomically = effects.length > 1 ? <T>(fn: () => T) => this.store.transaction(fn) : <T>(fn: () => T) => fn();
     this.#storable(entry, () =>
-      atomically(() => {
+      atomicallyIf(this.store, effects.length > 1, () => {
         for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
         if (!entry.done && this.context.cancelRequested.delete(invocationId)) {
           this.store.setCancelRequested(invocationId, false);

@@ -107,3 +107,12 @@ export interface LifecycleStore extends InvocationTable, JournalTable, Lifecycle
   /** Whether `error`, thrown by a write, means a value was larger than this store can keep. */
   tooLarge(error: unknown): boolean;
 }
+
+/**
+ * Runs `fn` in a transaction only when it makes several writes (`several`), which must stand or
+ * fall together; one write needs none, since a turn's writes commit together anyway, and a
+ * transaction costs a savepoint.
+ */
+export function atomicallyIf<T>(store: Pick<LifecycleStore, "transaction">, several: boolean, fn: () => T): T {
+  return several ? store.transaction(fn) : fn();
+}

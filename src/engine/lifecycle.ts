@@ -25,7 +25,7 @@ import { KeyLock } from "./key-lock.js";
 import * as control from "./lifecycle-control.js";
 import type { ControlResult, LifecycleOps } from "./lifecycle-control.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
-import type { LifecycleStore } from "./lifecycle-store.js";
+import { atomicallyIf, type LifecycleStore } from "./lifecycle-store.js";
 import { LiveAttempts } from "./live-attempts.js";
 import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "./messages.js";
 import { retentionMs, type DeclaredLimit, type HandlerSpec, type Registry } from "./registry.js";
@@ -222,9 +222,7 @@ export class Lifecycle {
       if (verdict === "complete") this.#store.completeEntry(inv, idx, completion);
       if (timer) this.#store.deleteTimer(inv, idx);
     };
-    // One write needs no transaction (a turn's writes commit together); two stand or fall together.
-    if (verdict === "complete" && timer) this.#store.transaction(write);
-    else write();
+    atomicallyIf(this.#store, verdict === "complete" && timer, write);
     if (verdict !== "complete") return verdict;
     this.#driver.tracer?.entryCompleted(inv, idx, completion, source.kind === "awakeable" ? source.traceparent : undefined);
     this.#resume(inv, idx, completion);
