@@ -71,6 +71,11 @@ export class Store implements LifecycleStore {
     this.#sql.afterCommit(work);
   }
 
+  /** Runs `undo` if the open transaction rolls back (TransactionHooks.onRollback). */
+  onRollback(undo: () => void): void {
+    this.#sql.onRollback(undo);
+  }
+
   /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
   tooLarge(error: unknown): boolean {
     return String(error).includes("SQLITE_TOOBIG");
