@@ -65,6 +65,32 @@ export function clauses(tokens: readonly Token[]): Clauses {
   return c;
 }
 
+/** Keywords that end a FROM clause (at its depth): a comma after them separates no tables. */
+const FROM_ENDS = new Set(["select", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
+
+/**
+ * The tables (views, common table expressions) `tokens` name, wherever SQLite reads one: after
+ * FROM, JOIN, a comma of a FROM clause, or IN (`x IN t`); `schema.t` when qualified. A
+ * subquery, VALUES or a table-valued function (`json_each(…)`) there is no name.
+ */
+export function tableReferences(tokens: readonly Token[]): string[] {
+  const names: string[] = [];
+  const inFrom: boolean[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (isPunct(t, "(")) inFrom[t.depth + 1] = false;
+    if (t.kind === "name" && !t.quoted && FROM_ENDS.has(t.text)) inFrom[t.depth] = false;
+    // `a IS [NOT] DISTINCT FROM b` compares: b is a value.
+    const from = isKeyword(t, "from") && !isKeyword(tokens[i - 1], "distinct");
+    if (from) inFrom[t.depth] = true;
+    if (!from && !isKeyword(t, "join") && !isKeyword(t, "in") && !(isPunct(t, ",") && inFrom[t.depth])) continue;
+    const name = tokens[i + 1];
+    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(")) continue;
+    names.push(isPunct(tokens[i + 2], ".") ? `${name.text}.${nameOf(tokens[i + 3]) ?? ""}` : name.text);
+  }
+  return names;
+}
+
 /** Splits at top-level commas (or the given keyword). */
 export function splitTop(tokens: Token[], separator = ","): Token[][] {
   if (tokens.length === 0) return [];

@@ -19,8 +19,8 @@
 import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
-import { INDEX_TABLES, RAW_INDEX_TABLE } from "../durable/index-shard.js";
-import { clauses, hasAggregate, hasWindow, nameOf, QueryPlanError, sourceProblem, splitTop } from "./query-clauses.js";
+import { INDEX_TABLES } from "../durable/index-shard.js";
+import { clauses, hasAggregate, hasWindow, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences } from "./query-clauses.js";
 
 export { QueryPlanError };
 
@@ -39,6 +39,9 @@ export type QueryPlan =
 
 const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
+/** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
+const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
+const QUERY_TABLE_LIST = "sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service, sys_deployment, information_schema.columns";
 const AGGREGATES: Record<string, Merge> = { count: "sum", sum: "sum", total: "sum", min: "min", max: "max" };
 const MIXED_TABLES =
   "sys_invocation cannot be read in one query with state, sys_journal, sys_promise, sys_inbox or sys_keyed_service_status: those are read at one object, " +
@@ -72,6 +75,7 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
   const read = typeof query === "string" ? sqlText(query) : query;
   if ("error" in read) throw new QueryPlanError(`the query cannot be read: ${read.error}`);
   const q = rewriteSchemaNames(read);
+  refuseOtherTables(q);
   switch (planKindOf(q.tokens)) {
     case "object":
       // Run at one object, sys_invocation would be that object's invocations, not the deployment's.
@@ -82,8 +86,25 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
     case "static":
       return { kind: "static", query: q.sql };
     case undefined:
-      throw new QueryPlanError(`the query reads no table Resolute knows: use sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service or sys_deployment`);
+      throw new QueryPlanError(`the query reads no table Resolute knows: use ${QUERY_TABLE_LIST}`);
   }
+}
+
+/**
+ * A 400 for a query that names a table `POST /query` does not offer: the SQLite tables of the
+ * object answering it (an index shard's raw rows, sqlite_master, a `main.` name) are Resolute's
+ * storage, whose reads the planner neither splits nor bounds. Its own CTEs it may name.
+ */
+function refuseOtherTables(q: SqlText): void {
+  const shape = queryShape(q);
+  if ("refused" in shape) throw new QueryPlanError(shape.refused);
+  const ctes = new Set([...shape.definitions].map((i) => nameOf(q.tokens[i])));
+  const others = [...new Set(tableReferences(q.tokens))].filter((name) => !QUERY_TABLES.has(name) && !ctes.has(name));
+  if (others.length === 0) return;
+  throw new QueryPlanError(
+    `the query reads ${others.join(", ")}, which POST /query does not offer: it reads ${QUERY_TABLE_LIST} (and the query's own WITH tables). ` +
+      "One object's own storage, raw tables included, is read with POST objects/{service}/{key}/query",
+  );
 }
 
 /**
@@ -177,7 +198,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
  * (or pinned owner) answers could not be combined into the deployment-wide answer: a second
  * read (a join, a subquery, a CTE named twice: each part would pair only its own rows), a
  * read outside FROM or NULL-filled by an outer join (sourceProblem), a window function, a
- * CTE that takes the index's name, or the shards' raw table. (issue: `SELECT count(*) FROM
+ * CTE that takes the index's name. (issue: `SELECT count(*) FROM
  * sys_invocation a, sys_invocation_status b` answered 102 for 20 invocations, not 400.)
  */
 function splittable(q: SqlText, from: readonly Token[]): number {
@@ -194,7 +215,6 @@ function splittable(q: SqlText, from: readonly Token[]): number {
   // sys_invocation names the table only where a table is named (an alias of that name would read nothing of the index).
   const misnamed = q.tokens.some((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(q.tokens, i) && !isKeyword(q.tokens[i - 1], "from") && !isKeyword(q.tokens[i - 1], "join") && !isPunct(q.tokens[i - 1], ","));
   if (misnamed) throw new QueryPlanError("sys_invocation and sys_invocation_status name the index's table only after FROM, JOIN or a comma there: do not use them as an alias");
-  if (q.tokens.some((t) => nameOf(t) === RAW_INDEX_TABLE)) throw new QueryPlanError(`${RAW_INDEX_TABLE} is the index shards' own storage, not a table of POST /query: read sys_invocation`);
   const problem = sourceProblem(q.tokens, from);
   if (problem) throw new QueryPlanError(problem);
   if (hasWindow(q.tokens)) throw new QueryPlanError("window functions (… OVER (…)) over sys_invocation would be computed in each index shard apart: select the rows (or COUNT, SUM, MIN, MAX with GROUP BY) and compute it in your client");

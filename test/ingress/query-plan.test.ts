@@ -118,6 +118,37 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
   });
 });
 
+describe("issue leftovers-3: POST /query reads only the tables it offers, not the SQLite tables of the object answering it", () => {
+  test("an index shard's raw table, sqlite_master, a main. name or an object's raw table is a 400 naming the tables there are", () => {
+    for (const [query, named] of [
+      ["SELECT * FROM index_invocations", "index_invocations"],
+      ["SELECT name, sql FROM sys_service, sqlite_master", "sqlite_master"],
+      ["SELECT * FROM sys_deployment d JOIN main.index_invocations i ON 1", "main.index_invocations"],
+      ["SELECT count(*) FROM sys_invocation WHERE id IN (SELECT id FROM \"Index_Invocations\")", "index_invocations"],
+      ["SELECT 1 FROM sys_service WHERE name IN sqlite_schema", "sqlite_schema"],
+      ["SELECT * FROM sys_invocation inv, (SELECT * FROM _cf_KV) kv", "_cf_kv"],
+      ["SELECT * FROM state, invocations WHERE service_name = 'counter' AND service_key = 'k'", "invocations"],
+      ["SELECT (SELECT count(*) FROM meta) FROM sys_service", "meta"],
+    ]) {
+      const why = refused(query!);
+      expect(why, query).toContain(`reads ${named}, which POST /query does not offer`);
+      expect(why).toContain("sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service, sys_deployment, information_schema.columns");
+    }
+  });
+
+  test("its own tables, the query's own WITH tables, subqueries, VALUES, json_each and IS DISTINCT FROM are no other tables", () => {
+    for (const query of [
+      "WITH s AS (SELECT name FROM sys_service) SELECT * FROM s",
+      "SELECT * FROM sys_service s, json_each('[1]') j, (VALUES (1)) v",
+      "SELECT table_name FROM information_schema.columns WHERE column_name IS NOT DISTINCT FROM name",
+      "SELECT inv.id FROM sys_invocation inv LEFT JOIN sys_deployment dp ON dp.id = inv.pinned_deployment_id, sys_service s WHERE s.name = inv.target_service_name",
+      "SELECT count(*) FROM sys_invocation WHERE target_service_name IN ('a', 'b')",
+    ]) {
+      expect(refused(query), query).not.toMatch(/does not offer/);
+    }
+  });
+});
+
 describe("issue (queryfix): what each index shard answers must combine into the deployment-wide answer, else a 400 that says why", () => {
 
   test("a second read of the index anywhere, pinned to ids or not: a join, subqueries, a CTE named twice, IN (SELECT …), the shards' raw table", () => {
@@ -131,7 +162,7 @@ describe("issue (queryfix): what each index shard answers must combine into the 
     ]) {
       expect(refused(query), query).toMatch(/reads sys_invocation 2 times .* cannot be combined/);
     }
-    expect(refused("SELECT count(*) FROM sys_invocation, index_invocations")).toMatch(/index shards' own storage/);
+    expect(refused("SELECT count(*) FROM sys_invocation, index_invocations")).toMatch(/reads index_invocations, which POST \/query does not offer/);
     expect(refused("SELECT count(*) FROM (WITH sys_invocation AS (SELECT 1) SELECT * FROM sys_invocation)")).toMatch(/may not be named sys_invocation/);
     // An alias of the index's name reads nothing of it: each shard would answer the same, summed.
     expect(refused("SELECT count(*) FROM sys_service sys_invocation")).toMatch(/do not use them as an alias/);

@@ -64,7 +64,7 @@ describe("issue (queryfix): shapes whose shard answers do not combine are refuse
     [`SELECT max(c) AS m FROM (SELECT status, count(*) AS c FROM sys_invocation WHERE ${MINE} GROUP BY status)`, () => [{ m: N }], /in each index shard apart/],
     [`SELECT count(*) AS n FROM (SELECT * FROM sys_invocation WHERE ${MINE} ORDER BY created_at LIMIT 5)`, () => [{ n: 5 }], /in each index shard apart/],
     [`SELECT target_service_key AS k, count(*) OVER () AS n FROM sys_invocation WHERE ${MINE} ORDER BY k LIMIT 1`, () => [{ k: "qa-0", n: N }], /window functions/],
-    ["SELECT count(*) AS n FROM sys_invocation a, index_invocations b", () => [], /own storage/],
+    ["SELECT count(*) AS n FROM sys_invocation a, index_invocations b", () => [], /does not offer/],
     ["SELECT count(*) AS n FROM state s, sys_invocation i WHERE s.service_name = 'counter' AND s.service_key = 'qa-0'", () => [{ n: all.length }], /cannot be read in one query with state/],
   ];
   for (const [text, truth, why] of cases) {
