@@ -103,13 +103,22 @@ export function splitTop(tokens: Token[], separator = ","): Token[][] {
   return parts.filter((p) => p.length > 0);
 }
 
-/** SQLite's built-in aggregate functions. */
-const AGGREGATE_FUNCTIONS = new Set(["count", "sum", "total", "min", "max", "avg", "group_concat", "string_agg", "json_group_array", "json_group_object", "jsonb_group_array", "jsonb_group_object"]);
+/** How a column merges across index shards: a group key, or an aggregate's partial results combined. */
+export type Merge = "key" | "sum" | "min" | "max";
+
+/**
+ * SQLite's built-in aggregate functions, each with how its partial results (one per index
+ * shard) merge into the deployment-wide one; null: they cannot be (an average of averages).
+ */
+export const AGGREGATES: ReadonlyMap<string, Exclude<Merge, "key"> | null> = new Map([
+  ["count", "sum"], ["sum", "sum"], ["total", "sum"], ["min", "min"], ["max", "max"],
+  ["avg", null], ["group_concat", null], ["string_agg", null], ["json_group_array", null], ["json_group_object", null], ["jsonb_group_array", null], ["jsonb_group_object", null],
+] as const);
 
 /** Whether token `i` begins an aggregate call (`count(`…); min and max of several arguments are scalar functions. */
 export function isAggregateAt(tokens: readonly Token[], i: number): boolean {
   const t = tokens[i];
-  if (t?.kind !== "name" || !AGGREGATE_FUNCTIONS.has(t.text) || !isPunct(tokens[i + 1], "(")) return false;
+  if (t?.kind !== "name" || !AGGREGATES.has(t.text) || !isPunct(tokens[i + 1], "(")) return false;
   if (t.text !== "min" && t.text !== "max") return true;
   return !tokens.slice(i + 2, closingParen(tokens, i + 1)).some((a) => isPunct(a, ",") && a.depth === t.depth + 1);
 }

@@ -20,11 +20,11 @@ import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
-import { clauses, hasAggregate, hasWindow, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences } from "./query-clauses.js";
+import { AGGREGATES, clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
 
 export { QueryPlanError };
 
-export type Merge = "key" | "sum" | "min" | "max";
+export type { Merge };
 
 /**
  * `reads` and `scanReads`: how many times `query` and `scan` read sys_invocation (readsOf), sent
@@ -42,11 +42,9 @@ const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_sch
 /** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
 const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
 const QUERY_TABLE_LIST = "sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service, sys_deployment, information_schema.columns";
-const AGGREGATES: Record<string, Merge> = { count: "sum", sum: "sum", total: "sum", min: "min", max: "max" };
 const MIXED_TABLES =
   "sys_invocation cannot be read in one query with state, sys_journal, sys_promise, sys_inbox or sys_keyed_service_status: those are read at one object, " +
   "where sys_invocation would hold only that object's invocations. Query them apart (or POST objects/{service}/{key}/query for one object's own)";
-const NOT_MERGEABLE = new Set(["avg", "group_concat", "string_agg", "json_group_array", "json_group_object"]);
 
 /** The tables a planned query reads: the names in a table's place (isTableName) that no qualifier names (`x.state` is a column). */
 function tablesOf(tokens: readonly Token[]): Set<string> {
@@ -271,15 +269,11 @@ function selectItem(q: SqlText, tokens: Token[]): SelectItem {
 /** How the aggregate call `body` (the whole item) merges across shards; undefined when it is no aggregate call. */
 function mergeOf(body: Token[]): Merge | undefined {
   const fn = nameOf(body[0]);
-  const isCall = body.length >= 3 && isPunct(body[1], "(") && isPunct(body.at(-1), ")") && body.slice(2, -1).every((t) => t.depth > body[0]!.depth);
-  if (!fn || !isCall) return undefined;
-  if (NOT_MERGEABLE.has(fn)) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: select SUM(…) and COUNT(…) as columns and divide in your client`);
-  const aggregate = AGGREGATES[fn];
-  if (!aggregate) return undefined;
-  const args = body.slice(2, -1);
-  if (isKeyword(args[0], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
-  // min(a, b) and max(a, b) of several arguments are scalar functions, not aggregates.
-  if ((fn === "min" || fn === "max") && args.some((t) => isPunct(t, ",") && t.depth === body[0]!.depth + 1)) return undefined;
+  const isCall = body.length >= 3 && isPunct(body.at(-1), ")") && body.slice(2, -1).every((t) => t.depth > body[0]!.depth);
+  if (!fn || !isCall || !isAggregateAt(body, 0)) return undefined;
+  const aggregate = AGGREGATES.get(fn);
+  if (!aggregate) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: select COUNT, SUM, TOTAL, MIN or MAX as columns (SUM(…) and COUNT(…) for an average) and compute the rest in your client`);
+  if (isKeyword(body[2], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
   return aggregate;
 }
 
