@@ -17,10 +17,10 @@
  * that says why, never an answer computed from parts. Pure: text in, plan out.
  */
 import { invocationOwner } from "../engine/ids.js";
-import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
+import { closingParen, isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
-import { AGGREGATES, clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
+import { AGGREGATES, clauses, type Clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
 
 export { QueryPlanError };
 
@@ -170,12 +170,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const limit = integer(q, c.limit, "LIMIT");
   const offset = integer(q, c.offset, "OFFSET") ?? 0;
   if (!aggregated && !c.distinct) {
-    const source = sourceAlias(q, c.from);
-    // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
-    const order = c.orderBy.length ? ` ORDER BY ${scanOrder(q, c.orderBy, items)}` : "";
-    const rows = Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1);
-    const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
-    const scan = `SELECT ${source}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`;
+    const { scan, rows } = rowScan(q, c, items, Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1), maxRows);
     return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
@@ -297,10 +292,42 @@ const NOT_ALIASES = new Set(["left", "right", "inner", "outer", "cross", "join",
 /** Where the FROM clause `from` reads sys_invocation itself (not in a subquery); -1 if it does not. */
 const directRead = (from: Token[]): number => from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
 
-/** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
+/**
+ * What each source of a row query runs: the sys_invocation rows the query can use, which the
+ * second pass reads as sys_invocation. Read directly in FROM: its WHERE and ORDER BY pushed
+ * down, cut at `rows`. Through a subquery in FROM (row by row: sourceProblem judged it), that
+ * subquery's own rows, cut at its own LIMIT: the outer clauses run in the second pass, and
+ * the subquery's LIMIT once more there, over every source's rows (not one cut per shard).
+ */
+function rowScan(q: SqlText, c: Clauses, items: SelectItem[] | undefined, rows: number, maxRows: number): { scan: string; rows: number } {
+  const inner = subqueryRead(c.from);
+  if (inner) {
+    const own = clauses(inner);
+    const limit = integer(q, own.limit, "LIMIT");
+    return rowScan(q, own, undefined, Math.min(limit ?? maxRows + 1, maxRows + 1), maxRows);
+  }
+  // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
+  const order = items && c.orderBy.length ? ` ORDER BY ${scanOrder(q, c.orderBy, items)}` : "";
+  const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
+  return { scan: `SELECT ${sourceAlias(q, c.from)}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`, rows };
+}
+
+/** The subquery of the FROM clause `from` that reads sys_invocation, when FROM does not read it directly. */
+function subqueryRead(from: Token[]): Token[] | undefined {
+  if (directRead(from) >= 0) return undefined;
+  for (let i = 0; i < from.length; i++) {
+    if (from[i]!.depth !== from[0]!.depth || !isPunct(from[i], "(")) continue;
+    const close = closingParen(from, i);
+    const inner = from.slice(i + 1, close);
+    if (inner.some((t) => INDEX_TABLES.has(nameOf(t) ?? ""))) return inner;
+    i = close;
+  }
+  return undefined;
+}
+
+/** The alias (or name) under which FROM reads sys_invocation directly, for `SELECT <alias>.*`. */
 function sourceAlias(q: SqlText, from: Token[]): string {
   const i = directRead(from);
-  if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");
   const next = from[i + 1];
   const alias = isKeyword(next, "as") ? from[i + 2] : next;
   return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);

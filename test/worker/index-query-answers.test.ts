@@ -87,6 +87,8 @@ describe("issue (queryfix): shapes that combine are answered right", () => {
     // AND binds tighter than OR: the id pins one side only (it read that one owner, answering 1).
     [`SELECT count(*) AS n FROM sys_invocation WHERE id = '<id of qa-0>' AND status = 'completed' OR target_service_key = 'qa-1'`, () => [{ n: 2 }]],
     [`SELECT s.ty, count(*) AS n FROM sys_service s JOIN sys_invocation inv ON inv.target_service_name = s.name WHERE inv.${MINE} GROUP BY s.ty`, () => [{ ty: "virtual_object", n: N }]],
+    // issue leftovers-4: rows through a subquery in FROM that works row by row (a 400 "directly in FROM" before, though judged combinable).
+    [`SELECT x.k FROM (SELECT target_service_key AS k, status FROM sys_invocation WHERE ${MINE}) x WHERE x.status = 'completed' ORDER BY x.k DESC LIMIT 3`, () => mine().map((r) => r.k).sort().reverse().slice(0, 3).map((k) => ({ k }))],
   ];
   for (const [text, truth] of cases) {
     test(text, async () => {
