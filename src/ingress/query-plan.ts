@@ -35,7 +35,8 @@ export type QueryPlan =
   | { kind: "object"; query: string; owner?: string; service?: string; key?: string }
   | { kind: "static"; query: string }
   | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number }
-  | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number };
+  /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
+  | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
 const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
@@ -182,8 +183,39 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
     if (c.distinct || groups.includes(item.expr)) return "key";
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
+  // A LIMIT in a FROM subquery (one without ORDER BY: sourceProblem) caps each source's rows, not the deployment's.
+  const limits = subqueryLimits(q, c.from);
+  const count = limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
+  if (limits.length > 0 && !count) return limitedAggregate(q, c, reads, maxRows);
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
-  return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
+  return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset, ...(count ? { cap: limits[0] } : {}) };
+}
+
+/**
+ * An aggregate over a FROM subquery with a LIMIT, other than a lone COUNT (whose merged count
+ * capped at the LIMIT is the count of some LIMIT rows: Restate's CLI counts so): planned as
+ * rows, the second pass aggregating every source's rows after the LIMIT once more, when no
+ * source's rows can be cut; else a 400.
+ */
+function limitedAggregate(q: SqlText, c: Clauses, reads: number, maxRows: number): QueryPlan {
+  const { scan, rows } = rowScan(q, c, undefined, maxRows + 1, maxRows);
+  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows };
+  throw new QueryPlanError(
+    `a LIMIT in a FROM subquery over sys_invocation takes its rows in each index shard apart, so an aggregate over them is combined only as one COUNT (capped at the LIMIT once more) ` +
+      `or when that LIMIT is at most ${maxRows.toLocaleString("en")} and reads sys_invocation directly (the rows are combined first): lower the LIMIT, count alone, or aggregate without it`,
+  );
+}
+
+/** The LIMITs of the subqueries in FROM through which the query reads sys_invocation, outermost first. */
+function subqueryLimits(q: SqlText, from: Token[]): number[] {
+  const limits: number[] = [];
+  for (let inner = subqueryRead(from); inner; ) {
+    const own = clauses(inner);
+    const limit = integer(q, own.limit, "LIMIT");
+    if (limit !== undefined) limits.push(limit);
+    inner = subqueryRead(own.from);
+  }
+  return limits;
 }
 
 /**

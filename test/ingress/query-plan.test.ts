@@ -132,6 +132,24 @@ describe("issue leftovers-4: a row query through a subquery in FROM that works r
   });
 });
 
+describe("issue leftovers-5: a LIMIT in a FROM subquery caps each shard's rows; the deployment's answer is capped once more", () => {
+  test("a lone COUNT (Restate CLI's) merges the shards' counts and caps the sum at the LIMIT", () => {
+    const query = "SELECT COUNT(1) FROM (SELECT * FROM sys_invocation inv LIMIT 50000) WHERE inv.target_service_name IN ('counter') AND status != 'completed'";
+    expect(planQuery(query, 1000)).toMatchObject({ kind: "aggregate", merge: ["sum"], cap: 50000 });
+    expect(planQuery("SELECT count(*) FROM (SELECT * FROM sys_invocation)", 1000)).not.toHaveProperty("cap");
+  });
+
+  test("other aggregates over a LIMIT of at most 1,000 combine the rows first; over a larger one they are a 400", () => {
+    const query = "SELECT status, count(*) AS n FROM (SELECT * FROM sys_invocation WHERE retry_count > 0 LIMIT 10) GROUP BY status";
+    expect(planQuery(query, 1000)).toMatchObject({ kind: "rows", query, scan: "SELECT sys_invocation.* FROM sys_invocation WHERE retry_count > 0 LIMIT 10", limit: 10 });
+    expect(refused("SELECT sum(retry_count) FROM (SELECT * FROM sys_invocation LIMIT 5000)")).toMatch(/takes its rows in each index shard apart/);
+    // The LIMIT above a subquery that filters: the shards' rows would be cut before that filter.
+    expect(refused("SELECT max(created_at) FROM (SELECT * FROM (SELECT * FROM sys_invocation WHERE status = 'running') LIMIT 10)")).toMatch(/takes its rows in each index shard apart/);
+    // A lone COUNT there is capped as well: the filter only narrows the rows the LIMIT takes from.
+    expect(planQuery("SELECT count(*) FROM (SELECT * FROM (SELECT * FROM sys_invocation WHERE status = 'running') LIMIT 10)", 1000)).toMatchObject({ kind: "aggregate", cap: 10 });
+  });
+});
+
 describe("issue leftovers-3: POST /query reads only the tables it offers, not the SQLite tables of the object answering it", () => {
   test("an index shard's raw table, sqlite_master, a main. name or an object's raw table is a 400 naming the tables there are", () => {
     for (const [query, named] of [

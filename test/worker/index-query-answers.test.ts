@@ -90,6 +90,13 @@ describe("issue (queryfix): shapes that combine are answered right", () => {
     // issue leftovers-4: rows through a subquery in FROM that works row by row (a 400 "directly in FROM" before, though judged combinable).
     [`SELECT x.k FROM (SELECT target_service_key AS k, status FROM sys_invocation WHERE ${MINE}) x WHERE x.status = 'completed' ORDER BY x.k DESC LIMIT 3`, () => mine().map((r) => r.k).sort().reverse().slice(0, 3).map((k) => ({ k }))],
   ];
+  // issue leftovers-5: a LIMIT in a FROM subquery caps the deployment's rows, not each shard's (20 invocations over 4 shards: more than 7 in all).
+  test("a LIMIT in a FROM subquery is applied once more over every shard's rows: rows, a lone COUNT, GROUP BY", async () => {
+    const keys = await answerOf(`SELECT k FROM (SELECT target_service_key AS k FROM sys_invocation WHERE ${MINE} LIMIT 7)`);
+    expect(keys).toHaveLength(7);
+    expect(await answerOf(`SELECT count(1) AS n FROM (SELECT * FROM sys_invocation inv WHERE inv.${MINE} LIMIT 7) WHERE inv.status = 'completed'`)).toEqual([{ n: 7 }]);
+    expect(await answerOf(`SELECT status, count(*) AS n FROM (SELECT * FROM sys_invocation inv WHERE inv.${MINE} LIMIT 7) GROUP BY status`)).toEqual([{ status: "completed", n: 7 }]);
+  });
   for (const [text, truth] of cases) {
     test(text, async () => {
       const id0 = all.find((r) => r.k === "qa-0")!.id;
