@@ -156,7 +156,8 @@ const NOT_ROW_WISE =
  * Why the one read of sys_invocation in the SELECT `tokens` cannot be answered shard by shard
  * (undefined when it can): it must be a source of the FROM clause, directly or in subqueries
  * there that work row by row, and not on the side an outer join fills with NULLs. A LIMIT
- * without ORDER BY in such a subquery caps each shard's rows (Restate's CLI counts so).
+ * without ORDER BY in such a subquery caps each shard's rows (Restate's CLI counts so), and the
+ * merge applies it once more (query-plan.ts).
  */
 export function sourceProblem(tokens: readonly Token[], from: readonly Token[] = clauses(tokens).from): string | undefined {
   const read = tokens.find((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(tokens, i) && !isPunct(tokens[i - 1], "."));
