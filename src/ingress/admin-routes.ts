@@ -166,7 +166,7 @@ function listingFilters(params: URLSearchParams): { status?: string; handler?: s
   const limitText = params.get("limit");
   const limit = limitText === null ? undefined : Number(limitText);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LISTED)) {
-    throw new IngressError(400, `'limit' must be a whole number from 1 to ${MAX_LISTED}, not '${echo(limitText!)}'`);
+    throw new IngressError(400, `'limit' must be a whole number from 1 to ${MAX_LISTED}, not ${echo(limitText!)}`);
   }
   return { ...(status ? { status } : {}), ...(handler ? { handler } : {}), ...(limit !== undefined ? { limit } : {}) };
 }

@@ -28,6 +28,17 @@ function isForwarded(name: string): boolean {
  * `maxBytes`: from `content-length` before reading, else while streaming.
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readWithin(request, maxBytes);
+  } catch (error) {
+    if (error instanceof IngressError) throw error;
+    // The client went away (or broke the framing) before its body ended: its failure, not ours,
+    // so an answer rather than an "unexpected error" logged for every dropped upload.
+    throw new IngressError(400, `the request body could not be read to its end: ${(error as Error).message}`);
+  }
+}
+
+async function readWithin(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes, Number(declared));
