@@ -9,7 +9,7 @@
 import { describe, expect, test } from "vitest";
 import { Client } from "undici";
 import { request as httpRequest } from "node:http";
-import { makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
+import { derivedSuffix, makeAwakeableId, makeInvocationId, ownerName } from "../../src/engine/ids.js";
 import type { Probe } from "../support/probe.js";
 import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
@@ -196,6 +196,20 @@ describe("hostile: ids that should grant nothing", () => {
     expect((await rt.get(`/restate/invocation/${invocationId}/output`)).body).toBe("deploy: yes");
     // The other invocation still waits.
     expect((await rt.get(`/restate/invocation/${other}/output`)).status).toBe(470);
+  });
+
+  test("a callee's id cannot be computed from its caller's: knowing the id you were answered with reads no other invocation", async () => {
+    const answer = await send("POST", "/chainA/derive/start", JSON_TYPE, "5");
+    expect(answer.body).toBe("A(B(C(5)))");
+    const parentId = answer.headers["x-restate-id"] as string;
+    // Before the fix the callee's id was a hash of the caller's id and the call's journal index (1).
+    const derived = makeInvocationId(ownerName("o", "chainB", "derive"), derivedSuffix(parentId, 1));
+    expectError(await send("GET", `/restate/invocation/${derived}/output`), 404, /^invocation not found$/);
+    // The callee's real id (the admin knows it) has 128 random bits, and works as any id does.
+    const listed = (await admin(rt, "objects/chainB/derive/invocations")).body.invocations as { id: string; invoked_by: string }[];
+    expect(listed.map((i) => i.invoked_by)).toEqual([parentId]);
+    expect(listed[0]!.id).toMatch(/^inv_1[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
+    expect((await send("GET", `/restate/invocation/${listed[0]!.id}/output`)).body).toBe("B(C(5))");
   });
 
   test("invocation ids naming owners that cannot exist are unknown (404), never a 5xx, and create nothing", async () => {
