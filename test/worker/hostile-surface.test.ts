@@ -184,7 +184,9 @@ describe("hostile: ids that should grant nothing", () => {
     await eventually(async () => (await rt.post("/approvals/hostile-b/pending")).body as string | undefined);
     const secret = Buffer.from(id.slice("sign_1".length), "base64url").toString().split("/")[2]!;
     // The right secret on another invocation's entry, truncated ids, the id with a suffix: nothing.
-    for (const forged of [makeAwakeableId(other, 0, secret), id.slice(0, -2), `${id}A`, id.toLowerCase(), `${id}%00`]) {
+    // An invocation of this object that never existed here (another deployment's, say) with the real secret: nothing either.
+    const elsewhere = makeAwakeableId(makeInvocationId(ownerName("o", "approvals", "hostile-a"), "0123456789abcdefghij"), 0, secret);
+    for (const forged of [makeAwakeableId(other, 0, secret), elsewhere, id.slice(0, -2), `${id}A`, id.toLowerCase(), `${id}%00`]) {
       const answer = await send("POST", `/restate/awakeables/${forged}/resolve`, JSON_TYPE, '"forged"');
       expect([400, 404], `${forged}: ${answer.text}`).toContain(answer.status);
     }
@@ -210,6 +212,23 @@ describe("hostile: ids that should grant nothing", () => {
     expect(listed.map((i) => i.invoked_by)).toEqual([parentId]);
     expect(listed[0]!.id).toMatch(/^inv_1[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
     expect((await send("GET", `/restate/invocation/${listed[0]!.id}/output`)).body).toBe("B(C(5))");
+  });
+
+  test("admin actions replayed on a finished invocation are Restate's 409 with the reason; after a purge its id is unknown and its idempotency key free", async () => {
+    const headers = { ...JSON_TYPE, "idempotency-key": "hostile-purge" };
+    const first = await send("POST", "/counter/replay/add", headers, "3");
+    expect(first.body).toBe(3);
+    const id = first.headers["x-restate-id"] as string;
+    for (const action of ["cancel", "kill", "pause", "resume"]) {
+      for (let i = 0; i < 2; i++) expectError(await send("PATCH", `/restate/admin/invocations/${id}/${action}`, TOKEN), 409);
+    }
+    expect((await send("PATCH", `/restate/admin/invocations/${id}/purge`, TOKEN)).status).toBe(202);
+    for (const action of ["purge", "cancel", "kill"]) expectError(await send("PATCH", `/restate/admin/invocations/${id}/${action}`, TOKEN), 404);
+    expect((await send("GET", `/restate/invocation/${id}/output`)).status).toBe(404);
+    // The key runs again, once: the purged answer is not replayed.
+    expect((await send("POST", "/counter/replay/add", headers, "4")).body).toBe(7);
+    expect((await send("POST", "/counter/replay/add", headers, "100")).body).toBe(7);
+    expect(await count("replay")).toBe(7);
   });
 
   test("invocation ids naming owners that cannot exist are unknown (404), never a 5xx, and create nothing", async () => {
