@@ -134,7 +134,8 @@ export function splitUrl(url: string): RequestUrl {
  * absent; 400 when malformed, or when given on a call (only a send can wait).
  */
 export function parseDelay(query: URLSearchParams | undefined, send: boolean): number | undefined {
-  const text = query?.get("delay") ?? null;
+  // The parameter's name in any case, as Restate's ingress reads it.
+  const text = query ? delayParameter(query) : null;
   if (text === null) return undefined;
   if (!send) throw new IngressError(400, `'delay' is only allowed on a one-way send: add /send to the path`);
   const ms = parseDurationText(text) ?? parseIsoDuration(text);
@@ -144,6 +145,11 @@ export function parseDelay(query: URLSearchParams | undefined, send: boolean): n
   const problem = delayProblem(ms);
   if (problem) throw new IngressError(400, `bad delay ${echo(text)}: ${problem}`);
   return ms;
+}
+
+function delayParameter(query: URLSearchParams): string | null {
+  for (const [name, value] of query) if (name.toLowerCase() === "delay") return value;
+  return null;
 }
 
 const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;

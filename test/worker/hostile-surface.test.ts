@@ -278,6 +278,15 @@ describe("hostile: inputs that could hang or blow up an object", () => {
     const accepted = await send("POST", "/counter/delays/add/send?delay=P36500D", JSON_TYPE, "1");
     expect(accepted.status).toBe(202);
     expect(new Date(accepted.body.executionTime).getUTCFullYear()).toBeGreaterThan(2100);
+    // Restate's spellings (humantime's, and the parameter's name in any case) are delays too.
+    for (const [query, ms] of [["delay=60sec", 60_000], ["delay=60+sec", 60_000], ["delay=2%20hours%205%20min", 7_500_000], ["DELAY=1s", 1_000], ["Delay=PT1M", 60_000]] as const) {
+      const before = Date.now();
+      const scheduled = await send("POST", `/counter/delays/add/send?${query}`, JSON_TYPE, "1");
+      expect(scheduled.status, `${query}: ${scheduled.text}`).toBe(202);
+      expect(Date.parse(scheduled.body.executionTime) - before, query).toBeGreaterThanOrEqual(ms - 1_000);
+      expect(Date.parse(scheduled.body.executionTime) - before, query).toBeLessThan(ms + 60_000);
+    }
+    expectError(await send("POST", "/counter/delays/add?DELAY=1s", JSON_TYPE, "1"), 400, /only allowed on a one-way send/);
     // The key is not blocked by the invocation scheduled a century out.
     expect((await send("POST", "/counter/delays/add/send?delay=0ms", JSON_TYPE, "1")).status).toBe(202);
     await eventually(async () => (await count("delays")) === 1);
