@@ -111,6 +111,8 @@ describe("hostile: the admin API without the token", () => {
     // The state replacement above never happened.
     expect(await count("adm")).toBe(3);
     expect((await send("GET", "/restate/admin/services", TOKEN)).status).toBe(200);
+    // The scheme's name in any case is the same credential (RFC 9110): curl users write `bearer`.
+    for (const scheme of ["bearer", "BEARER"]) expect((await send("GET", "/restate/admin/services", { authorization: `${scheme} test-token` })).status).toBe(200);
   });
 
   test("paths that only look like the admin's never reach it: 404 from the ingress, not the admin's answer", async () => {
