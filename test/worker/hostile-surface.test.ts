@@ -294,6 +294,14 @@ describe("hostile: inputs that could hang or blow up an object", () => {
     await eventually(async () => (await count("delays")) === 1);
   });
 
+  test("a sleep the input makes absurd (1e300 ms) fails once, terminally, and the key's lock is released", async () => {
+    const answer = await send("POST", "/counter/sleepy/sleepThenAdd", JSON_TYPE, "1e300");
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body).toMatchObject({ code: 400, source: "invocation", message: expect.stringMatching(/cannot be used: it is longer than the maximum/) });
+    expect((await send("POST", "/counter/sleepy/sleepThenAdd", JSON_TYPE, "-5")).body).toBe(1);
+    expect((await send("POST", "/counter/sleepy/add", JSON_TYPE, "1")).body).toBe(2);
+  });
+
   test("content types: only the handler's media type, compared as type/subtype exactly", async () => {
     for (const type of ["text/plain", "application/jsonx", "application/json/x", "application/json+x", "*/*", "application/*", "json", "/"]) {
       expectError(await send("POST", "/counter/types/add", { "content-type": type }, "1"), 400, /^input validation error: Content-type/);
