@@ -37,13 +37,21 @@ export class CommitGroup {
 
   /** Runs `arrival` now if no commit is in flight, else right after it with the others that wait. */
   run<T>(arrival: () => T | Promise<T>): Promise<T> {
+    return this.runAll([arrival])[0]!;
+  }
+
+  /**
+   * Several arrivals that came together (an ingress batch): in order, in the same turn, so one
+   * commit covers them all (with `run` each, the first would run alone when nothing is in flight).
+   */
+  runAll<T>(arrivals: readonly (() => T | Promise<T>)[]): Promise<T>[] {
     if (!this.#inFlight) {
       this.#inFlight = true;
-      const result = settle(arrival);
+      const results = arrivals.map((arrival) => settle(arrival));
       this.#afterCommit();
-      return result;
+      return results;
     }
-    return new Promise<T>((resolve, reject) => this.#waiting.push({ run: () => void settle(arrival).then(resolve, reject), fail: reject }));
+    return arrivals.map((arrival) => new Promise<T>((resolve, reject) => this.#waiting.push({ run: () => void settle(arrival).then(resolve, reject), fail: reject })));
   }
 
   #afterCommit(): void {
