@@ -114,8 +114,9 @@ export class InvokeLanes {
       (error: unknown) => batch.forEach((m) => m.settle({ error })),
     ).finally(() => {
       lane.sending = false;
-      // Each still queued is woken in its own request: the first to run sends the next batch.
-      for (const m of lane.queue) m.wake();
+      // The first still queued sends the next batch, from its own request (woken there). Should
+      // its request be gone, the next arrival sends it, or at worst each one's timer.
+      lane.queue[0]?.wake();
       this.#drop(key, lane);
     });
     caller.keepAlive?.(sent);
