@@ -7,7 +7,7 @@
  * their own result.
  */
 import { expect, test } from "vitest";
-import { WorkerdRuntime, admin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
+import { WorkerdRuntime, admin, answersWithin, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 import type { Probe } from "../support/probe.js";
 import type { BatchMember } from "../support/test-routes.js";
 import { makeInvocationId } from "../../src/engine/ids.js";
@@ -21,16 +21,6 @@ const owner = (key: string) => `o:counter:${key}`;
 const member = (key: string, handler: string): BatchMember => ({ handler, invocationId: makeInvocationId(owner(key), newRandomSuffix()), input: handler === "add" ? 1 : null });
 const invokeMany = (key: string, members: BatchMember[], signal?: AbortSignal) =>
   rt.fetch(`/__test/invoke-many?owner=${encodeURIComponent(owner(key))}`, { method: "POST", body: JSON.stringify(members), headers: { "content-type": "application/json" }, ...(signal ? { signal } : {}) });
-
-/** Whether workerd answers a health check within `ms` (it cannot while a turn never ends). */
-async function answers(ms: number): Promise<boolean> {
-  try {
-    await fetch(new URL("/restate/health", rt.url), { signal: AbortSignal.timeout(ms) });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("issue 14: a batch answers the members done by its commit; one held up is pending and holds no other's answer", async () => {
   const key = "batch-pending";
@@ -53,7 +43,7 @@ test("issue 14: a crash while a batch is uncommitted answers none of its members
   // admitted in one turn, the first two run to completion in it, and the commit never comes.
   const batch = [member(key, "add"), member(key, "add"), member(key, "spinThenAdd"), member(key, "add")];
   const sent = invokeMany(key, batch).then((r) => r.status, () => "lost" as const);
-  await eventually(async () => !(await answers(500)), 20_000, 0);
+  await eventually(async () => !(await answersWithin(rt, 500)), 20_000, 0);
   await rt.restart({ HANDLER_VERSION: "2" });
 
   expect(await sent).not.toBe(200);
