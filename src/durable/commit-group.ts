@@ -29,6 +29,7 @@ interface Waiting {
 export class CommitGroup {
   readonly #waiting: Waiting[] = [];
   #inFlight = false;
+  #commit: Promise<void> | undefined;
 
   constructor(
     /** Resolves when every write made so far is durable (`storage.sync`). */
@@ -54,8 +55,18 @@ export class CommitGroup {
     return arrivals.map((arrival) => new Promise<T>((resolve, reject) => this.#waiting.push({ run: () => void settle(arrival).then(resolve, reject), fail: reject })));
   }
 
+  /**
+   * The commit of the arrivals that ran last (read it after they ran: from a promise callback,
+   * since a batch runs and then asks for its commit in the same synchronous step), with no
+   * second `storage.sync()` of its own.
+   */
+  committed(): Promise<void> {
+    return this.#commit ?? Promise.resolve();
+  }
+
   #afterCommit(): void {
-    this.durable().then(
+    const commit = (this.#commit = this.durable());
+    commit.then(
       () => this.#next(),
       // The commit failed: workerd resets the object and fails its requests; these go with them.
       (error: unknown) => this.#fail(error),

@@ -224,7 +224,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
           if (i === requests.length - 1) ran();
         }
       }));
-      return batchAnswers(answers, admitted.then(() => this.ctx.storage.sync()));
+      return batchAnswers(answers, admitted.then(() => this.#arrivals.committed()));
     }
 
     send(request: InvokeRequest): Promise<SendReceipt> {
