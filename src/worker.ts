@@ -104,11 +104,11 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   const ResoluteObject = createObjectClass({ registry, kinds, workflowShards, indexShards, ...(config.tracing !== undefined ? { tracing: config.tracing } : {}) }, objects);
   const scheduled = createScheduler(config.schedules ?? [], registry, kinds, workflowShards);
   return {
-    fetch(request: Request, env: ResoluteEnv, ctx?: ExecutionContext): Promise<Response> {
+    fetch(request: Request, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<Response> {
       // Split once: the ingress takes the parts instead of reading and splitting the URL again.
       const url = splitUrl(request.url);
       if (isAdminPath(url.pathname)) return admin(request, env);
-      return ingress(request, env, url, ctx);
+      return ingress(request, env, url);
     },
     scheduled(controller: ScheduledController, env: ResoluteEnv, _ctx?: ExecutionContext): Promise<void> {
       return scheduled(controller, env);

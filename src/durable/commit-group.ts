@@ -29,7 +29,6 @@ interface Waiting {
 export class CommitGroup {
   readonly #waiting: Waiting[] = [];
   #inFlight = false;
-  #commit: Promise<void> | undefined;
 
   constructor(
     /** Resolves when every write made so far is durable (`storage.sync`). */
@@ -38,35 +37,17 @@ export class CommitGroup {
 
   /** Runs `arrival` now if no commit is in flight, else right after it with the others that wait. */
   run<T>(arrival: () => T | Promise<T>): Promise<T> {
-    return this.runAll([arrival])[0]!;
-  }
-
-  /**
-   * Several arrivals that came together (an ingress batch): in order, in the same turn, so one
-   * commit covers them all (with `run` each, the first would run alone when nothing is in flight).
-   */
-  runAll<T>(arrivals: readonly (() => T | Promise<T>)[]): Promise<T>[] {
     if (!this.#inFlight) {
       this.#inFlight = true;
-      const results = arrivals.map((arrival) => settle(arrival));
+      const result = settle(arrival);
       this.#afterCommit();
-      return results;
+      return result;
     }
-    return arrivals.map((arrival) => new Promise<T>((resolve, reject) => this.#waiting.push({ run: () => void settle(arrival).then(resolve, reject), fail: reject })));
-  }
-
-  /**
-   * The commit of the arrivals that ran last (read it after they ran: from a promise callback,
-   * since a batch runs and then asks for its commit in the same synchronous step), with no
-   * second `storage.sync()` of its own.
-   */
-  committed(): Promise<void> {
-    return this.#commit ?? Promise.resolve();
+    return new Promise<T>((resolve, reject) => this.#waiting.push({ run: () => void settle(arrival).then(resolve, reject), fail: reject }));
   }
 
   #afterCommit(): void {
-    const commit = (this.#commit = this.durable());
-    commit.then(
+    this.durable().then(
       () => this.#next(),
       // The commit failed: workerd resets the object and fails its requests; these go with them.
       (error: unknown) => this.#fail(error),

@@ -19,8 +19,7 @@ import { exporterFor } from "../tracing/exporter.js";
 import { Tracer, factsOf } from "../tracing/tracer.js";
 import { writeLogLine, type LogContext } from "./log-line.js";
 import { BATCH_BYTES, Outbox, completionBytes } from "./outbox.js";
-import type { BatchAnswer, DeliverOptions, Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
-import { batchAnswers } from "./batch-answers.js";
+import type { DeliverOptions, Delivery, DeliveryReply, InvocationResult, InvokeRequest, ObjectRpc, OutputLookup, SendReceipt } from "./protocol.js";
 import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
@@ -209,22 +208,6 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
         this.#arrived(request.owner);
         return this.#lifecycle.invoke(request);
       });
-    }
-
-    invokeMany(requests: InvokeRequest[]): Promise<BatchAnswer[]> {
-      this.#indexer?.requestStarted(); // first, before this request writes anything
-      let ran!: () => void;
-      const admitted = new Promise<void>((resolve) => (ran = resolve));
-      // All in one turn (one commit); answered as they stand when that commit is durable.
-      const answers = this.#arrivals.runAll(requests.map((request, i) => () => {
-        try {
-          this.#arrived(request.owner);
-          return this.#lifecycle.invoke(request);
-        } finally {
-          if (i === requests.length - 1) ran();
-        }
-      }));
-      return batchAnswers(answers, admitted.then(() => this.#arrivals.committed()));
     }
 
     send(request: InvokeRequest): Promise<SendReceipt> {

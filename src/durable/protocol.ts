@@ -20,22 +20,10 @@ export interface DeliverOptions {
   answerCalls?: boolean;
 }
 
-/**
- * One member's answer in `invokeMany`: its result; the message of the error it failed with; or
- * `pending` when it was not done by the commit of the turn it ran in (it waits for a lock, a
- * timer or other I/O): the ingress then attaches to it, so a slow member holds no other's answer.
- */
-export type BatchAnswer = { result: InvocationResult } | { failed: string } | { pending: true };
-
 /** The RPC surface of the Durable Object (what ingress and other objects call). */
 export interface ObjectRpc {
   /** Starts (or latches onto) an invocation and waits for its result. */
   invoke(request: InvokeRequest): Promise<InvocationResult>;
-  /**
-   * Several `invoke`s for this owner from one ingress isolate in one RPC (ingress coalescing),
-   * admitted in array order; answered when the commit that holds their admission is durable.
-   */
-  invokeMany(requests: InvokeRequest[]): Promise<BatchAnswer[]>;
   /** Starts (or finds) an invocation without waiting. */
   send(request: InvokeRequest): Promise<SendReceipt>;
   /** Waits for an invocation's result; `unknown` when it does not exist. */

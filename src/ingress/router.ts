@@ -21,7 +21,6 @@ import { checkInput } from "./input.js";
 import { IngressError, errorResponse, jsonResponse, lookupResponse, receiptResponse, resultResponse } from "./responses.js";
 import { parseTarget, pathSegments, type IngressTarget } from "./target.js";
 import { objectStub } from "./object-stub.js";
-import { InvokeLanes } from "./invoke-lanes.js";
 import { isAdminPath } from "./admin-routes.js";
 
 export interface IngressOptions {
@@ -42,12 +41,7 @@ export interface IngressEnv {
  * `url`: the request's path and query when the caller already split them (createWorker does, to
  * route admin paths): `request.url` is then neither read nor split a second time.
  */
-export type IngressHandler = (request: Request, env: IngressEnv, url?: RequestUrl, context?: WaitUntil) => Promise<Response>;
-
-/** The part of the request's ExecutionContext the ingress uses: a coalesced batch's RPC outlives its sender's client (invoke-lanes.ts). */
-export interface WaitUntil {
-  waitUntil(work: Promise<unknown>): void;
-}
+export type IngressHandler = (request: Request, env: IngressEnv, url?: RequestUrl) => Promise<Response>;
 
 type Invoke = Extract<IngressTarget, { type: "invoke" }>;
 type Lookup = Extract<IngressTarget, { type: "attach" | "output" | "workflowAttach" | "workflowOutput" }>;
@@ -58,8 +52,6 @@ interface Ctx {
   kinds: TargetKinds;
   env: IngressEnv;
   query: URLSearchParams | undefined;
-  lanes: InvokeLanes;
-  context: WaitUntil | undefined;
 }
 
 /** Methods each kind of target answers; anything else is a 405. */
@@ -84,9 +76,9 @@ export function createIngress(options: IngressOptions): IngressHandler {
   // Not through itty-router: its one catch-all route parsed the URL a second time (`new URL`,
   // its query, a RegExp) on every request, only to catch errors (issue 14: ingress CPU on a hot key).
   const handle = createHandler(options);
-  return async (request, env, url, context) => {
+  return async (request, env, url) => {
     try {
-      return await handle(request, env, url, context);
+      return await handle(request, env, url);
     } catch (error) {
       return caught(error);
     }
@@ -106,9 +98,7 @@ function caught(error: unknown): Response {
 
 function createHandler(options: IngressOptions): IngressHandler {
   const kinds = targetKinds(options.registry, options.serviceShards);
-  // One per isolate: the requests it serves to one key share RPCs (invoke-lanes.ts).
-  const lanes = new InvokeLanes();
-  return async (request, env, url, context) => {
+  return async (request, env, url) => {
     const { href, pathname, query } = url ?? splitUrl(request.url);
     checkUrlLength(href);
     const segments = pathSegments(pathname);
@@ -116,7 +106,7 @@ function createHandler(options: IngressOptions): IngressHandler {
     const target = parseTarget(segments, options.registry);
     if (target.type === "invalid") throw new IngressError(target.status, target.message);
     checkMethod(target, request.method);
-    const ctx: Ctx = { options, kinds, env, query, lanes, context };
+    const ctx: Ctx = { options, kinds, env, query };
     switch (target.type) {
       case "invoke":
         return invoke(ctx, request, target);
@@ -165,12 +155,8 @@ async function invoke(ctx: Ctx, request: Request, target: Invoke): Promise<Respo
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
   };
-  if (target.send) return receiptResponse(await stubFor(ctx, owner).send(req));
-  // An exclusive call waits its turn at the key anyway: it may share an RPC with the others of its key.
-  if (spec.kind !== "exclusive" || spec.limit) return resultResponse(await stubFor(ctx, owner).invoke(req));
-  const { context } = ctx;
-  const caller = { open: () => stubFor(ctx, owner), ...(context ? { keepAlive: (work: Promise<unknown>) => context.waitUntil(work) } : {}) };
-  return resultResponse(await ctx.lanes.invoke(caller, req));
+  const stub = stubFor(ctx, owner);
+  return target.send ? receiptResponse(await stub.send(req)) : resultResponse(await stub.invoke(req));
 }
 
 async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {

@@ -16,7 +16,6 @@ export function fakeEnv(behaviour: Partial<ObjectRpc> = {}) {
   const calls: Call[] = [];
   const defaults: ObjectRpc = {
     invoke: async (req) => ({ invocationId: req.invocationId, ok: true, value: new TextEncoder().encode('"ok"') }),
-    invokeMany: async (reqs) => Promise.all(reqs.map(async (req) => ({ result: await rpc.invoke(req) }))),
     send: async (req) => ({ invocationId: req.invocationId, status: "Accepted" }),
     attach: async (): Promise<OutputLookup> => ({ state: "unknown" }),
     output: async (): Promise<OutputLookup> => ({ state: "unknown" }),

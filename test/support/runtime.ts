@@ -163,16 +163,6 @@ function parseText(text: string): unknown {
   }
 }
 
-/** Whether workerd answers a health check within `ms` (it cannot while a turn never ends: a handler spinning). */
-export async function answersWithin(rt: WorkerdRuntime, ms: number): Promise<boolean> {
-  try {
-    await fetch(new URL("/restate/health", rt.url), { signal: AbortSignal.timeout(ms) });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Polls `check` until it returns a truthy value or the time runs out. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
