@@ -15,7 +15,7 @@
  */
 import { isWorkflowRunId, stateScope, type TargetKinds } from "./addressing.js";
 import { admit, type Admission, type AdmissionHost, type AdmissionSteps } from "./admission.js";
-import { Callers, receiptOf, resultOf } from "./callers.js";
+import { Callers, receiptOf, refusedToWait, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
@@ -132,6 +132,8 @@ export class Lifecycle {
 
   /** Admits a request from ingress and waits for its result. */
   invoke(req: InvokeRequest): Promise<InvocationResult> {
+    // Too many requests wait here: refused before admission (nothing starts), unless its answer is stored.
+    if (this.#callers.full) return Promise.resolve(this.#storedOrRefused(req.invocationId));
     const { row, refused } = this.admit(req);
     if (refused) return Promise.resolve({ invocationId: row.id, ok: false, error: refused });
     if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
@@ -163,6 +165,11 @@ export class Lifecycle {
     if (row.status === STATUS.completed) return { state: "done", result: this.result(row) };
     if (!wait) return { state: "pending", invocationId: id };
     return { state: "done", result: await this.#callers.wait(id) };
+  }
+
+  #storedOrRefused(id: string): InvocationResult {
+    const row = this.#store.invocation(id);
+    return row?.status === STATUS.completed ? this.result(row) : refusedToWait(id);
   }
 
   /** The result of a completed row, as ingress renders it. */
