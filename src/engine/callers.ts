@@ -5,6 +5,7 @@
  * Each is answered once, when the invocation completes, or at once when it is
  * done already or unknown. Also the shapes ingress renders: results and receipts.
  */
+import type { ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
 import { isoTime } from "./iso-time.js";
 import { STATUS, type InvocationRow } from "./invocation-row.js";
@@ -116,6 +117,12 @@ export class Callers {
     const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
     this.#hasSubscribers.delete(id);
     return subscribers;
+  }
+
+  /** A handler's call is refused (its id is another request's): it gets `failure` instead of a result. */
+  refuse(subscriber: Subscriber, calleeId: string, failure: ErrorRecord): void {
+    this.#reply(subscriber, calleeId, { failure });
+    this.driver.deliverSoon();
   }
 
   /** Enqueues `completion`, the result of `calleeId`, to each subscriber. */

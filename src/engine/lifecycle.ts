@@ -134,8 +134,8 @@ export class Lifecycle {
   invoke(req: InvokeRequest): Promise<InvocationResult> {
     // Too many requests wait here: refused before admission (nothing starts), unless its answer is stored.
     if (this.#callers.full) return Promise.resolve(this.#storedOrRefused(req.invocationId));
-    const { row, refused } = this.admit(req);
-    if (refused) return Promise.resolve({ invocationId: row.id, ok: false, error: refused });
+    const { row, refused, conflict } = this.admit(req);
+    if (refused ?? conflict) return Promise.resolve({ invocationId: row.id, ok: false, error: (refused ?? conflict)! });
     if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
     return this.#callers.wait(row.id);
   }
@@ -147,15 +147,16 @@ export class Lifecycle {
    * that stops waiting first must `subscribe`, and the answer then travels as a reply delivery.
    */
   admitCall(req: InvokeRequest): { completion: Completion } | { pending: Promise<Completion> } {
-    const { row } = this.admit(req);
+    const { row, conflict } = this.admit(req);
+    if (conflict) return { completion: { failure: conflict } };
     if (row.status === STATUS.completed) return { completion: row.completion! };
     return { pending: this.#callers.waitCompletion(row.id) };
   }
 
   /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
   send(req: InvokeRequest): SendReceipt {
-    const { row, fresh } = this.admit(req);
-    return receiptOf(row, !fresh);
+    const { row, fresh, conflict } = this.admit(req);
+    return conflict ? { invocationId: row.id, status: "Accepted", refused: conflict } : receiptOf(row, !fresh);
   }
 
   /** An invocation's result when it is done; with `wait`, waits for it. */
@@ -181,9 +182,10 @@ export class Lifecycle {
   deliver(d: Delivery): void {
     switch (d.kind) {
       case "invoke": {
-        const { row, fresh } = this.admit(d.request, d.request.replyTo);
-        if (!fresh && d.request.replyTo) this.#callers.subscribe(row.id, row, d.request.replyTo); // the row admit just read
-        return;
+        const { row, fresh, conflict } = this.admit(d.request, d.request.replyTo);
+        if (fresh || !d.request.replyTo) return; // a colliding send is dropped: its sender waits for nothing
+        if (conflict) return this.#callers.refuse(d.request.replyTo, row.id, conflict);
+        return this.#callers.subscribe(row.id, row, d.request.replyTo); // the row admit just read
       }
       case "complete":
         return void this.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });

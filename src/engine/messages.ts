@@ -44,6 +44,8 @@ export interface SendReceipt {
   status: "Accepted" | "PreviouslyAccepted";
   /** RFC 3339 time a delayed send will start. */
   executionTime?: string;
+  /** Not accepted: its id is another request's (admission.ts); ingress answers this error instead. */
+  refused?: ErrorRecord;
 }
 
 /** Output lookup: done (with result, or the refusal to wait for it), not done yet, or unknown. */
