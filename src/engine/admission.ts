@@ -19,6 +19,9 @@ import type { InvokeRequest, Subscriber } from "./messages.js";
 import type { DeclaredLimit, HandlerSpec, Registry } from "./registry.js";
 import type { Completion, Entry } from "./types.js";
 
+/** What a request by target and idempotency key expects of the row its id names (sameRequest). */
+export type LookupExpectation = Pick<InvokeRequest, "target" | "idempotencyKey">;
+
 /** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
 export interface Admission {
   row: InvocationRow;
@@ -111,7 +114,7 @@ function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest
  * to collide would otherwise be handed another request's stored answer. A workflow's run has
  * one id per workflow id whatever its idempotency key (addressing.ts): its target must match.
  */
-function sameRequest(row: InvocationRow, req: InvokeRequest): boolean {
+export function sameRequest(row: InvocationRow, req: LookupExpectation): boolean {
   const { service, handler, key } = req.target;
   if (row.service !== service || row.handler !== handler || row.key !== (key ?? null)) return false;
   return isWorkflowRunId(row.id) || row.idempotencyKey === (req.idempotencyKey ?? null);

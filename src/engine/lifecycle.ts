@@ -14,7 +14,7 @@
  * and finishing an invocation with an attempt in memory reads nothing back.
  */
 import { isWorkflowRunId, stateScope, type TargetKinds } from "./addressing.js";
-import { admit, type Admission, type AdmissionHost, type AdmissionSteps } from "./admission.js";
+import { admit, sameRequest, type Admission, type AdmissionHost, type AdmissionSteps, type LookupExpectation } from "./admission.js";
 import { Callers, receiptOf, refusedToWait, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
@@ -159,10 +159,13 @@ export class Lifecycle {
     return conflict ? { invocationId: row.id, status: "Accepted", refused: conflict } : receiptOf(row, !fresh);
   }
 
-  /** An invocation's result when it is done; with `wait`, waits for it. */
-  async lookup(id: string, wait: boolean): Promise<OutputLookup> {
+  /**
+   * An invocation's result when it is done; with `wait`, waits for it. `expected`: a lookup by
+   * idempotency key, which a row of another request (a hash collision) does not answer.
+   */
+  async lookup(id: string, wait: boolean, expected?: LookupExpectation): Promise<OutputLookup> {
     const row = this.#store.invocation(id);
-    if (!row) return { state: "unknown" };
+    if (!row || (expected && !sameRequest(row, expected))) return { state: "unknown" };
     if (row.status === STATUS.completed) return { state: "done", result: this.result(row) };
     if (!wait) return { state: "pending", invocationId: id };
     return { state: "done", result: await this.#callers.wait(id) };

@@ -4,7 +4,8 @@
  * row of another. Forced here: requests that reuse a stored invocation's id with another
  * handler or another idempotency key. They are refused (409) and never get the stored answer:
  * an ingress call, a one-way send, a handler's call (answered in the response, or by a reply
- * delivery); the honest duplicate (same target and key) still gets the first answer.
+ * delivery), an attach or output by idempotency key (404); the honest duplicate (same target
+ * and key) still gets the first answer.
  */
 import { describe, expect, it } from "vitest";
 import type { ObjectContext } from "../../sdk/context.js";
@@ -75,5 +76,12 @@ describe("hostile: a request colliding with another's idempotent id", () => {
     expect(text((await lifecycle.invoke(request("secret", "victim-key"))) as { ok: true; value: Uint8Array })).toBe("secret of victim");
     expect(lifecycle.send(request("secret", "victim-key"))).toEqual({ invocationId, status: "PreviouslyAccepted" });
     expect(store.invocation(invocationId)).toMatchObject({ handler: "secret", idempotencyKey: "victim-key" }); // the victim's row, untouched
+
+    // Attach or output by idempotency key (which carries target and key): only the row's own request finds it.
+    for (const forged of [request("secret", "attacker-key"), request("other", "victim-key")]) {
+      expect(await lifecycle.lookup(invocationId, false, forged)).toEqual({ state: "unknown" });
+      expect(await lifecycle.lookup(invocationId, true, forged)).toEqual({ state: "unknown" });
+    }
+    expect(await lifecycle.lookup(invocationId, true, request("secret", "victim-key"))).toMatchObject({ state: "done", result: { ok: true } });
   });
 });
