@@ -10,6 +10,7 @@ import type { Registry } from "../engine/registry.js";
 import { objectNameOf, targetName, type TargetKinds } from "../engine/addressing.js";
 import type { AwakeableAddress } from "../engine/ids.js";
 import { awakeableSource, type CompletionVerdict } from "../engine/completions.js";
+import type { LookupExpectation } from "../engine/admission.js";
 import { Lifecycle } from "../engine/lifecycle.js";
 import type { LifecycleDriver } from "../engine/lifecycle-driver.js";
 import { deliveryOwner, isLimiterDelivery } from "../engine/messages.js";
@@ -218,12 +219,12 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       });
     }
 
-    attach(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, true));
+    attach(_owner: string, invocationId: string, expected?: LookupExpectation): Promise<OutputLookup> {
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, true, expected));
     }
 
-    output(_owner: string, invocationId: string): Promise<OutputLookup> {
-      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false));
+    output(_owner: string, invocationId: string, expected?: LookupExpectation): Promise<OutputLookup> {
+      return this.#arrivals.run(() => this.#lifecycle.lookup(invocationId, false, expected));
     }
 
     deliver(deliveries: Delivery[], options: DeliverOptions = {}): Promise<DeliveryReply[] | void> {

@@ -6,9 +6,11 @@
 import type { Completion } from "../engine/types.js";
 import type { CompletionVerdict } from "../engine/completions.js";
 import type { AwakeableAddress } from "../engine/ids.js";
+import type { LookupExpectation } from "../engine/admission.js";
 import type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt } from "../engine/messages.js";
 
 export type { Delivery, DeliveryReply, InvocationResult, InvokeRequest, OutputLookup, SendReceipt, Subscriber } from "../engine/messages.js";
+export type { LookupExpectation } from "../engine/admission.js";
 
 /** How a sender takes the answers to its deliveries (see ObjectRpc.deliver). */
 export interface DeliverOptions {
@@ -26,10 +28,10 @@ export interface ObjectRpc {
   invoke(request: InvokeRequest): Promise<InvocationResult>;
   /** Starts (or finds) an invocation without waiting. */
   send(request: InvokeRequest): Promise<SendReceipt>;
-  /** Waits for an invocation's result; `unknown` when it does not exist. */
-  attach(owner: string, invocationId: string): Promise<OutputLookup>;
+  /** Waits for an invocation's result; `unknown` when it does not exist (or, by idempotency key, is another request's). */
+  attach(owner: string, invocationId: string, expected?: LookupExpectation): Promise<OutputLookup>;
   /** The result if done, without waiting. */
-  output(owner: string, invocationId: string): Promise<OutputLookup>;
+  output(owner: string, invocationId: string, expected?: LookupExpectation): Promise<OutputLookup>;
   /**
    * Applies deliveries from other objects (or ingress: cancel); answers some of them (see
    * DeliveryReply), calls that finish soon only with `answerCalls`.

@@ -8,7 +8,7 @@
  */
 import { TerminalError, errorToRecord, type ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
-import { isWorkflowRunId, type TargetKinds } from "./addressing.js";
+import { isWorkflowRunId, targetName, type TargetKinds } from "./addressing.js";
 import type { Callers } from "./callers.js";
 import { STATUS, newRow, type InvocationRow } from "./invocation-row.js";
 import type { KeyLock } from "./key-lock.js";
@@ -19,12 +19,17 @@ import type { InvokeRequest, Subscriber } from "./messages.js";
 import type { DeclaredLimit, HandlerSpec, Registry } from "./registry.js";
 import type { Completion, Entry } from "./types.js";
 
+/** What a request by target and idempotency key expects of the row its id names (sameRequest). */
+export type LookupExpectation = Pick<InvokeRequest, "target" | "idempotencyKey">;
+
 /** What `admit` did: the row (new, or the one with that id), and whether ingress must refuse the repeat. */
 export interface Admission {
   row: InvocationRow;
   fresh: boolean;
   /** A workflow's run requested again without an idempotency key: refused (409), as Restate does. */
   refused?: ErrorRecord;
+  /** The id is another request's (a collision of idempotent ids): refused (409), the other's answer withheld. */
+  conflict?: ErrorRecord;
 }
 
 /** What an admission needs from the lifecycle it serves. */
@@ -96,8 +101,30 @@ export function admit(host: AdmissionHost, req: InvokeRequest, subscriber?: Subs
 
 function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest): Admission {
   const row = store.invocation(req.invocationId)!;
+  if (!sameRequest(row, req)) return { row, fresh: false, conflict: errorToRecord(collision(req)) };
   const run = !req.idempotencyKey && req.target.handler === "run" && isWorkflowRunId(req.invocationId);
   if (!run || kinds.kindOf(req.target.service) !== "workflow") return { row, fresh: false };
   return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
 }
 
+
+/**
+ * Whether `row` is what `req` asks for: the same target and idempotency key. An idempotent id
+ * is a hash of them (ids.ts: two 53-bit cyrb53 hashes, not cryptographic), so a request crafted
+ * to collide would otherwise be handed another request's stored answer. A workflow's run has
+ * one id per workflow id whatever its idempotency key (addressing.ts): its target must match.
+ */
+export function sameRequest(row: InvocationRow, req: LookupExpectation): boolean {
+  const { service, handler, key } = req.target;
+  if (row.service !== service || row.handler !== handler || row.key !== (key ?? null)) return false;
+  return isWorkflowRunId(row.id) || row.idempotencyKey === (req.idempotencyKey ?? null);
+}
+
+function collision(req: InvokeRequest): TerminalError {
+  return new TerminalError(
+    `invocation id '${req.invocationId}' (${targetName(req.target)}${req.idempotencyKey !== undefined ? ", with this idempotency key" : ""}) belongs to ` +
+      `another request, with another target or idempotency key: the hashes that make idempotent ids collide. Nothing was ` +
+      `started and the other request's answer is withheld; send this request with another idempotency key`,
+    { errorCode: 409 },
+  );
+}

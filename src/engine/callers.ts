@@ -5,6 +5,7 @@
  * Each is answered once, when the invocation completes, or at once when it is
  * done already or unknown. Also the shapes ingress renders: results and receipts.
  */
+import type { ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
 import { isoTime } from "./iso-time.js";
 import { STATUS, type InvocationRow } from "./invocation-row.js";
@@ -27,6 +28,26 @@ export function receiptOf(row: InvocationRow, previously: boolean): SendReceipt 
   return { invocationId: row.id, status: previously ? "PreviouslyAccepted" : "Accepted", ...(executionTime ? { executionTime } : {}) };
 }
 
+/**
+ * Requests (ingress calls, attaches, idempotent duplicates latching on) one owner host keeps
+ * waiting for results, at most. A waiter lives until its invocation completes: workerd tells
+ * the object nothing when the ingress request is dropped (no abort reaches a Durable Object
+ * RPC), so dropped attaches piled up, each keeping a socket open (hostile: 600 took local
+ * workerd from 31 to 630 fds; 20,000 crashed it). Past the cap a request is refused at once.
+ * Restate's ingress answers its own concurrency limit with 429; Resolute's client retries it.
+ */
+export const MAX_WAITING_REQUESTS = 1_000;
+/** What a refused request is told to wait before it tries again (the `retry-after` header). */
+export const WAITING_RETRY_AFTER_SECONDS = 1;
+
+/** The answer to a request refused because MAX_WAITING_REQUESTS wait already: nothing was started or changed. */
+export function refusedToWait(id: string): InvocationResult {
+  const message =
+    `too many requests wait for results on this object (${MAX_WAITING_REQUESTS}): this one was refused before it started ` +
+    `or changed anything; retry after ${WAITING_RETRY_AFTER_SECONDS} s, or use /send and fewer attaches at a time per key`;
+  return { invocationId: id, ok: false, error: { name: "Error", message, code: 429 }, retryAfterSeconds: WAITING_RETRY_AFTER_SECONDS };
+}
+
 /** Given the completed row. */
 type Waiter = (completed: InvocationRow) => void;
 
@@ -34,6 +55,8 @@ export class Callers {
   readonly #waiters = new Map<string, Waiter[]>();
   /** Whether an invocation admitted by this instance has subscribers (absent: ask storage). */
   readonly #hasSubscribers = new Map<string, boolean>();
+  /** The requests in #waiters (`wait`), counted against MAX_WAITING_REQUESTS. */
+  #requests = 0;
 
   constructor(
     private readonly store: LifecycleStore,
@@ -60,9 +83,19 @@ export class Callers {
     this.driver.deliverSoon();
   }
 
-  /** A request in this process waits for `id`'s result. */
+  /** No request may wait any more (MAX_WAITING_REQUESTS wait): refuse new ones with `refusedToWait`. */
+  get full(): boolean {
+    return this.#requests >= MAX_WAITING_REQUESTS;
+  }
+
+  /** A request in this process waits for `id`'s result; refused at once when the host is `full`. */
   wait(id: string): Promise<InvocationResult> {
-    return this.#wait(id, (row) => this.result(row));
+    if (this.full) return Promise.resolve(refusedToWait(id));
+    this.#requests++;
+    return this.#wait(id, (row) => {
+      this.#requests--;
+      return this.result(row);
+    });
   }
 
   /** A caller in this process waits for `id`'s completion, as stored (a call answered in its delivery's response). */
@@ -84,6 +117,12 @@ export class Callers {
     const subscribers = this.#hasSubscribers.get(id) === false ? [] : this.store.takeSubscribers(id);
     this.#hasSubscribers.delete(id);
     return subscribers;
+  }
+
+  /** A handler's call is refused (its id is another request's): it gets `failure` instead of a result. */
+  refuse(subscriber: Subscriber, calleeId: string, failure: ErrorRecord): void {
+    this.#reply(subscriber, calleeId, { failure });
+    this.driver.deliverSoon();
   }
 
   /** Enqueues `completion`, the result of `calleeId`, to each subscriber. */

@@ -14,8 +14,8 @@
  * and finishing an invocation with an attempt in memory reads nothing back.
  */
 import { isWorkflowRunId, stateScope, type TargetKinds } from "./addressing.js";
-import { admit, type Admission, type AdmissionHost, type AdmissionSteps } from "./admission.js";
-import { Callers, receiptOf, resultOf } from "./callers.js";
+import { admit, sameRequest, type Admission, type AdmissionHost, type AdmissionSteps, type LookupExpectation } from "./admission.js";
+import { Callers, receiptOf, refusedToWait, resultOf } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
@@ -132,8 +132,10 @@ export class Lifecycle {
 
   /** Admits a request from ingress and waits for its result. */
   invoke(req: InvokeRequest): Promise<InvocationResult> {
-    const { row, refused } = this.admit(req);
-    if (refused) return Promise.resolve({ invocationId: row.id, ok: false, error: refused });
+    // Too many requests wait here: refused before admission (nothing starts), unless its answer is stored.
+    if (this.#callers.full) return Promise.resolve(this.#storedOrRefused(req.invocationId));
+    const { row, refused, conflict } = this.admit(req);
+    if (refused ?? conflict) return Promise.resolve({ invocationId: row.id, ok: false, error: (refused ?? conflict)! });
     if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
     return this.#callers.wait(row.id);
   }
@@ -145,24 +147,33 @@ export class Lifecycle {
    * that stops waiting first must `subscribe`, and the answer then travels as a reply delivery.
    */
   admitCall(req: InvokeRequest): { completion: Completion } | { pending: Promise<Completion> } {
-    const { row } = this.admit(req);
+    const { row, conflict } = this.admit(req);
+    if (conflict) return { completion: { failure: conflict } };
     if (row.status === STATUS.completed) return { completion: row.completion! };
     return { pending: this.#callers.waitCompletion(row.id) };
   }
 
   /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
   send(req: InvokeRequest): SendReceipt {
-    const { row, fresh } = this.admit(req);
-    return receiptOf(row, !fresh);
+    const { row, fresh, conflict } = this.admit(req);
+    return conflict ? { invocationId: row.id, status: "Accepted", refused: conflict } : receiptOf(row, !fresh);
   }
 
-  /** An invocation's result when it is done; with `wait`, waits for it. */
-  async lookup(id: string, wait: boolean): Promise<OutputLookup> {
+  /**
+   * An invocation's result when it is done; with `wait`, waits for it. `expected`: a lookup by
+   * idempotency key, which a row of another request (a hash collision) does not answer.
+   */
+  async lookup(id: string, wait: boolean, expected?: LookupExpectation): Promise<OutputLookup> {
     const row = this.#store.invocation(id);
-    if (!row) return { state: "unknown" };
+    if (!row || (expected && !sameRequest(row, expected))) return { state: "unknown" };
     if (row.status === STATUS.completed) return { state: "done", result: this.result(row) };
     if (!wait) return { state: "pending", invocationId: id };
     return { state: "done", result: await this.#callers.wait(id) };
+  }
+
+  #storedOrRefused(id: string): InvocationResult {
+    const row = this.#store.invocation(id);
+    return row?.status === STATUS.completed ? this.result(row) : refusedToWait(id);
   }
 
   /** The result of a completed row, as ingress renders it. */
@@ -174,9 +185,10 @@ export class Lifecycle {
   deliver(d: Delivery): void {
     switch (d.kind) {
       case "invoke": {
-        const { row, fresh } = this.admit(d.request, d.request.replyTo);
-        if (!fresh && d.request.replyTo) this.#callers.subscribe(row.id, row, d.request.replyTo); // the row admit just read
-        return;
+        const { row, fresh, conflict } = this.admit(d.request, d.request.replyTo);
+        if (fresh || !d.request.replyTo) return; // a colliding send is dropped: its sender waits for nothing
+        if (conflict) return this.#callers.refuse(d.request.replyTo, row.id, conflict);
+        return this.#callers.subscribe(row.id, row, d.request.replyTo); // the row admit just read
       }
       case "complete":
         return void this.complete(d.invocationId, d.index, d.completion, { kind: "result", ...(d.calleeId !== undefined ? { calleeId: d.calleeId } : {}) });

@@ -123,8 +123,8 @@ export class MemoryRuntime {
       ...(key ? { idempotencyKey: key } : {}),
       ...(notBefore !== undefined ? { notBefore } : {}),
     };
-    const { refused } = this.#owners.get(owner).lifecycle.admit(request);
-    if (refused) throw errorFromRecord(refused);
+    const { refused, conflict } = this.#owners.get(owner).lifecycle.admit(request);
+    if (refused ?? conflict) throw errorFromRecord((refused ?? conflict)!);
     await this.settle();
     return invocationId;
   }

@@ -31,7 +31,8 @@ export interface Subscriber {
 /** How an invocation ended, as ingress renders it. */
 export type InvocationResult = (
   | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
-  | { invocationId: string; ok: false; error: ErrorRecord }
+  /** `retryAfterSeconds`: the ingress refused to wait for it (callers.ts), not the invocation's failure. */
+  | { invocationId: string; ok: false; error: ErrorRecord; retryAfterSeconds?: number }
 ) & {
   /** For idempotent invocations: when the stored result is forgotten (ms since epoch). */
   idempotencyExpiresAt?: number;
@@ -43,9 +44,11 @@ export interface SendReceipt {
   status: "Accepted" | "PreviouslyAccepted";
   /** RFC 3339 time a delayed send will start. */
   executionTime?: string;
+  /** Not accepted: its id is another request's (admission.ts); ingress answers this error instead. */
+  refused?: ErrorRecord;
 }
 
-/** Output lookup: done (with result), not done yet, or unknown. */
+/** Output lookup: done (with result, or the refusal to wait for it), not done yet, or unknown. */
 export type OutputLookup = { state: "done"; result: InvocationResult } | { state: "pending"; invocationId: string } | { state: "unknown" };
 
 /** Deliveries between owners; each is idempotent at the receiver. */

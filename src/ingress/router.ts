@@ -13,7 +13,7 @@ import type { TargetKinds } from "../engine/addressing.js";
 import { WORKFLOW_RUN_SUFFIX, isKnownOwner } from "../engine/addressing.js";
 import { awakeableNotFound, makeInvocationId, ownerName, parseAwakeableId } from "../engine/ids.js";
 import type { Registry } from "../engine/registry.js";
-import type { InvokeRequest, ObjectRpc } from "../durable/protocol.js";
+import type { InvokeRequest, LookupExpectation, ObjectRpc } from "../durable/protocol.js";
 import { invocationIdFor, ownerOfInvocationId, targetKinds, type InvocationAddress } from "./invocation-id.js";
 import { echo } from "./limits.js";
 import { checkLimitKey, checkUrlLength, forwardedHeaders, idempotencyKeyOf, parseDelay, readBody, splitUrl, type RequestUrl } from "./request.js";
@@ -165,8 +165,15 @@ async function lookup(ctx: Ctx, target: Lookup): Promise<Response> {
   // An id whose owner cannot exist was not issued here: answered without waking (creating) an object.
   if (!isKnownOwner(ctx.kinds, address.owner)) return lookupResponse({ state: "unknown" }, address.invocationId, wait ? "attach" : "output");
   const stub = stubFor(ctx, address.owner);
-  const found = wait ? await stub.attach(address.owner, address.invocationId) : await stub.output(address.owner, address.invocationId);
+  // By idempotency key, the owner checks the row is this target's and key's (ids are hashes: admission.ts).
+  const expected: [] | [LookupExpectation] = "by" in target && target.by === "idempotency" ? [lookupExpectation(target)] : [];
+  const found = wait ? await stub.attach(address.owner, address.invocationId, ...expected) : await stub.output(address.owner, address.invocationId, ...expected);
   return lookupResponse(found, address.invocationId, wait ? "attach" : "output");
+}
+
+function lookupExpectation(target: Extract<Lookup, { by: "idempotency" }>): LookupExpectation {
+  const { service, handler, key, idempotencyKey } = target;
+  return { target: { service, handler, ...(key !== undefined ? { key } : {}) }, idempotencyKey };
 }
 
 /** Where the looked-up invocation lives; 400 when an id is not one of ours. */
@@ -176,8 +183,8 @@ function lookupAddress(kinds: TargetKinds, target: Lookup): InvocationAddress {
     return { owner, invocationId: makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) };
   }
   if (target.by === "id") return { owner: ownerOfInvocationId(target.invocationId), invocationId: target.invocationId };
-  const { service, handler, key, idempotencyKey } = target;
-  return invocationIdFor(kinds, { service, handler, ...(key !== undefined ? { key } : {}) }, idempotencyKey);
+  const { target: engineTarget, idempotencyKey } = lookupExpectation(target);
+  return invocationIdFor(kinds, engineTarget, idempotencyKey);
 }
 
 async function completeAwakeable(ctx: Ctx, request: Request, target: Awakeable): Promise<Response> {

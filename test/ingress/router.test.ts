@@ -168,7 +168,9 @@ describe("attach and output", () => {
     await ingress(request("/counter/a%2Fb/add/send", { method: "POST", body: "1", headers: { "idempotency-key": "k9" } }), env);
     await ingress(request("/restate/invocation/counter/a%2Fb/add/k9/attach"), env);
     const sent = calls[0]!.args[0] as InvokeRequest;
-    expect(calls[1]).toEqual({ owner: sent.owner, method: "attach", args: [sent.owner, sent.invocationId] });
+    // The target and key go along: the owner answers only a row of theirs (a colliding id's row is another request's).
+    const expected = { target: { service: "counter", handler: "add", key: "a/b" }, idempotencyKey: "k9" };
+    expect(calls[1]).toEqual({ owner: sent.owner, method: "attach", args: [sent.owner, sent.invocationId, expected] });
   });
 
   it("finds a workflow's run by workflow id", async () => {
