@@ -1,7 +1,7 @@
 /**
  * Targeted chaos, "chain": A → B → C calls whose callee C holds its step open for less
  * than the 250 ms answer window, so it answers in B's delivery response and no crash
- * wake-up of its own is armed. Each kill is aimed: it fires a seeded 0–220 ms after some
+ * wake-up of its own is armed. Each kill is aimed: it fires a seeded 0–450 ms after some
  * C step starts (inside C's step, or while B and A commit the answer).
  *
  * Checked: every acknowledged A (called or sent) ran C and its own last step, a called
@@ -23,8 +23,8 @@ interface ChainOp {
 const CLIENTS = 6;
 const MAX_OPS_PER_CLIENT = 150;
 const KEYS = 4;
-/** C's step stays open this long: inside the callee's 250 ms answer window. */
-const C_HOLD_MS = 120;
+/** C's step stays open 100–400 ms: inside the callee's 250 ms answer window, or just past it (C then answers "accepted" and arms its own wake-up). */
+const C_HOLD_MS = { min: 100, max: 400 };
 
 export async function chainScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
   const ops: ChainOp[] = [];
@@ -47,7 +47,7 @@ export async function chainScenario(s: Scenario, kills: number): Promise<{ ops: 
     });
     await Promise.race([aimed, sleep(10_000)]);
     s.recorder.onEffect = undefined;
-    await sleep(Math.floor(s.rand.random() * 220));
+    await sleep(Math.floor(s.rand.random() * 450));
     await crash(s);
   }
   await sleep(2_000);
@@ -61,7 +61,7 @@ async function runChainOp(s: Scenario, op: ChainOp): Promise<void> {
   const answer = await s.client.definitive({
     method: "POST",
     path: `/${TARGETED.chainA}/${op.key}/hop${op.send ? "/send" : ""}`,
-    body: { effect: op.effect, ms: C_HOLD_MS },
+    body: { effect: op.effect, ms: C_HOLD_MS.min + Math.floor(s.rand.random() * (C_HOLD_MS.max - C_HOLD_MS.min)) },
     headers: { "idempotency-key": op.effect },
   });
   if (!answer) return;

@@ -23,7 +23,7 @@ interface CompletionOp {
 }
 
 const CLIENTS = 8;
-const MAX_OPS_PER_CLIENT = 60;
+const MAX_OPS_PER_CLIENT = 300;
 const WAIT_MS = 30_000;
 
 export async function completionsScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {

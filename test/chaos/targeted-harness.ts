@@ -54,14 +54,15 @@ export async function crash(s: Scenario, downMs = 0): Promise<void> {
   await s.runtime.start();
 }
 
-/** Waits until `done()` or `ms` passed; resolves whether it became true. */
-export async function until(done: () => boolean, ms: number, pollMs = 200): Promise<boolean> {
+/** Waits until `done()` or `ms` passed (running `step` before each look); resolves whether it became true. */
+export async function until(done: () => boolean, ms: number, pollMs = 200, step?: () => Promise<void>): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (!done()) {
+  for (;;) {
+    await step?.();
+    if (done()) return true;
     if (Date.now() >= deadline) return false;
     await sleep(pollMs);
   }
-  return true;
 }
 
 /** A step may run twice only in two processes (a crash came before its result was journaled). */

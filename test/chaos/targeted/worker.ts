@@ -9,7 +9,7 @@ import { createWorker, type ResoluteEnv } from "../../../src/index.js";
 import { handlers, object, service, workflow } from "../../../sdk/define.js";
 import type { Context, ObjectContext, ObjectSharedContext, WorkflowContext, WorkflowSharedContext } from "../../../sdk/context.js";
 import { BOOT_HEADER, EFFECT_PATH, GROUP_HEADER, HOLD_HEADER } from "../protocol.js";
-import { TARGETED, TARGETED_SHARDS, type HotInput, type HotState, type StepInput } from "../targeted-protocol.js";
+import { LIMITED_AT_ONCE, TARGETED, TARGETED_SHARDS, type FanInput, type HotInput, type HotState, type StepInput } from "../targeted-protocol.js";
 
 interface Env extends ResoluteEnv {
   RECORDER_URL: string;
@@ -22,9 +22,9 @@ function boot(): string {
 }
 
 /** One POST to the recorder per execution; `holdMs` keeps it open that long (the runner aims its kill inside). */
-async function record(ctx: Context, effect: string, holdMs = 0): Promise<string> {
+async function record(ctx: Context, effect: string, holdMs = 0, group = "targeted"): Promise<string> {
   const { RECORDER_URL } = ctx.request().extraArgs[0] as Env;
-  const held: Record<string, string> = holdMs > 0 ? { [HOLD_HEADER]: String(holdMs), [GROUP_HEADER]: "targeted" } : {};
+  const held: Record<string, string> = holdMs > 0 ? { [HOLD_HEADER]: String(holdMs), [GROUP_HEADER]: group } : {};
   const res = await fetch(`${RECORDER_URL}${EFFECT_PATH}${encodeURIComponent(effect)}`, { method: "POST", headers: { [BOOT_HEADER]: boot(), ...held } });
   await res.text();
   if (!res.ok) throw new Error(`the recorder answered ${res.status} for effect '${effect}'`);
@@ -51,6 +51,32 @@ export const hot = object({
       count: (await ctx.get<number>("count")) ?? 0,
       disorder: (await ctx.get<number>("disorder")) ?? 0,
     })),
+  },
+});
+
+/**
+ * Sends `n` adds to one hot key from one invocation, with a call among them: they must
+ * reach it in journal order across crashes (a redelivered row is never overtaken).
+ */
+export const sender = object({
+  name: TARGETED.sender,
+  handlers: {
+    fan: async (ctx: ObjectContext, input: FanInput) => {
+      for (let seq = 0; seq < input.n; seq++) {
+        const add = { client: input.client, seq };
+        if (seq === Math.floor(input.n / 2)) await ctx.objectClient(hot, input.target).add(add);
+        else ctx.objectSendClient(hot, input.target).add(add);
+      }
+    },
+  },
+});
+
+/** At most LIMITED_AT_ONCE per limit key; its step stays open so overlaps show in the recorder. */
+export const limited = service({
+  name: TARGETED.limited,
+  options: { concurrency: { limit: LIMITED_AT_ONCE } },
+  handlers: {
+    work: async (ctx: Context, input: StepInput) => ctx.run("effect", () => record(ctx, input.effect, input.ms ?? 0, `limit:${ctx.request().limitKey ?? ""}`)),
   },
 });
 
@@ -121,7 +147,7 @@ export const gate = workflow({
   },
 });
 
-const resolute = createWorker({ services: [hot, chainA, chainB, chainC, napper, waiter, gate], serviceShards: TARGETED_SHARDS });
+const resolute = createWorker({ services: [hot, sender, limited, chainA, chainB, chainC, napper, waiter, gate], serviceShards: TARGETED_SHARDS });
 
 export default { fetch: resolute.fetch };
 export const ResoluteObject = resolute.ResoluteObject;
