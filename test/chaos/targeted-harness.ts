@@ -95,15 +95,16 @@ export async function indexQuery(s: Scenario, query: string): Promise<Record<str
  * path and repaired after crashes, eventually says the same of each and lists nothing
  * unfinished anywhere (`ms` bounds the wait).
  */
-export async function checkInvocations(s: Scenario, ids: readonly string[], ms: number): Promise<void> {
+export async function checkInvocations(s: Scenario, ids: readonly string[], ms: number, outcomes: ReadonlyMap<string, RegExp> = new Map()): Promise<void> {
   const unique = [...new Set(ids)];
   const deadline = Date.now() + ms;
   let open = unique;
   while (open.length > 0) {
     const statuses = await Promise.all(open.map((id) => ownerStatus(s, id)));
-    const still = open.filter((_, i) => statuses[i] !== "completed");
+    const expected = (id: string, status: string) => (outcomes.get(id) ?? /^completed$/).test(status);
+    const still = open.filter((id, i) => !expected(id, statuses[i]!));
     if (still.length > 0 && Date.now() >= deadline) {
-      open.forEach((id, i) => statuses[i] !== "completed" && s.violations.push(`not-completed: ${id} is ${statuses[i]} at its owner`));
+      open.forEach((id, i) => !expected(id, statuses[i]!) && s.violations.push(`wrong-outcome: ${id} is ${statuses[i]} at its owner, expected ${outcomes.get(id) ?? "completed"}`));
       break;
     }
     open = still;

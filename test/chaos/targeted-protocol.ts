@@ -1,6 +1,6 @@
 /** What the targeted chaos fixture (targeted/worker.ts) and its runner (targeted.ts) agree on. */
 
-export const TARGETED = { hot: "hot", sender: "sender", limited: "limited", chainA: "chainA", chainB: "chainB", chainC: "chainC", napper: "napper", waiter: "waiter", gate: "gate" } as const;
+export const TARGETED = { hot: "hot", sender: "sender", limited: "limited", chainA: "chainA", chainB: "chainB", chainC: "chainC", napper: "napper", waiter: "waiter", parent: "parent", gate: "gate" } as const;
 /** Few shards, so the stateless services' invocations share objects (and their commits). */
 export const TARGETED_SHARDS = 4;
 

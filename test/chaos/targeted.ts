@@ -9,7 +9,8 @@
  * Scenarios: hot (group commit on a hot key, first-time objects, idempotent duplicates),
  * chain (A → B → C inside the callee's answer window), timers (sleeps and delayed sends
  * far past due at restart), completions (workflow promises and awakeables being resolved),
- * outbox (sends redelivered in order after their delivery failed), limits (slots held, waiters queued).
+ * outbox (sends redelivered in order after their delivery failed), limits (slots held, waiters queued),
+ * control (cancel, kill and state replacement answered just before the kill).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ import { ChaosClient } from "./client.js";
 import { DevRuntime } from "./dev-runtime.js";
 import { chainScenario } from "./targeted-chain.js";
 import { completionsScenario } from "./targeted-completions.js";
+import { controlScenario } from "./targeted-control.js";
 import { AimedRecorder, checkNoDuplicateWithoutCrash, type Scenario } from "./targeted-harness.js";
 import { hotScenario } from "./targeted-hot.js";
 import { limitsScenario, outboxScenario } from "./targeted-queues.js";
@@ -31,7 +33,7 @@ const CONFIG = "test/chaos/targeted/wrangler.toml";
 const SCENARIO_BUDGET_MS = 300_000;
 
 type Run = (s: Scenario, kills: number) => Promise<{ ops: number; acknowledged: number }>;
-const SCENARIOS: Record<string, Run> = { hot: hotScenario, chain: chainScenario, timers: timersScenario, completions: completionsScenario, outbox: outboxScenario, limits: limitsScenario };
+const SCENARIOS: Record<string, Run> = { hot: hotScenario, chain: chainScenario, timers: timersScenario, completions: completionsScenario, outbox: outboxScenario, limits: limitsScenario, control: controlScenario };
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { scenario: { type: "string" }, kills: { type: "string" }, seed: { type: "string" }, keep: { type: "boolean" } } });

@@ -126,10 +126,19 @@ export const waiter = service({
     wait: async (ctx: Context, input: StepInput) => {
       const { id, promise } = ctx.awakeable<string>();
       await ctx.run("publish", () => record(ctx, `${input.effect}/awk=${id}`));
+      await ctx.run("self", () => record(ctx, `${input.effect}/inv=${ctx.request().id}`));
       const value = await promise;
       await ctx.run("end", () => record(ctx, `${input.effect}/end=${value}`));
       return value;
     },
+  },
+});
+
+/** Calls the waiter and waits for it: a cancel of this invocation must reach the waiter too. */
+export const parent = object({
+  name: TARGETED.parent,
+  handlers: {
+    wait: async (ctx: ObjectContext, input: StepInput) => ctx.serviceClient(waiter).wait(input),
   },
 });
 
@@ -147,7 +156,7 @@ export const gate = workflow({
   },
 });
 
-const resolute = createWorker({ services: [hot, sender, limited, chainA, chainB, chainC, napper, waiter, gate], serviceShards: TARGETED_SHARDS });
+const resolute = createWorker({ services: [hot, sender, limited, chainA, chainB, chainC, napper, waiter, parent, gate], serviceShards: TARGETED_SHARDS });
 
 export default { fetch: resolute.fetch };
 export const ResoluteObject = resolute.ResoluteObject;

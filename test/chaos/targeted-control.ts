@@ -1,0 +1,109 @@
+/**
+ * Targeted chaos, "control": operator actions answered just before a SIGKILL (a seeded
+ * 0–30 ms after the request left): cancel of an invocation waiting on an awakeable, cancel
+ * of a caller whose callee waits (propagated downstream), kill, and a state replacement.
+ *
+ * Checked: an action answered 202 is never lost — the cancelled or killed invocation
+ * completes with that failure and never runs its last step, a cancelled caller's callee is
+ * cancelled too, a replaced state reads back.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { ADMIN, checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
+import { TARGETED, type HotState } from "./targeted-protocol.js";
+
+type ControlKind = "cancel" | "cancelCaller" | "kill" | "state";
+
+interface ControlOp {
+  effect: string;
+  kind: ControlKind;
+  answered: boolean;
+  /** The action was answered 202: its outcome must stick. */
+  acted: boolean;
+  ids: string[];
+}
+
+const CLIENTS = 8;
+const MAX_OPS_PER_CLIENT = 200;
+const KINDS: ControlKind[] = ["cancel", "cancelCaller", "kill", "state"];
+const WAIT_MS = 30_000;
+
+export async function controlScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
+  const ops: ControlOp[] = [];
+  let stopped = false;
+  let aim: (() => void) | undefined;
+  const acting = () => {
+    aim?.();
+    aim = undefined;
+  };
+  const clients = Array.from({ length: CLIENTS }, async (_, client) => {
+    for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
+      const op: ControlOp = { effect: `ct-${client}-${n}`, kind: KINDS[Math.floor(s.rand.random() * KINDS.length)]!, answered: false, acted: false, ids: [] };
+      ops.push(op);
+      await (op.kind === "state" ? replaceState(s, op, acting) : actOnWaiter(s, op, acting));
+    }
+  });
+  for (let k = 0; k < kills; k++) {
+    await sleep(1_500 + Math.floor(s.rand.random() * 1_500));
+    await Promise.race([new Promise<void>((resolve) => (aim = resolve)), sleep(10_000)]);
+    aim = undefined;
+    await sleep(Math.floor(s.rand.random() * 30));
+    await crash(s);
+  }
+  await sleep(2_000);
+  stopped = true;
+  await Promise.all(clients);
+  await checkControl(s, ops);
+  return { ops: ops.length, acknowledged: ops.filter((op) => op.acted).length };
+}
+
+/** Starts a waiter (directly, or through a caller), waits until it waits, then cancels or kills it. */
+async function actOnWaiter(s: Scenario, op: ControlOp, acting: () => void): Promise<void> {
+  const path = op.kind === "cancelCaller" ? `/${TARGETED.parent}/${op.effect}/wait/send` : `/${TARGETED.waiter}/wait/send`;
+  const started = await s.client.definitive({ method: "POST", path, body: { effect: op.effect }, headers: { "idempotency-key": op.effect } });
+  const id = (started?.body as { invocationId?: unknown } | undefined)?.invocationId;
+  if (started?.status !== 202 || typeof id !== "string") {
+    if (started) s.violations.push(`bad-answer: ${op.kind} ${op.effect}: ${started.status} ${JSON.stringify(started.body)}`);
+    return;
+  }
+  op.ids.push(id);
+  if (!(await until(() => s.recorder.startingWith(`${op.effect}/inv=`).length > 0, WAIT_MS, 50))) return;
+  acting();
+  const action = op.kind === "kill" ? "kill" : "cancel";
+  const answer = await s.client.definitive({ method: "PATCH", path: `/restate/admin/invocations/${encodeURIComponent(id)}/${action}`, headers: ADMIN });
+  op.answered = answer !== undefined;
+  // 409 after a lost answer: the first attempt may have acted (the outcome tells).
+  op.acted = answer?.status === 202;
+  if (answer && answer.status !== 202 && answer.status !== 409) s.violations.push(`bad-answer: ${action} ${op.effect}: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+async function replaceState(s: Scenario, op: ControlOp, acting: () => void): Promise<void> {
+  acting();
+  const body = { object_key: op.effect, new_state: { count: [...new TextEncoder().encode("41")] } };
+  const answer = await s.client.definitive({ method: "POST", path: `/restate/admin/services/${TARGETED.hot}/state`, body, headers: ADMIN });
+  op.answered = answer !== undefined;
+  op.acted = answer?.status === 202;
+  if (answer && !op.acted) s.violations.push(`bad-answer: state ${op.effect}: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+async function checkControl(s: Scenario, ops: readonly ControlOp[]): Promise<void> {
+  const outcomes = new Map<string, RegExp>();
+  for (const op of ops) {
+    if (!op.answered) s.violations.push(`unanswered: ${op.kind} ${op.effect}`);
+    if (op.kind === "state") {
+      if (!op.acted) continue;
+      const answer = await s.client.definitive({ method: "POST", path: `/${TARGETED.hot}/${op.effect}/get` });
+      if ((answer?.body as HotState | undefined)?.count !== 41) s.violations.push(`state-lost: ${op.effect} was replaced (202) but reads ${JSON.stringify(answer?.body)}`);
+      continue;
+    }
+    if (s.recorder.startingWith(`${op.effect}/end`).length > 0) s.violations.push(`ran-after-${op.kind}: ${op.effect} ran its last step`);
+    const failure = op.kind === "kill" ? /^completed with .*kill/i : /^completed with .*cancel/i;
+    // A waiter never resolved can only end by the action: even when its answer was lost, the outcome must be the action's.
+    for (const id of op.ids) outcomes.set(id, failure);
+    const callee = s.recorder.startingWith(`${op.effect}/inv=`).at(-1)?.slice(`${op.effect}/inv=`.length);
+    if (op.kind === "cancelCaller" && callee) {
+      op.ids.push(callee);
+      outcomes.set(callee, failure);
+    }
+  }
+  await checkInvocations(s, ops.filter((op) => op.kind !== "state" && op.answered).flatMap((op) => op.ids), 60_000, outcomes);
+}
