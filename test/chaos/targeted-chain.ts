@@ -8,7 +8,7 @@
  * A answered C's value, and every invocation completed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
+import { aimAt, checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
 import { TARGETED } from "./targeted-protocol.js";
 
 interface ChainOp {
@@ -38,15 +38,7 @@ export async function chainScenario(s: Scenario, kills: number): Promise<{ ops: 
   });
   for (let k = 0; k < kills; k++) {
     await sleep(1_500 + Math.floor(s.rand.random() * 1_500));
-    const aimed = new Promise<void>((resolve) => {
-      s.recorder.onEffect = (effect) => {
-        if (!effect.endsWith("/c")) return;
-        s.recorder.onEffect = undefined;
-        resolve();
-      };
-    });
-    await Promise.race([aimed, sleep(10_000)]);
-    s.recorder.onEffect = undefined;
+    await aimAt(s, "/c", 10_000);
     await sleep(Math.floor(s.rand.random() * 450));
     await crash(s);
   }

@@ -45,13 +45,32 @@ export interface Scenario {
   killedAt: number[];
 }
 
-/** SIGKILLs every process of the runtime, leaves it down `downMs` (the clock runs on), starts it again. */
+/** SIGKILLs every process of the runtime, leaves it down `downMs` (the clock runs on), starts it again (and may kill it again while it recovers). */
 export async function crash(s: Scenario, downMs = 0): Promise<void> {
   s.killedAt.push(Date.now());
   const report = await s.runtime.kill();
   for (const survivor of report.survivors) s.violations.push(`survivor: ${survivor}`);
   if (downMs > 0) await sleep(downMs);
   await s.runtime.start();
+  // One kill in three is followed by another soon after the restart: while the objects recover (alarms fire, rows redeliver).
+  if (s.rand.random() < 1 / 3) {
+    await sleep(50 + Math.floor(s.rand.random() * 450));
+    s.killedAt.push(Date.now());
+    const again = await s.runtime.kill();
+    for (const survivor of again.survivors) s.violations.push(`survivor: ${survivor}`);
+    await s.runtime.start();
+  }
+}
+
+/** Resolves when a step whose effect id ends with `suffix` starts (or after `ms`): the moment to aim a kill at. */
+export async function aimAt(s: Scenario, suffix: string, ms: number): Promise<void> {
+  const aimed = new Promise<void>((resolve) => {
+    s.recorder.onEffect = (effect) => {
+      if (effect.endsWith(suffix)) resolve();
+    };
+  });
+  await Promise.race([aimed, sleep(ms)]);
+  s.recorder.onEffect = undefined;
 }
 
 /** Waits until `done()` or `ms` passed (running `step` before each look); resolves whether it became true. */

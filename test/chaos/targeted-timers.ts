@@ -3,11 +3,13 @@
  * runtime is SIGKILLed, and the runtime left down longer than any of them, so at restart
  * every one is far past due (the alarm workerd stored may be lost: the object must re-arm).
  *
+ * Every other kill is aimed at a sleeper's step after its sleep (the alarm handler is running).
+ *
  * Checked: every acknowledged nap ran its step after the sleep, every acknowledged delayed
  * send ran, none before its time, every invocation completed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
+import { aimAt, checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
 import { TARGETED } from "./targeted-protocol.js";
 
 interface TimerOp {
@@ -46,6 +48,8 @@ export async function timersScenario(s: Scenario, kills: number): Promise<{ ops:
   });
   for (let k = 0; k < kills; k++) {
     await sleep(2_000 + Math.floor(s.rand.random() * 2_000));
+    // Every other kill is aimed at a sleeper's step after its sleep: inside the alarm that woke it.
+    if (k % 2 === 1) await aimAt(s, "/after", 10_000);
     await crash(s, DOWN_MS);
   }
   await sleep(1_000);
