@@ -5,7 +5,7 @@
  * C step starts (inside C's step, or while B and A commit the answer).
  *
  * Checked: every acknowledged A (called or sent) ran C and its own last step, a called
- * A answered C's value, and every invocation completed.
+ * A answered C's value (a sent one's attach too), and every invocation completed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { aimAt, checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
@@ -31,7 +31,10 @@ export async function chainScenario(s: Scenario, kills: number): Promise<{ ops: 
   let stopped = false;
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
     for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
-      const op: ChainOp = { effect: `ch-${client}-${n}`, key: `a${Math.floor(s.rand.random() * KEYS)}`, send: s.rand.random() < 0.4, answered: false, acknowledged: false, ids: [] };
+      // A sent chain has keys of its own: after a kill, no later request wakes its objects, only their own alarms.
+      const effect = `ch-${client}-${n}`;
+      const send = s.rand.random() < 0.4;
+      const op: ChainOp = { effect, key: send ? `solo-${effect}` : `a${Math.floor(s.rand.random() * KEYS)}`, send, answered: false, acknowledged: false, ids: [] };
       ops.push(op);
       await runChainOp(s, op);
     }
@@ -76,5 +79,10 @@ async function checkChain(s: Scenario, ops: readonly ChainOp[]): Promise<void> {
     }
   }
   for (const op of ops) if (!op.answered) s.violations.push(`unanswered: chain ${op.effect}`);
+  // A sent A's result, by attach: what its call to B answered.
+  for (const op of acknowledged.filter((op) => op.send)) {
+    const attached = await s.client.definitive({ method: "GET", path: `/restate/invocation/${encodeURIComponent(op.ids.at(-1)!)}/attach` });
+    if (attached?.status !== 200 || attached.body !== `${op.effect}/c`) s.violations.push(`attach: chain ${op.effect}: ${attached?.status} ${JSON.stringify(attached?.body)}`);
+  }
   await checkInvocations(s, ops.flatMap((op) => op.ids), 60_000);
 }

@@ -1,7 +1,7 @@
 /**
  * Targeted chaos, "hot": many clients on one hot key (their adds share commit groups),
  * some adds to keys never touched before (the object is created in the commit the kill
- * may hit), a third of the requests sent twice at once with one idempotency key (the
+ * may hit; a burst of 48 of them just before each kill), a third of the requests sent twice at once with one idempotency key (the
  * duplicate must latch onto the first). Kills at short seeded intervals.
  *
  * Checked: every acknowledged add counted once (count within acknowledged..issued), no
@@ -28,6 +28,8 @@ interface HotOp {
 const CLIENTS = 12;
 const MAX_OPS_PER_CLIENT = 1_500;
 const HOT_KEY = "hot";
+/** First-time keys added to just before each kill. */
+const BURST = 48;
 
 export async function hotScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
   const ops: HotOp[] = [];
@@ -42,10 +44,19 @@ export async function hotScenario(s: Scenario, kills: number): Promise<{ ops: nu
       if (!op.answered) return;
     }
   });
+  const bursts: Promise<unknown>[] = [];
   for (let k = 0; k < kills; k++) {
     await sleep(1_500 + Math.floor(s.rand.random() * 2_500));
+    // Just before the kill, a burst of first adds to keys never touched: objects created in the commits it hits.
+    bursts.push(Promise.all(Array.from({ length: BURST }, (_, i) => {
+      const op: HotOp = { client: CLIENTS + k, seq: i, key: `burst-${k}-${i}`, send: i % 2 === 0, dup: i % 3 === 0, answered: false, acknowledged: false, ids: [] };
+      ops.push(op);
+      return runHotOp(s, op);
+    })));
+    await sleep(Math.floor(s.rand.random() * 60));
     await crash(s);
   }
+  await Promise.all(bursts);
   await sleep(2_000);
   stopped = true;
   await Promise.all(clients);
