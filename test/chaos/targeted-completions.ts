@@ -8,7 +8,7 @@
  * promise's value; every invocation completed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
+import { checkInvocations, killsAtActions, until, type Scenario } from "./targeted-harness.js";
 import { TARGETED } from "./targeted-protocol.js";
 
 interface CompletionOp {
@@ -29,25 +29,15 @@ const WAIT_MS = 30_000;
 export async function completionsScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
   const ops: CompletionOp[] = [];
   let stopped = false;
-  let aim: (() => void) | undefined;
+  const kill = killsAtActions(s, kills);
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
     for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
       const op: CompletionOp = { effect: `cp-${client}-${n}`, kind: s.rand.random() < 0.5 ? "workflow" : "awakeable", answered: false, completed: false, ids: [] };
       ops.push(op);
-      await runCompletionOp(s, op, () => {
-        aim?.();
-        aim = undefined;
-      });
+      await runCompletionOp(s, op, kill.acting);
     }
   });
-  for (let k = 0; k < kills; k++) {
-    await sleep(1_500 + Math.floor(s.rand.random() * 1_500));
-    await Promise.race([new Promise<void>((resolve) => (aim = resolve)), sleep(10_000)]);
-    aim = undefined;
-    await sleep(Math.floor(s.rand.random() * 30));
-    await crash(s);
-  }
-  await sleep(2_000);
+  await kill.done;
   stopped = true;
   await Promise.all(clients);
   await checkCompletions(s, ops);

@@ -9,8 +9,7 @@
  * cancelled too, a replaced state reads back, a restarted invocation runs again, a purged
  * one is gone.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { ADMIN, checkInvocations, crash, ownerStatus, until, type Scenario } from "./targeted-harness.js";
+import { ADMIN, checkInvocations, killsAtActions, ownerStatus, until, type Scenario } from "./targeted-harness.js";
 import { TARGETED, type HotState } from "./targeted-protocol.js";
 
 type ControlKind = "cancel" | "cancelCaller" | "kill" | "state" | "restartAsNew" | "purge";
@@ -32,28 +31,17 @@ const WAIT_MS = 30_000;
 export async function controlScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
   const ops: ControlOp[] = [];
   let stopped = false;
-  let aim: (() => void) | undefined;
-  const acting = () => {
-    aim?.();
-    aim = undefined;
-  };
+  const kill = killsAtActions(s, kills);
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
     for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
       const op: ControlOp = { effect: `ct-${client}-${n}`, kind: KINDS[Math.floor(s.rand.random() * KINDS.length)]!, answered: false, acted: false, ids: [] };
       ops.push(op);
-      if (op.kind === "state") await replaceState(s, op, acting);
-      else if (op.kind === "restartAsNew" || op.kind === "purge") await actOnCompleted(s, op, acting);
-      else await actOnWaiter(s, op, acting);
+      if (op.kind === "state") await replaceState(s, op, kill.acting);
+      else if (op.kind === "restartAsNew" || op.kind === "purge") await actOnCompleted(s, op, kill.acting);
+      else await actOnWaiter(s, op, kill.acting);
     }
   });
-  for (let k = 0; k < kills; k++) {
-    await sleep(1_500 + Math.floor(s.rand.random() * 1_500));
-    await Promise.race([new Promise<void>((resolve) => (aim = resolve)), sleep(10_000)]);
-    aim = undefined;
-    await sleep(Math.floor(s.rand.random() * 30));
-    await crash(s);
-  }
-  await sleep(2_000);
+  await kill.done;
   stopped = true;
   await Promise.all(clients);
   await checkControl(s, ops);

@@ -62,6 +62,29 @@ export async function crash(s: Scenario, downMs = 0): Promise<void> {
   }
 }
 
+/**
+ * Kills `kills` times, each a seeded 0–30 ms after the next request the load announces with
+ * `acting()` (one that completes or acts on something) left the client; resolves 2 s after the last.
+ */
+export function killsAtActions(s: Scenario, kills: number): { acting: () => void; done: Promise<void> } {
+  let aim: (() => void) | undefined;
+  const acting = () => {
+    aim?.();
+    aim = undefined;
+  };
+  const done = (async () => {
+    for (let k = 0; k < kills; k++) {
+      await sleep(1_500 + Math.floor(s.rand.random() * 1_500));
+      await Promise.race([new Promise<void>((resolve) => (aim = resolve)), sleep(10_000)]);
+      aim = undefined;
+      await sleep(Math.floor(s.rand.random() * 30));
+      await crash(s);
+    }
+    await sleep(2_000);
+  })();
+  return { acting, done };
+}
+
 /** Resolves when a step whose effect id ends with `suffix` starts (or after `ms`): the moment to aim a kill at. */
 export async function aimAt(s: Scenario, suffix: string, ms: number): Promise<void> {
   const aimed = new Promise<void>((resolve) => {
