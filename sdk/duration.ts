@@ -60,18 +60,33 @@ function shown(duration: Duration | number): string {
   return JSON.stringify(duration, (_name, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value));
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Each unit's spellings (humantime's, which Restate's ingress parses its `delay` with) and its length. */
+const UNITS: readonly [RegExp, number][] = [
+  [/^(?:ms|msecs?|millis|milliseconds?)$/, 1],
+  [/^(?:s|secs?|seconds?)$/, 1_000],
+  [/^(?:m|mins?|minutes?)$/, 60_000],
+  [/^(?:h|hrs?|hours?)$/, 3_600_000],
+  [/^(?:d|days?)$/, 86_400_000],
+  [/^(?:w|weeks?)$/, 604_800_000],
+];
+const PART = /(\d+(?:\.\d+)?)\s*([a-z]+)\s*/gy;
 
 /**
- * Parses Restate's ingress delay strings: `500ms`, `10s`, `5m`, `2h`, `1d`, or a
- * sum such as `1h30m`. Returns undefined when the text is not a duration.
+ * Parses Restate's ingress delay strings: `500ms`, `10s`, `5m`, `2h`, `1d`, a sum such as
+ * `1h30m`, and humantime's longer spellings Restate also takes (`60sec`, `60 sec`, `2 hours
+ * 5 min`). Returns undefined when the text is not a duration.
  */
 export function parseDurationText(text: string): number | undefined {
-  const parts = text.trim().match(/^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/);
-  if (!parts) return undefined;
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
-    total += Number(amount) * (UNIT_MS[unit!] ?? 0);
+  let at = 0;
+  PART.lastIndex = 0;
+  for (let part = PART.exec(trimmed); part; part = PART.exec(trimmed)) {
+    const unit = UNITS.find(([spelling]) => spelling.test(part![2]!));
+    if (!unit) return undefined;
+    total += Number(part[1]) * unit[1];
+    at = PART.lastIndex;
   }
-  return Math.round(total);
+  return at === trimmed.length ? Math.round(total) : undefined;
 }

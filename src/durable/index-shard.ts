@@ -59,9 +59,8 @@ const EXPIRE_PER_COMMIT = 500;
  */
 const EXPIRE_GAP_MS = 1_000;
 
-/** The shard's own table: a query naming it is refused at the ingress (it would be a second read of the index). */
-export const RAW_INDEX_TABLE = "index_invocations";
-const TABLE = RAW_INDEX_TABLE;
+/** The shard's own table: POST /query offers only its view (sys_invocation); naming it is refused at the ingress (query-plan.ts). */
+const TABLE = "index_invocations";
 /** The row's columns, then its Restate-format alias (written on insert only: it never changes). */
 const STORED = [...INDEX_COLUMNS, "alias"];
 const COLUMNS = STORED.join(", ");

@@ -37,9 +37,11 @@ export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;
 export interface InvocationChanges {
   /** `fields`: the columns the write set (all of them for a new row); undefined: read the row. */
   changed(id: string, fields?: IndexFields, whole?: boolean): void;
-  /** A journal entry of `id` was appended pending (true), or a pending one completed (false). */
-  entryPending(id: string, pending: boolean): void;
+  /** The pending journal entries of `id` changed (one appended, or one completed). */
+  entryPending(id: string): void;
   deleted(id: string): void;
+  /** Where the store's count of an invocation's pending entries is read (live-invocations.ts; undefined: unknown, read the row). */
+  readPendingFrom(pendingOf: (id: string) => number | undefined): void;
 }
 
 export interface IndexerPorts {
@@ -78,11 +80,12 @@ export class Indexer implements InvocationChanges {
   /** Invocations last staged in a parked status, with the time they were staged (see `reminding`). */
   readonly #parked = new Map<string, number>();
   /**
-   * Pending journal entries of the unfinished invocations this instance stored (counted from
-   * their insert, so exact): Restate's "suspended" is a running row with some, so a call made
-   * or answered patches the row instead of reading it back. Absent: unknown (read).
+   * The store's count of pending journal entries (its mirror of the journal, exact for the
+   * invocations it follows): Restate's "suspended" is a running row with some, so a call made
+   * or answered patches the row instead of reading it back. Undefined: unknown (read).
+   * One count, the store's: a second one here could drift from the journal (issue leftovers-1).
    */
-  readonly #pending = new Map<string, number>();
+  #pendingOf: (id: string) => number | undefined = () => undefined;
   /**
    * What the index may hold of each unfinished invocation this instance staged: "none" (born
    * here, never staged), "pending" (every copy staged here still waits in the sender, where
@@ -111,14 +114,19 @@ export class Indexer implements InvocationChanges {
     setTimeout(() => this.#recoverStep(), 0);
   }
 
+  readPendingFrom(pendingOf: (id: string) => number | undefined): void {
+    this.#pendingOf = pendingOf;
+  }
+
   changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
     if (whole && !this.#copies.has(id)) this.#copies.set(id, "none");
-    if (whole) this.#pending.set(id, 0);
-    // Read back (a retry, a write rolled back): what is pending is no longer known here either.
-    else if (!fields) this.#pending.delete(id);
-    if (fields?.status === "running" && (this.#pending.get(id) ?? 0) > 0) fields = { ...fields, status: "suspended" };
-    else if (fields?.status === "completed") this.#pending.delete(id);
+    if (fields?.status === "running") {
+      // A new row has no entries yet; running with pending entries reads "suspended"; an unknown count, from SQL.
+      const pending = whole ? 0 : this.#pendingOf(id);
+      if (pending === undefined) fields = undefined;
+      else if (pending > 0) fields = { ...fields, status: "suspended" };
+    }
     let row = this.#changed.get(id);
     if (fields && (whole || row || this.#known.has(id))) {
       // This turn's row is ours to patch; a known row is copied once per turn.
@@ -132,22 +140,18 @@ export class Indexer implements InvocationChanges {
     this.#endOfTurn();
   }
 
-  entryPending(id: string, pending: boolean): void {
-    const count = this.#pending.get(id);
+  entryPending(id: string): void {
+    const count = this.#pendingOf(id);
     if (count === undefined) return this.changed(id);
-    const next = count + (pending ? 1 : -1);
-    this.#pending.set(id, next);
-    if (count > 0 === next > 0) return; // its status reads the same
     const staged = this.#changed.get(id);
     if (staged === null) return; // read back at the end of this turn anyway
     const status = (staged ?? this.#known.get(id))?.[STATUS];
     if (status === undefined) return this.changed(id);
     // Only a running row reads as suspended while it waits; any other status is unchanged.
-    if (status === "running" || status === "suspended") this.changed(id, { status: "running" });
+    if (status === (count > 0 ? "running" : "suspended")) this.changed(id, { status: "running" });
   }
 
   deleted(id: string): void {
-    this.#pending.delete(id);
     this.#changed.delete(id);
     this.#known.delete(id);
     this.#copies.delete(id);

@@ -48,10 +48,13 @@ export class LimiterHost {
     this.#host = this.#newHost();
   }
 
+  /** The object's store's transactions: the limiter's writes and undos join the delivery's (limiter-tables.ts). */
+  readonly #tx = { transaction: <T>(fn: () => T): T => this.store.transaction(fn), onRollback: (undo: () => void) => this.store.onRollback(undo) };
+
   #newHost(): LimitHost {
     return new LimitHost({
-      limiterStore: () => (this.#limiterStore ??= new SqlLimiterStore(this.storage)),
-      ruleBookStore: () => (this.#bookStore ??= new SqlRuleBookStore(this.storage)),
+      limiterStore: () => (this.#limiterStore ??= this.#made(new SqlLimiterStore(this.storage, this.#tx))),
+      ruleBookStore: () => (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.#tx))),
       enqueue: (owner, delivery, at) => this.store.enqueue(owner, delivery, at),
       deliverSoon: () => this.ports.deliverSoon(),
       wakeBy: (at) => this.ports.alarmBy(at),
@@ -59,24 +62,25 @@ export class LimiterHost {
   }
 
   /**
-   * One transaction, through the object's store: tables it creates (its outbox, even its core
-   * tables) are forgotten with a rollback. The limiter's and rule book's stores, made and
-   * cached inside it, go too (their tables may be gone, their cached config was rolled back).
+   * A store just made (its tables created if they were not): rolled back, its tables may be
+   * gone, so it is forgotten with the host caching it, as LazySql forgets the tables it made.
    */
-  #atomically<T>(fn: () => T): T {
-    try {
-      return this.store.transaction(fn);
-    } catch (error) {
+  #made<S>(made: S): S {
+    this.store.onRollback(() => {
       this.#limiterStore = this.#bookStore = undefined;
       this.#host = this.#newHost();
-      throw error;
-    }
+    });
+    return made;
   }
 
-  /** Applies a delivery meant for a limiter or a rule book, in one transaction with the rows it enqueues. */
+  /**
+   * Applies a delivery meant for a limiter or a rule book, in one transaction with the rows it
+   * enqueues (the object's store's: tables it creates, even the core ones, and what the limiter
+   * keeps in memory are undone by its rollback hooks).
+   */
   apply(d: LimiterDelivery): GrantReply | undefined {
     const now = this.ports.now();
-    return this.#atomically(() => this.#host.apply(d, now));
+    return this.store.transaction(() => this.#host.apply(d, now));
   }
 
   admin(view: LimitsAdminView): LimiterView | LimitRulesAnswer | UpsertAnswer | { removed: boolean } | null {
@@ -87,18 +91,18 @@ export class LimiterHost {
         return this.#hasTable("limiter_config") ? this.#host.limiter.view(now, view.listed ?? 100) ?? null : null;
       case "limitRules": {
         if (!this.#hasTable("limit_rules")) return { rules: [], version: 0, watchers: [] };
-        const store = (this.#bookStore ??= new SqlRuleBookStore(this.storage));
+        const store = (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.#tx)));
         return { rules: store.rules(), version: store.version(), watchers: store.watchers(view.watchersAfter ?? null, view.watchers ?? 100) };
       }
       case "upsertLimitRules":
-        return this.#atomically(() => {
+        return this.store.transaction(() => {
           const result = this.#host.ruleBook.upsert(view.changes.map((c) => ({ ...c, scope: view.scope })), now);
           if (!result.ok) return result;
           this.#host.ruleBookEffects(view.scope, result.effects, now);
           return { ok: true as const, rules: result.rules, told: result.effects.length };
         });
       case "deleteLimitRule":
-        return this.#atomically(() => {
+        return this.store.transaction(() => {
           const result = this.#host.ruleBook.remove({ pattern: view.pattern, scope: view.scope, key: view.key });
           this.#host.ruleBookEffects(view.scope, result.effects, now);
           return { removed: result.removed };

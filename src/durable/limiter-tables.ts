@@ -5,9 +5,25 @@
  */
 import type { HolderCursor, LimiterConfig, LimiterStore, SlotEntry } from "../engine/limiter.js";
 import type { LimitRule, RuleBookStore } from "../engine/limit-rules.js";
+import { TransactionHooks } from "../engine/transaction-hooks.js";
 import { LIMITER_SQL, RULE_BOOK_SQL } from "./schema.js";
 
 type Row = Record<string, SqlStorageValue>;
+
+/**
+ * The transactions these stores' writes join: the object's store's (store.ts over LazySql), so
+ * an undo recorded here runs with every other of the same rollback (TransactionHooks).
+ */
+export interface LimitTransactions {
+  transaction<T>(fn: () => T): T;
+  onRollback(undo: () => void): void;
+}
+
+/** A storage's own transactions with their hooks, for a store used alone (the contract tests). */
+export function ownTransactions(storage: DurableObjectStorage): LimitTransactions {
+  const hooks = new TransactionHooks();
+  return { transaction: (fn) => hooks.run(() => storage.transactionSync(fn)), onRollback: (undo) => hooks.onRollback(undo) };
+}
 
 const entryOf = (r: Row): SlotEntry => ({ invocationId: String(r.inv), owner: String(r.owner), round: Number(r.round), at: Number(r.at) });
 
@@ -16,7 +32,7 @@ export class SqlLimiterStore implements LimiterStore {
   /** The config as stored (this object is its only writer); undefined until read, null when none. */
   #config: LimiterConfig | null | undefined;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  constructor(storage: DurableObjectStorage, private readonly tx: LimitTransactions = ownTransactions(storage)) {
     this.#sql = storage.sql;
     this.#sql.exec(LIMITER_SQL);
   }
@@ -31,6 +47,7 @@ export class SqlLimiterStore implements LimiterStore {
   saveConfig(config: LimiterConfig): void {
     this.#sql.exec("INSERT OR REPLACE INTO limiter_config (k, config) VALUES (1, ?)", JSON.stringify(config));
     this.#config = config;
+    this.tx.onRollback(() => (this.#config = undefined)); // rolled back: read it again
   }
   holder(id: string): SlotEntry | undefined {
     const row = this.#sql.exec<Row>("SELECT inv, owner, round, at FROM limiter_holders WHERE inv = ?", id).toArray()[0];
@@ -94,19 +111,14 @@ export class SqlLimiterStore implements LimiterStore {
     this.#sql.exec("DELETE FROM limiter_released WHERE inv IN (SELECT inv FROM limiter_released WHERE forget_at <= ? ORDER BY forget_at LIMIT 16)", now);
   }
   transaction<T>(fn: () => T): T {
-    try {
-      return this.storage.transactionSync(fn);
-    } catch (error) {
-      this.#config = undefined; // rolled back: read it again
-      throw error;
-    }
+    return this.tx.transaction(fn);
   }
 }
 
 export class SqlRuleBookStore implements RuleBookStore {
   readonly #sql: SqlStorage;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  constructor(storage: DurableObjectStorage, private readonly tx: LimitTransactions = ownTransactions(storage)) {
     this.#sql = storage.sql;
     this.#sql.exec(RULE_BOOK_SQL);
   }
@@ -139,6 +151,6 @@ export class SqlRuleBookStore implements RuleBookStore {
     return rows.toArray().map((r) => r.key);
   }
   transaction<T>(fn: () => T): T {
-    return this.storage.transactionSync(fn);
+    return this.tx.transaction(fn);
   }
 }

@@ -6,9 +6,10 @@
  * invocations inserted here have their entries followed: their journal is in this build's
  * format, so an entry held here is the one the table would give (decoded from the same
  * stored form).
- * It may miss a seq or an entry (then the store reads the table) but never holds one the
- * table does not have: an insert or an append that rolls back is taken back here; a
- * completion, a delete or a rewrite only removes, which a rollback leaves removed.
+ * It may miss a seq (then the store reads the table) but never holds one the table does not
+ * have, and a followed invocation's pending entries are exactly the table's: an insert or an
+ * append that rolls back is taken back here; a completion that rolls back ends the following
+ * of its invocation; a delete only removes, which a rollback leaves removed.
  */
 import type { Entry } from "../engine/types.js";
 
@@ -49,8 +50,10 @@ export class LiveInvocations {
   appended(id: string, entry: Entry): void {
     const pending = this.#byId.get(id)?.pending;
     if (!pending) return;
+    const before = pending.get(entry.index);
     pending.set(entry.index, entry);
-    this.onRollback(() => pending.get(entry.index) === entry && pending.delete(entry.index));
+    // Rolled back, the table holds again what it held before (an entry stored over another gets it back).
+    this.onRollback(() => pending.get(entry.index) === entry && (before ? pending.set(entry.index, before) : pending.delete(entry.index)));
   }
 
   /** The pending entry `idx` of `id` (a live invocation's), when followed. */
@@ -58,9 +61,24 @@ export class LiveInvocations {
     return this.#byId.get(id)?.pending?.get(idx);
   }
 
-  /** Entry `idx` of `id` is pending no more (completed, or stored again as done). */
-  entryDone(id: string, idx: number): void {
-    this.#byId.get(id)?.pending?.delete(idx);
+  /**
+   * Entry `idx` of `id` is pending no more (completed, or stored again as done); whether a
+   * followed pending entry went. Rolled back, the table has it pending again: the invocation
+   * is no longer followed (its entry is not put back, so the count below stays exact).
+   */
+  entryDone(id: string, idx: number): boolean {
+    const live = this.#byId.get(id);
+    if (!live?.pending?.delete(idx)) return false;
+    this.onRollback(() => this.#byId.get(id) === live && this.#set(id, { seq: live.seq }));
+    return true;
+  }
+
+  /**
+   * How many pending entries `id` has, when followed (the table's count: Restate's "suspended"
+   * is a running invocation with some, which the invocation index reads here); undefined: unknown.
+   */
+  pendingCount(id: string): number | undefined {
+    return this.#byId.get(id)?.pending?.size;
   }
 
   /** `id` completed or was deleted. */

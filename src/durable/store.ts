@@ -36,12 +36,19 @@ export class Store implements LifecycleStore {
   readonly #sql: LazySql;
   readonly #storage: DurableObjectStorage;
   readonly #woke: WakeFacts;
-  /** Told of every invocation row written or deleted (the invocation index's sender). */
-  changes: InvocationChanges | undefined;
+  #changes: InvocationChanges | undefined;
+  /** Told of every invocation row written or deleted (the invocation index's sender); it reads pending entries from this store's mirror. */
+  get changes(): InvocationChanges | undefined {
+    return this.#changes;
+  }
+  set changes(changes: InvocationChanges | undefined) {
+    this.#changes = changes;
+    changes?.readPendingFrom((id) => this.#live.pendingCount(id));
+  }
   /** `changes`, for a write to `id`: rolled back, it is told again to read the row (as stored, or gone). */
   #told(id: string): InvocationChanges | undefined {
-    if (this.changes) this.#sql.onRollback(() => this.changes?.changed(id));
-    return this.changes;
+    if (this.#changes) this.#sql.onRollback(() => this.#changes?.changed(id));
+    return this.#changes;
   }
 
   constructor(storage: DurableObjectStorage) {
@@ -62,6 +69,11 @@ export class Store implements LifecycleStore {
 
   afterCommit(work: () => void): void {
     this.#sql.afterCommit(work);
+  }
+
+  /** Runs `undo` if the open transaction rolls back (TransactionHooks.onRollback). */
+  onRollback(undo: () => void): void {
+    this.#sql.onRollback(undo);
   }
 
   /** SQLite refuses a string, BLOB or row over its size limit with SQLITE_TOOBIG. */
@@ -192,10 +204,13 @@ export class Store implements LifecycleStore {
       `${APPEND_ENTRY}(${seqSql}, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, stored.index, stored.type, stored.name, stored.done ? 1 : 0, value, failure, stored.data ?? null, now,
     );
-    if (entry.done) return this.#live.entryDone(inv, entry.index);
+    // A pending entry may make the invocation "suspended" (Restate's status): the indexer is told when the mirror's count moves.
+    if (entry.done) {
+      if (this.#live.entryDone(inv, entry.index)) this.#told(inv)?.entryPending(inv);
+      return;
+    }
     this.#live.appended(inv, decodeEntry(stored, JOURNAL_VERSION));
-    // A pending entry may make the invocation "suspended" (Restate's status; the indexer counts them).
-    this.#told(inv)?.entryPending(inv, true);
+    this.#told(inv)?.entryPending(inv);
   }
 
   /** Completes a pending entry; false when it was already complete or does not exist. */
@@ -204,7 +219,7 @@ export class Store implements LifecycleStore {
     const [seqSql, seq] = this.#seqOf(inv);
     const cursor = this.#sql.exec(`UPDATE journal SET done = 1, value = ?, failure = ? WHERE inv_seq = ${seqSql} AND idx = ? AND done = 0`, value, failure, seq, idx);
     this.#live.entryDone(inv, idx);
-    if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv, false);
+    if (cursor.rowsWritten > 0) this.#told(inv)?.entryPending(inv);
     return cursor.rowsWritten > 0;
   }
 

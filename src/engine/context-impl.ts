@@ -25,7 +25,7 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
 import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
-import { AWAKEABLE_SECRET_BYTES, awakeableSecret, derivedSuffix, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { AWAKEABLE_SECRET_BYTES, CALLEE_ID_RANDOM_BYTES, randomToken, makeAwakeableId, makeInvocationId } from "./ids.js";
 import { addressOf, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
@@ -129,7 +129,7 @@ export class ContextImpl implements WorkflowContext {
     // The id's secret is drawn once and journaled: a replay hands out the same id.
     let secret: string | null = null;
     const op = this.#core.awaitable("awakeable", "", decodeWith(serde), () => {
-      secret = awakeableSecret(this.#core.control.host.randomBytes(AWAKEABLE_SECRET_BYTES));
+      secret = randomToken(this.#core.control.host.randomBytes(AWAKEABLE_SECRET_BYTES));
       return { facts: { secret }, effects: [] };
     });
     if (!op) return { id: "", promise: this.#core.wrap(never()) };
@@ -220,11 +220,16 @@ export class ContextImpl implements WorkflowContext {
     return { invocationId: entry ? Promise.resolve(calleeId) : never() };
   }
 
-  /** The callee's id is derived from this invocation and the entry (or the idempotency key), so a replay reuses it. */
+  /**
+   * The callee's id: from the idempotency key when there is one, else random (journaled with the
+   * entry, so a replay reuses it). Not derived from this invocation's id: anyone holding that id (its
+   * caller, every client it was shown to) could then compute its callees' ids and read their results
+   * at /restate/invocation/{id}/output (Restate's callee ids are random too).
+   */
   #calleeId(target: Target, index: number, idempotencyKey?: string): string {
     if (idempotencyKey) return idempotentInvocationId(this.#kinds, target, idempotencyKey).invocationId;
     const address = addressOf(this.#kinds, target, `${this.#core.id}#${index}`);
-    return makeInvocationId(address.owner, address.fixedSuffix ?? derivedSuffix(this.#core.id, index));
+    return makeInvocationId(address.owner, address.fixedSuffix ?? randomToken(this.#core.control.host.randomBytes(CALLEE_ID_RANDOM_BYTES)));
   }
 
   serviceClient(def: { name: string }): any {

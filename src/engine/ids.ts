@@ -63,8 +63,11 @@ export function invocationOwner(id: string): string | undefined {
 export const AWAKEABLE_SECRET_BYTES = 16;
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-/** The secret part of a new awakeable id, from `AWAKEABLE_SECRET_BYTES` random bytes. */
-export function awakeableSecret(random: Uint8Array): string {
+/** Random bytes in the id suffix of a call's or send's callee (128 bits: not derivable from the caller's id). */
+export const CALLEE_ID_RANDOM_BYTES = 16;
+
+/** Random bytes as id text (base64url): an awakeable's secret, a callee id's suffix. */
+export function randomToken(random: Uint8Array): string {
   return base64UrlOf(bytesToBase64(random));
 }
 

@@ -34,12 +34,13 @@ export async function newStateOf(request: Request): Promise<{ key: string; state
   const body = (await jsonBody(request, MAX_STATE_BYTES, shape)) as { object_key?: unknown; new_state?: unknown } | null;
   const newState = body?.new_state;
   if (typeof body?.object_key !== "string" || typeof newState !== "object" || newState === null || Array.isArray(newState)) throw new IngressError(400, shape);
-  const state: Record<string, Uint8Array> = {};
-  for (const [name, bytes] of Object.entries(newState)) {
+  const entries = Object.entries(newState).map(([name, bytes]): [string, Uint8Array] => {
     if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw new IngressError(400, `${shape}: '${name}' is not a byte array`);
-    state[name] = Uint8Array.from(bytes as number[]);
-  }
-  return { key: body.object_key, state };
+    return [name, Uint8Array.from(bytes as number[])];
+  });
+  // fromEntries defines each name as an own property: a state named `__proto__` stays a name, where
+  // an assignment set the object's prototype to its bytes and the RPC failed to serialize it (a 500).
+  return { key: body.object_key, state: Object.fromEntries(entries) };
 }
 
 /** Columns Restate types as booleans (SQLite answers 0 or 1). */

@@ -52,7 +52,8 @@ function authorize(request: Request, env: AdminEnv): Response | undefined {
   const token = env.RESOLUTE_ADMIN_TOKEN;
   if (!token) return error(403, DISABLED);
   const header = request.headers.get("authorization") ?? "";
-  if (!header.startsWith("Bearer ") || !sameToken(header.slice(7), token)) return error(401, "missing or wrong admin token (authorization: Bearer <token>)");
+  // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
+  if (header.slice(0, 7).toLowerCase() !== "bearer " || !sameToken(header.slice(7), token)) return error(401, "missing or wrong admin token (authorization: Bearer <token>)");
   return undefined;
 }
 
@@ -166,7 +167,7 @@ function listingFilters(params: URLSearchParams): { status?: string; handler?: s
   const limitText = params.get("limit");
   const limit = limitText === null ? undefined : Number(limitText);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LISTED)) {
-    throw new IngressError(400, `'limit' must be a whole number from 1 to ${MAX_LISTED}, not '${echo(limitText!)}'`);
+    throw new IngressError(400, `'limit' must be a whole number from 1 to ${MAX_LISTED}, not ${echo(limitText!)}`);
   }
   return { ...(status ? { status } : {}), ...(handler ? { handler } : {}), ...(limit !== undefined ? { limit } : {}) };
 }

@@ -46,7 +46,10 @@ function mediaType(contentType: string): string {
 /** Whether `media` fits the pattern `accepted` (`*` matches a whole type or subtype: `text/*`, `*\/*`). */
 function matches(accepted: string, media: string): boolean {
   const [type, subtype] = mediaType(accepted).split("/");
-  const [givenType, givenSubtype] = media.split("/");
+  const given = media.split("/");
+  // Exactly type/subtype: `application/json/x` is no media type, not a JSON one with a tail.
+  if (given.length !== 2) return false;
+  const [givenType, givenSubtype] = given;
   return (type === "*" || type === givenType) && (subtype === "*" || subtype === givenSubtype);
 }
 

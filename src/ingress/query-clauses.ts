@@ -65,6 +65,32 @@ export function clauses(tokens: readonly Token[]): Clauses {
   return c;
 }
 
+/** Keywords that end a FROM clause (at its depth): a comma after them separates no tables. */
+const FROM_ENDS = new Set(["select", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
+
+/**
+ * The tables (views, common table expressions) `tokens` name, wherever SQLite reads one: after
+ * FROM, JOIN, a comma of a FROM clause, or IN (`x IN t`); `schema.t` when qualified. A
+ * subquery, VALUES or a table-valued function (`json_each(…)`) there is no name.
+ */
+export function tableReferences(tokens: readonly Token[]): string[] {
+  const names: string[] = [];
+  const inFrom: boolean[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (isPunct(t, "(")) inFrom[t.depth + 1] = false;
+    if (t.kind === "name" && !t.quoted && FROM_ENDS.has(t.text)) inFrom[t.depth] = false;
+    // `a IS [NOT] DISTINCT FROM b` compares: b is a value.
+    const from = isKeyword(t, "from") && !isKeyword(tokens[i - 1], "distinct");
+    if (from) inFrom[t.depth] = true;
+    if (!from && !isKeyword(t, "join") && !isKeyword(t, "in") && !(isPunct(t, ",") && inFrom[t.depth])) continue;
+    const name = tokens[i + 1];
+    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(")) continue;
+    names.push(isPunct(tokens[i + 2], ".") ? `${name.text}.${nameOf(tokens[i + 3]) ?? ""}` : name.text);
+  }
+  return names;
+}
+
 /** Splits at top-level commas (or the given keyword). */
 export function splitTop(tokens: Token[], separator = ","): Token[][] {
   if (tokens.length === 0) return [];
@@ -77,13 +103,22 @@ export function splitTop(tokens: Token[], separator = ","): Token[][] {
   return parts.filter((p) => p.length > 0);
 }
 
-/** SQLite's built-in aggregate functions. */
-const AGGREGATE_FUNCTIONS = new Set(["count", "sum", "total", "min", "max", "avg", "group_concat", "string_agg", "json_group_array", "json_group_object", "jsonb_group_array", "jsonb_group_object"]);
+/** How a column merges across index shards: a group key, or an aggregate's partial results combined. */
+export type Merge = "key" | "sum" | "min" | "max";
+
+/**
+ * SQLite's built-in aggregate functions, each with how its partial results (one per index
+ * shard) merge into the deployment-wide one; null: they cannot be (an average of averages).
+ */
+export const AGGREGATES: ReadonlyMap<string, Exclude<Merge, "key"> | null> = new Map([
+  ["count", "sum"], ["sum", "sum"], ["total", "sum"], ["min", "min"], ["max", "max"],
+  ["avg", null], ["group_concat", null], ["string_agg", null], ["json_group_array", null], ["json_group_object", null], ["jsonb_group_array", null], ["jsonb_group_object", null],
+] as const);
 
 /** Whether token `i` begins an aggregate call (`count(`…); min and max of several arguments are scalar functions. */
 export function isAggregateAt(tokens: readonly Token[], i: number): boolean {
   const t = tokens[i];
-  if (t?.kind !== "name" || !AGGREGATE_FUNCTIONS.has(t.text) || !isPunct(tokens[i + 1], "(")) return false;
+  if (t?.kind !== "name" || !AGGREGATES.has(t.text) || !isPunct(tokens[i + 1], "(")) return false;
   if (t.text !== "min" && t.text !== "max") return true;
   return !tokens.slice(i + 2, closingParen(tokens, i + 1)).some((a) => isPunct(a, ",") && a.depth === t.depth + 1);
 }
@@ -121,7 +156,8 @@ const NOT_ROW_WISE =
  * Why the one read of sys_invocation in the SELECT `tokens` cannot be answered shard by shard
  * (undefined when it can): it must be a source of the FROM clause, directly or in subqueries
  * there that work row by row, and not on the side an outer join fills with NULLs. A LIMIT
- * without ORDER BY in such a subquery caps each shard's rows (Restate's CLI counts so).
+ * without ORDER BY in such a subquery caps each shard's rows (Restate's CLI counts so), and the
+ * merge applies it once more (query-plan.ts).
  */
 export function sourceProblem(tokens: readonly Token[], from: readonly Token[] = clauses(tokens).from): string | undefined {
   const read = tokens.find((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(tokens, i) && !isPunct(tokens[i - 1], "."));

@@ -19,12 +19,13 @@
 import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
-import { INDEX_TABLES, RAW_INDEX_TABLE } from "../durable/index-shard.js";
-import { clauses, hasAggregate, hasWindow, nameOf, QueryPlanError, sourceProblem, splitTop } from "./query-clauses.js";
+import { INDEX_TABLES } from "../durable/index-shard.js";
+import { AGGREGATES, clauses, type Clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
+import { aliasSubquery, directRead, integer, rowScan, subqueryLimits, type SelectItem } from "./query-scans.js";
 
 export { QueryPlanError };
 
-export type Merge = "key" | "sum" | "min" | "max";
+export type { Merge };
 
 /**
  * `reads` and `scanReads`: how many times `query` and `scan` read sys_invocation (readsOf), sent
@@ -35,15 +36,17 @@ export type QueryPlan =
   | { kind: "object"; query: string; owner?: string; service?: string; key?: string }
   | { kind: "static"; query: string }
   | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number }
-  | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number };
+  /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
+  | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
 const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
-const AGGREGATES: Record<string, Merge> = { count: "sum", sum: "sum", total: "sum", min: "min", max: "max" };
+/** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
+const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
+const QUERY_TABLE_LIST = "sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service, sys_deployment, information_schema.columns";
 const MIXED_TABLES =
   "sys_invocation cannot be read in one query with state, sys_journal, sys_promise, sys_inbox or sys_keyed_service_status: those are read at one object, " +
   "where sys_invocation would hold only that object's invocations. Query them apart (or POST objects/{service}/{key}/query for one object's own)";
-const NOT_MERGEABLE = new Set(["avg", "group_concat", "string_agg", "json_group_array", "json_group_object"]);
 
 /** The tables a planned query reads: the names in a table's place (isTableName) that no qualifier names (`x.state` is a column). */
 function tablesOf(tokens: readonly Token[]): Set<string> {
@@ -72,6 +75,7 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
   const read = typeof query === "string" ? sqlText(query) : query;
   if ("error" in read) throw new QueryPlanError(`the query cannot be read: ${read.error}`);
   const q = rewriteSchemaNames(read);
+  refuseOtherTables(q);
   switch (planKindOf(q.tokens)) {
     case "object":
       // Run at one object, sys_invocation would be that object's invocations, not the deployment's.
@@ -82,8 +86,25 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
     case "static":
       return { kind: "static", query: q.sql };
     case undefined:
-      throw new QueryPlanError(`the query reads no table Resolute knows: use sys_invocation, sys_invocation_status, sys_journal, state, sys_promise, sys_inbox, sys_keyed_service_status, sys_service or sys_deployment`);
+      throw new QueryPlanError(`the query reads no table Resolute knows: use ${QUERY_TABLE_LIST}`);
   }
+}
+
+/**
+ * A 400 for a query that names a table `POST /query` does not offer: the SQLite tables of the
+ * object answering it (an index shard's raw rows, sqlite_master, a `main.` name) are Resolute's
+ * storage, whose reads the planner neither splits nor bounds. Its own CTEs it may name.
+ */
+function refuseOtherTables(q: SqlText): void {
+  const shape = queryShape(q);
+  if ("refused" in shape) throw new QueryPlanError(shape.refused);
+  const ctes = new Set([...shape.definitions].map((i) => nameOf(q.tokens[i])));
+  const others = [...new Set(tableReferences(q.tokens))].filter((name) => !QUERY_TABLES.has(name) && !ctes.has(name));
+  if (others.length === 0) return;
+  throw new QueryPlanError(
+    `the query reads ${others.join(", ")}, which POST /query does not offer: it reads ${QUERY_TABLE_LIST} (and the query's own WITH tables). ` +
+      "One object's own storage, raw tables included, is read with POST objects/{service}/{key}/query",
+  );
 }
 
 /**
@@ -151,12 +172,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const limit = integer(q, c.limit, "LIMIT");
   const offset = integer(q, c.offset, "OFFSET") ?? 0;
   if (!aggregated && !c.distinct) {
-    const source = sourceAlias(q, c.from);
-    // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
-    const order = c.orderBy.length ? ` ORDER BY ${scanOrder(q, c.orderBy, items)}` : "";
-    const rows = Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1);
-    const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
-    const scan = `SELECT ${source}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`;
+    const { scan, rows } = rowScan(q, c, items, Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1), maxRows);
     return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
@@ -168,8 +184,27 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
     if (c.distinct || groups.includes(item.expr)) return "key";
     throw new QueryPlanError(`'${item.expr}' is neither an aggregate (COUNT, SUM, TOTAL, MIN, MAX) nor in GROUP BY: across index shards every column must be one of the two`);
   });
+  // A LIMIT in a FROM subquery (one without ORDER BY: sourceProblem) caps each source's rows, not the deployment's.
+  const limits = subqueryLimits(q, c.from);
+  const count = limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
+  if (limits.length > 0 && !count) return limitedAggregate(q, c, reads, maxRows);
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
-  return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset };
+  return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset, ...(count ? { cap: limits[0] } : {}) };
+}
+
+/**
+ * An aggregate over a FROM subquery with a LIMIT, other than a lone COUNT (whose merged count
+ * capped at the LIMIT is the count of some LIMIT rows: Restate's CLI counts so): planned as
+ * rows, the second pass aggregating every source's rows after the LIMIT once more, when no
+ * source's rows can be cut; else a 400.
+ */
+function limitedAggregate(q: SqlText, c: Clauses, reads: number, maxRows: number): QueryPlan {
+  const { scan, rows } = rowScan(q, c, undefined, maxRows + 1, maxRows);
+  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows };
+  throw new QueryPlanError(
+    `a LIMIT in a FROM subquery over sys_invocation takes its rows in each index shard apart, so an aggregate over them is combined only as one COUNT (capped at the LIMIT once more) ` +
+      `or when that LIMIT is at most ${maxRows.toLocaleString("en")} and reads sys_invocation directly (the rows are combined first): lower the LIMIT, count alone, or aggregate without it`,
+  );
 }
 
 /**
@@ -177,7 +212,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
  * (or pinned owner) answers could not be combined into the deployment-wide answer: a second
  * read (a join, a subquery, a CTE named twice: each part would pair only its own rows), a
  * read outside FROM or NULL-filled by an outer join (sourceProblem), a window function, a
- * CTE that takes the index's name, or the shards' raw table. (issue: `SELECT count(*) FROM
+ * CTE that takes the index's name. (issue: `SELECT count(*) FROM
  * sys_invocation a, sys_invocation_status b` answered 102 for 20 invocations, not 400.)
  */
 function splittable(q: SqlText, from: readonly Token[]): number {
@@ -194,7 +229,6 @@ function splittable(q: SqlText, from: readonly Token[]): number {
   // sys_invocation names the table only where a table is named (an alias of that name would read nothing of the index).
   const misnamed = q.tokens.some((t, i) => INDEX_TABLES.has(nameOf(t) ?? "") && isTableName(q.tokens, i) && !isKeyword(q.tokens[i - 1], "from") && !isKeyword(q.tokens[i - 1], "join") && !isPunct(q.tokens[i - 1], ","));
   if (misnamed) throw new QueryPlanError("sys_invocation and sys_invocation_status name the index's table only after FROM, JOIN or a comma there: do not use them as an alias");
-  if (q.tokens.some((t) => nameOf(t) === RAW_INDEX_TABLE)) throw new QueryPlanError(`${RAW_INDEX_TABLE} is the index shards' own storage, not a table of POST /query: read sys_invocation`);
   const problem = sourceProblem(q.tokens, from);
   if (problem) throw new QueryPlanError(problem);
   if (hasWindow(q.tokens)) throw new QueryPlanError("window functions (… OVER (…)) over sys_invocation would be computed in each index shard apart: select the rows (or COUNT, SUM, MIN, MAX with GROUP BY) and compute it in your client");
@@ -221,13 +255,6 @@ function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
   return undefined;
 }
 
-interface SelectItem {
-  expr: string;
-  alias?: string;
-  aggregate?: Merge;
-  tokens: Token[];
-}
-
 function selectItem(q: SqlText, tokens: Token[]): SelectItem {
   let body = tokens;
   let alias: string | undefined;
@@ -251,62 +278,12 @@ function selectItem(q: SqlText, tokens: Token[]): SelectItem {
 /** How the aggregate call `body` (the whole item) merges across shards; undefined when it is no aggregate call. */
 function mergeOf(body: Token[]): Merge | undefined {
   const fn = nameOf(body[0]);
-  const isCall = body.length >= 3 && isPunct(body[1], "(") && isPunct(body.at(-1), ")") && body.slice(2, -1).every((t) => t.depth > body[0]!.depth);
-  if (!fn || !isCall) return undefined;
-  if (NOT_MERGEABLE.has(fn)) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: select SUM(…) and COUNT(…) as columns and divide in your client`);
-  const aggregate = AGGREGATES[fn];
-  if (!aggregate) return undefined;
-  const args = body.slice(2, -1);
-  if (isKeyword(args[0], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
-  // min(a, b) and max(a, b) of several arguments are scalar functions, not aggregates.
-  if ((fn === "min" || fn === "max") && args.some((t) => isPunct(t, ",") && t.depth === body[0]!.depth + 1)) return undefined;
+  const isCall = body.length >= 3 && isPunct(body.at(-1), ")") && body.slice(2, -1).every((t) => t.depth > body[0]!.depth);
+  if (!fn || !isCall || !isAggregateAt(body, 0)) return undefined;
+  const aggregate = AGGREGATES.get(fn);
+  if (!aggregate) throw new QueryPlanError(`${fn.toUpperCase()}() cannot be combined across index shards: select COUNT, SUM, TOTAL, MIN or MAX as columns (SUM(…) and COUNT(…) for an average) and compute the rest in your client`);
+  if (isKeyword(body[2], "distinct")) throw new QueryPlanError(`${fn.toUpperCase()}(DISTINCT …) cannot be combined across index shards`);
   return aggregate;
-}
-
-/**
- * DataFusion lets an outer query name the alias used inside an unaliased FROM subquery
- * (Restate's CLI counts with `FROM (SELECT * FROM sys_invocation inv LIMIT n) WHERE
- * inv.target_service_name …`); SQLite does not, so the subquery gets that alias.
- */
-function aliasSubquery(q: SqlText, query: string, from: Token[]): string {
-  const close = from.at(-1);
-  if (!isPunct(from[0], "(") || !isPunct(close, ")") || close!.depth !== from[0]!.depth) return query;
-  const inner = from.slice(1, -1);
-  const i = inner.findIndex((t) => INDEX_TABLES.has(nameOf(t) ?? ""));
-  const alias = isKeyword(inner[i + 1], "as") ? inner[i + 2] : inner[i + 1];
-  if (i < 0 || alias?.kind !== "name" || ["limit", "where", "order", "group"].includes(alias.text)) return query;
-  return `${query.slice(0, close!.end)} AS ${tokenText(q, alias)}${query.slice(close!.end)}`;
-}
-
-const NOT_ALIASES = new Set(["left", "right", "inner", "outer", "cross", "join", "natural", "on", "using", "where"]);
-
-/** Where the FROM clause `from` reads sys_invocation itself (not in a subquery); -1 if it does not. */
-const directRead = (from: Token[]): number => from.findIndex((t) => t.depth === from[0]?.depth && INDEX_TABLES.has(nameOf(t) ?? ""));
-
-/** The alias (or name) under which FROM reads sys_invocation, for `SELECT <alias>.*`. */
-function sourceAlias(q: SqlText, from: Token[]): string {
-  const i = directRead(from);
-  if (i < 0) throw new QueryPlanError("across the deployment sys_invocation must be read directly in FROM (not inside a subquery)");
-  const next = from[i + 1];
-  const alias = isKeyword(next, "as") ? from[i + 2] : next;
-  return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);
-}
-
-/**
- * ORDER BY for the pushed-down scan (`SELECT <alias>.*`): a term naming a select alias or a
- * position becomes that item's expression (a position in the scan would name a column of `*`).
- */
-function scanOrder(q: SqlText, orderBy: Token[], items: SelectItem[]): string {
-  return splitTop(orderBy)
-    .map((term) => {
-      const digits = term[0]?.kind === "literal" ? tokenText(q, term[0]) : "";
-      const item = /^\d+$/.test(digits) ? items[Number(digits) - 1] : items.find((it) => it.alias !== undefined && nameOf(term[0]) === it.alias);
-      if (/^\d+$/.test(digits) && (item === undefined || item.expr.endsWith("*"))) {
-        throw new QueryPlanError(`ORDER BY ${digits} must name one selected column, not a position in '*', across index shards: order by the column's name`);
-      }
-      return item ? `${text(q, item.tokens)} ${text(q, term.slice(1))}` : text(q, term);
-    })
-    .join(", ");
 }
 
 /** ORDER BY of an aggregate: each term as a column position of the merged rows. */
@@ -322,12 +299,4 @@ function orderPositions(q: SqlText, orderBy: Token[], items: SelectItem[]): { co
   });
 }
 
-function integer(q: SqlText, tokens: Token[], clause: string): number | undefined {
-  if (tokens.length === 0) return undefined;
-  const digits = tokens.length === 1 ? tokenText(q, tokens[0]!) : "";
-  if (!/^\d+$/.test(digits)) throw new QueryPlanError(`${clause} must be a whole number over sys_invocation`);
-  return Number(digits);
-}
-
-const text = (q: SqlText, tokens: Token[]) => (tokens.length ? q.sql.slice(tokens[0]!.start, tokens.at(-1)!.end) : "");
 const norm = (q: SqlText, tokens: Token[]) => tokens.map((t) => tokenText(q, t).toLowerCase()).join(" ");

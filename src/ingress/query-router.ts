@@ -171,6 +171,9 @@ function merged(plan: Extract<QueryPlan, { kind: "aggregate" }>, parts: RawQuery
   let rows = [...groups.values()];
   // An aggregate without GROUP BY over no rows still answers one row (COUNT = 0).
   if (rows.length === 0 && !plan.merge.includes("key")) rows = [plan.merge.map((m) => (m === "sum" ? 0 : null))];
+  // A lone COUNT over a FROM subquery's LIMIT: each source counted up to it, the deployment's count is too.
+  const { cap } = plan;
+  if (cap !== undefined) rows = rows.map(([n]) => [Math.min(Number(n), cap)]);
   rows.sort((a, b) => {
     for (const { column, desc } of plan.order) {
       const order = compare(a[column], b[column]);

@@ -28,6 +28,17 @@ function isForwarded(name: string): boolean {
  * `maxBytes`: from `content-length` before reading, else while streaming.
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readWithin(request, maxBytes);
+  } catch (error) {
+    if (error instanceof IngressError) throw error;
+    // The client went away (or broke the framing) before its body ended: its failure, not ours,
+    // so an answer rather than an "unexpected error" logged for every dropped upload.
+    throw new IngressError(400, `the request body could not be read to its end: ${(error as Error).message}`);
+  }
+}
+
+async function readWithin(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes, Number(declared));
@@ -123,7 +134,8 @@ export function splitUrl(url: string): RequestUrl {
  * absent; 400 when malformed, or when given on a call (only a send can wait).
  */
 export function parseDelay(query: URLSearchParams | undefined, send: boolean): number | undefined {
-  const text = query?.get("delay") ?? null;
+  // The parameter's name in any case, as Restate's ingress reads it.
+  const text = query ? delayParameter(query) : null;
   if (text === null) return undefined;
   if (!send) throw new IngressError(400, `'delay' is only allowed on a one-way send: add /send to the path`);
   const ms = parseDurationText(text) ?? parseIsoDuration(text);
@@ -133,6 +145,11 @@ export function parseDelay(query: URLSearchParams | undefined, send: boolean): n
   const problem = delayProblem(ms);
   if (problem) throw new IngressError(400, `bad delay ${echo(text)}: ${problem}`);
   return ms;
+}
+
+function delayParameter(query: URLSearchParams): string | null {
+  for (const [name, value] of query) if (name.toLowerCase() === "delay") return value;
+  return null;
 }
 
 const ISO_DURATION = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;

@@ -155,7 +155,7 @@ function parseWorkflowPath(args: readonly string[], registry: Registry): Ingress
   if (args.length !== 3 || (action !== "attach" && action !== "output")) return undefined;
   const spec = registry.service(workflow!);
   if (!spec) return notFound(unknownServiceMessage(workflow!, registry));
-  if (spec.kind !== "workflow") return notFound(`'${workflow}' is a ${spec.kind}, not a workflow`);
+  if (spec.kind !== "workflow") return notFound(`'${workflow}' is ${spec.kind === "object" ? "a virtual object" : "a service"}, not a workflow`);
   if (utf8Length(id!) > MAX_KEY_BYTES) return badPath(keyTooLong(spec, id!));
   return { type: action === "attach" ? "workflowAttach" : "workflowOutput", workflow: workflow!, id: id! };
 }

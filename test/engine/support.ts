@@ -64,11 +64,12 @@ export function shape(entries: readonly Entry[]): string[] {
 
 /**
  * A Host for driving an Attempt by hand: journal entries go to a MemoryStore holding one
- * invocation `invocationId`; no clock (time 0), no random source (drawing one throws); tracing on
+ * invocation `invocationId`; no clock (time 0), a seeded random source (callee ids are drawn from it); tracing on
  * when given a `tracer`.
  */
 export function standaloneHost(invocationId: string, target: Target, tracer?: StepTracer): { host: JournalHost; store: MemoryStore } {
   const store = new MemoryStore();
+  const random = seededRandom();
   store.insertInvocation({ owner: "test", invocationId, target, input: new Uint8Array(0), headers: {}, invokedBy: "test" }, false, "running", null, 0);
   const host = new JournalHost(store, {
     now: () => 0,
@@ -76,9 +77,7 @@ export function standaloneHost(invocationId: string, target: Target, tracer?: St
     scopeOf: () => "",
     afterCommit: () => {},
     sideEffectStarted: () => {},
-    randomBytes: () => {
-      throw new Error("this host has no random source");
-    },
+    randomBytes: (length) => random(new Uint8Array(length)),
     log: () => {},
     ...(tracer ? { tracer } : {}),
   });

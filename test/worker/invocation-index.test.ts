@@ -191,6 +191,19 @@ describe("statuses that follow pending journal entries", () => {
     expect(await pending).toMatchObject({ status: 200, body: "worked on it" });
     await eventually(async () => ((await status()) === "completed" ? true : undefined));
   });
+
+  test("issue leftovers-1: an invocation retried while an awakeable is pending reads suspended in the index once it waits again", async () => {
+    const pending = rt.post("/waiter/idx-retry/waitAfterRetry");
+    await probe.waitForHits("waiter-idx-retry-retry", 2); // the first attempt failed, the second one's run is done
+    const status = async () => (await rows("SELECT status, retry_count FROM sys_invocation WHERE target = 'waiter/idx-retry/waitAfterRetry'"))[0];
+    // The owner's own view (a query naming the id reads the owner) and the index agree once the row is sent.
+    const id = await eventually(async () => (await rows("SELECT id FROM sys_invocation WHERE target = 'waiter/idx-retry/waitAfterRetry'"))[0]?.id as string | undefined);
+    await eventually(async () => ((await rows(`SELECT status FROM sys_invocation WHERE id = '${id}'`))[0]?.status === "suspended" ? true : undefined));
+    expect(await eventually(async () => ((await status())?.status === "suspended" ? status() : undefined), 5_000)).toEqual({ status: "suspended", retry_count: 1 });
+    const awakeable = (await rt.post("/waiter/idx-retry/awakeable")).body as string;
+    expect((await rt.fetch(`/restate/awakeables/${awakeable}/resolve`, { method: "POST", body: JSON.stringify("it") })).status).toBe(202);
+    expect(await pending).toMatchObject({ status: 200, body: "got it" });
+  });
 });
 
 describe("a crash between an owner's commit and its send", () => {

@@ -17,6 +17,7 @@ const CASES = [
   "seq reused after deleteExpired, at the next wake-up: the new invocation's journal is its own",
   "index feed: a write rolled back is told again as 'read the row' (the index finds it as stored, or gone)",
   "limiter: a delivery whose transaction rolls back on a new object leaves no tables or config believed to exist",
+  "limiter: a rule whose delivery rolls back leaves the limiter's config as stored, not as the rollback left it in memory",
   "after-commit work: run once the outermost transaction commits, dropped with a rollback",
 ];
 const WAKE_CASES = [
