@@ -80,6 +80,11 @@ export class IndexSender {
     while (s.pending.size > MAX_PENDING) s.pending.delete(s.pending.keys().next().value!);
   }
 
+  /** Whether `id`'s latest change waits here unsent (a newer one replaces it, so none of it reaches the index). */
+  holds(shard: number, id: string): boolean {
+    return this.#shards.get(shard)?.pending.has(id) ?? false;
+  }
+
   /** The latest time before which all of `owner`'s changes are durable in the index. */
   acked(owner: string): number | undefined {
     return this.#acked.get(owner);

@@ -15,10 +15,13 @@
  * modified since the mark, scanning its table in bounded steps. So a lost send is
  * repaired when the owner next wakes: a change that parks an invocation (suspended,
  * pending, scheduled, backing off, paused) also makes sure the alarm wakes the object
- * within REMINDER_MS (an invocation that finishes in its turn, the common case, costs no
- * alarm: workerd writes every alarm change to its own database, an fsync each); a
- * completed row's next wake is at the latest the end of its retention, when both forget
- * it. Deletions (purge, retention) are sent too; one lost in a crash is repaired by the
+ * within REMINDER_MS, and so does a completion while the index may hold the invocation
+ * unfinished (a copy handed to a send, or sent by an earlier instance): lost, it would
+ * leave the index saying "suspended" or "running" until the object next woke, perhaps at
+ * the end of its retention (an invocation that finishes before any unfinished copy of it
+ * left, the common case, costs no alarm: workerd writes every alarm change to its own
+ * database, an fsync each); a completed row that never reached the index is listed at
+ * the latest when its retention ends and both forget it. Deletions (purge, retention) are sent too; one lost in a crash is repaired by the
  * index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
@@ -83,6 +86,13 @@ export class Indexer implements InvocationChanges {
    * One count, the store's: a second one here could drift from the journal (issue leftovers-1).
    */
   #pendingOf: (id: string) => number | undefined = () => undefined;
+  /**
+   * What the index may hold of each unfinished invocation this instance staged: "none" (born
+   * here, never staged), "pending" (every copy staged here still waits in the sender, where
+   * the next one replaces it), "exposed" (a copy was handed to a send, or an earlier instance
+   * may have sent one). Absent: a row this instance never staged, known to an earlier one.
+   */
+  readonly #copies = new Map<string, "none" | "pending" | "exposed">();
   #queued = false;
   #storedMark: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
@@ -110,6 +120,7 @@ export class Indexer implements InvocationChanges {
 
   changed(id: string, fields?: IndexFields, whole = false): void {
     this.#deleted.delete(id);
+    if (whole && !this.#copies.has(id)) this.#copies.set(id, "none");
     if (fields?.status === "running") {
       // A new row has no entries yet; running with pending entries reads "suspended"; an unknown count, from SQL.
       const pending = whole ? 0 : this.#pendingOf(id);
@@ -143,6 +154,7 @@ export class Indexer implements InvocationChanges {
   deleted(id: string): void {
     this.#changed.delete(id);
     this.#known.delete(id);
+    this.#copies.delete(id);
     this.#deleted.add(id);
     this.#endOfTurn();
   }
@@ -182,12 +194,15 @@ export class Indexer implements InvocationChanges {
     this.#changed.clear();
     this.#deleted.clear();
     let parked = false;
-    for (const id of deleted) this.#parked.delete(id);
+    for (const id of deleted) this.#parked.delete(id), this.#copies.delete(id);
     for (const row of rows) {
       const id = String(row[0]);
-      if (row[STATUS] === "completed") this.#known.delete(id);
-      else this.#known.set(id, row);
-      const isParked = PARKED.has(row[STATUS] as string);
+      const exposed = this.#exposed(id);
+      const completed = row[STATUS] === "completed";
+      if (completed) this.#known.delete(id), this.#copies.delete(id);
+      else this.#known.set(id, row), this.#copies.set(id, exposed ? "exposed" : "pending");
+      // A completion superseding an unfinished copy the index may hold is reminded like a parked row.
+      const isParked = PARKED.has(row[STATUS] as string) || (completed && exposed);
       if (isParked) this.#parked.set(id, cut);
       else this.#parked.delete(id);
       parked ||= isParked;
@@ -199,10 +214,17 @@ export class Indexer implements InvocationChanges {
 
   readonly #send = (shard: number, batch: IndexBatch) => this.ports.send(shard, batch);
 
+  /** Whether the index may hold an unfinished copy of `id` (read before its next change is staged). */
+  #exposed(id: string): boolean {
+    const copies = this.#copies.get(id);
+    return copies === undefined || copies === "exposed" || (copies === "pending" && !this.sender.holds(this.owner.shard, id));
+  }
+
   /**
    * Whether some invocation is parked in a change the index has not acknowledged: a crash now
    * would leave it without its row until the object wakes, so the reminder must stay armed.
-   * A row leaving the parked state in this turn (still to be staged) needs none.
+   * So must a completion over an unfinished copy the index may hold (#exposed); a row leaving
+   * the parked state otherwise in this turn (still to be staged) needs none.
    */
   get reminding(): boolean {
     const acked = this.sender.acked(this.owner.key) ?? -Infinity;
@@ -216,6 +238,8 @@ export class Indexer implements InvocationChanges {
       if (next && !PARKED.has(next[STATUS] as string)) continue;
       return true;
     }
+    // A completion of this turn, still to be staged, over an unfinished copy the index may hold.
+    for (const [id, row] of this.#changed) if ((row === null || row[STATUS] === "completed") && this.#exposed(id)) return true;
     return false;
   }
 

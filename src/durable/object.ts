@@ -25,7 +25,7 @@ import { Store } from "./store.js";
 import { AlarmClock, REDELIVERY_MS } from "./alarm.js";
 import { ObjectAdmin, type AdminRequest } from "./admin.js";
 import { WALL_CLOCK, type ObjectClock } from "./object-clock.js";
-import { ownerIndexer, type Indexer } from "./indexer.js";
+import { REMINDER_MS, ownerIndexer, type Indexer } from "./indexer.js";
 import { IndexShard, type IndexCall } from "./index-shard.js";
 import { CommitGroup } from "./commit-group.js";
 import { answerCall, answerableCall } from "./call-answers.js";
@@ -151,6 +151,8 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
     #guard(): void {
       if (!this.#nothingLive() || this.#store.hasOutbox()) this.#alarm.guardBy(this.#clock.now() + REDELIVERY_MS);
       if (this.#lifecycle.executing) this.#alarm.recovery(true);
+      // The index's reminder, skipped while covered: a completion it has not acknowledged may be lost with this object.
+      if (this.#indexer?.reminding) this.#alarm.guardBy(this.#clock.now() + REMINDER_MS);
     }
 
     /**

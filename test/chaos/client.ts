@@ -16,7 +16,7 @@ export interface Answer {
 }
 
 export interface ChaosRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   path: string;
   body?: unknown;
   headers?: Record<string, string>;

@@ -38,6 +38,8 @@ export interface KillReport {
 
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" };
 const HEALTH_PATH = "/restate/health";
+/** Starts tried when the drawn port was taken meanwhile. */
+const START_ATTEMPTS = 3;
 /** How long the processes of a SIGKILLed group may take to disappear. */
 const REAP_MS = 5_000;
 
@@ -61,8 +63,23 @@ export class DevRuntime {
     return this.#generation;
   }
 
-  /** Starts wrangler dev and resolves once it answers health checks. */
+  /**
+   * Starts wrangler dev and resolves once it answers health checks. A port taken between
+   * freePort() and wrangler's bind (other processes on the machine) is drawn again.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#startOnce();
+      } catch (error) {
+        const portTaken = error instanceof Error && error.message.includes("Address already in use");
+        if (!portTaken || attempt >= START_ATTEMPTS) throw error;
+        await this.kill();
+      }
+    }
+  }
+
+  async #startOnce(): Promise<void> {
     if (this.#child) throw new Error("the chaos runtime is already running: kill it first");
     const url = `http://127.0.0.1:${await freePort()}`;
     const logFd = openSync(this.options.logPath, "a");
