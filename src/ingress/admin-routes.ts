@@ -16,7 +16,7 @@ import { jsonRow, newStateOf, queryOf } from "./admin-bodies.js";
 import { newRandomSuffix } from "./invocation-id.js";
 import { checkUrlLength } from "./request.js";
 import { echo } from "./limits.js";
-import { pathSegments } from "./target.js";
+import { keyLengthProblem, pathSegments } from "./target.js";
 import { objectStub } from "./object-stub.js";
 import { createRestateAdmin } from "./restate-admin.js";
 import { invocationIdOf, showsRestateIds, shownAlias } from "./restate-ids.js";
@@ -113,6 +113,9 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
       }
       // /restate/admin/objects/{service}/{key}/state|invocations  (key "0".."n-1" for service shards)
       if (method === "GET" && parts[0] === "objects" && parts.length === 4) {
+        // A key the ingress refuses names no object: 400, not an empty object woken for it.
+        const tooLong = keyLengthProblem(registry.service(parts[1]!), parts[2]!);
+        if (tooLong) return error(400, tooLong);
         const owner = knownOwnerOfKey(kinds, parts[1]!, parts[2]!);
         if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const stub = stubFor(env, owner);
@@ -130,6 +133,8 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
         if (!service) return error(404, `service '${parts[1]}' not found`);
         if (service.kind === "service") return error(400, `'${parts[1]}' is a stateless service: it has no state`);
         const { key, state } = await newStateOf(request);
+        const tooLong = keyLengthProblem(service, key);
+        if (tooLong) return error(400, tooLong);
         const owner = knownOwnerOfKey(kinds, parts[1]!, key)!;
         const workflowRunId = service.kind === "workflow" ? makeInvocationId(owner, WORKFLOW_RUN_SUFFIX) : undefined;
         const replace: AdminRequest = { op: "replaceState", scope: service.kind === "workflow" ? key : "", state, ...(workflowRunId ? { workflowRunId } : {}) };
@@ -139,6 +144,8 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
       }
       // POST /restate/admin/objects/{service}/{key}/query {"query": "SELECT …"}: SQL over one object's storage.
       if (method === "POST" && parts[0] === "objects" && parts.length === 4 && parts[3] === "query") {
+        const tooLong = keyLengthProblem(registry.service(parts[1]!), parts[2]!);
+        if (tooLong) return error(400, tooLong);
         const owner = knownOwnerOfKey(kinds, parts[1]!, parts[2]!);
         if (!owner) return error(404, noTarget(registry, kinds, parts[1]!, parts[2]!));
         const query = await queryOf(request);

@@ -88,6 +88,11 @@ function keyTooLong(service: ServiceSpec, key: string): string {
   return `the ${what} ${echo(key)} has ${utf8Length(key)} bytes, more than the limit of ${MAX_KEY_BYTES}`;
 }
 
+/** Why `key` cannot name an object or workflow of `service` (over MAX_KEY_BYTES), for routes that take a key outside an ingress path (the admin API). */
+export function keyLengthProblem(service: ServiceSpec | undefined, key: string): string | undefined {
+  return service && service.kind !== "service" && utf8Length(key) > MAX_KEY_BYTES ? keyTooLong(service, key) : undefined;
+}
+
 /** Why `handler` cannot be addressed on `service`, or undefined when it exists. */
 function handlerProblem(service: ServiceSpec, handler: string): string | undefined {
   if (service.handlers.has(handler)) return undefined;

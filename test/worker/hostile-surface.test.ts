@@ -391,6 +391,17 @@ describe("hostile: admin bodies and error messages", () => {
     expect((await rt.post("/counter/proto/keys")).body.sort()).toEqual(["__proto__", "count"]);
   });
 
+  test("admin routes refuse an object key the ingress refuses (over 1 KiB): 400, no object made for it", async () => {
+    const long = encodeURIComponent("k".repeat(1025));
+    expectError(await send("GET", `/restate/admin/objects/counter/${long}/state`, TOKEN), 400, /object key .* has 1025 bytes, more than the limit of 1024/);
+    expectError(await send("GET", `/restate/admin/objects/counter/${long}/invocations`, TOKEN), 400, /has 1025 bytes/);
+    expectError(await send("POST", `/restate/admin/objects/counter/${long}/query`, { ...TOKEN, ...JSON_TYPE }, '{"query":"SELECT 1"}'), 400, /has 1025 bytes/);
+    const replace = JSON.stringify({ object_key: "k".repeat(1025), new_state: { count: [49] } });
+    expectError(await send("POST", "/restate/admin/services/counter/state", { ...TOKEN, ...JSON_TYPE }, replace), 400, /has 1025 bytes/);
+    // Exactly 1 KiB is a key like any other.
+    expect((await send("GET", `/restate/admin/objects/counter/${encodeURIComponent("k".repeat(1024))}/state`, TOKEN)).status).toBe(200);
+  });
+
   test("workflow routes on a non-workflow say what it is in plain words", async () => {
     expectError(await send("GET", "/restate/workflow/counter/x/output"), 404, /^'counter' is a virtual object, not a workflow$/);
     expectError(await send("GET", "/restate/workflow/steps/x/attach"), 404, /^'steps' is a service, not a workflow$/);
