@@ -21,8 +21,8 @@
  * the end of its retention (an invocation that finishes before any unfinished copy of it
  * left, the common case, costs no alarm: workerd writes every alarm change to its own
  * database, an fsync each); a completed row that never reached the index is listed at
- * the latest when its retention ends and both forget it. Deletions (purge, retention) are sent too; one lost in a crash is repaired by the
- * index's own retention.
+ * the latest when its retention ends and both forget it. Deletions (purge, retention) are
+ * sent too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
 import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";

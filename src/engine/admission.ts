@@ -107,7 +107,6 @@ function duplicate(store: LifecycleStore, kinds: TargetKinds, req: InvokeRequest
   return { row, fresh: false, refused: errorToRecord(new TerminalError("the workflow method was already invoked", { errorCode: 409 })) };
 }
 
-
 /**
  * Whether `row` is what `req` asks for: the same target and idempotency key. An idempotent id
  * is a hash of them (ids.ts: two 53-bit cyrb53 hashes, not cryptographic), so a request crafted
