@@ -48,13 +48,11 @@ export class LimiterHost {
     this.#host = this.#newHost();
   }
 
-  /** The object's store's transactions: the limiter's writes and undos join the delivery's (limiter-tables.ts). */
-  readonly #tx = { transaction: <T>(fn: () => T): T => this.store.transaction(fn), onRollback: (undo: () => void) => this.store.onRollback(undo) };
-
+  /** The limiter's stores run in the object's store's transactions (it is their LimitTransactions): their writes and undos join the delivery's. */
   #newHost(): LimitHost {
     return new LimitHost({
-      limiterStore: () => (this.#limiterStore ??= this.#made(new SqlLimiterStore(this.storage, this.#tx))),
-      ruleBookStore: () => (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.#tx))),
+      limiterStore: () => (this.#limiterStore ??= this.#made(new SqlLimiterStore(this.storage, this.store))),
+      ruleBookStore: () => (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.store))),
       enqueue: (owner, delivery, at) => this.store.enqueue(owner, delivery, at),
       deliverSoon: () => this.ports.deliverSoon(),
       wakeBy: (at) => this.ports.alarmBy(at),
@@ -91,7 +89,7 @@ export class LimiterHost {
         return this.#hasTable("limiter_config") ? this.#host.limiter.view(now, view.listed ?? 100) ?? null : null;
       case "limitRules": {
         if (!this.#hasTable("limit_rules")) return { rules: [], version: 0, watchers: [] };
-        const store = (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.#tx)));
+        const store = (this.#bookStore ??= this.#made(new SqlRuleBookStore(this.storage, this.store)));
         return { rules: store.rules(), version: store.version(), watchers: store.watchers(view.watchersAfter ?? null, view.watchers ?? 100) };
       }
       case "upsertLimitRules":
