@@ -38,15 +38,16 @@ export type InvocationResult = (
   idempotencyExpiresAt?: number;
 };
 
-/** Answer to a one-way send. */
-export interface SendReceipt {
-  invocationId: string;
-  status: "Accepted" | "PreviouslyAccepted";
-  /** RFC 3339 time a delayed send will start. */
-  executionTime?: string;
+/** Answer to a one-way send: accepted (now, or earlier with the same id), or refused, and why. */
+export type SendReceipt =
+  | {
+      invocationId: string;
+      status: "Accepted" | "PreviouslyAccepted";
+      /** RFC 3339 time a delayed send will start. */
+      executionTime?: string;
+    }
   /** Not accepted: its id is another request's (admission.ts); ingress answers this error instead. */
-  refused?: ErrorRecord;
-}
+  | { invocationId: string; status: "Refused"; error: ErrorRecord };
 
 /** Output lookup: done (with result, or the refusal to wait for it), not done yet, or unknown. */
 export type OutputLookup = { state: "done"; result: InvocationResult } | { state: "pending"; invocationId: string } | { state: "unknown" };

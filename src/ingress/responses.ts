@@ -93,7 +93,7 @@ function idHeaders(headers: Record<string, string>, result: InvocationResult): R
 
 /** A one-way send: 202 `{"invocationId","status"[,"executionTime"]}`. */
 export function receiptResponse(receipt: SendReceipt): Response {
-  if (receipt.refused) return resultResponse({ invocationId: receipt.invocationId, ok: false, error: receipt.refused });
+  if (receipt.status === "Refused") return resultResponse({ invocationId: receipt.invocationId, ok: false, error: receipt.error });
   const body = {
     invocationId: receipt.invocationId,
     status: receipt.status,
