@@ -8,8 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ObjectContext } from "../../sdk/context.js";
-import { object } from "../../sdk/define.js";
-import { handlers } from "../../sdk/define.js";
+import { handlers, object } from "../../sdk/define.js";
 import { makeInvocationId } from "../../src/engine/ids.js";
 import { Lifecycle } from "../../src/engine/lifecycle.js";
 import { MemoryStore } from "../../src/engine/memory-store.js";
@@ -90,21 +89,29 @@ describe("issue waitcap2: waiting requests are bounded without letting a strange
     expect(lifecycle.send(past)).toMatchObject({ status: "Accepted" }); // it was not admitted: the id is new
   });
 
-  it("the objects of one isolate share its room; a reset instance's waiters leave it when its object starts again", async () => {
+  it("the objects of one isolate share its room: full, it refuses a call to an object whose own room is empty", async () => {
     const isolate = WaitingRoom.ofIsolate();
-    const objects = MAX_ISOLATE_WAITING_REQUESTS / MAX_WAITING_REQUESTS;
-    const waits: Promise<InvocationResult>[] = [];
-    for (let k = 0; k < objects; k++) {
-      const { lifecycle, request } = host(`k${k}`, isolate.room(`k${k}`));
-      for (let i = 0; i < MAX_WAITING_REQUESTS; i++) waits.push(lifecycle.invoke(request("sleep")));
-    }
-    expect(await settled(waits)).toEqual([]);
-    // Another object with an empty room of its own: the isolate's is full.
+    await fillIsolate(isolate);
     const other = host("other", isolate.room("other"));
-    expect(await other.lifecycle.invoke(other.request("get"))).toMatchObject({ ok: false, error: { code: 429, message: expect.stringMatching(/in this isolate, across its objects \(5000\)/) } });
-    // k0's instance is reset (its waiters are never answered) and starts again: its count goes.
+    expect(await other.lifecycle.invoke(other.request("get"))).toMatchObject({ ok: false, error: { code: 429, message: expect.stringMatching(/in this isolate, across its objects \(5000\): this one was refused/) } });
+  });
+
+  it("a reset instance's waiters (never answered) leave the isolate's room when its object starts again", async () => {
+    const isolate = WaitingRoom.ofIsolate();
+    await fillIsolate(isolate);
     const again = host("k0", isolate.room("k0"));
     expect(code(await again.lifecycle.invoke(again.request("get")))).toBe(200);
+    const other = host("other", isolate.room("other"));
     expect(code(await other.lifecycle.invoke(other.request("get")))).toBe(200);
   });
 });
+
+/** Fills `isolate`'s room with calls that wait, a full room in each of its objects k0, k1, …. */
+async function fillIsolate(isolate: WaitingRoom): Promise<void> {
+  const waits: Promise<InvocationResult>[] = [];
+  for (let k = 0; k < MAX_ISOLATE_WAITING_REQUESTS / MAX_WAITING_REQUESTS; k++) {
+    const { lifecycle, request } = host(`k${k}`, isolate.room(`k${k}`));
+    for (let i = 0; i < MAX_WAITING_REQUESTS; i++) waits.push(lifecycle.invoke(request("sleep")));
+  }
+  expect(await settled(waits)).toEqual([]);
+}
