@@ -44,7 +44,7 @@ export class Callers {
   readonly #waiters = new Map<string, Waiter[]>();
   /** Whether an invocation admitted by this instance has subscribers (absent: ask storage). */
   readonly #hasSubscribers = new Map<string, boolean>();
-  /** The requests (not calls) in #waiters per invocation, against MAX_WAITERS_PER_INVOCATION. */
+  /** The ingress requests in #waiters per invocation (a handler's call is none), against MAX_WAITERS_PER_INVOCATION. */
   readonly #requests = new Map<string, number>();
 
   constructor(
@@ -130,7 +130,7 @@ export class Callers {
     if (list!.length === 0) this.#waiters.delete(id);
   }
 
-  /** How many requests and callers in this process wait for results here. */
+  /** How many requests and handlers' calls in this process wait for results here (memory only; tests read it). */
   get waiting(): number {
     let count = 0;
     for (const list of this.#waiters.values()) count += list.length;

@@ -31,7 +31,7 @@ import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendRecei
 import { retentionMs, type DeclaredLimit, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailedAttempt, type FailureHost } from "./failed-attempt.js";
 import { storeCompletion } from "./store-completion.js";
-import { WaitingRoom } from "./waiting-room.js";
+import type { WaitingRoom } from "./waiting-room.js";
 import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot } from "./limit-slots.js";
 
 export type { Admission } from "./admission.js";

@@ -5,15 +5,17 @@
  * reaches a Durable Object RPC), so dropped attaches piled up, each keeping a socket open
  * (hostile: 600 took local workerd from 31 to 630 fds; 20,000 crashed it). Past a cap a
  * request is refused at once, before it starts or changes anything, with 429 and a
- * `retry-after`, which Resolute's client retries. Restate sheds the same way, with one
- * semaphore per node for all ingress requests (`ingress.concurrent-api-requests-limit`,
- * unlimited by default), each holding its permit until its response is done.
+ * `retry-after`, which Resolute's client retries. Restate sheds with one semaphore per node
+ * for all ingress requests (`ingress.concurrent-api-requests-limit`, unlimited by default),
+ * each holding its permit until its response is done; past it, 429 "too many requests, the
+ * ingress is overloaded. Retry later." from the ingress, without a `retry-after`.
  * Three caps, so that a client holding one invocation id (or a workflow id, or an idempotency
  * key) cannot lock a key: a request that waits for an invocation it did not start (attach,
  * duplicate: a "joining" one) may be one of at most MAX_WAITERS_PER_INVOCATION for that
- * invocation, and joining requests take at most half of each room, so new calls find the other
- * half; each object's room holds MAX_WAITING_REQUESTS, and the isolate's (every object in
- * one isolate: one process locally) MAX_ISOLATE_WAITING_REQUESTS.
+ * invocation, and joining requests take at most half of each room (a workflow shard's object
+ * hosts many workflows, whose ids may be known), so new calls find the other half; each
+ * object's room holds MAX_WAITING_REQUESTS, and the isolate's (every object in one isolate:
+ * one process locally) MAX_ISOLATE_WAITING_REQUESTS.
  */
 import type { InvocationResult } from "./messages.js";
 

@@ -73,7 +73,7 @@ export function httpStatusOf(code: number): number {
 export function resultResponse(result: InvocationResult): Response {
   if (!result.ok) {
     const { code, message, metadata } = result.error;
-    // A refusal to wait is the ingress's answer (clients retry it), with Restate's 429 and a Retry-After.
+    // A refusal to wait is the ingress's answer (clients retry it): Restate's 429, and a Retry-After.
     if (result.retryAfterSeconds !== undefined) return errorResponse(new IngressError(code, message, { headers: idHeaders({ "retry-after": String(result.retryAfterSeconds) }, result) }));
     return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeaders({}, result), ...(metadata ? { metadata } : {}) }));
   }
