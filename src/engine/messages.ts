@@ -31,7 +31,7 @@ export interface Subscriber {
 /** How an invocation ended, as ingress renders it. */
 export type InvocationResult = (
   | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
-  /** `retryAfterSeconds`: the ingress refused to wait for it (callers.ts), not the invocation's failure. */
+  /** `retryAfterSeconds`: the ingress refused to wait for it (waiting-room.ts), not the invocation's failure. */
   | { invocationId: string; ok: false; error: ErrorRecord; retryAfterSeconds?: number }
 ) & {
   /** For idempotent invocations: when the stored result is forgotten (ms since epoch). */
