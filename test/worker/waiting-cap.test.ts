@@ -10,6 +10,8 @@
  * hot key, every idempotency key sent twice, as the bench's dup scenario) never sees a 429.
  */
 import { expect, test } from "vitest";
+import { idempotentInvocationId } from "../../src/engine/addressing.js";
+import { DEFAULT_SERVICE_SHARDS } from "../../src/worker.js";
 import { MAX_ISOLATE_WAITING_REQUESTS, MAX_WAITERS_PER_INVOCATION, MAX_WAITING_REQUESTS, WAITING_RETRY_AFTER_SECONDS } from "../../src/engine/waiting-room.js";
 import { WorkerdRuntime, advance, eventually, useRuntimeWithProbe } from "../support/runtime.js";
 
@@ -129,6 +131,34 @@ test("issue waitcap2: the objects of one isolate share its room: joining request
   for (let k = 0; k < keys; k += keys - 1) expect(await rt.post(`/counter/isolate${k}/get`)).toMatchObject({ status: 200 });
   clients.drop();
   for (let k = 0; k < keys; k++) await wakeAll(`isolate${k}`, [sleepers[k]!]);
+});
+
+test("hostile: calls fill an object's room; the next call is refused at once (429) and never runs; the room is free again after", { timeout: 120_000 }, async () => {
+  // Idempotency keys whose calls land on one shard of the longTask service (an hour's sleep each, side by side).
+  const kinds = { kindOf: () => "service" as const, serviceShards: DEFAULT_SERVICE_SHARDS };
+  const target = { service: "longTask", handler: "run" };
+  const shard = idempotentInvocationId(kinds, target, "full-0").owner;
+  const keys: string[] = [];
+  for (let i = 0; keys.length <= MAX_WAITING_REQUESTS && i < 1_000_000; i++) if (idempotentInvocationId(kinds, target, `full-${i}`).owner === shard) keys.push(`full-${i}`);
+  const call = (key: string): RequestInit => ({ method: "POST", headers: { "content-type": "application/json", "idempotency-key": key }, body: JSON.stringify(key) });
+  const clients = droppable();
+  for (const key of keys.slice(0, MAX_WAITING_REQUESTS)) clients.fetch("/longTask/run", call(key));
+  await eventually(async () => (await rt.fetch(`/restate/invocation/longTask/run/${keys[MAX_WAITING_REQUESTS - 1]}/output`)).status === 470, 60_000);
+  const last = keys[MAX_WAITING_REQUESTS]!;
+  const refused = await rt.fetch("/longTask/run", call(last));
+  expectRefused([{ status: refused.status, retryAfter: refused.headers.get("retry-after"), source: refused.headers.get("x-restate-error-source"), body: await refused.json() }], /in this object \(1000\): this one was refused before it started/);
+  expect(clients.answered).toEqual([]);
+  // It started nothing: its idempotency key is unknown.
+  expect((await rt.get(`/restate/invocation/longTask/run/${last}/output`)).status).toBe(404);
+  clients.drop();
+  expect((await advance(rt, shard, HOUR)).status).toBe(200);
+  await eventually(async () => (await rt.fetch(`/restate/invocation/longTask/run/${keys[MAX_WAITING_REQUESTS - 1]}/output`)).status === 200, 60_000);
+  // The dropped callers' waiters went with the completions: the call is admitted now.
+  const waiting = rt.fetch("/longTask/run", call(last));
+  await eventually(async () => (await rt.fetch(`/restate/invocation/longTask/run/${last}/output`)).status === 470);
+  await advance(rt, shard, HOUR);
+  const answered = await waiting;
+  expect([answered.status, await answered.json()]).toEqual([200, "slept"]);
 });
 
 test("issue waitcap2: a legitimate workload never sees a 429: 64 clients on one hot key, every idempotency key sent twice", { timeout: 120_000 }, async () => {
