@@ -21,7 +21,7 @@ import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, strin
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
 import { AGGREGATES, clauses, type Clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
-import { aliasSubquery, directRead, integer, rowScan, subqueryLimits, type SelectItem } from "./query-scans.js";
+import { aliasSubquery, directRead, integer, rowScan, sourceToken, subqueryLimits, type SelectItem } from "./query-scans.js";
 
 export { QueryPlanError };
 
@@ -166,7 +166,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const c = clauses(q.tokens);
   const reads = splittable(q, c.from);
   // Pinned only when FROM reads sys_invocation itself: a subquery there may call another column `id`.
-  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where);
+  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where, nameOf(sourceToken(c.from))!);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
   const aggregated = c.groupBy.length > 0 || items.some((i) => i.aggregate !== undefined);
   const limit = integer(q, c.limit, "LIMIT");
@@ -178,6 +178,9 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct && aggregated) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
   const groups = splitTop(c.groupBy).map((g) => norm(q, g));
+  // The merge tells groups apart by their selected keys: one not selected merged every shard's groups into one (queryadv).
+  const unselected = groups.find((g) => !items.some((item) => !item.aggregate && item.expr === g));
+  if (unselected !== undefined) throw new QueryPlanError(`GROUP BY '${unselected}' must also be selected (as written there) across index shards: their partial aggregates are merged by the selected group columns`);
   // SELECT DISTINCT: each shard's distinct rows, merged as group keys (every column one).
   const merge = items.map((item): Merge => {
     if (item.aggregate) return item.aggregate;
@@ -235,13 +238,17 @@ function splittable(q: SqlText, from: readonly Token[]): number {
   return reads;
 }
 
-/** `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only contain. */
-function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
+/**
+ * `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only
+ * contain. A qualified id must be sys_invocation's (`source`: its alias or name): `d.id` of a
+ * joined sys_deployment pinned no owner and answered nothing (queryadv).
+ */
+function pinnedIds(q: SqlText, where: Token[], source: string): string[] | undefined {
   // AND binds tighter than OR: in `id = 'a' AND x OR y`, the id pins only one side.
   if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
   for (const p of splitTop(where, "and")) {
     const i = isPunct(p[1], ".") ? 2 : 0;
-    if (nameOf(p[i]) !== "id") continue;
+    if (nameOf(p[i]) !== "id" || (i === 2 && nameOf(p[0]) !== source)) continue;
     const op = p[i + 1];
     const only = stringValue(q, p[i + 2]);
     if (isPunct(op, "=") && p.length === i + 3 && only !== undefined) return [only];

@@ -82,10 +82,15 @@ function subqueryRead(from: Token[]): Token[] | undefined {
 
 /** The alias (or name) under which FROM reads sys_invocation directly, for `SELECT <alias>.*`. */
 function sourceAlias(q: SqlText, from: Token[]): string {
+  return tokenText(q, sourceToken(from));
+}
+
+/** The token naming the direct read of sys_invocation in `from` (its alias, else the table): what qualifies its columns. */
+export function sourceToken(from: Token[]): Token {
   const i = directRead(from);
   const next = from[i + 1];
   const alias = isKeyword(next, "as") ? from[i + 2] : next;
-  return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);
+  return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? alias : from[i]!;
 }
 
 /**
