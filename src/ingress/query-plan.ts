@@ -20,7 +20,8 @@ import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
-import { AGGREGATES, clauses, type Clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
+import { AGGREGATES, clauses, type Clauses, conjunctValues, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
+import { OBJECT_TABLES, objectTarget } from "./query-object.js";
 import { aliasSubquery, directRead, integer, rowScan, sourceToken, subqueryLimits, type SelectItem } from "./query-scans.js";
 
 export { QueryPlanError };
@@ -39,7 +40,6 @@ export type QueryPlan =
   /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
   | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
-const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
 /** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
 const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
@@ -138,26 +138,6 @@ function rewriteSchemaNames(q: SqlText): SqlText {
  * above lets `restate invocations cancel|kill|purge <id>` find it.
  */
 
-/** The one object a per-object query names: by invocation id, or by service name and key. */
-function objectTarget(q: SqlText): { owner: string } | { service: string; key: string } {
-  const { tokens } = q;
-  const strings = tokens.map((t) => stringValue(q, t)).filter((s): s is string => s !== undefined);
-  const owners = new Set(strings.map((s) => invocationOwner(s)).filter((o): o is string => o !== undefined));
-  if (owners.size === 1) return { owner: [...owners][0]! };
-  if (owners.size > 1) throw new QueryPlanError("the query names invocations of several objects: state, journals, promises and inboxes are read one object at a time");
-  const valueOf = (column: string) => {
-    const i = tokens.findIndex((t, j) => nameOf(t) === column && isPunct(tokens[j + 1], "=") && stringValue(q, tokens[j + 2]) !== undefined);
-    return i < 0 ? undefined : stringValue(q, tokens[i + 2]);
-  };
-  const service = valueOf("service_name");
-  const key = valueOf("service_key");
-  if (service !== undefined && key !== undefined) return { service, key };
-  throw new QueryPlanError(
-    "state, sys_journal, sys_promise, sys_inbox and sys_keyed_service_status live in each object's own storage, which cannot be scanned " +
-      "across the deployment: name one object with service_name = '…' AND service_key = '…' (or one invocation with id = 'inv_…')",
-  );
-}
-
 function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const query = q.sql;
   const top = q.tokens.filter((t) => t.depth === 0);
@@ -244,22 +224,7 @@ function splittable(q: SqlText, from: readonly Token[]): number {
  * joined sys_deployment pinned no owner and answered nothing (queryadv).
  */
 function pinnedIds(q: SqlText, where: Token[], source: string): string[] | undefined {
-  // AND binds tighter than OR: in `id = 'a' AND x OR y`, the id pins only one side.
-  if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
-  for (const p of splitTop(where, "and")) {
-    const i = isPunct(p[1], ".") ? 2 : 0;
-    if (nameOf(p[i]) !== "id" || (i === 2 && nameOf(p[0]) !== source)) continue;
-    const op = p[i + 1];
-    const only = stringValue(q, p[i + 2]);
-    if (isPunct(op, "=") && p.length === i + 3 && only !== undefined) return [only];
-    if (isKeyword(op, "in") && isPunct(p[i + 2], "(") && isPunct(p.at(-1), ")")) {
-      const inner = p.slice(i + 3, -1);
-      const values = inner.filter((_, j) => j % 2 === 0).map((v) => stringValue(q, v));
-      const commas = inner.filter((_, j) => j % 2 === 1).every((s) => isPunct(s, ","));
-      if (commas && values.every((v) => v !== undefined)) return values as string[];
-    }
-  }
-  return undefined;
+  return conjunctValues(q, where, new Set([source]))?.get("id");
 }
 
 function selectItem(q: SqlText, tokens: Token[]): SelectItem {

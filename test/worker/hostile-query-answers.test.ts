@@ -152,3 +152,34 @@ test(`queryadv: ${COUNT} generated queries, each exact or refused (QUERY_FUZZ_SE
   expect(failures.slice(0, 10), `seed ${SEED}: ${failures.length} wrong of ${COUNT}`).toEqual([]);
   expect(tally.answered, "the generator reaches answered shapes").toBeGreaterThan(COUNT / 5);
 }, 600_000);
+
+describe("queryadv: a per-object table is read at the one object each SELECT reading it names, or refused", () => {
+  const NAME_ONE = /name one object with service_name = '…' AND service_key = '…'.*no OR/;
+  test("named as top-level conjuncts of the reading SELECT's WHERE: answered from that object", async () => {
+    const id = pools.ids.find((i) => invocations.find((r) => r[0] === i)?.[3] === "h-1")!;
+    expect(await rowsOf("SELECT key, value_utf8 FROM state WHERE service_name = 'counter' AND service_key = 'h-1'")).toEqual([{ key: "count", value_utf8: "1" }]);
+    expect(await rowsOf("SELECT s.key FROM state s WHERE s.service_name = 'counter' AND s.service_key = 'h-1' AND s.key LIKE 'c%'")).toEqual([{ key: "count" }]);
+    expect(await rowsOf("SELECT count(*) AS n FROM (SELECT * FROM state WHERE service_name = 'counter' AND service_key = 'h-1')")).toEqual([{ n: 1 }]);
+    expect(await rowsOf(`SELECT sj.entry_type FROM sys_journal sj WHERE sj.id = '${id}' ORDER BY "index"`)).toEqual([{ entry_type: "getState" }, { entry_type: "setState" }]);
+  });
+
+  // queryadv: the object was taken from any `service_key = '…'` or invocation id in the text: an OR, a NOT,
+  // another column's id or a second, unnamed read answered one object's rows for the deployment's.
+  for (const text of [
+    "SELECT service_key, key FROM state WHERE service_name = 'counter' AND service_key = 'h-1' OR service_key = 'h-2'",
+    "SELECT service_key, key FROM state WHERE NOT (service_name = 'counter' AND service_key = 'h-1')",
+    "SELECT id FROM sys_journal WHERE invoked_id = '<id>'",
+    "SELECT count(*) AS n FROM state WHERE service_name = 'counter' AND service_key = 'h-1' AND key IN (SELECT key FROM state)",
+    "SELECT s.key FROM state s, sys_deployment d WHERE d.service_name = 'counter' AND s.service_key = 'h-1'",
+  ]) {
+    test(text, async () => {
+      const answer = await adminQuery(rt, text.replace("<id>", pools.ids[0]!));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+      expect(answer.body.message).toMatch(NAME_ONE);
+    });
+  }
+  test("two per-object tables in one SELECT are a 400 (each would need its own object)", async () => {
+    const answer = await adminQuery(rt, "SELECT a.key FROM state a, state b WHERE a.service_name = 'counter' AND a.service_key = 'h-1'");
+    expect(answer.body.message).toMatch(/a SELECT may read one of state/);
+  });
+});
