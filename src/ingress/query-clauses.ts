@@ -81,16 +81,21 @@ export function tableReferences(tokens: readonly Token[]): string[] {
 export function tableReferencesAt(tokens: readonly Token[]): number[] {
   const names: number[] = [];
   const inFrom: boolean[] = [];
+  // Tokens after which a FROM item begins; a parenthesis there holds a join clause (`FROM (t1 JOIN t2)`,
+  // `JOIN (t)`: queryadv, a raw table read so went unseen) or a subquery, and begins one itself.
+  const item: boolean[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (isPunct(t, "(")) inFrom[t.depth + 1] = false;
+    const paren = isPunct(t, "(") && item[i - 1] === true && !isKeyword(tokens[i - 1], "in");
+    if (isPunct(t, "(")) inFrom[t.depth + 1] = paren;
     if (t.kind === "name" && !t.quoted && FROM_ENDS.has(t.text)) inFrom[t.depth] = false;
     // `a IS [NOT] DISTINCT FROM b` compares: b is a value.
     const from = isKeyword(t, "from") && !isKeyword(tokens[i - 1], "distinct");
     if (from) inFrom[t.depth] = true;
-    if (!from && !isKeyword(t, "join") && !isKeyword(t, "in") && !(isPunct(t, ",") && inFrom[t.depth])) continue;
+    item[i] = from || paren || isKeyword(t, "join") || isKeyword(t, "in") || (isPunct(t, ",") && inFrom[t.depth] === true);
+    if (!item[i]) continue;
     const name = tokens[i + 1];
-    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(")) continue;
+    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(") || (paren && (isKeyword(name, "select") || isKeyword(name, "with") || isKeyword(name, "values")))) continue;
     names.push(i + 1);
   }
   return names;

@@ -40,6 +40,7 @@ export type QueryPlan =
   /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
   | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
+const WRITES = new Set(["insert", "update", "delete", "replace"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
 /** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
 const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
@@ -96,6 +97,9 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
  * storage, whose reads the planner neither splits nor bounds. Its own CTEs it may name.
  */
 function refuseOtherTables(q: SqlText): void {
+  // A write after WITH is rolled back, but its target is no FROM item and its RETURNING read the raw rows (queryadv).
+  const write = q.tokens.find((t, i) => [...WRITES].some((w) => isKeyword(t, w)) && (!isKeyword(t, "replace") || isKeyword(q.tokens[i + 1], "into")));
+  if (write) throw new QueryPlanError(`POST /query only reads: ${nameOf(write)!.toUpperCase()} is not allowed (one SELECT, or WITH … SELECT)`);
   const shape = queryShape(q);
   if ("refused" in shape) throw new QueryPlanError(shape.refused);
   const ctes = new Set([...shape.definitions].map((i) => nameOf(q.tokens[i])));
