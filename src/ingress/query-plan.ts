@@ -36,7 +36,8 @@ export type { Merge };
 export type QueryPlan =
   | { kind: "object"; query: string; owner?: string; service?: string; key?: string }
   | { kind: "static"; query: string }
-  | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number }
+  /** `prefix`: an answer over a source's cut rows is still the first rows of the true one (see rowsPrefix). */
+  | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number; prefix: boolean }
   /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
   | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
@@ -157,7 +158,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const offset = integer(q, c.offset, "OFFSET") ?? 0;
   if (!aggregated && !c.distinct) {
     const { scan, rows } = rowScan(q, c, items, Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1), maxRows);
-    return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
+    return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows, prefix: rowsPrefix(c, offset) };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct && aggregated) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
@@ -180,6 +181,18 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
 }
 
 /**
+ * Whether the second pass over rows a source cut (at MAX_QUERY_ROWS + 1) still answers the first
+ * rows of the true answer, marked `truncated`: each source sent its first rows in the query's
+ * order (pushed down to a direct read), so the union holds the deployment's first ones. Not so
+ * past an OFFSET (the rows after the first 1,001 of a shard are missing), for an aggregate over
+ * the union (HAVING, ORDER BY count(*)), or for an order the sources did not scan in (a FROM
+ * subquery's rows are not ordered): those answered other rows (queryadv), and are a 400 when cut.
+ */
+function rowsPrefix(c: Clauses, offset: number): boolean {
+  return offset === 0 && c.having.length === 0 && !hasAggregate(c.orderBy) && (c.orderBy.length === 0 || directRead(c.from) >= 0);
+}
+
+/**
  * An aggregate over a FROM subquery with a LIMIT, other than a lone COUNT (whose merged count
  * capped at the LIMIT is the count of some LIMIT rows: Restate's CLI counts so): planned as
  * rows, the second pass aggregating every source's rows after the LIMIT once more, when no
@@ -187,7 +200,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
  */
 function limitedAggregate(q: SqlText, c: Clauses, reads: number, maxRows: number): QueryPlan {
   const { scan, rows } = rowScan(q, c, undefined, maxRows + 1, maxRows);
-  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows };
+  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows, prefix: true };
   throw new QueryPlanError(
     `a LIMIT in a FROM subquery over sys_invocation takes its rows in each index shard apart, so an aggregate over them is combined only as one COUNT (capped at the LIMIT once more) ` +
       `or when that LIMIT is at most ${maxRows.toLocaleString("en")} and reads sys_invocation directly (the rows are combined first): lower the LIMIT, count alone, or aggregate without it`,

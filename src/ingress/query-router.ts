@@ -100,6 +100,13 @@ async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
     const result = await final(r, plan.query, plan.reads, eachOnce(parts.flatMap((p) => p.rows)));
     // A source that filled its scan limit may have had more rows than the union holds.
     const cut = parts.some((p) => p.truncated || (p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS));
+    if (cut && !plan.prefix) {
+      throw new IngressError(
+        400,
+        `an index shard or owner has more than ${MAX_QUERY_ROWS.toLocaleString("en")} rows for this query, and with an OFFSET, an aggregate over the rows (HAVING, ORDER BY count(*)) or an ORDER BY ` +
+          "over a FROM subquery its first rows would not give the right ones: narrow the rows with WHERE (page with WHERE on the ordered columns instead of OFFSET), or order sys_invocation read directly",
+      );
+    }
     return { ...result, truncated: result.truncated || cut };
   }
   return merged(plan, await sources(r, plan, PARTIAL_ROWS, owners));
