@@ -66,7 +66,7 @@ export function clauses(tokens: readonly Token[]): Clauses {
 }
 
 /** Keywords that end a FROM clause (at its depth): a comma after them separates no tables. */
-const FROM_ENDS = new Set(["select", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
+const FROM_ENDS = new Set(["select", "values", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
 
 /**
  * The tables (views, common table expressions) `tokens` name, wherever SQLite reads one: after
