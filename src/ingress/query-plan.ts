@@ -162,6 +162,8 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct && aggregated) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
+  // Shards group and compare under the collation; the merge, by exact value: 'A' of one shard and 'a' of another stayed two groups (queryadv).
+  if ([...c.select, ...c.groupBy].some((t) => isKeyword(t, "collate"))) throw new QueryPlanError("COLLATE in the columns or GROUP BY of an aggregate or DISTINCT is not supported over sys_invocation: the shards' groups are merged by exact value (use lower(…) or upper(…))");
   const groups = splitTop(c.groupBy).map((g) => norm(q, g));
   // The merge tells groups apart by their selected keys: one not selected merged every shard's groups into one (queryadv).
   const unselected = groups.find((g) => !items.some((item) => !item.aggregate && item.expr === g));

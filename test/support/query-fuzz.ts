@@ -81,7 +81,7 @@ class Generator {
 
   expr(p: string, extra: string[]): string {
     const c = extra.length && this.r.chance(0.15) ? this.r.pick(extra) : this.column(p);
-    switch (this.r.int(14)) {
+    switch (this.r.int(15)) {
       case 0:
         return `lower(${c})`;
       case 1:
@@ -102,6 +102,8 @@ class Generator {
         return `json_array(${c}, 1)`;
       case 9:
         return `upper(substr(${c}, 3))`;
+      case 10:
+        return `${c} COLLATE NOCASE`;
       default:
         return c;
     }
@@ -170,7 +172,8 @@ class Generator {
     const f = this.from();
     const items = Array.from({ length: 1 + this.r.int(3) }, (_, i) => `${this.expr(f.p, f.extra)} AS c${i}`);
     const distinct = this.r.chance(0.25) ? "DISTINCT " : "";
-    const ordered = this.r.chance(0.6);
+    // Under NOCASE, rows that differ tie: their order (and which a LIMIT keeps) is SQLite's choice.
+    const ordered = this.r.chance(0.6) && !items.some((item) => item.includes("COLLATE"));
     const tail = ordered ? this.order(items.length) + this.limit() : "";
     return { sql: `SELECT ${distinct}${items.join(", ")} FROM ${f.sql}${this.where(f.p, f.extra)}${tail}`, ordered };
   }

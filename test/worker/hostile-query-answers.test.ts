@@ -21,7 +21,7 @@ const SEED = process.env.QUERY_FUZZ_SEED !== undefined ? Number(process.env.QUER
 const COUNT = Number(process.env.QUERY_FUZZ_COUNT ?? 300);
 
 /** Keys chosen to spread over the shards and to sort differently in UTF-16 and UTF-8 (U+FF01 against an emoji). */
-const KEYS = [...Array.from({ length: 14 }, (_, i) => `h-${i}`), "h-ü", "h-\u{1F600}", "h-\uFF01", "h-a'b", "H-upper", "h-" + "x".repeat(40)];
+const KEYS = [...Array.from({ length: 14 }, (_, i) => `h-${i}`), "h-ü", "h-\u{1F600}", "h-\uFF01", "h-a'b", "H-upper", "h-" + "x".repeat(40), "h-case", "H-Case", "h-CASE", "H-CASE", "h-cAse"];
 
 let pools: QueryPools;
 let invocations: unknown[][];
@@ -125,6 +125,8 @@ describe("queryadv: answered exactly as one database holding every row, or refus
     ["SELECT target_service_key AS k, count(*) AS n FROM sys_invocation GROUP BY target_service_key ORDER BY 1 DESC LIMIT 4", true, "answered"],
     // queryadv: blobs as group keys were all one key (JSON of an ArrayBuffer is {}): one row for every distinct blob.
     ["SELECT DISTINCT CAST(target_service_name AS BLOB) AS b FROM sys_invocation ORDER BY 1", true, "answered"],
+    // queryadv: shards grouped 'h-case' and 'H-CASE' under NOCASE, the merge kept each shard's pick apart.
+    ["SELECT DISTINCT target_service_key COLLATE NOCASE AS k FROM sys_invocation WHERE target_service_key LIKE 'h-case'", false, /COLLATE in the columns or GROUP BY/],
     // queryadv: an index shard stores retry_count as a REAL (1.0, '1.0' as text), where the owner holds 1.
     ["SELECT DISTINCT typeof(retry_count) AS t, retry_count || '' AS s, json_array(retry_count) AS j FROM sys_invocation ORDER BY 1, 2, 3", true, "answered"],
   ];
