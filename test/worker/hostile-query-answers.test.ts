@@ -125,6 +125,11 @@ describe("queryadv: answered exactly as one database holding every row, or refus
     ["SELECT target_service_key AS k, count(*) AS n FROM sys_invocation GROUP BY target_service_key ORDER BY 1 DESC LIMIT 4", true, "answered"],
     // queryadv: blobs as group keys were all one key (JSON of an ArrayBuffer is {}): one row for every distinct blob.
     ["SELECT DISTINCT CAST(target_service_name AS BLOB) AS b FROM sys_invocation ORDER BY 1", true, "answered"],
+    // queryadv: a select alias inside WHERE or an ORDER BY expression was a 400 ("no such column: k") on the shards'
+    // `inv.*` scan; and one shadowing a column (`key AS status`) ordered the shards by the alias, SQLite by the column.
+    ["SELECT target_service_key AS k FROM sys_invocation WHERE k LIKE 'h-1%' ORDER BY lower(k) DESC, 1 LIMIT 3", true, "answered"],
+    ["SELECT target_service_key AS status FROM sys_invocation WHERE target_service_key LIKE 'h-%' ORDER BY status || '' DESC, 1 LIMIT 2", true, "answered"],
+    ["SELECT target_service_key AS status FROM sys_invocation inv WHERE inv.target_service_key LIKE 'h-%' ORDER BY status DESC LIMIT 2", true, "answered"],
     // queryadv: shards grouped 'h-case' and 'H-CASE' under NOCASE, the merge kept each shard's pick apart.
     ["SELECT DISTINCT target_service_key COLLATE NOCASE AS k FROM sys_invocation WHERE target_service_key LIKE 'h-case'", false, /COLLATE in the columns or GROUP BY/],
     // queryadv: an index shard stores retry_count as a REAL (1.0, '1.0' as text), where the owner holds 1.
