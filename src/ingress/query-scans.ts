@@ -121,19 +121,22 @@ function scanOrder(q: SqlText, c: Clauses, items: SelectItem[]): string {
  * `tokens` (of WHERE, or an ORDER BY expression) as the scan runs them, where the select list is
  * `<alias>.*`: SQLite lets them name a select alias that is no column (`WHERE k LIKE …` of `key
  * AS k`), which becomes the item's expression. Only over sys_invocation alone, whose columns are
- * known: a column of that name is the column, as SQLite reads it. (queryadv: `ORDER BY lower(k)`
+ * known: a column of that name is the column, as SQLite reads it (over a join, a 400). (queryadv: `ORDER BY lower(k)`
  * was a 400 "no such column", and `ORDER BY status || ''` of `key AS status` ordered the shards
  * by the key, not the status, so a LIMIT kept other rows.)
  */
 function withAliases(q: SqlText, c: Clauses, tokens: Token[], items: SelectItem[] | undefined): string {
   const alone = c.from.filter((t) => t.depth === c.from[0]!.depth).length <= 3;
   const edits: { at: Token; text: string }[] = [];
-  for (let j = 0; alone && items && j < tokens.length; j++) {
+  for (let j = 0; items && j < tokens.length; j++) {
     // A subquery's names are its own.
     if (isPunct(tokens[j], "(") && (isKeyword(tokens[j + 1], "select") || isKeyword(tokens[j + 1], "with"))) j = closingParen(tokens, j);
     const name = nameOf(tokens[j]);
     if (name === undefined || isPunct(tokens[j - 1], ".") || isPunct(tokens[j + 1], ".") || isPunct(tokens[j + 1], "(") || SYS_INVOCATION_NAMES.includes(name)) continue;
     const item = items.find((it) => it.alias === name && !it.aggregate);
+    if (item && !alone) {
+      throw new QueryPlanError(`across index shards, the select alias '${name}' cannot be read inside an expression of WHERE or ORDER BY over a join (a joined table may have a column of that name): write the expression it stands for`);
+    }
     if (item) edits.push({ at: tokens[j]!, text: `(${text(q, item.tokens)})` });
   }
   let out = "";

@@ -159,7 +159,8 @@ class Generator {
 
   /** ORDER BY every position (each ascending or descending): a total order but for equal rows. */
   order(n: number): string {
-    return ` ORDER BY ${Array.from({ length: n }, (_, i) => `${i + 1}${this.r.chance(0.3) ? " DESC" : ""}`).join(", ")}`;
+    const term = (i: number) => this.r.pick([`${i + 1}`, `c${i}`, `(c${i})`]);
+    return ` ORDER BY ${Array.from({ length: n }, (_, i) => `${term(i)}${this.r.chance(0.3) ? " DESC" : ""}`).join(", ")}`;
   }
 
   limit(): string {
@@ -175,7 +176,9 @@ class Generator {
     // Under NOCASE, rows that differ tie: their order (and which a LIMIT keeps) is SQLite's choice.
     const ordered = this.r.chance(0.6) && !items.some((item) => item.includes("COLLATE"));
     const tail = ordered ? this.order(items.length) + this.limit() : "";
-    return { sql: `SELECT ${distinct}${items.join(", ")} FROM ${f.sql}${this.where(f.p, f.extra)}${tail}`, ordered };
+    // SQLite lets WHERE name a select alias.
+    const where = this.where(f.p, f.extra) || (this.r.chance(0.2) ? " WHERE c0 IS NOT NULL" : "");
+    return { sql: `SELECT ${distinct}${items.join(", ")} FROM ${f.sql}${where}${tail}`, ordered };
   }
 
   aggregateCall(p: string): string {
