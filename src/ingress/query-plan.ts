@@ -176,7 +176,9 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   });
   // A LIMIT in a FROM subquery (one without ORDER BY: sourceProblem) caps each source's rows, not the deployment's.
   const limits = subqueryLimits(q, c.from);
-  const count = limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
+  // Capped only when FROM is that subquery alone: joined, the count is of its rows times the other table's (queryadv: 5, not 85).
+  const alone = c.from.filter((t) => t.depth === c.from[0]!.depth).length <= 4;
+  const count = alone && limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
   if (limits.length > 0 && !count) return limitedAggregate(q, c, reads, maxRows);
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
   return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset, ...(count ? { cap: limits[0] } : {}) };

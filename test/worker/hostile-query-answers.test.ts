@@ -130,6 +130,8 @@ describe("queryadv: answered exactly as one database holding every row, or refus
     ["SELECT target_service_key AS k FROM sys_invocation WHERE k LIKE 'h-1%' ORDER BY lower(k) DESC, 1 LIMIT 3", true, "answered"],
     ["SELECT target_service_key AS status FROM sys_invocation WHERE target_service_key LIKE 'h-%' ORDER BY status || '' DESC, 1 LIMIT 2", true, "answered"],
     ["SELECT target_service_key AS status FROM sys_invocation inv WHERE inv.target_service_key LIKE 'h-%' ORDER BY status DESC LIMIT 2", true, "answered"],
+    // queryadv: a lone COUNT over a FROM subquery's LIMIT joined with another table was capped at the LIMIT (5, not 5 × services).
+    ["SELECT count(*) AS n FROM (SELECT * FROM sys_invocation WHERE target_service_key LIKE 'h-%' LIMIT 5) x, sys_service s", false, "answered"],
     // queryadv: shards grouped 'h-case' and 'H-CASE' under NOCASE, the merge kept each shard's pick apart.
     ["SELECT DISTINCT target_service_key COLLATE NOCASE AS k FROM sys_invocation WHERE target_service_key LIKE 'h-case'", false, /COLLATE in the columns or GROUP BY/],
     // queryadv: an index shard stores retry_count as a REAL (1.0, '1.0' as text), where the owner holds 1.
