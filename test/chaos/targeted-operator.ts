@@ -31,8 +31,8 @@ const CLIENTS = 6;
 const MAX_OPS_PER_CLIENT = 40;
 const KINDS: OperatorKind[] = ["pause", "kill", "cancel"];
 /** The paused stepper: 3 steps with this sleep between them, paused this long (past its sleep's end). */
-const PAUSE_STEPS: Omit<StepsInput, "effect"> = { n: 3, sleepMs: 600 };
-const PAUSED_MS = 1_200;
+const PAUSE_STEPS: Omit<StepsInput, "effect"> = { n: 3, sleepMs: 400 };
+const PAUSED_MS = 800;
 /** The busy stepper: this many steps back to back, the action sent once step AIM_STEP has run. */
 const BUSY_STEPS = 60;
 const AIM_STEP = 5;

@@ -30,7 +30,7 @@ export interface FanInput {
 export const LIMITED_AT_ONCE = 2;
 
 /** `keeper`'s idempotency and journal retention: short, so a scenario sees it end (and aims kills at its end). */
-export const KEEPER_RETENTION_MS = 2_500;
+export const KEEPER_RETENTION_MS = 1_500;
 
 export interface StepsInput {
   effect: string;

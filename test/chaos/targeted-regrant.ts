@@ -17,8 +17,8 @@ import { finish, submit, type QueuedOp } from "./targeted-queues.js";
 
 /** Many keys, so at any moment some holder is ending: a kill aimed at one lands near others' ends too. */
 const KEYS = Array.from({ length: 8 }, (_, i) => `r${i}`);
-const PER_KEY = 10;
-const HOLD_MS = 250;
+const PER_KEY = 6;
+const HOLD_MS = 200;
 /** Two re-check periods (one may have just passed when the slot was lost) and a delivery's time. */
 const STALL_BOUND_MS = 2 * REGRANT_AFTER_MS + 2_000;
 /** A gap this long means a holder's slot was stuck (a lost release, found by the re-check). */
