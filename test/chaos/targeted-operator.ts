@@ -11,12 +11,15 @@
  *   (cancelled) with at most the one step in flight run after the answer, across restarts;
  *   a cancelled one may complete only if its last step ran before the answer; 409 (already
  *   completed, or a repeat after a lost 202) means it ends completed or by the action; never 404.
+ * - "retain", "purge": an idempotent result's retention ends across a kill, or it is purged
+ *   (targeted-retention.ts).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ADMIN, checkInvocations, killsAtActions, ownerStatus, until, type Scenario } from "./targeted-harness.js";
 import { TARGETED, type StepsInput } from "./targeted-protocol.js";
+import { keptOp } from "./targeted-retention.js";
 
-type OperatorKind = "pause" | "kill" | "cancel";
+type OperatorKind = "pause" | "kill" | "cancel" | "retain" | "purge";
 
 interface OperatorOp {
   effect: string;
@@ -27,12 +30,12 @@ interface OperatorOp {
   answeredAt?: number;
 }
 
-const CLIENTS = 6;
+const CLIENTS = 8;
 const MAX_OPS_PER_CLIENT = 40;
-const KINDS: OperatorKind[] = ["pause", "kill", "cancel"];
+const KINDS: OperatorKind[] = ["pause", "kill", "cancel", "retain", "purge"];
 /** The paused stepper: 3 steps with this sleep between them, paused this long (past its sleep's end). */
-const PAUSE_STEPS: Omit<StepsInput, "effect"> = { n: 3, sleepMs: 400 };
-const PAUSED_MS = 800;
+const PAUSE_STEPS: Omit<StepsInput, "effect"> = { n: 3, sleepMs: 700 };
+const PAUSED_MS = 1_000;
 /** The busy stepper: this many steps back to back, the action sent once step AIM_STEP has run. */
 const BUSY_STEPS = 60;
 const AIM_STEP = 5;
@@ -46,7 +49,8 @@ export async function operatorScenario(s: Scenario, kills: number): Promise<{ op
     for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
       const op: OperatorOp = { effect: `op-${client}-${n}`, kind: KINDS[Math.floor(s.rand.random() * KINDS.length)]! };
       ops.push(op);
-      if (op.kind === "pause") await pauseAndResume(s, op, kill.acting);
+      if (op.kind === "retain" || op.kind === "purge") op.status = (await keptOp(s, op.effect, op.kind === "purge", kill.acting)) ? 202 : undefined;
+      else if (op.kind === "pause") await pauseAndResume(s, op, kill.acting);
       else await actOnBusy(s, op, kill.acting);
     }
   });
@@ -74,8 +78,9 @@ async function act(s: Scenario, op: OperatorOp, action: "pause" | "resume" | "ki
 /** Pauses the stepper in its first sleep, checks it stays paused past the sleep's end, resumes it. */
 async function pauseAndResume(s: Scenario, op: OperatorOp, acting: () => void): Promise<void> {
   if (!(await startSteps(s, op, PAUSE_STEPS))) return;
-  if (!(await until(() => s.recorder.executions.has(`${op.effect}/s0`), WAIT_MS, 50))) return;
-  await sleep(100);
+  let s0Journaled = false;
+  // Paused only once s0's result is journaled: a run in flight would be dropped and run again on resume (as documented).
+  if (!(await until(() => s0Journaled, WAIT_MS, 50, async () => void (s0Journaled = await journaled(s, op.id!, "s0"))))) return;
   acting();
   op.status = await act(s, op, "pause");
   op.answeredAt = Date.now();
@@ -90,6 +95,13 @@ async function pauseAndResume(s: Scenario, op: OperatorOp, acting: () => void): 
   const resumed = await act(s, op, "resume");
   // 409 only as a repeat after a lost answer: the first resume took (the outcome tells).
   if (resumed !== 202 && resumed !== 409) s.violations.push(`resume-refused: ${op.effect}: ${resumed ?? "no answer"}`);
+}
+
+/** Whether the owner's journal of `id` holds the run `name`, completed. */
+async function journaled(s: Scenario, id: string, name: string): Promise<boolean> {
+  const answer = await s.client.definitive({ method: "GET", path: `/restate/admin/invocations/${encodeURIComponent(id)}`, headers: ADMIN });
+  const journal = (answer?.body as { journal?: { name?: string; completed?: boolean }[] } | undefined)?.journal ?? [];
+  return journal.some((entry) => entry.name === name && entry.completed === true);
 }
 
 /** Kills or cancels the stepper while it runs its steps back to back. */

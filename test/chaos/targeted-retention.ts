@@ -1,8 +1,8 @@
 /**
- * Targeted chaos, "retention": an idempotent invocation of `keeper` (retention
- * KEEPER_RETENTION_MS) completes; a kill is aimed just before its retention ends, so the
- * end passes while the runtime is down or restarting; some are purged instead, the kill
- * aimed just after the purge left.
+ * Targeted chaos on retention (run among the "operator" scenario's kinds): an idempotent
+ * invocation of `keeper` (retention KEEPER_RETENTION_MS) completes; a kill is aimed just
+ * before its retention ends, so the end passes while the runtime is down or restarting; or
+ * it is purged, the kill aimed just after the purge left.
  *
  * Checked (README: "later ones get the stored response … until the retention period ends";
  * purge: "its journal and result go; its idempotency key can be used again"):
@@ -12,7 +12,7 @@
  * - a purge answered 202 is gone at its owner at once, and its key runs anew.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { indexQuery, killsAtActions, ownerStatus, ADMIN, type Scenario } from "./targeted-harness.js";
+import { indexQuery, ownerStatus, ADMIN, type Scenario } from "./targeted-harness.js";
 import { KEEPER_RETENTION_MS, TARGETED } from "./targeted-protocol.js";
 
 interface KeptOp {
@@ -27,29 +27,16 @@ interface KeptOp {
   expires?: string;
 }
 
-const CLIENTS = 6;
-const MAX_OPS_PER_CLIENT = 20;
 /** How long after the retention's end its owner's alarm may take to forget it, when nothing crashed. */
 const GRACE_MS = 1_000;
 /** Aim the kill this long before the end (a restart takes longer, so the end passes while down). */
 const AIM_BEFORE_END_MS = 50;
 
-export async function retentionScenario(s: Scenario, kills: number): Promise<{ ops: number; acknowledged: number }> {
-  const ops: KeptOp[] = [];
-  let stopped = false;
-  const kill = killsAtActions(s, kills);
-  const clients = Array.from({ length: CLIENTS }, async (_, client) => {
-    for (let n = 0; !stopped && n < MAX_OPS_PER_CLIENT; n++) {
-      const op: KeptOp = { effect: `rt-${client}-${n}`, purge: s.rand.random() < 0.3, sentAt: Date.now(), answeredAt: 0 };
-      ops.push(op);
-      await keepAndForget(s, op, kill.acting);
-    }
-  });
-  await kill.done;
-  stopped = true;
-  await Promise.all(clients);
-  // The runs anew are not checked at the end: their own retention has ended by then.
-  return { ops: ops.length, acknowledged: ops.filter((op) => op.run !== undefined).length };
+/** One kept invocation named `effect` through its end (or its purge, calling `acting` just before the kill is due); whether it was answered. */
+export async function keptOp(s: Scenario, effect: string, purge: boolean, acting: () => void): Promise<boolean> {
+  const op: KeptOp = { effect, purge, sentAt: Date.now(), answeredAt: 0 };
+  await keepAndForget(s, op, acting);
+  return op.run !== undefined;
 }
 
 async function keep(s: Scenario, op: KeptOp): Promise<{ run: string; id: string; expires: string | undefined } | undefined> {
