@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { REGRANT_AFTER_MS } from "../../src/engine/limiter.js";
-import { aimAt, crash, until, type Scenario } from "./targeted-harness.js";
+import { ADMIN, aimAt, crash, until, type Scenario } from "./targeted-harness.js";
 import { LIMITED_ONE_AT_ONCE, TARGETED } from "./targeted-protocol.js";
 import { finish, submit, type QueuedOp } from "./targeted-queues.js";
 
@@ -51,8 +51,37 @@ export async function regrantScenario(s: Scenario, kills: number): Promise<{ ops
   const stuck = gaps.filter((gap) => gap > STUCK_MS);
   // A stall is a replay after the restart or a lost release the re-check found: either way the slot came back.
   console.log(`regrant: a key's queue stood still over ${STUCK_MS} ms ${stuck.length} time(s) (longest ${Math.max(0, ...gaps)} ms, bound ${STALL_BOUND_MS} ms)`);
-  await finish(s, ops);
-  return { ops: ops.length, acknowledged: acknowledged.length };
+  const followUps = await checkHeldAfterwards(s);
+  await finish(s, [...ops, ...followUps]);
+  return { ops: ops.length + followUps.length, acknowledged: acknowledged.length + followUps.filter((op) => op.acknowledged).length };
+}
+
+/** Each key's running count, as its limiter tells (`GET limits/scopes/{scope}`). */
+async function runningByKey(s: Scenario): Promise<Map<string, number>> {
+  const answer = await s.client.definitive({ method: "GET", path: `/restate/admin/limits/scopes/${TARGETED.limitedOne}`, headers: ADMIN });
+  const keys = (answer?.body as { keys?: { limit_key: string; running: number }[] } | undefined)?.keys ?? [];
+  return new Map(keys.map((k) => [k.limit_key, k.running]));
+}
+
+/**
+ * Every send ended: a key whose limiter still counts a holder lost a release with a crash.
+ * The limiter finds it once someone waits: one more send on that key must run within
+ * STALL_BOUND_MS, and then nothing is held. The follow-ups, to be checked as the others.
+ */
+async function checkHeldAfterwards(s: Scenario): Promise<QueuedOp[]> {
+  const held = [...(await runningByKey(s))].filter(([, running]) => running > 0);
+  console.log(`regrant: ${held.length} key(s) still held a slot after every send ended (a release lost with a crash)`);
+  const followUps = held.map(([key]): QueuedOp => ({ id: `rg-after-${key}`, target: key, answered: false, acknowledged: false, ids: [] }));
+  await Promise.all(followUps.map((op) => submit(s, op, `/${TARGETED.limitedOne}/work/send`, { effect: op.id, ms: 0 }, { "x-restate-limit-key": op.target }, 202)));
+  const sentAt = Date.now();
+  await until(() => s.recorder.ranAll(followUps.filter((op) => op.acknowledged).map((op) => op.id)), STALL_BOUND_MS, 250);
+  for (const op of followUps.filter((op) => op.acknowledged && !s.recorder.executions.has(op.id))) {
+    s.violations.push(`slot-not-back: key '${op.target}' held a slot after every send ended, and a send waiting behind it did not start within ${Date.now() - sentAt} ms`);
+  }
+  let running = new Map<string, number>();
+  await until(() => [...running.values()].every((n) => n === 0), 10_000, 500, async () => void (running = await runningByKey(s)));
+  for (const [key, n] of running) if (n > 0) s.violations.push(`slot-leaked: key '${key}' still counts ${n} holder(s) after every send ended`);
+  return followUps;
 }
 
 /**
