@@ -51,8 +51,10 @@ export async function regrantScenario(s: Scenario, kills: number): Promise<{ ops
   const stuck = gaps.filter((gap) => gap > STUCK_MS);
   // A stall is a replay after the restart or a lost release the re-check found: either way the slot came back.
   console.log(`regrant: a key's queue stood still over ${STUCK_MS} ms ${stuck.length} time(s) (longest ${Math.max(0, ...gaps)} ms, bound ${STALL_BOUND_MS} ms)`);
+  // Every invocation completed (and released, or lost its release) before the limiters are asked.
+  await finish(s, ops);
   const followUps = await checkHeldAfterwards(s);
-  await finish(s, [...ops, ...followUps]);
+  await finish(s, followUps);
   return { ops: ops.length + followUps.length, acknowledged: acknowledged.length + followUps.filter((op) => op.acknowledged).length };
 }
 
