@@ -5,7 +5,9 @@
  * keys, a poller asks `POST /restate/admin/query` every 50 ms for rows modified since
  * the last poll; each row's lag is the time it was first seen minus its modified_at
  * (the owner's clock, the same machine clock). So the figures include up to 50 ms of
- * polling granularity. Then the same for 50 sequential requests on an idle Worker.
+ * polling granularity. Then the same for 50 sequential requests on an idle Worker, and for 20
+ * sends delayed by an hour (an invocation still unfinished: its first row waits in the sender
+ * up to HOLD_MS for a final one, index-sender.ts), from the response until it is listed.
  */
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
@@ -94,6 +96,17 @@ try {
     idle.push(Date.now() - done);
   }
   summary("idle, sequential (from the response)", idle);
+  const unfinished: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { text } = await post(`/counter/late${i}/add/send?delay=1h`, "1");
+    const id = (JSON.parse(text) as { invocationId: string }).invocationId;
+    const done = Date.now();
+    const query = `SELECT id FROM sys_invocation WHERE target_service_key = 'late${i}' AND status = 'scheduled'`;
+    const listed = async () => (JSON.parse((await post("/restate/admin/query", JSON.stringify({ query }), { authorization: `Bearer ${TOKEN}`, accept: "application/json" })).text) as { rows: { id: string }[] }).rows.some((r) => r.id === id);
+    while (!(await listed())) await new Promise((r) => setTimeout(r, 10));
+    unfinished.push(Date.now() - done);
+  }
+  summary("unfinished (scheduled an hour ahead), sequential (from the response)", unfinished);
 } finally {
   await pool.close();
   await mf.dispose();

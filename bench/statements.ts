@@ -7,9 +7,8 @@
  * {n}: a new key per call), counts `calls` calls sequentially, and prints each statement's
  * count per call and the total. The counting wraps only this build's entry, not src/.
  */
-import { Miniflare } from "miniflare";
-import { build } from "esbuild";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { serveWrapped } from "./harness/wrapped-worker.js";
 import { join, resolve } from "node:path";
 
 const args = process.argv.slice(2);
@@ -37,15 +36,7 @@ export default {
 };`;
 
 const dir = resolve(".wrangler", "statements", String(process.pid));
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, "entry.js"), ENTRY);
-await build({ entryPoints: [join(dir, "entry.js")], outfile: join(dir, "worker.js"), bundle: true, format: "esm", platform: "neutral", external: ["cloudflare:*"], mainFields: ["module", "main"], logLevel: "silent", nodePaths: [resolve("node_modules")] });
-const mf = new Miniflare({
-  modules: true, scriptPath: join(dir, "worker.js"), compatibilityDate: "2026-04-20",
-  durableObjects: { RESOLUTE: { className: "ResoluteObject", useSQLite: true }, FLOOR: { className: "FloorObject", useSQLite: true }, CHAIN_FLOOR: { className: "ChainFloorObject", useSQLite: true } },
-  workflows: { CF_WF: { name: "three-steps", className: "ThreeSteps" } },
-  durableObjectsPersist: join(dir, "state"), host: "127.0.0.1", port: 0,
-});
+const mf = await serveWrapped(dir, ENTRY);
 try {
   const origin = (await mf.ready).origin;
   let n = 0;
