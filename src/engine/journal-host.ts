@@ -11,7 +11,7 @@ import { terminalFailure } from "./completions.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
 import { atomicallyIf, type LifecycleStore } from "./lifecycle-store.js";
-import type { Delivery } from "./messages.js";
+import type { Delivery, InvokeRequest, Subscriber } from "./messages.js";
 import type { Completion, Effect, Entry, Host, LogLevel, RunFailures, StepTracer } from "./types.js";
 
 /** What recording needs from the lifecycle it serves. */
@@ -23,6 +23,12 @@ export interface JournalHostContext {
   scopeOf(invocationId: string): string;
   /** After a record's transaction: what it changed that the lifecycle must react to. */
   afterCommit(touched: Touched): void;
+  /**
+   * Admits a call whose callee lives in the caller's own owner (addressing.ts's callAddress), in
+   * the record's transaction: no outbox row, no delivery; its attempt starts once that commits.
+   * Absent: every call is a delivery.
+   */
+  admitHere?(request: InvokeRequest & { replyTo: Subscriber }): void;
   /** User I/O is in flight (a ctx.run closure returned a promise). */
   sideEffectStarted(invocationId: string): void;
   randomBytes(length: number): Uint8Array;
@@ -42,6 +48,13 @@ export interface Touched {
   promises: { inv: string; idx: number; completion: Completion }[];
 }
 
+/**
+ * Whether `call`, made by `inv`, is a request-response call to a stateless service whose callee
+ * lives in `inv`'s own owner (its id says so: addressing.ts's callAddress put it there).
+ */
+function livesHere(inv: string, call: Extract<Effect, { type: "call" }>["call"]): boolean {
+  return call.replyTo !== undefined && call.target.key === undefined && invocationOwner(call.invocationId) === invocationOwner(inv);
+}
 
 export class JournalHost implements Host {
   readonly tracer?: StepTracer;
@@ -61,7 +74,7 @@ export class JournalHost implements Host {
     const touched: Touched = { outbox: false, promises: [] };
     let immediate: Completion | undefined;
     this.#storable(entry, () =>
-      atomicallyIf(this.store, effects.length > 1, () => {
+      atomicallyIf(this.store, effects.length > 1 || effects.some((e) => e.type === "call" && this.#admitsHere(invocationId, e.call)), () => {
         for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
         if (!entry.done && this.context.cancelRequested.delete(invocationId)) {
           this.store.setCancelRequested(invocationId, false);
@@ -150,7 +163,12 @@ export class JournalHost implements Host {
       ...(call.notBefore ? { notBefore: call.notBefore } : {}),
       ...(replyTo ? { replyTo } : {}),
     };
+    if (replyTo && this.#admitsHere(inv, call)) return void this.context.admitHere!({ ...request, replyTo });
     return this.#enqueue(touched, owner, { kind: "invoke", request });
+  }
+
+  #admitsHere(inv: string, call: Extract<Effect, { type: "call" }>["call"]): boolean {
+    return this.context.admitHere !== undefined && livesHere(inv, call);
   }
 
   #enqueue(touched: Touched, owner: string, delivery: Delivery): undefined {
