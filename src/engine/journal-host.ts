@@ -21,6 +21,11 @@ export interface JournalHostContext {
   readonly cancelRequested: Set<string>;
   /** Which workflow id's state and promises an invocation sees ("" outside workflows). */
   scopeOf(invocationId: string): string;
+  /**
+   * Whether an invocation reads state at all: a stateless service's does not, though it may live
+   * in its caller's object (addressing.ts's callAddress), whose state is not its. @default always
+   */
+  readsState?(invocationId: string): boolean;
   /** After a record's transaction: what it changed that the lifecycle must react to. */
   afterCommit(touched: Touched): void;
   /**
@@ -201,10 +206,12 @@ export class JournalHost implements Host {
   }
 
   readState(invocationId: string, key: string): Uint8Array | null {
+    if (this.context.readsState?.(invocationId) === false) return null;
     return this.store.readState(this.context.scopeOf(invocationId), key);
   }
 
   stateKeys(invocationId: string): string[] {
+    if (this.context.readsState?.(invocationId) === false) return [];
     return this.store.stateKeys(this.context.scopeOf(invocationId));
   }
 

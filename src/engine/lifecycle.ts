@@ -80,6 +80,7 @@ export class Lifecycle {
       now: () => driver.now(),
       cancelRequested: this.#attempts.cancelRequested,
       scopeOf: (id) => this.#scopeOf(id),
+      readsState: (id) => (this.#attempts.row(id) ?? this.#store.invocation(id))?.key != null,
       afterCommit: (touched) => this.#afterCommit(touched),
       admitHere: (request) => void this.admit(request, request.replyTo),
       sideEffectStarted: () => driver.executing(true),

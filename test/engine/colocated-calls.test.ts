@@ -27,6 +27,9 @@ const work = service({
   },
 });
 
+/** Reads state through an untyped context: a stateless service has none, even living in an object. */
+const peek = service({ name: "peek", handlers: { read: async (ctx: Context) => ({ value: await (ctx as unknown as ObjectContext).get<string>("secret"), keys: await (ctx as unknown as ObjectContext).stateKeys() }) } });
+
 const limitedWork = service({ name: "limitedWork", options: { concurrency: { limit: 2 } }, handlers: { double: async (_ctx: Context, n: number) => 2 * n } });
 
 const other = object({ name: "other", handlers: { echo: async (_ctx: ObjectContext, n: number) => n } });
@@ -46,6 +49,10 @@ const caller = object({
       const ids = { plain: await plain.invocationId, sent: await sent.invocationId, delayed: await delayed.invocationId, idempotent: await idempotent.invocationId, limited: await limited.invocationId, keyed: await keyed.invocationId };
       return { results, ids };
     },
+    peek: async (ctx: ObjectContext) => {
+      ctx.set("secret", "the object's");
+      return ctx.serviceClient(peek).read();
+    },
     call: async (ctx: ObjectContext, n: number) => {
       const result = await ctx.serviceClient(work).double(n);
       await ctx.run("after", () => void ran.push(`after ${n}`));
@@ -57,7 +64,7 @@ const caller = object({
 /** A stateless service calling another: the callee runs on the caller's shard. */
 const relay = service({ name: "relay", handlers: { pass: async (ctx: Context, n: number) => ({ value: await ctx.serviceClient(work).double(n), id: ctx.request().id }) } });
 
-const services = [work, limitedWork, other, caller, relay];
+const services = [work, peek, limitedWork, other, caller, relay];
 
 describe.each(MODES)("issue 14: calls to a stateless service run beside their caller ($mode)", ({ alwaysReplay }) => {
   it("a plain call's callee lives in the caller's object; sends, delayed sends, idempotent calls, limited services and objects do not", async () => {
@@ -76,6 +83,12 @@ describe.each(MODES)("issue 14: calls to a stateless service run beside their ca
     const fromIngress = rt.invocations().filter((i) => i.target.service === "work" && !Object.values(ids).includes(i.id));
     expect(fromIngress).toEqual([]);
     expect(invocationOwner(await rt.invoke("work", "double", 1))).toMatch(/^s:work:\d+$/);
+  });
+
+  it("a callee living in an object does not read the object's state", async () => {
+    const rt = runtime(services, alwaysReplay);
+    expect(await rt.call("caller", "peek", undefined, { key: "p" })).toEqual({ value: null, keys: [] });
+    expect(rt.invocations().find((i) => i.target.service === "peek")?.owner).toBe("o:caller:p");
   });
 
   it("a stateless service's call runs on its caller's shard", async () => {
