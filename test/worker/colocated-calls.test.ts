@@ -39,6 +39,9 @@ describe("issue 14: a call to a stateless service runs in the calling object", (
     const calleeId = await calleeIn("colo/k1", callerId);
     expect(invocationOwner(calleeId)).toBe("o:colo:k1");
     expect(await tablesOf("colo/k1")).not.toContain("outbox");
+    // The object's own listing holds its own invocations only: the callee is coloWork's, not colo/k1's.
+    const listed = (await admin(rt, "objects/colo/k1/invocations")).body.invocations as { id: string }[];
+    expect(listed.map((i) => i.id)).toEqual([callerId]);
     expect(await rt.get(`/restate/invocation/${calleeId}/output`)).toMatchObject({ status: 200, body: "worked co-1 (first 1)" });
     expect((await admin(rt, `invocations/${calleeId}`)).body).toMatchObject({ status: "completed" });
     const row = await eventually(async () => {
