@@ -43,9 +43,10 @@ export function answerCall(lifecycle: Lifecycle, call: AnswerableCall): Promise<
       waiting = false;
       // From now on the result travels as a reply delivery; the response (after this write) says so.
       lifecycle.subscribe(call.invocationId, call.replyTo);
+      admitted.pending.leave(); // its waiter would hold memory until the callee completes (a day's sleep)
       resolve(null);
     }, CALL_ANSWER_WAIT_MS);
-    void admitted.pending.then((completion) => {
+    void admitted.pending.completion.then((completion) => {
       if (!waiting) return;
       waiting = false;
       clearTimeout(timer);

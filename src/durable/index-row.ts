@@ -58,7 +58,8 @@ function sysInvocationColumns(status: string): (readonly [name: string, sql: str
     ["pinned_deployment_id", "NULL"],
     ["trace_id", "NULL"],
     ["status", status],
-    ["retry_count", "attempts"],
+    // An index shard's row arrives over RPC as a JS number and is stored as a REAL: 1.0 (typeof 'real', '1.0' as text) where the owner holds 1.
+    ["retry_count", "CAST(attempts AS INTEGER)"],
     ["last_failure", messageOf("last_failure")],
     ["last_failure_error_code", "CAST(json_extract(last_failure, '$.code') AS TEXT)"],
     ["last_failure_related_entry_index", "NULL"],

@@ -31,6 +31,10 @@ import { CommitGroup } from "./commit-group.js";
 import { answerCall, answerableCall } from "./call-answers.js";
 import { CallCover } from "./call-cover.js";
 import { LimiterHost, isLimitsAdminView, type LimitsAdminView } from "./limiter-host.js";
+import { WaitingRoom } from "../engine/waiting-room.js";
+
+/** The requests waiting in all the objects of this isolate (module state lives as long as the isolate). */
+const ISOLATE_WAITING = WaitingRoom.ofIsolate();
 
 /** The Worker's bindings Resolute reads: its Durable Object namespace, the admin token, and OpenTelemetry's variables (see TracingOptions). */
 export interface ResoluteEnv extends TracingEnv {
@@ -106,7 +110,9 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       this.#cover = new CallCover({ everyLive: (covered) => this.#lifecycle.everyLive(covered), guard: () => this.#guard(), callerHere: (id) => this.#lifecycle.callerHere(id) });
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
-      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, nonePending: !woke.anyPending, extraArgs: [env] });
+      // Its waiting requests count in the isolate's room too; by id, so that a reset instance's go with it.
+      const waiting = ISOLATE_WAITING.room(ctx.id.toString());
+      this.#lifecycle = new Lifecycle(this.#store, driver, { registry, kinds, lockHolder: woke.lockHolder, nonePending: !woke.anyPending, extraArgs: [env], waiting });
       this.#limits = new LimiterHost(ctx.storage, this.#store, { now: driver.now, deliverSoon: driver.deliverSoon, alarmBy: driver.wakeBy });
       // The index is fed by the store's own writes (store.changes): each says which columns it set.
       const indexClock = { now: () => clock.now(), alarmBy: (at: number) => this.#crashWakeBy(at) };

@@ -28,6 +28,13 @@ export const MAX_QUERY_ROWS = 1000;
 export const MAX_QUERY_BYTES = 4 * 1024 * 1024;
 /** Most rows a query may be able to visit, as estimated before it runs. */
 export const MAX_QUERY_WORK = 10_000_000;
+/**
+ * Deepest nesting of parentheses a query may have. Reasoning over a query's subqueries walks its
+ * tokens once a level (the planner's splits, a subquery's clauses): 2,000 nested `(SELECT * FROM`
+ * in 32 KB took the planner 17 s of the Worker's CPU (queryadv). SQLite parses 1,000 levels of an
+ * expression at most; no query a person writes nests past a few dozen.
+ */
+export const MAX_QUERY_DEPTH = 100;
 /** Row visits a sort (ORDER BY, GROUP BY, DISTINCT, UNION, IN (…)) costs per row, in the estimate. */
 const SORT_WEIGHT = 100;
 
@@ -40,6 +47,14 @@ const REFUSED_FUNCTIONS: Record<string, string> = {
   json_each: "it is a table-valued function: how many rows it makes is not known before it runs",
   json_tree: "it is a table-valued function: how many rows it makes is not known before it runs",
 };
+
+/**
+ * Functions whose value can be twice as long as their input (hex; quote and json_quote of text
+ * full of quotes): one of them is linear in its input, but nested, each level doubles it, so a
+ * few dozen characters of SQL make a value of up to 2 MB from every row. (queryadv: 17 nested
+ * hex() over a 10,000-key object's state kept workerd's one thread for 10 s.)
+ */
+const DOUBLING_FUNCTIONS = new Set(["hex", "quote", "json_quote"]);
 
 /** Words that may stand before "(" without being a function call. */
 const NOT_CALLS = new Set(["in", "values", "as", "exists", "over", "using", "on", "not", "and", "or", "from", "join", "select", "where", "filter", "materialized", "with", "when", "then", "else", "by", "is", "like", "glob", "between", "all", "union", "except", "intersect"]);
@@ -75,12 +90,18 @@ export function queryShape(query: string | SqlText): QueryShape | { refused: str
   const read = typeof query === "string" ? sqlText(query) : query;
   if ("error" in read) return { refused: `the query cannot be read: ${read.error}` };
   const { sql, tokens } = read;
+  const depth = tokens.reduce((deepest, t) => Math.max(deepest, t.depth), 0);
+  if (depth > MAX_QUERY_DEPTH) return { refused: `the query nests parentheses ${depth} deep, more than the ${MAX_QUERY_DEPTH} an admin query may: nest fewer subqueries and parentheses` };
   for (let i = 0; i < tokens.length; i++) {
     if (isKeyword(tokens[i], "recursive")) return { refused: recursive() };
     const t = tokens[i]!;
     if (t.kind !== "name" || !isPunct(tokens[i + 1], "(")) continue;
     const why = REFUSED_FUNCTIONS[t.text] ?? (t.text.startsWith("pragma_") ? "it is a table-valued function over the schema" : undefined);
     if (why) return { refused: `the function ${t.text}() is not allowed in admin queries: ${why}` };
+    const nested = DOUBLING_FUNCTIONS.has(t.text) ? tokens.slice(i + 2, closingParen(tokens, i + 1)).find((a, j, args) => a.kind === "name" && DOUBLING_FUNCTIONS.has(a.text) && isPunct(args[j + 1], "(")) : undefined;
+    if (nested?.kind === "name") {
+      return { refused: `${t.text}() of ${nested.text}() is not allowed in admin queries: each can double the length of its input, so nested they multiply it (up to 2 MB a row): call one of them, once` };
+    }
   }
   const { ctes, definitions, bodies } = commonTableExpressions(tokens);
   const shape = { sql, tokens, ctes, definitions, bodies };

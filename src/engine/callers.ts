@@ -3,7 +3,8 @@
  * waiting through a call or an attach (subscribers, answered through the outbox)
  * and requests waiting in this process (ingress, attach: answered in memory).
  * Each is answered once, when the invocation completes, or at once when it is
- * done already or unknown. Also the shapes ingress renders: results and receipts.
+ * done already or unknown; how many requests may wait is waiting-room.ts's. Also the
+ * shapes ingress renders: results and receipts.
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
@@ -14,6 +15,7 @@ import type { LifecycleDriver } from "./lifecycle-driver.js";
 import type { LifecycleStore } from "./lifecycle-store.js";
 import type { InvocationResult, SendReceipt, Subscriber } from "./messages.js";
 import type { Completion } from "./types.js";
+import { MAX_WAITERS_PER_INVOCATION, WaitingRoom, refusedToJoin } from "./waiting-room.js";
 
 /** The result of a completed row; `contentType` is its handler's output content type. */
 export function resultOf(row: InvocationRow, contentType: string | undefined): InvocationResult {
@@ -29,35 +31,22 @@ export function receiptOf(row: InvocationRow, previously: boolean): SendReceipt 
   return { invocationId: row.id, status: previously ? "PreviouslyAccepted" : "Accepted", ...(executionTime ? { executionTime } : {}) };
 }
 
-/**
- * Requests (ingress calls, attaches, idempotent duplicates latching on) one owner host keeps
- * waiting for results, at most. A waiter lives until its invocation completes: workerd tells
- * the object nothing when the ingress request is dropped (no abort reaches a Durable Object
- * RPC), so dropped attaches piled up, each keeping a socket open (hostile: 600 took local
- * workerd from 31 to 630 fds; 20,000 crashed it). Past the cap a request is refused at once.
- * Restate's ingress answers its own concurrency limit with 429; Resolute's client retries it.
- */
-export const MAX_WAITING_REQUESTS = 1_000;
-/** What a refused request is told to wait before it tries again (the `retry-after` header). */
-export const WAITING_RETRY_AFTER_SECONDS = 1;
-
-/** The answer to a request refused because MAX_WAITING_REQUESTS wait already: nothing was started or changed. */
-export function refusedToWait(id: string): InvocationResult {
-  const message =
-    `too many requests wait for results on this object (${MAX_WAITING_REQUESTS}): this one was refused before it started ` +
-    `or changed anything; retry after ${WAITING_RETRY_AFTER_SECONDS} s, or use /send and fewer attaches at a time per key`;
-  return { invocationId: id, ok: false, error: { name: "Error", message, code: 429 }, retryAfterSeconds: WAITING_RETRY_AFTER_SECONDS };
-}
-
 /** Given the completed row. */
 type Waiter = (completed: InvocationRow) => void;
+
+/** A caller in this process waiting for a completion, and how it stops waiting first. */
+export interface CompletionWait {
+  completion: Promise<Completion>;
+  /** It no longer waits (its answer travels another way): its waiter goes now, not at completion. */
+  leave(): void;
+}
 
 export class Callers {
   readonly #waiters = new Map<string, Waiter[]>();
   /** Whether an invocation admitted by this instance has subscribers (absent: ask storage). */
   readonly #hasSubscribers = new Map<string, boolean>();
-  /** The requests in #waiters (`wait`), counted against MAX_WAITING_REQUESTS. */
-  #requests = 0;
+  /** The ingress requests in #waiters per invocation (a handler's call is none), against MAX_WAITERS_PER_INVOCATION. */
+  readonly #requests = new Map<string, number>();
 
   constructor(
     private readonly store: LifecycleStore,
@@ -66,6 +55,8 @@ export class Callers {
     private readonly result: (row: InvocationRow) => InvocationResult,
     /** Applies `completion`, the result of `calleeId`, to a subscriber of this owner itself (no outbox row), after this turn's writes. */
     private readonly answerHere: (subscriber: Subscriber, calleeId: string, completion: Completion) => void,
+    /** Where the requests waiting here are counted (waiting-room.ts). */
+    private readonly room: WaitingRoom = WaitingRoom.ofObject(),
   ) {}
 
   /** A new invocation, with the caller (a handler's call) that waits for it, if any. */
@@ -85,33 +76,67 @@ export class Callers {
     if (this.#reply(subscriber, id, row?.completion ?? notFound)) this.driver.deliverSoon();
   }
 
-  /** No request may wait any more (MAX_WAITING_REQUESTS wait): refuse new ones with `refusedToWait`. */
-  get full(): boolean {
-    return this.#requests >= MAX_WAITING_REQUESTS;
+  /** The answer to a new call that may not wait here now (nothing is admitted then), or undefined. */
+  refusal(id: string): InvocationResult | undefined {
+    return this.room.refusal(id, false);
   }
 
-  /** A request in this process waits for `id`'s result; refused at once when the host is `full`. */
+  /** A request in this process waits for the result of `id`, the invocation it just started (`refusal` said it may). */
   wait(id: string): Promise<InvocationResult> {
-    if (this.full) return Promise.resolve(refusedToWait(id));
-    this.#requests++;
-    return this.#wait(id, (row) => {
-      this.#requests--;
-      return this.result(row);
+    return this.#waitRequest(id, false);
+  }
+
+  /**
+   * A request in this process waits for the result of `id`, an invocation it did not start (an
+   * attach, an idempotent duplicate): refused at once when MAX_WAITERS_PER_INVOCATION wait for
+   * it, or joining requests fill their half of a room (a client holding one id locks nothing).
+   */
+  join(id: string): Promise<InvocationResult> {
+    const refused = (this.#requests.get(id) ?? 0) >= MAX_WAITERS_PER_INVOCATION ? refusedToJoin(id) : this.room.refusal(id, true);
+    return refused ? Promise.resolve(refused) : this.#waitRequest(id, true);
+  }
+
+  #waitRequest(id: string, joining: boolean): Promise<InvocationResult> {
+    this.room.enter(joining);
+    this.#requests.set(id, (this.#requests.get(id) ?? 0) + 1);
+    return new Promise((resolve) => {
+      this.#add(id, (row) => {
+        this.room.leave(joining);
+        resolve(this.result(row));
+      });
     });
   }
 
   /** A caller in this process waits for `id`'s completion, as stored (a call answered in its delivery's response). */
-  waitCompletion(id: string): Promise<Completion> {
-    return this.#wait(id, (row) => row.completion!);
+  waitCompletion(id: string): CompletionWait {
+    let leave = () => {};
+    const completion = new Promise<Completion>((resolve) => {
+      const waiter: Waiter = (row) => resolve(row.completion!);
+      this.#add(id, waiter);
+      leave = () => this.#remove(id, waiter);
+    });
+    return { completion, leave };
   }
 
-  #wait<T>(id: string, answer: (completed: InvocationRow) => T): Promise<T> {
-    return new Promise((resolve) => {
-      const waiter: Waiter = (row) => resolve(answer(row));
-      const list = this.#waiters.get(id);
-      if (list) list.push(waiter);
-      else this.#waiters.set(id, [waiter]);
-    });
+  #add(id: string, waiter: Waiter): void {
+    const list = this.#waiters.get(id);
+    if (list) list.push(waiter);
+    else this.#waiters.set(id, [waiter]);
+  }
+
+  #remove(id: string, waiter: Waiter): void {
+    const list = this.#waiters.get(id);
+    const at = list?.indexOf(waiter) ?? -1;
+    if (at < 0) return; // answered already
+    list!.splice(at, 1);
+    if (list!.length === 0) this.#waiters.delete(id);
+  }
+
+  /** How many requests and handlers' calls in this process wait for results here (memory only; tests read it). */
+  get waiting(): number {
+    let count = 0;
+    for (const list of this.#waiters.values()) count += list.length;
+    return count;
   }
 
   /** The handlers waiting for `id`'s result, taken: each gets one reply. */
@@ -138,6 +163,7 @@ export class Callers {
     const waiters = this.#waiters.get(row.id);
     if (!waiters) return;
     this.#waiters.delete(row.id);
+    this.#requests.delete(row.id);
     const completed = { ...row, status: STATUS.completed, completion, expiresAt };
     for (const waiter of waiters) waiter(completed);
   }

@@ -81,9 +81,13 @@ export class JournalHost implements Host {
     this.#storable(entry, () =>
       atomicallyIf(this.store, effects.length > 1 || effects.some((e) => e.type === "call" && this.#admitsHere(invocationId, e.call)), () => {
         for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
-        if (!entry.done && this.context.cancelRequested.delete(invocationId)) {
+        // A cancel is met by the next operation the handler awaits: one that waits, or a run
+        // (its result, journaled as the cancellation, so a replay throws the same).
+        if ((!entry.done || entry.type === "run") && this.context.cancelRequested.delete(invocationId)) {
           this.store.setCancelRequested(invocationId, false);
           immediate = { failure: errorToRecord(new CancelledError()) };
+          entry.done = true;
+          entry.completion = immediate;
         }
         if (immediate && !entry.done) {
           entry.done = true;

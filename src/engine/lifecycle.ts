@@ -15,7 +15,7 @@
  */
 import { isWorkflowRunId, stateScope, type TargetKinds } from "./addressing.js";
 import { admit, sameRequest, type Admission, type AdmissionHost, type AdmissionSteps, type LookupExpectation } from "./admission.js";
-import { Callers, receiptOf, refusedToWait, resultOf } from "./callers.js";
+import { Callers, receiptOf, resultOf, type CompletionWait } from "./callers.js";
 import type { AttemptOutcome } from "./attempt.js";
 import { awakeableSource, judgeCompletion, type CompletionSource, type CompletionVerdict } from "./completions.js";
 import { invocationOwner, parseOwnerName } from "./ids.js";
@@ -31,6 +31,7 @@ import type { Delivery, InvocationResult, InvokeRequest, OutputLookup, SendRecei
 import { retentionMs, type DeclaredLimit, type HandlerSpec, type Registry } from "./registry.js";
 import { afterFailedAttempt, type FailureHost } from "./failed-attempt.js";
 import { storeCompletion } from "./store-completion.js";
+import type { WaitingRoom } from "./waiting-room.js";
 import { answerGrant, finishedSlot, holdsNoSlot, pausedSlot, waitForSlot } from "./limit-slots.js";
 
 export type { Admission } from "./admission.js";
@@ -47,6 +48,8 @@ export interface LifecycleConfig {
   extraArgs?: readonly unknown[];
   /** Hand every completion to a fresh attempt that replays the journal (the test runtime's always-replay mode). */
   alwaysReplay?: boolean;
+  /** Where requests waiting for results here are counted (waiting-room.ts). @default a room of this host's own */
+  waiting?: WaitingRoom;
 }
 
 export class Lifecycle {
@@ -74,7 +77,7 @@ export class Lifecycle {
     this.#driver = driver;
     this.#config = config;
     this.#lock = new KeyLock(config.lockHolder ?? null, () => store.nextPending(), config.nonePending);
-    this.#callers = new Callers(store, driver, (row) => this.result(row), (sub, calleeId, completion) => this.#answerHere(sub, calleeId, completion));
+    this.#callers = new Callers(store, driver, (row) => this.result(row), (sub, calleeId, completion) => this.#answerHere(sub, calleeId, completion), config.waiting);
     this.#attempts = new LiveAttempts(driver, config.kinds, config.extraArgs, (row, spec, outcome) => this.#ended(row, spec, outcome));
     this.#host = new JournalHost(store, {
       now: () => driver.now(),
@@ -97,6 +100,11 @@ export class Lifecycle {
   /** The exclusive invocation holding the key's lock, if any. */
   get lockHolder(): string | null {
     return this.#lock.holder;
+  }
+
+  /** How many requests and callers in this process wait for results here (memory only). */
+  get waiting(): number {
+    return this.#callers.waiting;
   }
 
   /** Some attempt in memory is executing code (not only waiting): a crash now needs a replay. */
@@ -144,47 +152,51 @@ export class Lifecycle {
   /** Admits a request from ingress and waits for its result. */
   invoke(req: InvokeRequest): Promise<InvocationResult> {
     // Too many requests wait here: refused before admission (nothing starts), unless its answer is stored.
-    if (this.#callers.full) return Promise.resolve(this.#storedOrRefused(req.invocationId));
-    const { row, refused, conflict } = this.admit(req);
+    const full = this.#callers.refusal(req.invocationId);
+    if (full) return Promise.resolve(this.#storedOr(req.invocationId, full));
+    const { row, fresh, refused, conflict } = this.admit(req);
     if (refused ?? conflict) return Promise.resolve({ invocationId: row.id, ok: false, error: (refused ?? conflict)! });
     if (row.status === STATUS.completed) return Promise.resolve(this.result(row));
-    return this.#callers.wait(row.id);
+    // A duplicate latches on to an invocation another request started: it joins it.
+    return fresh ? this.#callers.wait(row.id) : this.#callers.join(row.id);
   }
 
   /**
    * A call whose caller takes the answer in the delivery's response (the durable side's RPC):
    * admitted like any call (a duplicate id finds the first), but the caller is not stored as a
-   * subscriber. Returns the completion if it is done already, else a promise of it; a caller
-   * that stops waiting first must `subscribe`, and the answer then travels as a reply delivery.
+   * subscriber. Returns the completion if it is done already, else the wait for it; a caller
+   * that stops waiting first must `subscribe` and leave the wait, and the answer then travels
+   * as a reply delivery.
    */
-  admitCall(req: InvokeRequest): { completion: Completion } | { pending: Promise<Completion> } {
+  admitCall(req: InvokeRequest): { completion: Completion } | { pending: CompletionWait } {
     const { row, conflict } = this.admit(req);
     if (conflict) return { completion: { failure: conflict } };
     if (row.status === STATUS.completed) return { completion: row.completion! };
     return { pending: this.#callers.waitCompletion(row.id) };
   }
 
-  /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"). */
+  /** Admits a one-way send from ingress (a repeat is "PreviouslyAccepted"; a colliding id is "Refused"). */
   send(req: InvokeRequest): SendReceipt {
     const { row, fresh, conflict } = this.admit(req);
-    return conflict ? { invocationId: row.id, status: "Accepted", refused: conflict } : receiptOf(row, !fresh);
+    return conflict ? { invocationId: row.id, status: "Refused", error: conflict } : receiptOf(row, !fresh);
   }
 
   /**
-   * An invocation's result when it is done; with `wait`, waits for it. `expected`: a lookup by
-   * idempotency key, which a row of another request (a hash collision) does not answer.
+   * An invocation's result when it is done; with `wait`, waits for it (a request joining an
+   * invocation it did not start). `expected`: a lookup by idempotency key, which a row of
+   * another request (a hash collision) does not answer.
    */
   async lookup(id: string, wait: boolean, expected?: LookupExpectation): Promise<OutputLookup> {
     const row = this.#store.invocation(id);
     if (!row || (expected && !sameRequest(row, expected))) return { state: "unknown" };
     if (row.status === STATUS.completed) return { state: "done", result: this.result(row) };
     if (!wait) return { state: "pending", invocationId: id };
-    return { state: "done", result: await this.#callers.wait(id) };
+    return { state: "done", result: await this.#callers.join(id) };
   }
 
-  #storedOrRefused(id: string): InvocationResult {
+  #storedOr(id: string, refused: InvocationResult): InvocationResult {
     const row = this.#store.invocation(id);
-    return row?.status === STATUS.completed ? this.result(row) : refusedToWait(id);
+    return row?.status === STATUS.completed ? this.result(row) : refused;
   }
 
   /** The result of a completed row, as ingress renders it. */

@@ -31,22 +31,23 @@ export interface Subscriber {
 /** How an invocation ended, as ingress renders it. */
 export type InvocationResult = (
   | { invocationId: string; ok: true; value: Uint8Array; contentType?: string }
-  /** `retryAfterSeconds`: the ingress refused to wait for it (callers.ts), not the invocation's failure. */
+  /** `retryAfterSeconds`: the ingress refused to wait for it (waiting-room.ts), not the invocation's failure. */
   | { invocationId: string; ok: false; error: ErrorRecord; retryAfterSeconds?: number }
 ) & {
   /** For idempotent invocations: when the stored result is forgotten (ms since epoch). */
   idempotencyExpiresAt?: number;
 };
 
-/** Answer to a one-way send. */
-export interface SendReceipt {
-  invocationId: string;
-  status: "Accepted" | "PreviouslyAccepted";
-  /** RFC 3339 time a delayed send will start. */
-  executionTime?: string;
+/** Answer to a one-way send: accepted (now, or earlier with the same id), or refused, and why. */
+export type SendReceipt =
+  | {
+      invocationId: string;
+      status: "Accepted" | "PreviouslyAccepted";
+      /** RFC 3339 time a delayed send will start. */
+      executionTime?: string;
+    }
   /** Not accepted: its id is another request's (admission.ts); ingress answers this error instead. */
-  refused?: ErrorRecord;
-}
+  | { invocationId: string; status: "Refused"; error: ErrorRecord };
 
 /** Output lookup: done (with result, or the refusal to wait for it), not done yet, or unknown. */
 export type OutputLookup = { state: "done"; result: InvocationResult } | { state: "pending"; invocationId: string } | { state: "unknown" };

@@ -39,7 +39,10 @@ export function runClosure<T>(core: ContextCore, name: string, fn: () => T | Pro
     const bytes = encode(options?.serde, value);
     const tooLarge = oversizeValue(`the result of ctx.run("${name}")`, bytes);
     if (tooLarge) return journalFailure(core, step.index, name, tooLarge);
-    if (core.recordDone(step.index, "run", name, { value: bytes }) === false) return never();
+    const recorded = core.recordDone(step.index, "run", name, { value: bytes });
+    if (recorded === false) return never();
+    // A cancel met here: the run's await throws it (the journal says so).
+    if (recorded && "failure" in recorded) throw errorFromRecord(recorded.failure);
     // Hand back what a replay would see, so first runs and replays behave alike.
     return decode(bytes);
   };
@@ -76,6 +79,8 @@ function failed(core: ContextCore, index: number, name: string, error: unknown, 
 }
 
 function journalFailure(core: ContextCore, index: number, name: string, error: TerminalError): Promise<never> {
-  if (core.recordDone(index, "run", name, { failure: boundedError(errorToRecord(error)) }) === false) return never();
-  return Promise.reject(errorFromRecord(errorToRecord(error)));
+  const recorded = core.recordDone(index, "run", name, { failure: boundedError(errorToRecord(error)) });
+  if (recorded === false) return never();
+  // A cancel met here replaced the failure in the journal: the await throws what a replay would.
+  return Promise.reject(errorFromRecord(recorded && "failure" in recorded ? recorded.failure : errorToRecord(error)));
 }

@@ -4,7 +4,7 @@
  * invocations, so query-plan.ts splits a query only where what each part answers
  * combines into the deployment-wide answer. Pure: tokens in, clauses or reasons out.
  */
-import { closingParen, isKeyword, isPunct, isTableName, type SqlToken as Token } from "../durable/sql-text.js";
+import { closingParen, isKeyword, isPunct, isTableName, stringValue, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
 
 export class QueryPlanError extends Error {}
@@ -66,7 +66,7 @@ export function clauses(tokens: readonly Token[]): Clauses {
 }
 
 /** Keywords that end a FROM clause (at its depth): a comma after them separates no tables. */
-const FROM_ENDS = new Set(["select", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
+const FROM_ENDS = new Set(["select", "values", "where", "group", "having", "order", "limit", "window", "union", "intersect", "except", "returning"]);
 
 /**
  * The tables (views, common table expressions) `tokens` name, wherever SQLite reads one: after
@@ -74,21 +74,60 @@ const FROM_ENDS = new Set(["select", "where", "group", "having", "order", "limit
  * subquery, VALUES or a table-valued function (`json_each(…)`) there is no name.
  */
 export function tableReferences(tokens: readonly Token[]): string[] {
-  const names: string[] = [];
+  return tableReferencesAt(tokens).map((i) => (isPunct(tokens[i + 1], ".") ? `${nameOf(tokens[i])}.${nameOf(tokens[i + 2]) ?? ""}` : nameOf(tokens[i])!));
+}
+
+/** Where tableReferences' names are (the index of each name, a qualified one's schema). */
+export function tableReferencesAt(tokens: readonly Token[]): number[] {
+  const names: number[] = [];
   const inFrom: boolean[] = [];
+  // Tokens after which a FROM item begins; a parenthesis there holds a join clause (`FROM (t1 JOIN t2)`,
+  // `JOIN (t)`: queryadv, a raw table read so went unseen) or a subquery, and begins one itself.
+  const item: boolean[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (isPunct(t, "(")) inFrom[t.depth + 1] = false;
+    const paren = isPunct(t, "(") && item[i - 1] === true && !isKeyword(tokens[i - 1], "in");
+    if (isPunct(t, "(")) inFrom[t.depth + 1] = paren;
     if (t.kind === "name" && !t.quoted && FROM_ENDS.has(t.text)) inFrom[t.depth] = false;
     // `a IS [NOT] DISTINCT FROM b` compares: b is a value.
     const from = isKeyword(t, "from") && !isKeyword(tokens[i - 1], "distinct");
     if (from) inFrom[t.depth] = true;
-    if (!from && !isKeyword(t, "join") && !isKeyword(t, "in") && !(isPunct(t, ",") && inFrom[t.depth])) continue;
+    item[i] = from || paren || isKeyword(t, "join") || isKeyword(t, "in") || (isPunct(t, ",") && inFrom[t.depth] === true);
+    if (!item[i]) continue;
     const name = tokens[i + 1];
-    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(")) continue;
-    names.push(isPunct(tokens[i + 2], ".") ? `${name.text}.${nameOf(tokens[i + 3]) ?? ""}` : name.text);
+    if (name?.kind !== "name" || isPunct(tokens[i + 2], "(") || (paren && (isKeyword(name, "select") || isKeyword(name, "with") || isKeyword(name, "values")))) continue;
+    names.push(i + 1);
   }
   return names;
+}
+
+/**
+ * The values the top-level conjuncts of WHERE give columns (`col = '…'`, `col IN ('…', …)`,
+ * a qualified column only when `sources` holds its qualifier), by column: what the rows
+ * read can only hold. Undefined when WHERE has a top-level OR (AND binds tighter: in
+ * `id = 'a' AND x OR y` the id holds for one side only).
+ */
+export function conjunctValues(q: SqlText, where: Token[], sources: ReadonlySet<string>): Map<string, string[]> | undefined {
+  const values = new Map<string, string[]>();
+  if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
+  for (const p of splitTop(where, "and")) {
+    const i = isPunct(p[1], ".") ? 2 : 0;
+    const column = nameOf(p[i]);
+    if (column === undefined || (i === 2 && !sources.has(nameOf(p[0]) ?? ""))) continue;
+    const op = p[i + 1];
+    const only = stringValue(q, p[i + 2]);
+    let found: string[] | undefined;
+    if (isPunct(op, "=") && p.length === i + 3 && only !== undefined) found = [only];
+    if (isKeyword(op, "in") && isPunct(p[i + 2], "(") && isPunct(p.at(-1), ")")) {
+      const inner = p.slice(i + 3, -1);
+      const listed = inner.filter((_, j) => j % 2 === 0).map((v) => stringValue(q, v));
+      const commas = inner.filter((_, j) => j % 2 === 1).every((t) => isPunct(t, ","));
+      if (commas && listed.every((v) => v !== undefined)) found = listed as string[];
+    }
+    // The first conjunct naming a column holds already (a second one only narrows the rows).
+    if (found && !values.has(column)) values.set(column, found);
+  }
+  return values;
 }
 
 /** Splits at top-level commas (or the given keyword). */

@@ -20,8 +20,9 @@ import { invocationOwner } from "../engine/ids.js";
 import { isKeyword, isPunct, isTableName, quoteString, spliceSql, sqlText, stringValue, tokenText, type SqlEdit, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { queryShape, readsOf } from "../durable/sql-bounds.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
-import { AGGREGATES, clauses, type Clauses, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
-import { aliasSubquery, directRead, integer, rowScan, subqueryLimits, type SelectItem } from "./query-scans.js";
+import { AGGREGATES, clauses, type Clauses, conjunctValues, hasAggregate, hasWindow, isAggregateAt, nameOf, QueryPlanError, sourceProblem, splitTop, tableReferences, type Merge } from "./query-clauses.js";
+import { OBJECT_TABLES, objectTarget } from "./query-object.js";
+import { aliasSubquery, directRead, integer, rowScan, sourceToken, subqueryLimits, type SelectItem } from "./query-scans.js";
 
 export { QueryPlanError };
 
@@ -35,11 +36,12 @@ export type { Merge };
 export type QueryPlan =
   | { kind: "object"; query: string; owner?: string; service?: string; key?: string }
   | { kind: "static"; query: string }
-  | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number }
+  /** `prefix`: an answer over a source's cut rows is still the first rows of the true one (see rowsPrefix). */
+  | { kind: "rows"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; limit: number; prefix: boolean }
   /** `cap`: the LIMIT of the FROM subquery a lone COUNT counts, applied once more to the merged count. */
   | { kind: "aggregate"; query: string; reads: number; scan: string; scanReads: number; ids?: string[]; merge: Merge[]; order: { column: number; desc: boolean }[]; limit?: number; offset: number; cap?: number };
 
-const OBJECT_TABLES = new Set(["state", "sys_journal", "sys_promise", "sys_inbox", "sys_keyed_service_status"]);
+const WRITES = new Set(["insert", "update", "delete", "replace"]);
 const STATIC_TABLES = new Set(["sys_deployment", "sys_service", "information_schema_columns"]);
 /** Every table `POST /query` offers (information_schema.columns under the name it is rewritten to). */
 const QUERY_TABLES = new Set([...INDEX_TABLES, ...OBJECT_TABLES, ...STATIC_TABLES]);
@@ -96,6 +98,9 @@ export function planQuery(query: string | SqlText, maxRows: number): QueryPlan {
  * storage, whose reads the planner neither splits nor bounds. Its own CTEs it may name.
  */
 function refuseOtherTables(q: SqlText): void {
+  // A write after WITH is rolled back, but its target is no FROM item and its RETURNING read the raw rows (queryadv).
+  const write = q.tokens.find((t, i) => [...WRITES].some((w) => isKeyword(t, w)) && (!isKeyword(t, "replace") || isKeyword(q.tokens[i + 1], "into")));
+  if (write) throw new QueryPlanError(`POST /query only reads: ${nameOf(write)!.toUpperCase()} is not allowed (one SELECT, or WITH … SELECT)`);
   const shape = queryShape(q);
   if ("refused" in shape) throw new QueryPlanError(shape.refused);
   const ctes = new Set([...shape.definitions].map((i) => nameOf(q.tokens[i])));
@@ -138,26 +143,6 @@ function rewriteSchemaNames(q: SqlText): SqlText {
  * above lets `restate invocations cancel|kill|purge <id>` find it.
  */
 
-/** The one object a per-object query names: by invocation id, or by service name and key. */
-function objectTarget(q: SqlText): { owner: string } | { service: string; key: string } {
-  const { tokens } = q;
-  const strings = tokens.map((t) => stringValue(q, t)).filter((s): s is string => s !== undefined);
-  const owners = new Set(strings.map((s) => invocationOwner(s)).filter((o): o is string => o !== undefined));
-  if (owners.size === 1) return { owner: [...owners][0]! };
-  if (owners.size > 1) throw new QueryPlanError("the query names invocations of several objects: state, journals, promises and inboxes are read one object at a time");
-  const valueOf = (column: string) => {
-    const i = tokens.findIndex((t, j) => nameOf(t) === column && isPunct(tokens[j + 1], "=") && stringValue(q, tokens[j + 2]) !== undefined);
-    return i < 0 ? undefined : stringValue(q, tokens[i + 2]);
-  };
-  const service = valueOf("service_name");
-  const key = valueOf("service_key");
-  if (service !== undefined && key !== undefined) return { service, key };
-  throw new QueryPlanError(
-    "state, sys_journal, sys_promise, sys_inbox and sys_keyed_service_status live in each object's own storage, which cannot be scanned " +
-      "across the deployment: name one object with service_name = '…' AND service_key = '…' (or one invocation with id = 'inv_…')",
-  );
-}
-
 function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const query = q.sql;
   const top = q.tokens.filter((t) => t.depth === 0);
@@ -166,18 +151,23 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   const c = clauses(q.tokens);
   const reads = splittable(q, c.from);
   // Pinned only when FROM reads sys_invocation itself: a subquery there may call another column `id`.
-  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where);
+  const ids = directRead(c.from) < 0 ? undefined : pinnedIds(q, c.where, nameOf(sourceToken(c.from))!);
   const items = splitTop(c.select).map((item) => selectItem(q, item));
   const aggregated = c.groupBy.length > 0 || items.some((i) => i.aggregate !== undefined);
   const limit = integer(q, c.limit, "LIMIT");
   const offset = integer(q, c.offset, "OFFSET") ?? 0;
   if (!aggregated && !c.distinct) {
     const { scan, rows } = rowScan(q, c, items, Math.min(limit === undefined ? maxRows + 1 : limit + offset, maxRows + 1), maxRows);
-    return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows };
+    return { kind: "rows", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), limit: rows, prefix: rowsPrefix(c, offset) };
   }
   if (c.having.length) throw new QueryPlanError("HAVING is not supported over sys_invocation (each shard would filter its partial counts): filter the rows with WHERE");
   if (c.distinct && aggregated) throw new QueryPlanError("SELECT DISTINCT with aggregates is not supported over sys_invocation");
+  // Shards group and compare under the collation; the merge, by exact value: 'A' of one shard and 'a' of another stayed two groups (queryadv).
+  if ([...c.select, ...c.groupBy].some((t) => isKeyword(t, "collate"))) throw new QueryPlanError("COLLATE in the columns or GROUP BY of an aggregate or DISTINCT is not supported over sys_invocation: the shards' groups are merged by exact value (use lower(…) or upper(…))");
   const groups = splitTop(c.groupBy).map((g) => norm(q, g));
+  // The merge tells groups apart by their selected keys: one not selected merged every shard's groups into one (queryadv).
+  const unselected = groups.find((g) => !items.some((item) => !item.aggregate && item.expr === g));
+  if (unselected !== undefined) throw new QueryPlanError(`GROUP BY '${unselected}' must also be selected (as written there) across index shards: their partial aggregates are merged by the selected group columns`);
   // SELECT DISTINCT: each shard's distinct rows, merged as group keys (every column one).
   const merge = items.map((item): Merge => {
     if (item.aggregate) return item.aggregate;
@@ -186,10 +176,24 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
   });
   // A LIMIT in a FROM subquery (one without ORDER BY: sourceProblem) caps each source's rows, not the deployment's.
   const limits = subqueryLimits(q, c.from);
-  const count = limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
+  // Capped only when FROM is that subquery alone: joined, the count is of its rows times the other table's (queryadv: 5, not 85).
+  const alone = c.from.filter((t) => t.depth === c.from[0]!.depth).length <= 4;
+  const count = alone && limits.length === 1 && groups.length === 0 && items.length === 1 && nameOf(items[0]!.tokens[0]) === "count";
   if (limits.length > 0 && !count) return limitedAggregate(q, c, reads, maxRows);
   const scan = aliasSubquery(q, c.tailStart === undefined ? query : query.slice(0, c.tailStart), c.from);
   return { kind: "aggregate", query, reads, scan, scanReads: indexReads(scan), ...(ids ? { ids } : {}), merge, order: orderPositions(q, c.orderBy, items), ...(limit !== undefined ? { limit } : {}), offset, ...(count ? { cap: limits[0] } : {}) };
+}
+
+/**
+ * Whether the second pass over rows a source cut (at MAX_QUERY_ROWS + 1) still answers the first
+ * rows of the true answer, marked `truncated`: each source sent its first rows in the query's
+ * order (pushed down to a direct read), so the union holds the deployment's first ones. Not so
+ * past an OFFSET (the rows after the first 1,001 of a shard are missing), for an aggregate over
+ * the union (HAVING, ORDER BY count(*)), or for an order the sources did not scan in (a FROM
+ * subquery's rows are not ordered): those answered other rows (queryadv), and are a 400 when cut.
+ */
+function rowsPrefix(c: Clauses, offset: number): boolean {
+  return offset === 0 && c.having.length === 0 && !hasAggregate(c.orderBy) && (c.orderBy.length === 0 || directRead(c.from) >= 0);
 }
 
 /**
@@ -200,7 +204,7 @@ function planIndexQuery(q: SqlText, maxRows: number): QueryPlan {
  */
 function limitedAggregate(q: SqlText, c: Clauses, reads: number, maxRows: number): QueryPlan {
   const { scan, rows } = rowScan(q, c, undefined, maxRows + 1, maxRows);
-  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows };
+  if (rows <= maxRows) return { kind: "rows", query: q.sql, reads, scan, scanReads: indexReads(scan), limit: rows, prefix: true };
   throw new QueryPlanError(
     `a LIMIT in a FROM subquery over sys_invocation takes its rows in each index shard apart, so an aggregate over them is combined only as one COUNT (capped at the LIMIT once more) ` +
       `or when that LIMIT is at most ${maxRows.toLocaleString("en")} and reads sys_invocation directly (the rows are combined first): lower the LIMIT, count alone, or aggregate without it`,
@@ -235,24 +239,13 @@ function splittable(q: SqlText, from: readonly Token[]): number {
   return reads;
 }
 
-/** `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only contain. */
-function pinnedIds(q: SqlText, where: Token[]): string[] | undefined {
-  // AND binds tighter than OR: in `id = 'a' AND x OR y`, the id pins only one side.
-  if (where.some((t) => t.depth === where[0]!.depth && isKeyword(t, "or"))) return undefined;
-  for (const p of splitTop(where, "and")) {
-    const i = isPunct(p[1], ".") ? 2 : 0;
-    if (nameOf(p[i]) !== "id") continue;
-    const op = p[i + 1];
-    const only = stringValue(q, p[i + 2]);
-    if (isPunct(op, "=") && p.length === i + 3 && only !== undefined) return [only];
-    if (isKeyword(op, "in") && isPunct(p[i + 2], "(") && isPunct(p.at(-1), ")")) {
-      const inner = p.slice(i + 3, -1);
-      const values = inner.filter((_, j) => j % 2 === 0).map((v) => stringValue(q, v));
-      const commas = inner.filter((_, j) => j % 2 === 1).every((s) => isPunct(s, ","));
-      if (commas && values.every((v) => v !== undefined)) return values as string[];
-    }
-  }
-  return undefined;
+/**
+ * `id = '…'` or `id IN ('…', …)` as a top-level conjunct of WHERE: the ids the answer can only
+ * contain. A qualified id must be sys_invocation's (`source`: its alias or name): `d.id` of a
+ * joined sys_deployment pinned no owner and answered nothing (queryadv).
+ */
+function pinnedIds(q: SqlText, where: Token[], source: string): string[] | undefined {
+  return conjunctValues(q, where, new Set([source]))?.get("id");
 }
 
 function selectItem(q: SqlText, tokens: Token[]): SelectItem {

@@ -97,9 +97,16 @@ async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
   if (owners?.length === 1) return ownerQuery(r, owners[0]!, `WITH ${r.context} ${plan.query}`, MAX_QUERY_ROWS);
   if (plan.kind === "rows") {
     const parts = await sources(r, plan, plan.limit, owners);
-    const result = await final(r, plan.query, plan.reads, parts.flatMap((p) => p.rows));
+    const result = await final(r, plan.query, plan.reads, eachOnce(parts.flatMap((p) => p.rows)));
     // A source that filled its scan limit may have had more rows than the union holds.
     const cut = parts.some((p) => p.truncated || (p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS));
+    if (cut && !plan.prefix) {
+      throw new IngressError(
+        400,
+        `an index shard or owner has more than ${MAX_QUERY_ROWS.toLocaleString("en")} rows for this query, and with an OFFSET, an aggregate over the rows (HAVING, ORDER BY count(*)) or an ORDER BY ` +
+          "over a FROM subquery its first rows would not give the right ones: narrow the rows with WHERE (page with WHERE on the ordered columns instead of OFFSET), or order sys_invocation read directly",
+      );
+    }
     return { ...result, truncated: result.truncated || cut };
   }
   return merged(plan, await sources(r, plan, PARTIAL_ROWS, owners));
@@ -128,6 +135,20 @@ function answered(answer: unknown): RawQueryResult {
   const refused = (answer as { refused?: string }).refused;
   if (refused !== undefined) throw new IngressError(400, refused);
   return answer as RawQueryResult;
+}
+
+/**
+ * Each sys_invocation row once. A source's scan lists the rows of its join (`FROM sys_invocation
+ * inv JOIN sys_service s ON s.ty = …` pairs an invocation with several services), and the second
+ * pass joins them again: sent as often as they were joined, each row came out n² times
+ * (queryadv). An invocation's row is one row, whichever source holds it.
+ */
+function eachOnce(rows: unknown[][]): unknown[][] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const key = JSON.stringify(row);
+    return !seen.has(key) && !!seen.add(key);
+  });
 }
 
 const NOTHING: RawQueryResult = { columns: [], rows: [], truncated: false };
@@ -163,7 +184,7 @@ function merged(plan: Extract<QueryPlan, { kind: "aggregate" }>, parts: RawQuery
   const groups = new Map<string, unknown[]>();
   for (const part of parts) {
     for (const row of part.rows) {
-      const key = JSON.stringify(row.map((v, i) => (mergeOf(i) === "key" ? v : 0)));
+      const key = JSON.stringify(row.map((v, i) => (mergeOf(i) !== "key" ? 0 : v instanceof ArrayBuffer ? { blob: [...new Uint8Array(v)] } : v)));
       const seen = groups.get(key);
       groups.set(key, seen ? seen.map((v, i) => combine(mergeOf(i), v, row[i])) : [...row]);
     }
@@ -195,13 +216,37 @@ function combine(merge: Merge, a: unknown, b: unknown): unknown {
   return merge === "min" ? (lower ? a : b) : lower ? b : a;
 }
 
-/** SQLite's order: NULL, then numbers, then text. */
+/** SQLite's order: NULL, then numbers, then text (by UTF-8 bytes), then blobs (by bytes). */
 function compare(a: unknown, b: unknown): number {
-  const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === "number" ? 1 : 2);
+  const rank = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === "number" ? 1 : v instanceof ArrayBuffer ? 3 : 2);
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
   if (rank(a) === 0) return 0;
   if (typeof a === "number" && typeof b === "number") return a - b;
-  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+  if (a instanceof ArrayBuffer && b instanceof ArrayBuffer) return compareBytes(new Uint8Array(a), new Uint8Array(b));
+  return compareText(String(a), String(b));
+}
+
+/**
+ * SQLite's BINARY order of text, UTF-8's byte order, which is the order of code points: in
+ * UTF-16's, a character past U+FFFF (a surrogate pair, 0xD800…) sorted before U+E000…U+FFFF,
+ * so MIN, MAX and ORDER BY of merged answers disagreed with SQLite's (queryadv: 'h-😀' < 'h-！').
+ */
+function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codeOrder(x) - codeOrder(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit moved so that surrogates sort after U+E000…U+FFFF, as their code points do. */
+const codeOrder = (unit: number): number => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 

@@ -6,6 +6,7 @@
  */
 import { closingParen, isKeyword, isPunct, tokenText, type SqlText, type SqlToken as Token } from "../durable/sql-text.js";
 import { INDEX_TABLES } from "../durable/index-shard.js";
+import { SYS_INVOCATION_NAMES } from "../durable/index-row.js";
 import { clauses, nameOf, QueryPlanError, splitTop, type Clauses, type Merge } from "./query-clauses.js";
 
 /** The LIMITs of the subqueries in FROM through which the query reads sys_invocation, outermost first. */
@@ -62,8 +63,8 @@ export function rowScan(q: SqlText, c: Clauses, items: SelectItem[] | undefined,
     return rowScan(q, own, undefined, Math.min(limit ?? maxRows + 1, maxRows + 1), maxRows);
   }
   // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
-  const order = items && c.orderBy.length ? ` ORDER BY ${scanOrder(q, c.orderBy, items)}` : "";
-  const where = c.where.length ? ` WHERE ${text(q, c.where)}` : "";
+  const order = items && c.orderBy.length ? ` ORDER BY ${scanOrder(q, c, items)}` : "";
+  const where = c.where.length ? ` WHERE ${withAliases(q, c, c.where, items)}` : "";
   return { scan: `SELECT ${sourceAlias(q, c.from)}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`, rows };
 }
 
@@ -82,27 +83,69 @@ function subqueryRead(from: Token[]): Token[] | undefined {
 
 /** The alias (or name) under which FROM reads sys_invocation directly, for `SELECT <alias>.*`. */
 function sourceAlias(q: SqlText, from: Token[]): string {
+  return tokenText(q, sourceToken(from));
+}
+
+/** The token naming the direct read of sys_invocation in `from` (its alias, else the table): what qualifies its columns. */
+export function sourceToken(from: Token[]): Token {
   const i = directRead(from);
   const next = from[i + 1];
   const alias = isKeyword(next, "as") ? from[i + 2] : next;
-  return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? tokenText(q, alias) : tokenText(q, from[i]!);
+  return alias?.kind === "name" && !NOT_ALIASES.has(alias.text) ? alias : from[i]!;
 }
 
+/** Words that may follow a whole ORDER BY term (`k DESC`, `k COLLATE NOCASE`, `k NULLS LAST`). */
+const TERM_ENDS = new Set(["asc", "desc", "collate", "nulls"]);
+
 /**
- * ORDER BY for the pushed-down scan (`SELECT <alias>.*`): a term naming a select alias or a
- * position becomes that item's expression (a position in the scan would name a column of `*`).
+ * ORDER BY for the pushed-down scan (`SELECT <alias>.*`): a term that is a select alias or a
+ * position becomes that item's expression (a position in the scan would name a column of `*`);
+ * aliases inside a term, as withAliases.
  */
-function scanOrder(q: SqlText, orderBy: Token[], items: SelectItem[]): string {
-  return splitTop(orderBy)
+function scanOrder(q: SqlText, c: Clauses, items: SelectItem[]): string {
+  return splitTop(c.orderBy)
     .map((term) => {
       const digits = term[0]?.kind === "literal" ? tokenText(q, term[0]) : "";
-      const item = /^\d+$/.test(digits) ? items[Number(digits) - 1] : items.find((it) => it.alias !== undefined && nameOf(term[0]) === it.alias);
+      // SQLite reads a term that is only a name as the alias first (`ORDER BY status` of `key AS status`).
+      const whole = term.length === 1 || TERM_ENDS.has(nameOf(term[1]) ?? "");
+      const item = /^\d+$/.test(digits) ? items[Number(digits) - 1] : whole ? items.find((it) => it.alias !== undefined && nameOf(term[0]) === it.alias) : undefined;
       if (/^\d+$/.test(digits) && (item === undefined || item.expr.endsWith("*"))) {
         throw new QueryPlanError(`ORDER BY ${digits} must name one selected column, not a position in '*', across index shards: order by the column's name`);
       }
-      return item ? `${text(q, item.tokens)} ${text(q, term.slice(1))}` : text(q, term);
+      return item ? `${text(q, item.tokens)} ${text(q, term.slice(1))}` : withAliases(q, c, term, items);
     })
     .join(", ");
+}
+
+/**
+ * `tokens` (of WHERE, or an ORDER BY expression) as the scan runs them, where the select list is
+ * `<alias>.*`: SQLite lets them name a select alias that is no column (`WHERE k LIKE …` of `key
+ * AS k`), which becomes the item's expression. Only over sys_invocation alone, whose columns are
+ * known: a column of that name is the column, as SQLite reads it (over a join, a 400). (queryadv: `ORDER BY lower(k)`
+ * was a 400 "no such column", and `ORDER BY status || ''` of `key AS status` ordered the shards
+ * by the key, not the status, so a LIMIT kept other rows.)
+ */
+function withAliases(q: SqlText, c: Clauses, tokens: Token[], items: SelectItem[] | undefined): string {
+  const alone = c.from.filter((t) => t.depth === c.from[0]!.depth).length <= 3;
+  const edits: { at: Token; text: string }[] = [];
+  for (let j = 0; items && j < tokens.length; j++) {
+    // A subquery's names are its own.
+    if (isPunct(tokens[j], "(") && (isKeyword(tokens[j + 1], "select") || isKeyword(tokens[j + 1], "with"))) j = closingParen(tokens, j);
+    const name = nameOf(tokens[j]);
+    if (name === undefined || isPunct(tokens[j - 1], ".") || isPunct(tokens[j + 1], ".") || isPunct(tokens[j + 1], "(") || SYS_INVOCATION_NAMES.includes(name)) continue;
+    const item = items.find((it) => it.alias === name && !it.aggregate);
+    if (item && !alone) {
+      throw new QueryPlanError(`across index shards, the select alias '${name}' cannot be read inside an expression of WHERE or ORDER BY over a join (a joined table may have a column of that name): write the expression it stands for`);
+    }
+    if (item) edits.push({ at: tokens[j]!, text: `(${text(q, item.tokens)})` });
+  }
+  let out = "";
+  let from = tokens[0]?.start ?? 0;
+  for (const edit of edits) {
+    out += q.sql.slice(from, edit.at.start) + edit.text;
+    from = edit.at.end;
+  }
+  return out + q.sql.slice(from, tokens.at(-1)?.end ?? from);
 }
 
 export function integer(q: SqlText, tokens: Token[], clause: string): number | undefined {

@@ -73,7 +73,7 @@ export function httpStatusOf(code: number): number {
 export function resultResponse(result: InvocationResult): Response {
   if (!result.ok) {
     const { code, message, metadata } = result.error;
-    // A refusal to wait is the ingress's answer (clients retry it), with Restate's 429 and a Retry-After.
+    // A refusal to wait is the ingress's answer (clients retry it): Restate's 429, and a Retry-After.
     if (result.retryAfterSeconds !== undefined) return errorResponse(new IngressError(code, message, { headers: idHeaders({ "retry-after": String(result.retryAfterSeconds) }, result) }));
     return errorResponse(new IngressError(code, message, { source: "invocation", headers: idHeaders({}, result), ...(metadata ? { metadata } : {}) }));
   }
@@ -93,7 +93,7 @@ function idHeaders(headers: Record<string, string>, result: InvocationResult): R
 
 /** A one-way send: 202 `{"invocationId","status"[,"executionTime"]}`. */
 export function receiptResponse(receipt: SendReceipt): Response {
-  if (receipt.refused) return resultResponse({ invocationId: receipt.invocationId, ok: false, error: receipt.refused });
+  if (receipt.status === "Refused") return resultResponse({ invocationId: receipt.invocationId, ok: false, error: receipt.error });
   const body = {
     invocationId: receipt.invocationId,
     status: receipt.status,

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { checkInvocations, crash, until, type Scenario } from "./targeted-harness.js";
 import { LIMITED_AT_ONCE, TARGETED, type HotState } from "./targeted-protocol.js";
 
-interface QueuedOp {
+export interface QueuedOp {
   id: string;
   target: string;
   answered: boolean;
@@ -93,7 +93,7 @@ async function killRepeatedly(s: Scenario, kills: number): Promise<void> {
 }
 
 /** One request until answered: acknowledged when its status is `status` (a send's id kept). */
-async function submit(s: Scenario, op: QueuedOp, path: string, body: unknown, headers: Record<string, string>, status: number): Promise<void> {
+export async function submit(s: Scenario, op: QueuedOp, path: string, body: unknown, headers: Record<string, string>, status: number): Promise<void> {
   const answer = await s.client.definitive({ method: "POST", path, body, headers: { "idempotency-key": op.id, ...headers } });
   if (!answer) return;
   op.answered = true;
@@ -104,7 +104,7 @@ async function submit(s: Scenario, op: QueuedOp, path: string, body: unknown, he
   else s.violations.push(`bad-answer: ${path} ${op.id}: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
-async function finish(s: Scenario, ops: readonly QueuedOp[]): Promise<void> {
+export async function finish(s: Scenario, ops: readonly QueuedOp[]): Promise<void> {
   for (const op of ops) if (!op.answered) s.violations.push(`unanswered: ${op.id}`);
   await checkInvocations(s, ops.flatMap((op) => op.ids), 60_000);
 }

@@ -10,7 +10,10 @@
  * chain (A → B → C inside the callee's answer window), timers (sleeps and delayed sends
  * far past due at restart), completions (workflow promises and awakeables being resolved),
  * outbox (sends redelivered in order after their delivery failed), limits (slots held, waiters queued),
- * control (cancel, kill and state replacement answered just before the kill).
+ * control (cancel, kill and state replacement answered just before the kill), operator (pause and
+ * resume, kill and cancel of an invocation mid-commit, answered just before the kill; an idempotent
+ * result's retention ending, or its purge, across a kill), regrant (kills as a
+ * holder of a limit of 1 ends: a lost release must come back by the limiter's re-check).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +29,8 @@ import { controlScenario } from "./targeted-control.js";
 import { AimedRecorder, checkNoDuplicateWithoutCrash, type Scenario } from "./targeted-harness.js";
 import { hotScenario } from "./targeted-hot.js";
 import { limitsScenario, outboxScenario } from "./targeted-queues.js";
+import { operatorScenario } from "./targeted-operator.js";
+import { regrantScenario } from "./targeted-regrant.js";
 import { timersScenario } from "./targeted-timers.js";
 
 const CONFIG = "test/chaos/targeted/wrangler.toml";
@@ -33,7 +38,7 @@ const CONFIG = "test/chaos/targeted/wrangler.toml";
 const SCENARIO_BUDGET_MS = 300_000;
 
 type Run = (s: Scenario, kills: number) => Promise<{ ops: number; acknowledged: number }>;
-const SCENARIOS: Record<string, Run> = { hot: hotScenario, chain: chainScenario, timers: timersScenario, completions: completionsScenario, outbox: outboxScenario, limits: limitsScenario, control: controlScenario };
+const SCENARIOS: Record<string, Run> = { hot: hotScenario, chain: chainScenario, timers: timersScenario, completions: completionsScenario, outbox: outboxScenario, limits: limitsScenario, control: controlScenario, operator: operatorScenario, regrant: regrantScenario };
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { scenario: { type: "string" }, kills: { type: "string" }, seed: { type: "string" }, keep: { type: "boolean" } } });

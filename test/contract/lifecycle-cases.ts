@@ -237,6 +237,17 @@ export const CASES: Record<string, LifecycleCase> = {
     expectEqual(h.events, ["compensate CancelledError"], "compensation ran");
   },
 
+  "killmore: a cancel answered while a ctx.run executes ends the invocation cancelled at that run's await (before: ignored, it ran on and completed)": async (h) => {
+    const { row } = h.admit("account", "twoSteps", "c4r", {}, "g-c4r");
+    await h.settle();
+    expectEqual(h.events, ["one", "two"], "inside its second run, nothing else awaited");
+    expectEqual(h.lifecycle.cancel(row.id).ok, true, "accepted");
+    h.gate("g-c4r").open("late");
+    await h.settle();
+    const done = h.row(row.id);
+    expectEqual([done.status, done.completion && "failure" in done.completion && done.completion.failure.name], ["completed", "CancelledError"], "cancelled");
+  },
+
   "cancel: a backing-off or paused invocation runs at once to meet its cancellation": async (h) => {
     const cancelledName = (id: string): unknown => {
       const { completion } = h.row(id);

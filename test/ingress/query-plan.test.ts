@@ -50,6 +50,7 @@ describe("sys_invocation: pushed down to the index shards, then combined", () =>
       scan: "SELECT inv.* FROM sys_invocation inv WHERE status != 'completed' ORDER BY inv.created_at DESC, inv.id LIMIT 100",
       scanReads: 1,
       limit: 100,
+      prefix: true,
     });
   });
 
@@ -255,6 +256,7 @@ describe("one tokenizer: the planner reasons over the tokens the bounds read (sq
       scanReads: 1,
       ids: [id],
       limit: 5,
+      prefix: true,
     });
   });
 

@@ -9,7 +9,7 @@ import { createWorker, type ResoluteEnv } from "../../../src/index.js";
 import { handlers, object, service, workflow } from "../../../sdk/define.js";
 import type { Context, ObjectContext, ObjectSharedContext, WorkflowContext, WorkflowSharedContext } from "../../../sdk/context.js";
 import { BOOT_HEADER, EFFECT_PATH, GROUP_HEADER, HOLD_HEADER } from "../protocol.js";
-import { LIMITED_AT_ONCE, TARGETED, TARGETED_SHARDS, type FanInput, type HotInput, type HotState, type StepInput } from "../targeted-protocol.js";
+import { KEEPER_RETENTION_MS, LIMITED_AT_ONCE, LIMITED_ONE_AT_ONCE, TARGETED, TARGETED_SHARDS, type FanInput, type HotInput, type HotState, type StepInput, type StepsInput } from "../targeted-protocol.js";
 
 interface Env extends ResoluteEnv {
   RECORDER_URL: string;
@@ -156,7 +156,48 @@ export const gate = workflow({
   },
 });
 
-const resolute = createWorker({ services: [hot, sender, limited, chainA, chainB, chainC, napper, waiter, parent, gate], serviceShards: TARGETED_SHARDS });
+/**
+ * One step that draws a uuid as its side effect (ctx.rand would not do: it is seeded by the
+ * invocation id, which a key used again after retention keeps) and records it: a repeat inside
+ * retention answers the same uuid, one after it runs anew.
+ */
+export const keeper = service({
+  name: TARGETED.keeper,
+  options: { idempotencyRetention: KEEPER_RETENTION_MS, journalRetention: KEEPER_RETENTION_MS },
+  handlers: {
+    keep: async (ctx: Context, input: StepInput) =>
+      ctx.run("keep", async () => {
+        const run = crypto.randomUUID();
+        await record(ctx, `${input.effect}/${run}`);
+        return run;
+      }),
+  },
+});
+
+/** `n` steps (each held `ms`), a sleep of `sleepMs` after each but the last: paused, resumed, killed or cancelled between them. */
+export const stepper = service({
+  name: TARGETED.stepper,
+  handlers: {
+    steps: async (ctx: Context, input: StepsInput) => {
+      for (let i = 0; i < input.n; i++) {
+        await ctx.run(`s${i}`, () => record(ctx, `${input.effect}/s${i}`, input.ms ?? 0));
+        if (input.sleepMs && i < input.n - 1) await ctx.sleep(input.sleepMs);
+      }
+      return input.n;
+    },
+  },
+});
+
+/** One holder per limit key, its step held open: a release lost with a crash leaves its waiters stalled until the limiter finds it. */
+export const limitedOne = service({
+  name: TARGETED.limitedOne,
+  options: { concurrency: { limit: LIMITED_ONE_AT_ONCE } },
+  handlers: {
+    work: async (ctx: Context, input: StepInput) => ctx.run("effect", () => record(ctx, input.effect, input.ms ?? 0, `limitOne:${ctx.request().limitKey ?? ""}`)),
+  },
+});
+
+const resolute = createWorker({ services: [hot, sender, limited, chainA, chainB, chainC, napper, waiter, parent, gate, keeper, stepper, limitedOne], serviceShards: TARGETED_SHARDS });
 
 export default { fetch: resolute.fetch };
 export const ResoluteObject = resolute.ResoluteObject;
