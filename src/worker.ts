@@ -4,7 +4,7 @@
  */
 import type { DurableObject } from "cloudflare:workers";
 import type { Definition } from "../sdk/define.js";
-import { DEFAULT_WORKFLOW_SHARDS, type TargetKinds } from "./engine/addressing.js";
+import { DEFAULT_WORKFLOW_SHARDS, targetKindsOf, type TargetKinds } from "./engine/addressing.js";
 import { Registry } from "./engine/registry.js";
 import { MAX_VALUE_BYTES } from "./engine/limits.js";
 import { createObjectClass, type ObjectClass, type ObjectOptions, type ResoluteEnv } from "./durable/object.js";
@@ -93,7 +93,7 @@ export function buildWorker(config: WorkerConfig, objects: ObjectOptions = {}): 
   const registry = new Registry(config.services);
   const serviceShards = shardCount("serviceShards", config.serviceShards ?? DEFAULT_SERVICE_SHARDS, 1, MAX_SHARDS);
   const workflowShards = shardCount("workflowShards", config.workflowShards ?? DEFAULT_WORKFLOW_SHARDS, 0, MAX_SHARDS);
-  const kinds: TargetKinds = { kindOf: (name) => registry.service(name)?.kind, serviceShards };
+  const kinds: TargetKinds = targetKindsOf(registry, serviceShards);
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!(maxBodyBytes <= MAX_VALUE_BYTES)) throw new TypeError(`maxBodyBytes is ${maxBodyBytes}, over ${MAX_VALUE_BYTES} (MAX_VALUE_BYTES): an invocation stores its input beside its result in one Durable Object SQLite row`);
   const plainIngress = createIngress({ registry, serviceShards, workflowShards, maxBodyBytes });

@@ -23,7 +23,12 @@ export interface CoverPorts {
   everyLive(covered: (invocationId: string) => boolean): boolean;
   /** The last cover ended or an uncovered attempt is live: arm the wake-ups that were skipped, for what is left. */
   guard(): void;
+  /** The live invocation here waiting for `invocationId`, a call that runs beside it (lifecycle.ts's callerHere). */
+  callerHere?(invocationId: string): string | undefined;
 }
+
+/** How many calls beside their callers a cover reaches through (a service calling services calling services…). */
+const MAX_DEPTH = 32;
 
 export class CallCover {
   /** Open calls per invocation (a redelivered call can be open twice). */
@@ -35,9 +40,22 @@ export class CallCover {
 
   /** Whether a crash-recovery wake-up may be skipped now: some call is open and every live attempt is an open call's. */
   covers(): boolean {
-    if (this.#open.size === 0 || !this.ports.everyLive((id) => this.#open.has(id))) return false;
+    if (this.#open.size === 0 || !this.ports.everyLive((id) => this.#covered(id))) return false;
     this.#owed = true;
     return true;
+  }
+
+  /**
+   * An open call, or a call running beside its caller (callerHere) whose caller is covered: the
+   * caller's redelivery wakes this object, which replays both.
+   */
+  #covered(id: string): boolean {
+    let at: string | undefined = id;
+    for (let depth = 0; at !== undefined && depth <= MAX_DEPTH; depth++) {
+      if (this.#open.has(at)) return true;
+      at = this.ports.callerHere?.(at);
+    }
+    return false;
   }
 
   /** The caller of `invocationId` holds its delivery open from now on. */

@@ -14,9 +14,11 @@ export const messageOf = (column: string) => `json_extract(${column}, '$.message
 /**
  * An invocation id is `inv_1` + base64url(owner) + `.` + suffix, and owners start with
  * `o:`, `s:` or `w:`: the sixth character of the id is base64's first digit of that letter
- * ('b' for o, 'c' for s, 'd' for w). So the service's kind reads off the id with no lookup.
+ * ('b' for o, 'c' for s, 'd' for w). So the service's kind reads off the id with no lookup,
+ * once a stateless service's invocation is told by its key (none): one called from a handler
+ * lives in its caller's object or workflow (addressing.ts's callAddress), and its id names that.
  */
-const SERVICE_TY = "CASE substr(id, 6, 1) WHEN 'b' THEN 'virtual_object' WHEN 'd' THEN 'workflow' ELSE 'service' END";
+const SERVICE_TY = "CASE WHEN key IS NULL THEN 'service' WHEN substr(id, 6, 1) = 'd' THEN 'workflow' ELSE 'virtual_object' END";
 /** `invoked_by` holds "ingress", "restart-as-new" or the caller's invocation id. */
 const BY_HANDLER = "invoked_by LIKE 'inv\\_1%' ESCAPE '\\'";
 

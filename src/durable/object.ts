@@ -107,7 +107,7 @@ export function createObjectClass(config: ObjectConfig, options: ObjectOptions =
       const replied = (reply: NonNullable<DeliveryReply>, delivery: Delivery) => this.#replied(reply, delivery);
       this.#outbox = new Outbox(this.#store, env.RESOLUTE, objectName, () => clock.now(), (d, o) => this.deliver(d, o), (at) => this.#alarm.ensureBy(at), replied);
       const { registry, kinds } = config;
-      this.#cover = new CallCover({ everyLive: (covered) => this.#lifecycle.everyLive(covered), guard: () => this.#guard() });
+      this.#cover = new CallCover({ everyLive: (covered) => this.#lifecycle.everyLive(covered), guard: () => this.#guard(), callerHere: (id) => this.#lifecycle.callerHere(id) });
       this.#tracer = this.#tracing(tracingConfig(config.tracing, env));
       const driver = this.#driver();
       // Its waiting requests count in the isolate's room too; by id, so that a reset instance's go with it.

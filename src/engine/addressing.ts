@@ -10,6 +10,35 @@ export interface TargetKinds {
   kindOf(service: string): "service" | "object" | "workflow" | undefined;
   /** How many executor objects stateless services are spread over. */
   readonly serviceShards: number;
+  /** Whether a handler's request-response call to `target` runs beside its caller (runsWithCaller). @default never */
+  runsWithCaller?(target: Target): boolean;
+}
+
+/** What addressing reads of a registry (registry.ts's Registry). */
+interface ServiceLookup {
+  service(name: string): { kind: "service" | "object" | "workflow" } | undefined;
+  handler(service: string, handler: string): { limit?: unknown } | undefined;
+}
+
+/** The addressing view of a registry: its services' kinds, and which calls run beside their callers. */
+export function targetKindsOf(registry: ServiceLookup, serviceShards: number): TargetKinds {
+  return { kindOf: (name) => registry.service(name)?.kind, serviceShards, runsWithCaller: (target) => runsWithCaller(registry, target) };
+}
+
+/**
+ * Whether a handler's request-response call to `target` (awaited by its caller, no idempotency
+ * key) runs in the caller's own owner instead of on an executor shard (issue 14): a stateless
+ * service's handler with no concurrency or rate limit. It has no state and takes no lock, so
+ * nothing orders it with the shard's other invocations; beside its caller, its row is written
+ * with the caller's call entry and its result applied to the caller in the same object (no
+ * outbox row, no RPC, one commit for the lot when it finishes in the turn). A limited handler's
+ * slot is asked for where its invocations live, and stays on the shards (issue 15). Ingress
+ * calls, one-way and delayed sends and idempotent calls never ask: their ids land on the shards.
+ */
+function runsWithCaller(registry: ServiceLookup, target: Target): boolean {
+  if (registry.service(target.service)?.kind !== "service") return false;
+  const spec = registry.handler(target.service, target.handler);
+  return spec !== undefined && spec.limit === undefined;
 }
 
 /** The id suffix of a workflow's `run` invocation: one per workflow id. */
@@ -24,6 +53,15 @@ export const isWorkflowRunId = (invocationId: string): boolean => invocationId.e
  */
 export function stateScope(kinds: TargetKinds, service: string, key: string | null | undefined): string {
   return key != null && kinds.kindOf(service) === "workflow" ? key : "";
+}
+
+/**
+ * Where a handler's request-response call to `target` without an idempotency key lives: in
+ * `callerOwner`, its caller's owner, when runsWithCaller says so, else where addressOf puts it.
+ */
+export function callAddress(kinds: TargetKinds, target: Target, shardSeed: string, callerOwner: string | undefined): { owner: string; fixedSuffix?: string } {
+  if (callerOwner !== undefined && kinds.runsWithCaller?.(target)) return { owner: callerOwner };
+  return addressOf(kinds, target, shardSeed);
 }
 
 export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string): { owner: string; fixedSuffix?: string } {

@@ -8,6 +8,7 @@
  */
 import type { ErrorRecord } from "../../sdk/errors.js";
 import { terminalFailure } from "./completions.js";
+import { invocationOwner } from "./ids.js";
 import { isoTime } from "./iso-time.js";
 import { STATUS, type InvocationRow } from "./invocation-row.js";
 import type { LifecycleDriver } from "./lifecycle-driver.js";
@@ -52,6 +53,8 @@ export class Callers {
     private readonly driver: LifecycleDriver,
     /** The result of a completed row, as ingress renders it. */
     private readonly result: (row: InvocationRow) => InvocationResult,
+    /** Applies `completion`, the result of `calleeId`, to a subscriber of this owner itself (no outbox row), after this turn's writes. */
+    private readonly answerHere: (subscriber: Subscriber, calleeId: string, completion: Completion) => void,
     /** Where the requests waiting here are counted (waiting-room.ts). */
     private readonly room: WaitingRoom = WaitingRoom.ofObject(),
   ) {}
@@ -70,8 +73,7 @@ export class Callers {
       return;
     }
     const notFound = terminalFailure(`invocation '${id}' not found`, 404);
-    this.#reply(subscriber, id, row?.completion ?? notFound);
-    this.driver.deliverSoon();
+    if (this.#reply(subscriber, id, row?.completion ?? notFound)) this.driver.deliverSoon();
   }
 
   /** The answer to a new call that may not wait here now (nothing is admitted then), or undefined. */
@@ -146,13 +148,14 @@ export class Callers {
 
   /** A handler's call is refused (its id is another request's): it gets `failure` instead of a result. */
   refuse(subscriber: Subscriber, calleeId: string, failure: ErrorRecord): void {
-    this.#reply(subscriber, calleeId, { failure });
-    this.driver.deliverSoon();
+    if (this.#reply(subscriber, calleeId, { failure })) this.driver.deliverSoon();
   }
 
-  /** Enqueues `completion`, the result of `calleeId`, to each subscriber. */
-  reply(subscribers: readonly Subscriber[], calleeId: string, completion: Completion): void {
-    for (const sub of subscribers) this.#reply(sub, calleeId, completion);
+  /** Sends `completion`, the result of `calleeId`, to each subscriber; how many replies went to the outbox. */
+  reply(subscribers: readonly Subscriber[], calleeId: string, completion: Completion): number {
+    let enqueued = 0;
+    for (const sub of subscribers) if (this.#reply(sub, calleeId, completion)) enqueued++;
+    return enqueued;
   }
 
   /** `row` completed: the requests in this process waiting for it get its result, once. */
@@ -165,8 +168,11 @@ export class Callers {
     for (const waiter of waiters) waiter(completed);
   }
 
-  #reply(sub: Subscriber, calleeId: string, completion: Completion): void {
+  /** Whether the reply went to the outbox: one to the callee's own owner (a call that ran beside its caller) is applied here. */
+  #reply(sub: Subscriber, calleeId: string, completion: Completion): boolean {
+    if (sub.owner === invocationOwner(calleeId)) return this.answerHere(sub, calleeId, completion), false;
     const delivery = { kind: "complete", owner: sub.owner, invocationId: sub.invocationId, index: sub.index, calleeId, completion } as const;
     this.store.enqueue(sub.owner, delivery, this.driver.now());
+    return true;
   }
 }

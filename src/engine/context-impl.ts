@@ -25,8 +25,8 @@ import { serde as serdes, type Serde } from "../../sdk/serde.js";
 import { RPC_OPTS } from "../../sdk/client-types.js";
 import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
-import { AWAKEABLE_SECRET_BYTES, CALLEE_ID_RANDOM_BYTES, randomToken, makeAwakeableId, makeInvocationId } from "./ids.js";
-import { addressOf, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
+import { AWAKEABLE_SECRET_BYTES, CALLEE_ID_RANDOM_BYTES, invocationOwner, randomToken, makeAwakeableId, makeInvocationId } from "./ids.js";
+import { addressOf, callAddress, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
@@ -178,7 +178,7 @@ export class ContextImpl implements WorkflowContext {
     const limited = callHeaders(call);
     let calleeId = "";
     const op = this.#core.awaitable("call", call.name ?? targetName(target), decodeWith(call.outputSerde ?? (serdes.binary as Serde<any>)), (index) => {
-      calleeId = this.#calleeId(target, index, call.idempotencyKey);
+      calleeId = this.#calleeId(target, index, call.idempotencyKey, true);
       const headers = this.#outgoingHeaders(limited, index);
       const key = call.idempotencyKey;
       return {
@@ -224,11 +224,13 @@ export class ContextImpl implements WorkflowContext {
    * The callee's id: from the idempotency key when there is one, else random (journaled with the
    * entry, so a replay reuses it). Not derived from this invocation's id: anyone holding that id (its
    * caller, every client it was shown to) could then compute its callees' ids and read their results
-   * at /restate/invocation/{id}/output (Restate's callee ids are random too).
+   * at /restate/invocation/{id}/output (Restate's callee ids are random too). A request-response
+   * call (`call`) may live beside its caller (callAddress): its id then names the caller's owner.
    */
-  #calleeId(target: Target, index: number, idempotencyKey?: string): string {
+  #calleeId(target: Target, index: number, idempotencyKey: string | undefined, call = false): string {
     if (idempotencyKey) return idempotentInvocationId(this.#kinds, target, idempotencyKey).invocationId;
-    const address = addressOf(this.#kinds, target, `${this.#core.id}#${index}`);
+    const seed = `${this.#core.id}#${index}`;
+    const address = call ? callAddress(this.#kinds, target, seed, invocationOwner(this.#core.id)) : addressOf(this.#kinds, target, seed);
     return makeInvocationId(address.owner, address.fixedSuffix ?? randomToken(this.#core.control.host.randomBytes(CALLEE_ID_RANDOM_BYTES)));
   }
 

@@ -11,7 +11,7 @@ import { terminalFailure } from "./completions.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
 import { atomicallyIf, type LifecycleStore } from "./lifecycle-store.js";
-import type { Delivery } from "./messages.js";
+import type { Delivery, InvokeRequest, Subscriber } from "./messages.js";
 import type { Completion, Effect, Entry, Host, LogLevel, RunFailures, StepTracer } from "./types.js";
 
 /** What recording needs from the lifecycle it serves. */
@@ -21,8 +21,19 @@ export interface JournalHostContext {
   readonly cancelRequested: Set<string>;
   /** Which workflow id's state and promises an invocation sees ("" outside workflows). */
   scopeOf(invocationId: string): string;
+  /**
+   * Whether an invocation reads state at all: a stateless service's does not, though it may live
+   * in its caller's object (addressing.ts's callAddress), whose state is not its. @default always
+   */
+  readsState?(invocationId: string): boolean;
   /** After a record's transaction: what it changed that the lifecycle must react to. */
   afterCommit(touched: Touched): void;
+  /**
+   * Admits a call whose callee lives in the caller's own owner (addressing.ts's callAddress), in
+   * the record's transaction: no outbox row, no delivery; its attempt starts once that commits.
+   * Absent: every call is a delivery.
+   */
+  admitHere?(request: InvokeRequest & { replyTo: Subscriber }): void;
   /** User I/O is in flight (a ctx.run closure returned a promise). */
   sideEffectStarted(invocationId: string): void;
   randomBytes(length: number): Uint8Array;
@@ -42,6 +53,13 @@ export interface Touched {
   promises: { inv: string; idx: number; completion: Completion }[];
 }
 
+/**
+ * Whether `call`, made by `inv`, is a request-response call to a stateless service whose callee
+ * lives in `inv`'s own owner (its id says so: addressing.ts's callAddress put it there).
+ */
+function livesHere(inv: string, call: Extract<Effect, { type: "call" }>["call"]): boolean {
+  return call.replyTo !== undefined && call.target.key === undefined && invocationOwner(call.invocationId) === invocationOwner(inv);
+}
 
 export class JournalHost implements Host {
   readonly tracer?: StepTracer;
@@ -61,7 +79,7 @@ export class JournalHost implements Host {
     const touched: Touched = { outbox: false, promises: [] };
     let immediate: Completion | undefined;
     this.#storable(entry, () =>
-      atomicallyIf(this.store, effects.length > 1, () => {
+      atomicallyIf(this.store, effects.length > 1 || effects.some((e) => e.type === "call" && this.#admitsHere(invocationId, e.call)), () => {
         for (const effect of effects) immediate = this.#apply(invocationId, entry, effect, touched) ?? immediate;
         // A cancel is met by the next operation the handler awaits: one that waits, or a run
         // (its result, journaled as the cancellation, so a replay throws the same).
@@ -154,7 +172,12 @@ export class JournalHost implements Host {
       ...(call.notBefore ? { notBefore: call.notBefore } : {}),
       ...(replyTo ? { replyTo } : {}),
     };
+    if (replyTo && this.#admitsHere(inv, call)) return void this.context.admitHere!({ ...request, replyTo });
     return this.#enqueue(touched, owner, { kind: "invoke", request });
+  }
+
+  #admitsHere(inv: string, call: Extract<Effect, { type: "call" }>["call"]): boolean {
+    return this.context.admitHere !== undefined && livesHere(inv, call);
   }
 
   #enqueue(touched: Touched, owner: string, delivery: Delivery): undefined {
@@ -187,10 +210,12 @@ export class JournalHost implements Host {
   }
 
   readState(invocationId: string, key: string): Uint8Array | null {
+    if (this.context.readsState?.(invocationId) === false) return null;
     return this.store.readState(this.context.scopeOf(invocationId), key);
   }
 
   stateKeys(invocationId: string): string[] {
+    if (this.context.readsState?.(invocationId) === false) return [];
     return this.store.stateKeys(this.context.scopeOf(invocationId));
   }
 

@@ -77,13 +77,15 @@ export class Lifecycle {
     this.#driver = driver;
     this.#config = config;
     this.#lock = new KeyLock(config.lockHolder ?? null, () => store.nextPending(), config.nonePending);
-    this.#callers = new Callers(store, driver, (row) => this.result(row), config.waiting);
+    this.#callers = new Callers(store, driver, (row) => this.result(row), (sub, calleeId, completion) => this.#answerHere(sub, calleeId, completion), config.waiting);
     this.#attempts = new LiveAttempts(driver, config.kinds, config.extraArgs, (row, spec, outcome) => this.#ended(row, spec, outcome));
     this.#host = new JournalHost(store, {
       now: () => driver.now(),
       cancelRequested: this.#attempts.cancelRequested,
       scopeOf: (id) => this.#scopeOf(id),
+      readsState: (id) => (this.#attempts.row(id) ?? this.#store.invocation(id))?.key != null,
       afterCommit: (touched) => this.#afterCommit(touched),
+      admitHere: (request) => void this.admit(request, request.replyTo),
       sideEffectStarted: () => driver.executing(true),
       randomBytes: (length) => driver.randomBytes(length),
       log: (level, id, args) => driver.log(level, id, args),
@@ -118,6 +120,15 @@ export class Lifecycle {
   /** Whether `test` holds for every invocation with an attempt in memory (true when there are none). */
   everyLive(test: (id: string) => boolean): boolean {
     return this.#attempts.every(test);
+  }
+
+  /**
+   * The invocation with an attempt here that waits for `id`'s result, when `id` is its call living
+   * beside it (its callee in the same owner: a crash of this host takes both, and replays both).
+   */
+  callerHere(id: string): string | undefined {
+    const by = this.#attempts.row(id)?.invokedBy;
+    return by !== undefined && this.#attempts.has(by) && invocationOwner(by) === invocationOwner(id) ? by : undefined;
   }
 
   /** Waiting on completions (sleep, call, awakeable, promise) rather than executing code: Restate's "suspended". */
@@ -253,6 +264,14 @@ export class Lifecycle {
     return verdict;
   }
 
+  /**
+   * A callee living beside its caller finished: the caller's entry is completed here, as its reply
+   * delivery would complete it, once the callee's own writes are done (the same turn: one commit).
+   */
+  #answerHere(sub: Subscriber, calleeId: string, completion: Completion): void {
+    queueMicrotask(() => void this.complete(sub.invocationId, sub.index, completion, { kind: "result", calleeId }));
+  }
+
   #recorded(id: string, entry: Entry): void {
     this.#driver.entryRecorded?.(id, entry);
     this.#driver.tracer?.entryRecorded(id, entry);
@@ -358,7 +377,8 @@ export class Lifecycle {
 
   #admissionSteps(): AdmissionSteps {
     return {
-      run: (row, spec, journal) => this.#attempts.start(row, spec, journal, this.#host),
+      // Once its row commits: a call admitted in its caller's record (admitHere) may still roll back with it.
+      run: (row, spec, journal) => this.#store.afterCommit(() => this.#attempts.start(row, spec, journal, this.#host)),
       askSlot: (row, limit) => waitForSlot(this.#slots, row, limit, true),
       startsLater: (id) => void this.#fresh.add(id),
       finish: (row, result) => this.#finish(row, result),

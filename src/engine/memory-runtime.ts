@@ -12,7 +12,7 @@ import { withLimitKey } from "../../sdk/flow-control.js";
 import { errorFromRecord, type ErrorRecord } from "../../sdk/errors.js";
 import type { Definition } from "../../sdk/define.js";
 import { durationToMs, type Duration } from "../../sdk/duration.js";
-import { addressOf, idempotentInvocationId, stateScope, type TargetKinds } from "./addressing.js";
+import { addressOf, idempotentInvocationId, stateScope, targetKindsOf, type TargetKinds } from "./addressing.js";
 import { FakeClock } from "./fake-clock.js";
 import { awakeableNotFound, derivedSuffix, invocationOwner, makeInvocationId, parseAwakeableId } from "./ids.js";
 import { targetOf, type InvocationRow, type InvocationStatus } from "./invocation-row.js";
@@ -88,7 +88,7 @@ export class MemoryRuntime {
   constructor(options: MemoryRuntimeOptions) {
     this.clock = options.clock ?? new FakeClock();
     this.registry = new Registry(options.services);
-    this.kinds = { kindOf: (name) => this.registry.service(name)?.kind, serviceShards: options.serviceShards ?? 4 };
+    this.kinds = targetKindsOf(this.registry, options.serviceShards ?? 4);
     this.alwaysReplay = options.alwaysReplay ?? false;
     this.#macrotask = options.macrotask ?? macrotask;
     const { extraArgs, onLog, random } = options;

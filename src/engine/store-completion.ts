@@ -13,7 +13,7 @@ import type { LifecycleStore } from "./lifecycle-store.js";
 import type { Subscriber } from "./messages.js";
 import type { Completion } from "./types.js";
 
-/** What was stored (the completion, or the failure that replaced it) and how many replies went out. */
+/** What was stored (the completion, or the failure that replaced it) and how many replies went to the outbox. */
 export interface StoredCompletion {
   completion: Completion;
   replies: number;
@@ -34,8 +34,7 @@ export function storeCompletion(
   const write = (c: Completion): number => {
     subscribers ??= callers.takeSubscribers(id);
     store.complete(id, c, times.now, times.expiresAt);
-    callers.reply(subscribers, id, c);
-    return subscribers.length;
+    return callers.reply(subscribers, id, c);
   };
   try {
     return { completion, replies: write(completion) };

@@ -123,7 +123,9 @@ export function createAdmin(registry: Registry, kinds: TargetKinds, workflowShar
         const workflowId = registry.service(parts[1]!)?.kind === "workflow" ? parts[2]! : undefined;
         if (parts[3] === "state") return json(200, { state: await stub.admin({ op: "state", scope: workflowId ?? "" }) });
         if (parts[3] === "invocations") {
-          const listing: AdminRequest = { op: "invocations", ...listingFilters(url.searchParams), ...(workflowId !== undefined ? { key: workflowId } : {}) };
+          // An object's are those of its key: the stateless calls it made run in it too (issue 14), and are not its.
+          const key = registry.service(parts[1]!)?.kind === "service" ? undefined : parts[2]!;
+          const listing: AdminRequest = { op: "invocations", ...listingFilters(url.searchParams), ...(key !== undefined ? { key } : {}) };
           return json(200, { invocations: await stub.admin(listing) });
         }
       }

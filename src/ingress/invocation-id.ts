@@ -4,7 +4,7 @@
  * lands on the same object with the same id (and latches on or gets the stored
  * result); without one it is random.
  */
-import { addressOf, idempotentInvocationId, isKnownOwner, type TargetKinds } from "../engine/addressing.js";
+import { addressOf, idempotentInvocationId, isKnownOwner, targetKindsOf, type TargetKinds } from "../engine/addressing.js";
 import { invocationOwner, makeInvocationId } from "../engine/ids.js";
 import { isRestateInvocationId } from "../engine/restate-id.js";
 import { IngressError } from "./responses.js";
@@ -22,7 +22,7 @@ export function targetKinds(registry: Registry, serviceShards: number): TargetKi
   if (!Number.isInteger(serviceShards) || serviceShards < 1) {
     throw new TypeError(`serviceShards must be a positive integer, got ${serviceShards}`);
   }
-  return { kindOf: (name) => registry.service(name)?.kind, serviceShards };
+  return targetKindsOf(registry, serviceShards);
 }
 
 /**
