@@ -8,6 +8,10 @@
  * calls with `clients` in flight, waits 3 s for the wake-ups they left (the index's reminder
  * fires within 2 s), and prints the calls' latency and the counts per call. The counting wraps
  * only this build's entry, not src/.
+ * `--fresh`: Miniflare is restarted between the warm-up and the counted calls, so each key's
+ * first counted visit starts fresh instances (an evicted object: a restart drops every instance,
+ * as eviction does one), with the warm-up's rows stored and acknowledged (use `--calls` = `--keys`
+ * for one fresh visit per key). `--stacks`: setAlarm counted by its callers too.
  */
 import { Pool } from "undici";
 import { rmSync } from "node:fs";
@@ -22,14 +26,19 @@ const calls = Number(option("--calls", "2000"));
 const clients = Number(option("--clients", "64"));
 /** Keys behind `{i}`: visited right before the counted calls, so none is evicted (a fresh instance resends its recent rows). */
 const keys = Number(option("--keys", "500"));
+const fresh = args.includes("--fresh");
+/** `--stacks`: setAlarm counted by call site too (which part of the object wrote its alarm). */
+const stacks = args.includes("--stacks");
 
 const ENTRY = `
 import worker, { ResoluteObject as Base, FloorObject, ChainFloorObject, ThreeSteps } from ${JSON.stringify(join(tree, "bench/worker.ts"))};
 const counts = { setAlarm: 0, deleteAlarm: 0, alarmRuns: 0, indexSends: 0, indexRows: 0 };
+/** Where setAlarm was called from: its callers' names, innermost first. */
+const bySite = (stack) => { const k = "setAlarm at " + stack.split("\\n").slice(2, 10).map((l) => l.trim().split(" ")[1]).join(" < "); counts[k] = (counts[k] ?? 0) + 1; };
 export class ResoluteObject extends Base {
   constructor(ctx, env) {
     const storage = ctx.storage, setAlarm = storage.setAlarm.bind(storage), deleteAlarm = storage.deleteAlarm.bind(storage);
-    storage.setAlarm = (...a) => (counts.setAlarm++, setAlarm(...a));
+    storage.setAlarm = (...a) => (counts.setAlarm++, ${stacks ? "bySite(new Error().stack), " : ""}setAlarm(...a));
     storage.deleteAlarm = (...a) => (counts.deleteAlarm++, deleteAlarm(...a));
     super(ctx, env);
   }
@@ -53,9 +62,9 @@ export default {
 };`;
 
 const dir = resolve(".wrangler", "index-cost", String(process.pid));
-const mf = await serveWrapped(dir, ENTRY);
-const origin = (await mf.ready).origin;
-const pool = new Pool(origin, { connections: clients + 2 });
+let mf = await serveWrapped(dir, ENTRY);
+let origin = (await mf.ready).origin;
+let pool = new Pool(origin, { connections: clients + 2 });
 try {
   let n = 0;
   let failed = 0;
@@ -78,6 +87,15 @@ try {
   await Promise.all(Array.from({ length: clients }, async () => { while (n < keys) await call(); }));
   await new Promise((r) => setTimeout(r, 3_000));
   await counts();
+  if (fresh) {
+    // The same stored state, no instance in memory: every object the counted calls reach starts fresh.
+    await pool.close();
+    await mf.dispose();
+    mf = await serveWrapped(dir, ENTRY);
+    origin = (await mf.ready).origin;
+    pool = new Pool(origin, { connections: clients + 2 });
+    await counts();
+  }
   n = 0;
   failed = 0;
   latencies.length = 0;
@@ -88,7 +106,7 @@ try {
   const per = Object.entries(await counts()).map(([k, v]) => `${k} ${(v / calls).toFixed(3)}`).join(", ");
   const sorted = latencies.sort((a, b) => a - b);
   const pct = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
-  console.log(`${path}, ${calls} calls, ${clients} clients, ${Math.round(calls / seconds)}/s, latency p50 ${pct(0.5)} p90 ${pct(0.9)} p99 ${pct(0.99)} ms, ${failed} failed`);
+  console.log(`${path}${fresh ? " (fresh instances)" : ""}, ${calls} calls, ${clients} clients, ${Math.round(calls / seconds)}/s, latency p50 ${pct(0.5)} p90 ${pct(0.9)} p99 ${pct(0.99)} ms, ${failed} failed`);
   console.log(`  per call: ${per}`);
 } finally {
   await pool.close();

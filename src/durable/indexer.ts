@@ -20,15 +20,19 @@
  * leave the index saying "suspended" or "running" until the object next woke, perhaps at
  * the end of its retention (an invocation that finishes before any unfinished copy of it
  * left, the common case, costs no alarm: workerd writes every alarm change to its own
- * database, an fsync each); a completed row that never reached the index is listed at
+ * database, an fsync each). Such a completion also stores its modified time in meta
+ * (INDEX_EXPOSED_KEY, in its own commit): a fresh instance resending a completed row modified
+ * later knows no unfinished copy of it ever left, so its resend arms no reminder (issue 14:
+ * objects revisited after eviction armed one each time, and it fired). A completed row that
+ * never reached the index is listed at
  * the latest when its retention ends and both forget it. Deletions (purge, retention) are
  * sent too; one lost in a crash is repaired by the index's own retention.
  * Invariant: never writes outside a commit the object makes anyway.
  */
-import { INDEX_COLUMNS, INDEX_ROW_SELECT, type IndexBatch, type IndexRow } from "./index-row.js";
+import { INDEX_COLUMNS, INDEX_ROW_SELECT, modifiedOf, type IndexBatch, type IndexRow } from "./index-row.js";
 import { indexSender, type IndexSender } from "./index-sender.js";
 import { indexShardOf, indexShardStub } from "./index-shard.js";
-import { INDEX_MARK_KEY } from "./wake-facts.js";
+import { INDEX_EXPOSED_KEY, INDEX_MARK_KEY, type WakeFacts } from "./wake-facts.js";
 
 export type IndexColumn = (typeof INDEX_COLUMNS)[number];
 export type IndexFields = Partial<Record<IndexColumn, string | number | null>>;
@@ -95,6 +99,12 @@ export class Indexer implements InvocationChanges {
   readonly #copies = new Map<string, "none" | "pending" | "exposed">();
   #queued = false;
   #storedMark: number | undefined;
+  /**
+   * Stored: the latest modified time of a completion staged over a copy the index may hold
+   * unfinished (written in that completion's commit). A fresh instance resending a completed row
+   * modified later knows that no unfinished copy of it ever left, so it needs no reminder.
+   */
+  #exposedAt: number | undefined;
   /** A fresh instance's resend: the next seq to look at, and rows modified since when. */
   #recovery: { fromSeq: number; since: number } | undefined;
 
@@ -105,9 +115,10 @@ export class Indexer implements InvocationChanges {
     private readonly sender: IndexSender,
     private readonly ports: IndexerPorts,
     /** From the object's wake facts: its stored mark, and whether it has invocations at all. */
-    woke: { indexMark: number | undefined; anyInvocations: boolean },
+    woke: Pick<WakeFacts, "indexMark" | "indexExposed" | "anyInvocations">,
   ) {
     this.#storedMark = woke.indexMark;
+    this.#exposedAt = woke.indexExposed;
     if (!woke.anyInvocations) return;
     // No mark: rows written before the index existed (or never acknowledged) are all sent.
     this.#recovery = { fromSeq: 0, since: (this.#storedMark ?? 0) - CLOCK_SLACK_MS };
@@ -167,6 +178,13 @@ export class Indexer implements InvocationChanges {
     this.#storedMark = acked;
   }
 
+  /** Rides on the commit of a completion over a copy the index may hold unfinished (rare: it parked first). */
+  #storeExposed(modified: number): void {
+    if (this.#exposedAt !== undefined && modified <= this.#exposedAt) return;
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", INDEX_EXPOSED_KEY, String(modified));
+    this.#exposedAt = modified;
+  }
+
   #endOfTurn(): void {
     if (this.#queued) return;
     this.#queued = true;
@@ -201,6 +219,7 @@ export class Indexer implements InvocationChanges {
       const completed = row[STATUS] === "completed";
       if (completed) this.#known.delete(id), this.#copies.delete(id);
       else this.#known.set(id, row), this.#copies.set(id, exposed ? "exposed" : "pending");
+      if (completed && exposed) this.#storeExposed(modifiedOf(row));
       // A completion superseding an unfinished copy the index may hold is reminded like a parked row.
       const isParked = PARKED.has(row[STATUS] as string) || (completed && exposed);
       if (isParked) this.#parked.set(id, cut);
@@ -253,10 +272,15 @@ export class Indexer implements InvocationChanges {
     const recovery = this.#recovery;
     if (!recovery) return;
     const to = recovery.fromSeq + RECOVERY_STEP;
-    const rows = this.sql.exec<{ id: string }>("SELECT id FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
+    const rows = this.sql.exec<{ id: string; status: string; modified_at: number }>("SELECT id, status, modified_at FROM invocations WHERE seq >= ? AND seq < ? AND modified_at >= ?", recovery.fromSeq, to, recovery.since).toArray();
     const more = this.sql.exec<{ more: number }>("SELECT EXISTS (SELECT 1 FROM invocations WHERE seq >= ?) AS more", to).one().more === 1;
     this.#recovery = more ? { ...recovery, fromSeq: to } : undefined;
-    for (const { id } of rows) if (!this.#changed.has(id) && !this.#deleted.has(id)) this.#changed.set(id, null);
+    for (const { id, status, modified_at } of rows) {
+      if (this.#changed.has(id) || this.#deleted.has(id)) continue;
+      this.#changed.set(id, null);
+      // Completed after the last exposed completion: no unfinished copy of it left (no reminder for its resend).
+      if (status === "completed" && !this.#copies.has(id) && (this.#exposedAt === undefined || modified_at > this.#exposedAt)) this.#copies.set(id, "none");
+    }
     this.#endOfTurn();
     if (more) setTimeout(() => this.#recoverStep(), 0);
   }
@@ -278,7 +302,7 @@ export function ownerIndexer(
   namespace: DurableObjectNamespace,
   shards: number,
   clock: Pick<IndexerPorts, "now" | "alarmBy">,
-  woke: { indexMark: number | undefined; anyInvocations: boolean },
+  woke: Pick<WakeFacts, "indexMark" | "indexExposed" | "anyInvocations">,
   hold: boolean,
 ): Indexer {
   const send = (shard: number, batch: IndexBatch) => (hold ? new Promise<void>(() => {}) : (indexShardStub(namespace, shard).index({ kind: "record", batch }) as Promise<void>));

@@ -12,6 +12,8 @@ import type { Row } from "./rows.js";
 
 /** Meta key of the invocation index's mark (indexer.ts). */
 export const INDEX_MARK_KEY = "index_mark";
+/** Meta key of the latest modified time of a completion that superseded a copy the index may hold unfinished (indexer.ts). */
+export const INDEX_EXPOSED_KEY = "index_exposed";
 
 export interface WakeFacts {
   /** Outbox rows are waiting: deliver them. */
@@ -26,6 +28,8 @@ export interface WakeFacts {
   earliestDue: number | null;
   /** The invocation index's mark (indexer.ts), if stored; undefined too when there are no invocations. */
   indexMark: number | undefined;
+  /** The invocation index's exposed-completion time (indexer.ts), if stored. */
+  indexExposed: number | undefined;
   /** Whether any invocation is stored (a new object has nothing to resend to the index). */
   anyInvocations: boolean;
 }
@@ -62,6 +66,7 @@ const WAKE_SQL = `SELECT (SELECT v FROM meta WHERE k = 'schema') AS schema,
   EXISTS (SELECT 1 FROM invocations WHERE status = 'pending' AND expires_at IS NULL) AS any_pending,
   (SELECT MIN(t) FROM (${DUE_PARTS.retries} UNION ALL ${DUE_PARTS.expiry})) AS invocations_due,
   (SELECT v FROM meta WHERE k = '${INDEX_MARK_KEY}') AS index_mark,
+  (SELECT v FROM meta WHERE k = '${INDEX_EXPOSED_KEY}') AS index_exposed,
   (SELECT MAX(seq) FROM invocations) AS last_seq`;
 
 /** The second statement: when the timers and the outbox that exist are first due (an outbox row is always due some time). */
@@ -85,7 +90,13 @@ function wakeFactsOf(row: Row | undefined, tables: Row | undefined): WakeFacts {
     lockHolder: (row?.lock_holder as string | null | undefined) ?? null,
     anyPending: row?.any_pending === 1,
     earliestDue: due.length > 0 ? Math.min(...due) : null,
-    indexMark: row?.index_mark === null || row?.index_mark === undefined ? undefined : Number(row.index_mark),
+    indexMark: numberOrUndefined(row?.index_mark),
+    indexExposed: numberOrUndefined(row?.index_exposed),
     anyInvocations: row?.last_seq !== null && row?.last_seq !== undefined,
   };
+}
+
+/** A meta value read as a number (meta stores text), undefined when absent. */
+function numberOrUndefined(v: unknown): number | undefined {
+  return v === null || v === undefined ? undefined : Number(v);
 }
