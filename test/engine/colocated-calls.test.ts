@@ -3,7 +3,8 @@
  * the caller's own owner (addressing.ts's callAddress): its id names that owner, and nothing
  * crosses to an executor shard. Ingress calls, one-way and delayed sends, idempotent calls and
  * limited services stay on the shards. Each test fails without the feature: every callee id then
- * names an `s:` shard.
+ * names an `s:` shard. A fan-out keeps only its first callee beside its caller (beside-calls.ts):
+ * those tests fail when every callee stays there, or when a replay forgets the callees in flight.
  */
 import { describe, expect, it } from "vitest";
 import type { Context, ObjectContext } from "../../sdk/context.js";
