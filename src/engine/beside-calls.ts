@@ -25,7 +25,7 @@ export class BesideCalls {
   }
 
   /** Whether a callee beside the caller is still waited for: then a new call goes to the shards. */
-  get busy(): boolean {
+  busy(): boolean {
     for (const index of this.#open) if (this.done(index)) this.#open.delete(index);
     return this.#open.size > 0;
   }

@@ -236,7 +236,7 @@ export class ContextImpl implements WorkflowContext {
   #calleeId(target: Target, index: number, idempotencyKey: string | undefined, call = false): string {
     if (idempotencyKey) return idempotentInvocationId(this.#kinds, target, idempotencyKey).invocationId;
     const seed = `${this.#core.id}#${index}`;
-    const address = call ? callAddress(this.#kinds, target, seed, this.#beside.busy ? undefined : invocationOwner(this.#core.id)) : addressOf(this.#kinds, target, seed);
+    const address = call ? callAddress(this.#kinds, target, seed, this.#beside.busy() ? undefined : invocationOwner(this.#core.id)) : addressOf(this.#kinds, target, seed);
     return makeInvocationId(address.owner, address.fixedSuffix ?? randomToken(this.#core.control.host.randomBytes(CALLEE_ID_RANDOM_BYTES)));
   }
 
