@@ -2,7 +2,7 @@
  * Where an invocation of a target lives: the owner (Durable Object name) and,
  * for a workflow's `run`, the fixed id suffix that makes it at-most-once. Pure.
  */
-import { derivedSuffix, hash53, makeInvocationId, ownerName, parseOwnerName } from "./ids.js";
+import { derivedSuffix, hash53, invocationOwner, makeInvocationId, ownerName, parseOwnerName } from "./ids.js";
 import type { Target } from "./types.js";
 
 /** What the addressing needs to know about services. */
@@ -58,10 +58,21 @@ export function stateScope(kinds: TargetKinds, service: string, key: string | nu
 /**
  * Where a handler's request-response call to `target` without an idempotency key lives: in
  * `callerOwner`, its caller's owner, when runsWithCaller says so, else where addressOf puts it.
+ * The caller passes no owner while another of its callees beside it is still in flight
+ * (beside-calls.ts): an owner is one thread, so a fan-out keeps its first callee there and
+ * spreads the rest over the shards, where they run in parallel (issue 14).
  */
 export function callAddress(kinds: TargetKinds, target: Target, shardSeed: string, callerOwner: string | undefined): { owner: string; fixedSuffix?: string } {
   if (callerOwner !== undefined && kinds.runsWithCaller?.(target)) return { owner: callerOwner };
   return addressOf(kinds, target, shardSeed);
+}
+
+/**
+ * Whether `calleeId`, the callee of `callerId`'s request-response call to `target`, lives beside
+ * its caller: a keyless target whose id names the caller's own owner (callAddress put it there).
+ */
+export function livesBeside(callerId: string, calleeId: string, target: Target): boolean {
+  return target.key === undefined && invocationOwner(calleeId) === invocationOwner(callerId);
 }
 
 export function addressOf(kinds: TargetKinds, target: Target, shardSeed: string): { owner: string; fixedSuffix?: string } {

@@ -26,7 +26,8 @@ import { RPC_OPTS } from "../../sdk/client-types.js";
 import { limitKeyProblem, withLimitKey } from "../../sdk/flow-control.js";
 import { never, ContextCore, decodeWith, encode } from "./context-core.js";
 import { AWAKEABLE_SECRET_BYTES, CALLEE_ID_RANDOM_BYTES, invocationOwner, randomToken, makeAwakeableId, makeInvocationId } from "./ids.js";
-import { addressOf, callAddress, idempotentInvocationId, targetName, type TargetKinds } from "./addressing.js";
+import { addressOf, callAddress, idempotentInvocationId, livesBeside, targetName, type TargetKinds } from "./addressing.js";
+import { BesideCalls } from "./beside-calls.js";
 import { runClosure } from "./run.js";
 import { boundedError, checkValue } from "./limits.js";
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
@@ -48,6 +49,8 @@ export class ContextImpl implements WorkflowContext {
   readonly #request: Request;
   readonly #kind: HandlerKind;
   readonly #kinds: TargetKinds;
+  /** This attempt's calls whose callees live beside it, still in flight (a fan-out spreads over the shards). */
+  readonly #beside: BesideCalls;
   readonly date: ContextDate;
   #console: Console | undefined;
 
@@ -56,6 +59,7 @@ export class ContextImpl implements WorkflowContext {
     this.#request = params.request;
     this.#kind = params.kind;
     this.#kinds = params.kinds;
+    this.#beside = new BesideCalls((index) => this.#core.journal.done(index));
     this.date = {
       now: () => this.#core.captured("run", "date.now", () => encode(serdes.json, this.#core.control.host.now()), decodeWith<number>(serdes.json)),
       toJSON: async () => new Date(await this.date.now()).toJSON(),
@@ -188,6 +192,7 @@ export class ContextImpl implements WorkflowContext {
     });
     if (!op) return Object.assign(this.#core.wrap(never()), { invocationId: never() });
     if (op.recorded) calleeId = op.recorded.calleeId;
+    if (livesBeside(this.#core.id, calleeId, target)) this.#beside.note(op.index);
     return Object.assign(op.promise, { invocationId: Promise.resolve(calleeId) }) as InvocationPromise<RES>;
   }
 
@@ -225,12 +230,13 @@ export class ContextImpl implements WorkflowContext {
    * entry, so a replay reuses it). Not derived from this invocation's id: anyone holding that id (its
    * caller, every client it was shown to) could then compute its callees' ids and read their results
    * at /restate/invocation/{id}/output (Restate's callee ids are random too). A request-response
-   * call (`call`) may live beside its caller (callAddress): its id then names the caller's owner.
+   * call (`call`) may live beside its caller (callAddress): its id then names the caller's owner,
+   * unless another callee beside it is still in flight (BesideCalls).
    */
   #calleeId(target: Target, index: number, idempotencyKey: string | undefined, call = false): string {
     if (idempotencyKey) return idempotentInvocationId(this.#kinds, target, idempotencyKey).invocationId;
     const seed = `${this.#core.id}#${index}`;
-    const address = call ? callAddress(this.#kinds, target, seed, invocationOwner(this.#core.id)) : addressOf(this.#kinds, target, seed);
+    const address = call ? callAddress(this.#kinds, target, seed, this.#beside.busy() ? undefined : invocationOwner(this.#core.id)) : addressOf(this.#kinds, target, seed);
     return makeInvocationId(address.owner, address.fixedSuffix ?? randomToken(this.#core.control.host.randomBytes(CALLEE_ID_RANDOM_BYTES)));
   }
 

@@ -7,6 +7,7 @@
  * The only place effects are interpreted; stores only keep what it writes.
  */
 import { CancelledError, TerminalError, errorToRecord } from "../../sdk/errors.js";
+import { livesBeside } from "./addressing.js";
 import { terminalFailure } from "./completions.js";
 import { invocationOwner, parseAwakeableId } from "./ids.js";
 import { LIMIT_EXCEEDED_CODE } from "./limits.js";
@@ -58,7 +59,7 @@ export interface Touched {
  * lives in `inv`'s own owner (its id says so: addressing.ts's callAddress put it there).
  */
 function livesHere(inv: string, call: Extract<Effect, { type: "call" }>["call"]): boolean {
-  return call.replyTo !== undefined && call.target.key === undefined && invocationOwner(call.invocationId) === invocationOwner(inv);
+  return call.replyTo !== undefined && livesBeside(inv, call.invocationId, call.target);
 }
 
 export class JournalHost implements Host {

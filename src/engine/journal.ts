@@ -61,6 +61,11 @@ export class Journal {
     this.#entries.set(entry.index, entry);
   }
 
+  /** Whether entry `index` has its completion (recorded, or arrived since). */
+  done(index: number): boolean {
+    return this.#entries.get(index)?.done ?? false;
+  }
+
   /** Stores a completion that arrived for an entry (maybe not reached yet by this attempt). */
   complete(index: number, completion: Completion): Entry | undefined {
     const entry = this.#entries.get(index);

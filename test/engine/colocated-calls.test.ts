@@ -3,12 +3,14 @@
  * the caller's own owner (addressing.ts's callAddress): its id names that owner, and nothing
  * crosses to an executor shard. Ingress calls, one-way and delayed sends, idempotent calls and
  * limited services stay on the shards. Each test fails without the feature: every callee id then
- * names an `s:` shard.
+ * names an `s:` shard. A fan-out keeps only its first callee beside its caller (beside-calls.ts):
+ * those tests fail when every callee stays there, or when a replay forgets the callees in flight.
  */
 import { describe, expect, it } from "vitest";
 import type { Context, ObjectContext } from "../../sdk/context.js";
 import { rpc } from "../../sdk/client-types.js";
 import { object, service } from "../../sdk/define.js";
+import { RestatePromise } from "../../sdk/promise.js";
 import { invocationOwner } from "../../src/engine/ids.js";
 import { MODES, runtime } from "./support.js";
 
@@ -52,6 +54,30 @@ const caller = object({
     peek: async (ctx: ObjectContext) => {
       ctx.set("secret", "the object's");
       return ctx.serviceClient(peek).read();
+    },
+    /** Issue 14, fan-out: n calls at once (Restate's "parallelizing work"), then their results and ids. */
+    fanOut: async (ctx: ObjectContext, n: number) => {
+      const calls = Array.from({ length: n }, (_, i) => ctx.serviceClient(work).double(i));
+      const results = await RestatePromise.all(calls);
+      return { results, ids: await Promise.all(calls.map((c) => c.invocationId)) };
+    },
+    /** Issue 14, chain: n calls one after another, each awaited before the next. */
+    chain: async (ctx: ObjectContext, n: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const call = ctx.serviceClient(work).double(i);
+        await call;
+        ids.push(await call.invocationId);
+      }
+      return ids;
+    },
+    /** A call, a sleep while it is in flight (a crash may come meanwhile), another call: both ids. */
+    callSleepCall: async (ctx: ObjectContext) => {
+      const first = ctx.serviceClient(work).double(1);
+      await ctx.sleep(1_000);
+      const second = ctx.serviceClient(work).double(2);
+      await RestatePromise.all([first, second]);
+      return [await first.invocationId, await second.invocationId];
     },
     call: async (ctx: ObjectContext, n: number) => {
       const result = await ctx.serviceClient(work).double(n);
@@ -114,5 +140,56 @@ describe.each(MODES)("issue 14: calls to a stateless service run beside their ca
     expect(rt.result(id)).toBe(10);
     expect(ran.filter((r) => r.startsWith("first"))).toEqual(["first 5"]);
     expect(ran.filter((r) => !r.startsWith("first"))).toEqual(["second 5", "second 5", "after 5"]);
+  });
+
+  it("issue 14: a fan-out keeps one callee beside its caller and spreads the others over the shards", async () => {
+    const rt = runtime(services, alwaysReplay);
+    const id = await rt.invoke("caller", "fanOut", 8, { key: "f" });
+    const { results, ids } = rt.result<{ results: number[]; ids: string[] }>(id);
+    expect(results).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    const owners = ids.map((calleeId) => invocationOwner(calleeId)!);
+    expect(owners[0]).toBe("o:caller:f");
+    expect(owners.filter((owner) => owner === "o:caller:f")).toHaveLength(1);
+    expect(owners.slice(1).every((owner) => /^s:work:\d+$/.test(owner))).toBe(true);
+  });
+
+  it("issue 14: a chain of calls, each awaited before the next, keeps every callee beside its caller", async () => {
+    const rt = runtime(services, alwaysReplay);
+    const ids = await rt.call<string[]>("caller", "chain", 5, { key: "ch" });
+    expect(ids.map((calleeId) => invocationOwner(calleeId))).toEqual(Array(5).fill("o:caller:ch"));
+  });
+
+  it("issue 14: a crash in the middle of a fan-out keeps every callee's journaled id (a replay does not decide again)", async () => {
+    ran.length = 0;
+    const rt = runtime(services, alwaysReplay);
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    const id = await rt.invoke("caller", "fanOut", 4, { key: "fc" });
+    const journaled = (): string[] => rt.journal(id).flatMap((e) => (e.type === "call" ? [e.calleeId] : []));
+    const before = journaled();
+    expect(before).toHaveLength(4);
+    // Every callee waits in its second step: the one beside the caller dies with it, the others replay too.
+    await rt.crash();
+    expect(journaled()).toEqual(before);
+    gate = undefined;
+    open();
+    await rt.settle();
+    expect(rt.result<{ ids: string[] }>(id).ids).toEqual(before);
+    expect(before.filter((calleeId) => invocationOwner(calleeId) === "o:caller:fc")).toHaveLength(1);
+  });
+
+  it("issue 14: a call made after a replay sees the callee beside its caller still in flight from before it", async () => {
+    const rt = runtime(services, alwaysReplay);
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    const id = await rt.invoke("caller", "callSleepCall", undefined, { key: "cs" });
+    await rt.crash();
+    await rt.advance(1_000);
+    gate = undefined;
+    open();
+    await rt.settle();
+    const [first, second] = rt.result<string[]>(id);
+    expect(invocationOwner(first!)).toBe("o:caller:cs");
+    expect(invocationOwner(second!)).toMatch(/^s:work:\d+$/);
   });
 });

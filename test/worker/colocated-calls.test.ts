@@ -3,7 +3,8 @@
  * itself (no outbox row, no RPC to an executor shard), on the real runtime. Its id names the
  * object, so everything that goes by id finds it there: admin lookups, attach and output,
  * cancel, the invocation index. Each test fails without the feature: the callee's id then
- * names an `s:` shard (and the object has an outbox).
+ * names an `s:` shard (and the object has an outbox). A fan-out keeps only its first callee in the
+ * object (an object is one thread): those tests fail when every callee stays there.
  */
 import { describe, expect, test } from "vitest";
 import { invocationOwner } from "../../src/engine/ids.js";
@@ -75,5 +76,33 @@ describe("issue 14: a call to a stateless service runs in the calling object", (
     probe.open("co-3-second");
     expect(await rt.get(`/restate/invocation/${callerId}/attach`)).toMatchObject({ status: 200, body: "worked co-3 (first 1)" });
     expect(["first", "second", "after"].map((step) => probe.count(`co-3-${step}`))).toEqual([1, 2, 1]);
+  });
+
+  test("issue 14: a fan-out keeps one callee in the calling object and spreads the others over the executor shards", async () => {
+    const ids = (await rt.post("/colo/f1/fanOut", 6)).body as string[];
+    const owners = ids.map((id) => invocationOwner(id)!);
+    expect(owners.filter((owner) => owner === "o:colo:f1")).toEqual(["o:colo:f1"]);
+    expect(owners.filter((owner) => /^s:coloWork:\d+$/.test(owner))).toHaveLength(5);
+  });
+
+  test("issue 14: a chain of calls, each awaited before the next, keeps every callee in the calling object", async () => {
+    const ids = (await rt.post("/colo/c1/chain", 4)).body as string[];
+    expect(ids.map((id) => invocationOwner(id))).toEqual(Array(4).fill("o:colo:c1"));
+  });
+
+  test("issue 14: a restart in the middle of a fan-out keeps every callee's id", async () => {
+    probe.close("colo-fan");
+    const callerId = (await rt.post("/colo/f2/fanOut/send", 4)).body.invocationId as string;
+    await probe.waitForHits("colo-fan", 4);
+    const calleesOf = async (): Promise<string[]> => {
+      const { body } = await adminQuery(rt, `SELECT id FROM sys_invocation WHERE invoked_by_id = '${callerId}' ORDER BY id`);
+      return (body.rows as { id: string }[]).map((r) => r.id);
+    };
+    const before = await eventually(async () => ((await calleesOf()).length === 4 ? calleesOf() : undefined));
+    await rt.restart();
+    probe.open("colo-fan");
+    const ids = (await rt.get(`/restate/invocation/${callerId}/attach`)).body as string[];
+    expect([...ids].sort()).toEqual(before);
+    expect(ids.filter((id) => invocationOwner(id) === "o:colo:f2")).toHaveLength(1);
   });
 });
