@@ -97,7 +97,7 @@ async function run(plan: QueryPlan, r: Run): Promise<RawQueryResult> {
   if (owners?.length === 1) return ownerQuery(r, owners[0]!, `WITH ${r.context} ${plan.query}`, MAX_QUERY_ROWS);
   if (plan.kind === "rows") {
     const parts = await sources(r, plan, plan.limit, owners);
-    const result = await final(r, plan.query, plan.reads, eachOnce(parts.flatMap((p) => p.rows)));
+    const result = await final(r, plan.query, plan.reads, parts.flatMap((p) => p.rows));
     // A source that filled its scan limit may have had more rows than the union holds.
     const cut = parts.some((p) => p.truncated || (p.rows.length >= plan.limit && plan.limit > MAX_QUERY_ROWS));
     if (cut && !plan.prefix) {
@@ -135,20 +135,6 @@ function answered(answer: unknown): RawQueryResult {
   const refused = (answer as { refused?: string }).refused;
   if (refused !== undefined) throw new IngressError(400, refused);
   return answer as RawQueryResult;
-}
-
-/**
- * Each sys_invocation row once. A source's scan lists the rows of its join (`FROM sys_invocation
- * inv JOIN sys_service s ON s.ty = …` pairs an invocation with several services), and the second
- * pass joins them again: sent as often as they were joined, each row came out n² times
- * (queryadv). An invocation's row is one row, whichever source holds it.
- */
-function eachOnce(rows: unknown[][]): unknown[][] {
-  const seen = new Set<string>();
-  return rows.filter((row) => {
-    const key = JSON.stringify(row);
-    return !seen.has(key) && !!seen.add(key);
-  });
 }
 
 const NOTHING: RawQueryResult = { columns: [], rows: [], truncated: false };

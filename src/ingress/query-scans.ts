@@ -65,8 +65,14 @@ export function rowScan(q: SqlText, c: Clauses, items: SelectItem[] | undefined,
   // Ordered on the shards too (with or without LIMIT): a cut answer then holds the first rows.
   const order = items && c.orderBy.length ? ` ORDER BY ${scanOrder(q, c, items)}` : "";
   const where = c.where.length ? ` WHERE ${withAliases(q, c, c.where, items)}` : "";
-  return { scan: `SELECT ${sourceAlias(q, c.from)}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`, rows };
+  // A join (`JOIN sys_service s ON s.ty = …`) lists an invocation once per row it pairs with: its
+  // row is sent once (the second pass joins again), and the LIMIT counts invocations, not copies.
+  const distinct = joins(c.from) ? "DISTINCT " : "";
+  return { scan: `SELECT ${distinct}${sourceAlias(q, c.from)}.* FROM ${text(q, c.from)}${where}${order} LIMIT ${rows}`, rows };
 }
+
+/** Whether FROM pairs its read of sys_invocation with another table (a JOIN, or a comma at its own depth). */
+const joins = (from: Token[]): boolean => from.some((t) => t.depth === from[0]!.depth && (isKeyword(t, "join") || isPunct(t, ",")));
 
 /** The subquery of the FROM clause `from` that reads sys_invocation, when FROM does not read it directly. */
 function subqueryRead(from: Token[]): Token[] | undefined {
